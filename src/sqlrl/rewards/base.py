@@ -1,0 +1,111 @@
+"""The base of every reward function: TRL's calling protocol, the never-raise rule, metric logging."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from sqlrl.rewards.batch import Batch, RewardInputError, read_batch
+from sqlrl.rewards.executor import ExecutedBatch, RewardExecutor
+
+__all__ = ["SQLReward"]
+
+logger = logging.getLogger("sqlrl.rewards")
+
+
+class SQLReward:
+    """A reward function in TRL's protocol: ``f(prompts, completions, completion_ids=None, **columns)``.
+
+    Returns one float (or None, "not applicable") per completion and never raises for anything a
+    completion or a query does: an unscorable completion gets 0.0, and an unexpected internal error
+    is logged and scores the whole batch 0.0. It raises :class:`~sqlrl.rewards.batch.RewardInputError`
+    only when the dataset lacks a column the reward needs, a setup error that would otherwise
+    train on zeros.
+
+    Subclasses set ``kind`` and ``required_columns`` and implement :meth:`compute`. Instances are
+    picklable and carry ``__name__`` (TRL logs ``rewards/<__name__>/mean``). Rewards built together
+    by :func:`~sqlrl.rewards.build_rewards` share one :class:`RewardExecutor`, so a batch is executed
+    once for all of them.
+    """
+
+    kind: ClassVar[str] = "reward"
+    required_columns: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, *, name: str | None = None, executor: RewardExecutor | None = None, **sandbox_options: Any):
+        if executor is not None and sandbox_options:
+            raise TypeError(
+                f"pass sandbox options ({', '.join(sandbox_options)}) to the shared executor, not with executor="
+            )
+        self.executor = executor if executor is not None else RewardExecutor(**sandbox_options)
+        self.__name__ = name or self.default_name()
+        self._metrics: dict[str, float] = {}
+
+    def default_name(self) -> str:
+        return self.kind
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.__name__!r}>"
+
+    # -- the TRL protocol --------------------------------------------------------------------------
+
+    def __call__(
+        self,
+        prompts: Sequence[Any] | None = None,
+        completions: Sequence[Any] | None = None,
+        completion_ids: Sequence[Sequence[int]] | None = None,
+        **kwargs: Any,
+    ) -> list[float | None]:
+        if completions is None:
+            raise TypeError(f"{self.__name__}() needs completions")
+        batch = read_batch(prompts, completions, completion_ids, kwargs, default_engine=self.executor.engine)
+        batch.require(*self.required_columns, reward=f"the {self.__name__!r} reward")
+        self._metrics = {}
+        try:
+            values = self.compute(batch)
+        except RewardInputError:
+            raise
+        except Exception:  # noqa: BLE001 - a reward must not stop training; the error is logged
+            logger.exception("reward %r failed on a batch of %d; scoring it 0.0", self.__name__, len(batch))
+            values = [0.0] * len(batch)
+        self._log(kwargs.get("log_metric"))
+        return values
+
+    def compute(self, batch: Batch) -> list[float | None]:
+        raise NotImplementedError
+
+    # -- helpers for subclasses --------------------------------------------------------------------
+
+    def execute(self, batch: Batch) -> ExecutedBatch:
+        """The batch executed through the shared executor; its SQL rates are logged once per batch."""
+        executed = self.executor.execute(batch)
+        if not executed.metrics_logged:
+            executed.metrics_logged = True
+            self._metrics.update(executed.rates())
+        return executed
+
+    def metric(self, name: str, value: float) -> None:
+        """Record a metric logged under ``<__name__>/<name>`` after this call."""
+        self._metrics[f"{self.__name__}/{name}"] = float(value)
+
+    def dialect_of(self, batch: Batch, i: int) -> str:
+        """The dialect the model wrote in row ``i`` (its ``dialect`` column, else the sandbox's)."""
+        d = batch.dialect(i)
+        if d:
+            from sqlrl.sql.dialects import resolve_dialect
+
+            try:
+                return resolve_dialect(d)
+            except Exception:  # noqa: BLE001 - an unknown name: parse as SQLite, the most lenient
+                return "sqlite"
+        db = batch.db(i)
+        return self.executor.sandbox_dialect(db, batch.engine(i)) if db else "sqlite"
+
+    def _log(self, log_metric: Callable[[str, float], None] | None) -> None:
+        if log_metric is None or not callable(log_metric):
+            return
+        for name, value in self._metrics.items():
+            try:
+                log_metric(name, value)
+            except Exception:  # noqa: BLE001 - logging must not break training
+                logger.debug("log_metric(%r) failed", name, exc_info=True)

@@ -1,0 +1,248 @@
+"""One call of a reward function, read once: completion texts, extracted SQL, dataset columns, groups.
+
+TRL calls a reward function with ``prompts``, ``completions``, ``completion_ids`` and every other
+dataset column as a keyword argument holding one value per completion. :func:`read_batch` turns
+that into a :class:`Batch`, filling the optional columns with defaults:
+
+==============  ==========================================================================
+column          meaning (default when the column is absent)
+==============  ==========================================================================
+``gold_sql``    the gold query, run as is on ``engine`` (required by the rewards that compare)
+``db_path``     a ``.sqlite`` / ``.duckdb`` file or a directory of CSV files (required likewise)
+``engine``      ``"sqlite"`` or ``"duckdb"`` (from the file: DuckDB files and CSV directories
+                run on DuckDB, everything else on SQLite; or the ``engine`` sandbox option)
+``dialect``     the dialect the model was asked to write (the dialect the sandbox runs)
+``db_id``       the database's name (the file's stem)
+``question``    the question (``""``)
+``evidence``    BIRD-style evidence (``""``)
+``gold_dialect`` the gold query's dialect when it is not the sandbox's (it is then translated)
+==============  ==========================================================================
+
+Completions are plain strings or conversational (``[{"role": "assistant", "content": ...}]``);
+completions of one prompt form a group (GRPO's unit), found by comparing the prompts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlrl.sql.extract import Extraction, extract_sql
+
+_extract = lru_cache(maxsize=65536)(extract_sql)  # every reward of a step reads the same completions
+
+__all__ = ["Batch", "RewardInputError", "completion_text", "read_batch"]
+
+#: Keyword arguments TRL passes that are not dataset columns.
+TRL_HOOKS = ("trainer_state", "log_extra", "log_metric", "environments")
+_DUCKDB_SUFFIXES = (".duckdb", ".ddb")
+
+
+class RewardInputError(ValueError):
+    """The batch lacks a column a reward needs, or a column has the wrong length (a setup error)."""
+
+
+def completion_text(completion: Any) -> str:
+    """The text of one completion: a string, or the assistant messages of a conversational completion.
+
+    >>> completion_text([{"role": "assistant", "content": "SELECT 1"}])
+    'SELECT 1'
+    >>> completion_text([{"role": "assistant", "content": [{"type": "text", "text": "SELECT 2"}]}])
+    'SELECT 2'
+    """
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, Mapping):
+        completion = [completion]
+    if isinstance(completion, Sequence):
+        parts = []
+        for message in completion:
+            if not isinstance(message, Mapping):
+                parts.append(str(message))
+                continue
+            if message.get("role", "assistant") != "assistant":
+                continue
+            content = message.get("content")
+            if isinstance(content, str):
+                parts.append(content)
+            elif isinstance(content, Sequence):
+                parts.extend(str(p.get("text", "")) for p in content if isinstance(p, Mapping))
+        return "\n".join(parts)
+    return "" if completion is None else str(completion)
+
+
+def default_engine(db_path: str | None, fallback: str | None = None) -> str:
+    """``duckdb`` for DuckDB files and CSV directories, else ``fallback`` or ``sqlite``."""
+    if fallback:
+        return fallback
+    if db_path is None:
+        return "sqlite"
+    p = Path(db_path)
+    if p.suffix.lower() in _DUCKDB_SUFFIXES or p.is_dir():
+        return "duckdb"
+    return "sqlite"
+
+
+def _prompt_key(prompt: Any) -> str:
+    if isinstance(prompt, str):
+        return prompt
+    try:
+        return json.dumps(prompt, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return repr(prompt)
+
+
+@dataclass
+class Batch:
+    """The completions of one reward call with their dataset columns, one entry per completion.
+
+    Attributes:
+        texts: completion texts.
+        extractions: what :func:`~sqlrl.sql.extract.extract_sql` found in each text.
+        columns: dataset columns as lists (only those present in the call).
+        groups: group index per completion (completions of one prompt share it).
+        lengths: completion lengths in tokens (from ``completion_ids``), or None.
+        default_engine: the engine for rows without an ``engine`` column (None: from the file).
+    """
+
+    texts: list[str]
+    extractions: list[Extraction]
+    columns: dict[str, list[Any]]
+    groups: list[int]
+    lengths: list[int] | None = None
+    default_engine: str | None = None
+    _signature: int | None = field(default=None, repr=False)
+    _rows: dict[str, list[Any]] = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @property
+    def sqls(self) -> list[str | None]:
+        return [e.sql for e in self.extractions]
+
+    def has(self, column: str) -> bool:
+        return column in self.columns
+
+    def require(self, *columns: str, reward: str = "this reward") -> None:
+        """Raise :class:`RewardInputError` naming every missing column."""
+        missing = [c for c in columns if c not in self.columns]
+        if missing:
+            present = ", ".join(sorted(self.columns)) or "none"
+            raise RewardInputError(
+                f"{reward} needs the dataset column(s) {', '.join(missing)} (columns passed: {present})"
+            )
+
+    def column(self, name: str, default: Any = None) -> list[Any]:
+        values = self.columns.get(name)
+        return list(values) if values is not None else [default] * len(self)
+
+    def _row_values(self, name: str, convert: Any) -> list[Any]:
+        cache = self._rows
+        if name not in cache:
+            values = self.columns.get(name)
+            cache[name] = [None] * len(self) if values is None else [convert(v) for v in values]
+        return cache[name]
+
+    def gold(self, i: int) -> str | None:
+        """The gold query of row ``i`` (None when absent or blank)."""
+        return self._row_values("gold_sql", lambda v: v if isinstance(v, str) and v.strip() else None)[i]
+
+    def db(self, i: int) -> str | None:
+        """The database path of row ``i``."""
+        return self._row_values("db_path", lambda v: None if v is None else str(v))[i]
+
+    def engine(self, i: int) -> str:
+        """The engine of row ``i``: its ``engine`` column, else chosen from the database file."""
+        if "engine" not in self._rows:
+            given = self.columns.get("engine") or [None] * len(self)
+            chosen: dict[str | None, str] = {}
+            out = []
+            for k, v in enumerate(given):
+                if v:
+                    out.append(str(v).lower())
+                    continue
+                db = self.db(k)
+                if db not in chosen:
+                    chosen[db] = default_engine(db, self.default_engine)
+                out.append(chosen[db])
+            self._rows["engine"] = out
+        return self._rows["engine"][i]
+
+    def dialect(self, i: int) -> str | None:
+        """The dialect the model was asked to write, or None (= the sandbox's own)."""
+        return self._row_values("dialect", lambda v: str(v) if v else None)[i]
+
+    def gold_dialect(self, i: int) -> str | None:
+        """The gold query's dialect when it is not the sandbox's own (optional column ``gold_dialect``)."""
+        return self._row_values("gold_dialect", lambda v: str(v) if v else None)[i]
+
+    def text_column(self, name: str, i: int) -> str:
+        """A text column of row ``i`` (``""`` when absent)."""
+        return self._row_values(name, lambda v: "" if v is None else str(v))[i] or ""
+
+    def group_members(self) -> list[list[int]]:
+        """Completion indices of every group, in order of first appearance."""
+        out: dict[int, list[int]] = {}
+        for i, g in enumerate(self.groups):
+            out.setdefault(g, []).append(i)
+        return list(out.values())
+
+    @property
+    def signature(self) -> int:
+        """A hash of everything that decides executions: texts, gold, database, engine, dialect."""
+        if self._signature is None:
+            keys = ("gold_sql", "db_path", "engine", "dialect", "gold_dialect")
+            cols = tuple(tuple(map(str, self.columns[k])) if k in self.columns else None for k in keys)
+            self._signature = hash((tuple(self.texts), cols, self.default_engine))
+        return self._signature
+
+
+def read_batch(
+    prompts: Sequence[Any] | None,
+    completions: Sequence[Any],
+    completion_ids: Sequence[Sequence[int]] | None = None,
+    columns: Mapping[str, Any] | None = None,
+    *,
+    default_engine: str | None = None,
+) -> Batch:
+    """Read one reward call into a :class:`Batch`.
+
+    ``columns`` holds the dataset columns (lists with one value per completion; a single string is
+    repeated for every completion). TRL's hooks (``log_metric``, ...) are ignored here.
+
+    Raises:
+        RewardInputError: a column's length differs from the number of completions.
+
+    >>> b = read_batch(["q", "q"], ["```sql\\nSELECT 1\\n```", "no sql"], columns={"gold_sql": "SELECT 1"})
+    >>> b.sqls, b.groups, b.column("gold_sql")
+    (['SELECT 1', None], [0, 0], ['SELECT 1', 'SELECT 1'])
+    """
+    texts = [completion_text(c) for c in completions]
+    n = len(texts)
+    cols: dict[str, list[Any]] = {}
+    for name, values in (columns or {}).items():
+        if name in TRL_HOOKS or values is None:
+            continue
+        if isinstance(values, (str, bytes, Path)) or not isinstance(values, Sequence):
+            cols[name] = [values] * n
+            continue
+        if len(values) != n:
+            raise RewardInputError(f"column {name!r} has {len(values)} values for {n} completions")
+        cols[name] = list(values)
+    if prompts is not None and len(prompts) == n:
+        keys = [_prompt_key(p) for p in prompts]
+    else:
+        gold = cols.get("gold_sql", [None] * n)
+        db = cols.get("db_path", [None] * n)
+        keys = [repr((g, str(d))) for g, d in zip(gold, db, strict=True)]
+    index: dict[str, int] = {}
+    groups = [index.setdefault(k, len(index)) for k in keys]
+    lengths = None
+    if completion_ids is not None and len(completion_ids) == n:
+        lengths = [len(ids) for ids in completion_ids]
+    return Batch(texts, [_extract(t) for t in texts], cols, groups, lengths, default_engine)
