@@ -290,7 +290,13 @@ def _eval_command():
     return EvalCommand
 
 
-COMMANDS = [DemoCommand, ExecCommand, CompareCommand, SqlCommand, _eval_command()]
+def _verbal_command():
+    from sqlrl.verbal.command import VerbalCommand
+
+    return VerbalCommand
+
+
+COMMANDS = [DemoCommand, ExecCommand, CompareCommand, SqlCommand, _eval_command(), _verbal_command()]
 
 
 def build_parser() -> argparse.ArgumentParser:
