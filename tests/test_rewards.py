@@ -164,8 +164,23 @@ def test_dialects_are_translated_and_engines_selectable(db, tmp_path):
         dialect=["postgres", "tsql"],
     )
     assert out == [1.0, 1.0]
-    bad = execution_reward()(completions=["SELECT 1"], gold_sql=["SELECT 1"], db_path=[db], dialect=["nosuchsql"])
+    bad = execution_reward()(completions=["SELECT 1"], gold_sql=["SELECT 1"], db_path=[db], gold_dialect=["sqlite"],
+                             dialect=["nosuchsql"])  # fmt: skip
     assert bad == [0.0]
+    # gold_sql is in the row's dialect too (mixed-dialect training data), on either engine
+    pg_gold = "SELECT name FROM singer WHERE name ILIKE 'B%' AND CAST(age AS TEXT) = '40'"
+    for engine in ("sqlite", "duckdb"):
+        out = execution_reward(cache_dir=str(tmp_path))(
+            completions=[
+                fence("SELECT name FROM singer WHERE name ILIKE 'b%' AND age::TEXT = '40'"),
+                fence("SELECT 'Bob'"),
+            ],
+            gold_sql=[pg_gold] * 2,
+            db_path=[db] * 2,
+            dialect=["postgres"] * 2,
+            engine=[engine] * 2,
+        )
+        assert out == [1.0, 1.0], engine
     duck = execution_reward(cache_dir=str(tmp_path))
     assert duck(completions=[fence(gold)], gold_sql=[gold], db_path=[db], engine=["duckdb"]) == [1.0]
     assert duck(completions=[fence(gold)], gold_sql=[gold], db_path=[db], engine=["oracle"]) == [None]

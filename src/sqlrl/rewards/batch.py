@@ -4,19 +4,24 @@ TRL calls a reward function with ``prompts``, ``completions``, ``completion_ids`
 dataset column as a keyword argument holding one value per completion. :func:`read_batch` turns
 that into a :class:`Batch`, filling the optional columns with defaults:
 
-==============  ==========================================================================
-column          meaning (default when the column is absent)
-==============  ==========================================================================
-``gold_sql``    the gold query, run as is on ``engine`` (required by the rewards that compare)
-``db_path``     a ``.sqlite`` / ``.duckdb`` file or a directory of CSV files (required likewise)
-``engine``      ``"sqlite"`` or ``"duckdb"`` (from the file: DuckDB files and CSV directories
-                run on DuckDB, everything else on SQLite; or the ``engine`` sandbox option)
-``dialect``     the dialect the model was asked to write (the dialect the sandbox runs)
-``db_id``       the database's name (the file's stem)
-``question``    the question (``""``)
-``evidence``    BIRD-style evidence (``""``)
-``gold_dialect`` the gold query's dialect when it is not the sandbox's (it is then translated)
-==============  ==========================================================================
+================  ========================================================================
+column            meaning (default when the column is absent)
+================  ========================================================================
+``gold_sql``      the gold query (required by the rewards that compare with it)
+``db_path``       a ``.sqlite`` / ``.duckdb`` file or a directory of CSV files (required likewise)
+``engine``        ``"sqlite"`` or ``"duckdb"`` (from the file: DuckDB files and CSV directories
+                  run on DuckDB, everything else on SQLite; or the executor's ``engine`` option)
+``dialect``       the dialect the model was asked to write (the dialect the sandbox runs)
+``gold_dialect``  the gold query's dialect (``dialect``)
+``db_id``         the database's name (informational; not read)
+``question``      the question (``""``)
+``evidence``      BIRD-style evidence (``""``)
+================  ========================================================================
+
+The sandbox runs SQLite's dialect on SQLite files, also on DuckDB (``sqlite_compat``), and
+DuckDB's on DuckDB files and CSV directories. A prediction or gold query written in another
+dialect is translated into the sandbox's by sqlglot before it runs (a prediction that cannot be
+translated scores as failed).
 
 Completions are plain strings or conversational (``[{"role": "assistant", "content": ...}]``);
 completions of one prompt form a group (GRPO's unit), found by comparing the prompts.
@@ -33,7 +38,7 @@ from typing import Any
 
 from sqlrl.sql.extract import Extraction, extract_sql
 
-_extract = lru_cache(maxsize=65536)(extract_sql)  # every reward of a step reads the same completions
+_extract = lru_cache(maxsize=4096)(extract_sql)  # every reward of a step reads the same completions
 
 __all__ = ["Batch", "RewardInputError", "completion_text", "read_batch"]
 
@@ -178,8 +183,8 @@ class Batch:
         return self._row_values("dialect", lambda v: str(v) if v else None)[i]
 
     def gold_dialect(self, i: int) -> str | None:
-        """The gold query's dialect when it is not the sandbox's own (optional column ``gold_dialect``)."""
-        return self._row_values("gold_dialect", lambda v: str(v) if v else None)[i]
+        """The gold query's dialect: the ``gold_dialect`` column, else ``dialect``; None = the sandbox's own."""
+        return self._row_values("gold_dialect", lambda v: str(v) if v else None)[i] or self.dialect(i)
 
     def text_column(self, name: str, i: int) -> str:
         """A text column of row ``i`` (``""`` when absent)."""

@@ -12,9 +12,10 @@ number of execution-based rewards read it:
   texts that look non-deterministic (``random()``, ``now``, ``current_*``) are not memoised
   across batches. A prediction that timed out is remembered as a timeout.
 
-Every distinct query of a batch that is not memoised runs in parallel on a persistent thread
-pool (both engines release the GIL while executing; each worker thread keeps its pooled
-connection), and result tables are canonicalised once for the scoring core.
+Every distinct query of a batch that is not memoised runs once, in parallel on a persistent
+thread pool when queries are slow enough to gain from it (both engines release the GIL while
+executing; each worker thread keeps its pooled connection), and its result table is
+canonicalised once for the scoring core. Scores of all pairs come from one call of the core.
 """
 
 from __future__ import annotations
@@ -171,10 +172,12 @@ class ExecutedBatch:
             options: dict[str, Any] = {}
             if kind == "mode" and name == "spider":
                 options["order_matters"] = [gold_has_order_by(self.golds[i].sql) for i in idx]  # type: ignore[union-attr]
-            if kind == "mode" and name == "spider2":
-                options["ignore_order"] = [bool(b.column("ignore_order", True)[i]) for i in idx]
+            if kind == "mode" and name == "spider2":  # optional columns; without them: unordered, all columns
+                ignore = b.column("ignore_order", True)
+                options["ignore_order"] = [True if ignore[i] is None else bool(ignore[i]) for i in idx]
                 if b.has("condition_cols"):
-                    options["condition_cols"] = [list(b.columns["condition_cols"][i] or []) for i in idx]
+                    cols = b.columns["condition_cols"]
+                    options["condition_cols"] = [list(cols[i] or []) for i in idx]
             values = score_batch(
                 golds,
                 preds,
@@ -217,9 +220,10 @@ class RewardExecutor:
         timeout: seconds a query may run (the sandbox stops it and the prediction scores as failed).
         max_rows: rows kept per result (longer results are cut and flagged ``truncated``).
         engine: engine for rows without an ``engine`` column (default: by the database file).
-        workers: threads running queries. Default: as many as cores, used while recent queries
-            average over 0.5 ms in the sandbox; quicker queries run on the calling thread, where a
-            thread hand-off would cost more than the query (small SQLite databases).
+        workers: threads running queries (``-1``: as many as cores). ``None`` (default): as many as
+            cores while recent queries average over 0.5 ms in the sandbox; quicker queries run on
+            the calling thread, where a thread hand-off would cost more than the query (small
+            SQLite databases).
         memo_size: prediction outcomes remembered across batches.
         gold_memo_size: gold outcomes remembered across batches.
         recent_batches: executed batches kept for the next reward functions of the same step.
@@ -249,8 +253,8 @@ class RewardExecutor:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)} or None, got {engine!r}")
         if not timeout or timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        if workers is not None and workers < 1:
-            raise ValueError(f"workers must be >= 1, got {workers}")
+        if workers is not None and workers != -1 and workers < 1:
+            raise ValueError(f"workers must be >= 1, -1 (all cores) or None (automatic), got {workers}")
         for bad in ("database", "gold_cache"):
             if bad in sandbox_options:
                 raise TypeError(f"{bad!r} is not a sandbox option of the reward executor")
@@ -258,7 +262,7 @@ class RewardExecutor:
         self.max_rows = int(max_rows)
         self.engine = engine
         self._auto_workers = workers is None
-        self.workers = workers or os.cpu_count() or 1
+        self.workers = workers if workers is not None and workers > 0 else os.cpu_count() or 1
         self.memo_size = memo_size
         self.gold_memo_size = gold_memo_size
         self.recent_batches = recent_batches
@@ -300,7 +304,7 @@ class RewardExecutor:
         for k in ("timeout", "max_rows", "engine", "memo_size", "gold_memo_size", "recent_batches"):
             setattr(self, k, opts.pop(k))
         self._auto_workers = workers is None
-        self.workers = workers or os.cpu_count() or 1
+        self.workers = workers if workers is not None and workers > 0 else os.cpu_count() or 1
         self.sandbox_options = opts
         self._init_state()
 
