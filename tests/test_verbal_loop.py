@@ -215,6 +215,16 @@ def test_ties_go_to_the_larger_cluster_then_the_simpler_query(llm, student):
     assert traj.prediction == GOLD  # same size and score: the simpler query, though seen later
 
 
+def test_vote_weight_adds_the_vote_share(llm, student):
+    gen_for(llm, student, [fence(LIMIT1)] * 3 + [fence(GOLD)])
+    llm.script.judge = by_sql({GOLD: 6, LIMIT1: 5})
+    traj = solve(llm, student, judge_rounds=1)
+    assert traj.prediction == GOLD and "combined" not in traj.choices[-1]
+    traj = solve(llm, student, judge_rounds=1, vote_weight=1.0)  # 5 + 7.5 against 6 + 2.5
+    assert traj.prediction == LIMIT1 and traj.choices[-1]["combined"] == {"0": 12.5, "1": 8.5}
+    assert traj.choices[-1]["score"] == 5.0
+
+
 def test_shuffled_rounds_map_scores_back(llm, student):
     gen_for(llm, student, [fence(LIMIT1), fence(GOLD), fence(LIMIT3), fence(EMPTY)])
     llm.script.judge = by_sql({GOLD: 8, LIMIT1: 3, LIMIT3: 5, EMPTY: 0})

@@ -92,6 +92,7 @@ class VerbalCommand:
         _flag(j, "judge-temperature", type=float, default=d.judge_temperature, help="judge temperature")
         _flag(j, "judge-max-tokens", type=int, default=d.judge_max_tokens, help="judge reply length limit")
         _flag(j, "score-max", type=int, default=d.score_max, help="scores run from 0 to this")
+        _flag(j, "vote-weight", type=float, default=d.vote_weight, help="add this x score-max x vote share to scores")
         _switch(j, "shuffle", d.shuffle, "show the clusters in a new order each round")
         _switch(j, "votes", d.show_votes, "tell the judge how many queries gave each result")
         _flag(j, "max-judge-candidates", type=int, default=d.max_judge_candidates, help="largest clusters shown")
@@ -141,6 +142,7 @@ class VerbalCommand:
             temperature=args.temperature, top_p=args.top_p, max_new_tokens=args.max_new_tokens, seed=args.seed,
             use_judge=args.judge, judge_rounds=args.judge_rounds, judge_retries=args.judge_retries,
             judge_temperature=args.judge_temperature, judge_max_tokens=args.judge_max_tokens, score_max=args.score_max,
+            vote_weight=args.vote_weight,
             shuffle=args.shuffle, show_votes=args.votes, max_judge_candidates=args.max_judge_candidates,
             judge_single_cluster=args.judge_single_cluster, refine_rounds=args.refine_rounds,
             refine_samples=args.refine_samples, refine_below=args.refine_below,

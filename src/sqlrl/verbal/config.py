@@ -44,6 +44,10 @@ class VerbalConfig:
         judge_temperature: judge sampling temperature.
         judge_max_tokens: judge reply length limit.
         score_max: scores run from 0 to this.
+        vote_weight: a cluster is chosen by its mean judge score plus ``vote_weight * score_max *``
+            its share of the executed samples. 0 (default) trusts the judge alone and uses the votes
+            only to break ties; 1 lets a unanimous vote weigh as much as the whole score range, which
+            keeps a noisy judge from overruling a clear majority.
         shuffle: show the clusters in a different (seeded) order in each round, against position bias.
         show_votes: tell the judge how many samples produced each result.
         max_judge_candidates: the largest clusters shown to the judge; smaller ones are not eligible.
@@ -87,6 +91,7 @@ class VerbalConfig:
     judge_temperature: float = 0.7
     judge_max_tokens: int = 512
     score_max: int = 10
+    vote_weight: float = 0.0
     shuffle: bool = True
     show_votes: bool = True
     max_judge_candidates: int = 8
@@ -131,6 +136,8 @@ class VerbalConfig:
                 raise ValueError(f"{name} must be >= 0, got {t}")
         if not 0 < self.top_p <= 1:
             raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+        if self.vote_weight < 0:
+            raise ValueError(f"vote_weight must be >= 0, got {self.vote_weight}")
         if self.exec_timeout <= 0:
             raise ValueError(f"exec_timeout must be positive, got {self.exec_timeout}")
         if self.engine not in _ENGINES:

@@ -9,7 +9,8 @@
 4. *Judge*: the largest ``max_judge_candidates`` clusters, each shown by one query and its
    execution summary (and how many samples produced it), are scored by the judge in ``judge_rounds``
    rounds; scores are averaged over the rounds that could be read.
-5. *Choose* the cluster with the best mean score; ties go to the larger cluster, then to the
+5. *Choose* the cluster with the best mean score (plus ``vote_weight`` x ``score_max`` x its share
+   of the executed samples, when set); ties go to the larger cluster, then to the
    simpler query (fewer syntax nodes), then to the one seen first. Without judge scores (judge off,
    or no round readable) the largest cluster wins, with the same tie-breaks (majority vote). With
    ``prefer_nonempty`` (default) results with rows rank before empty ones in both orders.
@@ -492,9 +493,14 @@ class _State:
             choice["critiques"] = outcome.critiques
             if outcome.mean:
                 choice["scores"] = {str(c): round(v, 4) for c, v in outcome.mean.items()}
+                total = sum(c.size for c in self.traj.clusters) or 1
+                final = {c.index: outcome.mean[c.index] + cfg.vote_weight * cfg.score_max * c.size / total
+                         for c in shown}  # fmt: skip
+                if cfg.vote_weight:
+                    choice["combined"] = {str(c): round(v, 4) for c, v in final.items()}
                 rank = {c.index: i for i, c in enumerate(shown)}
                 # ties within 1e-9: the majority-vote order (larger cluster, simpler query, seen first)
-                winner = min(shown, key=lambda c: (-round(outcome.mean[c.index], 9), rank[c.index]))
+                winner = min(shown, key=lambda c: (-round(final[c.index], 9), rank[c.index]))
                 choice["score"] = outcome.mean[winner.index]
                 reason = "judge"
             else:
