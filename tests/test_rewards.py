@@ -496,3 +496,27 @@ def test_sqlrl_toy_gold_queries_score_full_marks(tmp_path):
     partial = partial_reward(executor=funcs[0].executor)(prompts=prompts, completions=completions, **columns)
     assert partial == [1.0] * len(examples)
     assert Path(columns["db_path"][0]).exists()
+
+
+def test_columns_in_any_sequence_form_and_scalars(db):
+    class Column:  # e.g. a numpy array or a pandas Series: has a length, is not a list
+        def __init__(self, values):
+            self.values = values
+
+        def __len__(self):
+            return len(self.values)
+
+        def __iter__(self):
+            return iter(self.values)
+
+    out = execution_reward()(completions=(fence(GOLD), "x"), gold_sql=Column([GOLD, GOLD]), db_path=Path(db))
+    assert out == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("workers", [1, 2, -1])
+def test_serial_and_parallel_execution_agree(db, workers):
+    completions = [fence(f"SELECT name FROM singer WHERE age > {k}") for k in range(0, 60, 5)]
+    expected = [1.0 if k < 30 else 0.0 for k in range(0, 60, 5)]
+    reward = execution_reward(workers=workers)
+    assert call(reward, completions, "SELECT name FROM singer", db) == expected
+    assert reward.executor.stats["executed"] == len(completions) + 1

@@ -233,12 +233,13 @@ def read_batch(
     for name, values in (columns or {}).items():
         if name in TRL_HOOKS or values is None:
             continue
-        if isinstance(values, (str, bytes, Path)) or not isinstance(values, Sequence):
-            cols[name] = [values] * n
+        if isinstance(values, (str, bytes, Path, Mapping)) or not hasattr(values, "__len__"):
+            cols[name] = [values] * n  # one value for every completion
             continue
+        values = list(values)  # lists, tuples, numpy arrays, pandas Series, ...
         if len(values) != n:
             raise RewardInputError(f"column {name!r} has {len(values)} values for {n} completions")
-        cols[name] = list(values)
+        cols[name] = values
     if prompts is not None and len(prompts) == n:
         keys = [_prompt_key(p) for p in prompts]
     else:

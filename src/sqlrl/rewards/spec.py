@@ -221,7 +221,8 @@ valid names: execution, partial, format, syntax, schema_linking, ngram, componen
         if isinstance(spec, str) and spec in PRESETS:
             return PRESETS[spec]
         if isinstance(spec, (str, os.PathLike)):
-            if isinstance(spec, str) and "\n" not in spec and ":" not in spec and not Path(spec).suffix:
+            looks_like_name = isinstance(spec, str) and "\n" not in spec and ":" not in spec and not Path(spec).suffix
+            if looks_like_name and not Path(spec).is_file():
                 raise RewardSpecError(
                     f"unknown reward preset {spec!r}{_suggest(spec, PRESETS)}; presets: {', '.join(PRESETS)}"
                 )
