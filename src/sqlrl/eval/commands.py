@@ -340,8 +340,9 @@ class EvalSpiderCommand:
             help="keep DISTINCT when executing (official default: removed)",
         )  # fmt: skip
         p.add_argument(
-            "--plug_value", "--plug-value", dest="plug_value", action="store_true", help="not implemented (rejected)"
-        )
+            "--plug_value", "--plug-value", dest="plug_value", action="store_true",
+            help="also try the gold's values plugged into a failing prediction (for models that predict no values)",
+        )  # fmt: skip
         _add_run_options(p, timeout=30.0, workers=8)
         _add_output_options(p)
         p.set_defaults(command=EvalSpiderCommand)
@@ -367,7 +368,7 @@ class EvalSpiderCommand:
                 cache_dir=args.cache_dir,
                 progress=args.progress,
             )
-        except (DatasetError, ValueError, OSError, NotImplementedError) as e:
+        except (DatasetError, ValueError, OSError) as e:
             return _fail(e)
         return _finish(report, args, format_spider_table(report))
 

@@ -27,8 +27,13 @@ does, and what this module reproduces:
   over the examples whose prediction has the component, recall over those whose gold has it, and
   ``f1 = 2·acc·rec / (acc + rec)``, 1 when both are 0, as ``evaluation.py`` computes it.
 
-Not implemented: ``plug_value`` (rejected with a :class:`NotImplementedError`) and the per-turn
-table of multi-turn sessions.
+- ``plug_value``: when the prediction fails, every way of plugging the gold query's values into
+  its value slots is executed in turn (:mod:`sqlrl.eval.plug_value`, ``parse.py``'s
+  ``get_all_preds_for_execution``); the first that matches on every database makes the example
+  correct (``extra["plugged"]`` holds it). The values come from the gold and the slots from the
+  prediction after the DISTINCT removal and before ``YEAR(CURDATE())`` is replaced, as there.
+
+Not implemented: the per-turn table of multi-turn sessions.
 
 >>> report = evaluate_spider("dev_gold.sql", "pred.txt", "database", "tables.json")  # doctest: +SKIP
 >>> print(format_spider_table(report))  # doctest: +SKIP
@@ -43,7 +48,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlrl.eval._exec import SandboxPool
+from sqlrl.eval._exec import SandboxPool, parallel_map
+from sqlrl.eval.plug_value import candidates as plug_candidates
 from sqlrl.eval.report import EvalReport, ExampleResult
 from sqlrl.scoring import compare
 from sqlrl.sql.spider import COMPONENTS, LEVELS, Schema
@@ -142,11 +148,11 @@ def exec_variants(db_dir: PathLike, db_id: str) -> list[Path]:
 
 
 def _exec_prepare(pred: str, gold: str, keep_distinct: bool) -> tuple[str, str, bool]:
+    """Both queries as exec_eval runs them, before ``replace_cur_year``; whether row order matters."""
     pred, gold = postprocess(pred), postprocess(gold)
     if not keep_distinct:
         pred, gold = remove_distinct(pred), remove_distinct(gold)
-    order_matters = "order by" in gold.lower()
-    return replace_cur_year(pred), replace_cur_year(gold), order_matters
+    return pred, gold, "order by" in gold.lower()
 
 
 def evaluate_spider(
@@ -174,7 +180,8 @@ def evaluate_spider(
         tables_path: ``tables.json`` (schemas and foreign keys for exact match and hardness).
         etype: ``all``, ``exec`` (execution only) or ``match`` (exact match only).
         keep_distinct: keep DISTINCT when executing (exact match always ignores it).
-        plug_value: not implemented; True raises :class:`NotImplementedError`.
+        plug_value: a failing prediction also counts as correct when the gold's values plugged
+            into its value slots make it match (see the module; for models that predict no values).
         engine, timeout, workers, max_rows, cache_dir: sandbox settings (timeout per query).
         progress: progress bar (None: automatic).
 
@@ -185,8 +192,6 @@ def evaluate_spider(
     """
     if etype not in ETYPES:
         raise ValueError(f"etype must be one of {ETYPES}, got {etype!r}")
-    if plug_value:
-        raise NotImplementedError("--plug_value is not implemented by sqlrl eval spider")
     started = time.perf_counter()
     gold_sessions = load_spider_gold(gold_path)
     pred_sessions = load_spider_predictions(pred_path)
@@ -206,7 +211,7 @@ def evaluate_spider(
     matches = [spider_match(g_sql, p_sql, schemas[db_id]) for _, _, g_sql, p_sql, db_id in pairs]
 
     variants: dict[str, list[Path] | str] = {}
-    exec_plan: list[tuple[list[Path] | str, str, str, bool]] = []
+    exec_plan: list[tuple[list[Path] | str, str, str, bool, str, str]] = []
     tasks: list[tuple[Path, str, bool]] = []
     if do_exec:
         for _, _, g_sql, p_sql, db_id in pairs:
@@ -215,8 +220,9 @@ def evaluate_spider(
                     variants[db_id] = exec_variants(db_dir, db_id) or f"no .sqlite file in {Path(db_dir) / db_id}"
                 except OSError as e:
                     variants[db_id] = f"cannot list {Path(db_dir) / db_id}: {e}"
-            pred_x, gold_x, order_matters = _exec_prepare(p_sql, g_sql, keep_distinct)
-            exec_plan.append((variants[db_id], pred_x, gold_x, order_matters))
+            pred_p, gold_p, order_matters = _exec_prepare(p_sql, g_sql, keep_distinct)
+            pred_x, gold_x = replace_cur_year(pred_p), replace_cur_year(gold_p)
+            exec_plan.append((variants[db_id], pred_x, gold_x, order_matters, pred_p, gold_p))
             dbs = variants[db_id]
             if not isinstance(dbs, str):
                 for db in dbs:
@@ -226,8 +232,37 @@ def evaluate_spider(
         engine=engine, timeout=timeout, max_rows=max_rows, text_errors="ignore", cache_dir=cache_dir
     ) as pool:
         results = pool.run(tasks, workers=workers, progress=progress, desc="spider")
+        examples, gold_results = _examples(pairs, matches, exec_plan, results, do_exec, do_match)
+        if do_exec and plug_value:
+            _plug_values(examples, gold_results, exec_plan, pool, workers, progress)
 
+    meta = {
+        "gold": str(gold_path),
+        "pred": str(pred_path),
+        "db_dir": str(db_dir),
+        "tables": str(tables_path),
+        "etype": etype,
+        "keep_distinct": keep_distinct,
+        "plug_value": plug_value,
+        "engine": engine,
+        "timeout": timeout,
+        "sessions": len(gold_sessions),
+    }
+    return _report(examples, do_exec, do_match, started, meta)
+
+
+def _examples(
+    pairs: Sequence[tuple[int, int, str, str, str]],
+    matches: Sequence[Any],
+    exec_plan: Sequence[tuple[Any, ...]],
+    results: Sequence[Any],
+    do_exec: bool,
+    do_match: bool,
+) -> tuple[list[ExampleResult], list[list[Any]]]:
+    """One :class:`ExampleResult` per pair from the exact-match verdicts and the execution results,
+    and the gold's results on each database of each pair."""
     examples: list[ExampleResult] = []
+    all_gold_results: list[list[Any]] = []
     k = 0
     for i, ((s, t, g_sql, p_sql, db_id), m) in enumerate(zip(pairs, matches, strict=True)):
         group = m.hardness or "unknown"
@@ -240,14 +275,16 @@ def evaluate_spider(
                 ex.extra["pred_parse_error"] = str(m.pred_error)
             if m.gold_error is not None:
                 ex.extra["gold_parse_error"] = str(m.gold_error)
+        all_gold_results.append([])
         if do_exec:
-            dbs, pred_x, gold_x, order_matters = exec_plan[i]
-            ok, verdicts = 1.0, {}
+            dbs, pred_x, gold_x, order_matters = exec_plan[i][:4]
+            ok, verdicts, gold_results = 1.0, {}, all_gold_results[-1]
             if isinstance(dbs, str):
                 ok, ex.error_kind, ex.error = 0.0, "missing_database", dbs
             else:
                 for db in dbs:
                     g_res, p_res = results[k], results[k + 1]
+                    gold_results.append(g_res)
                     k += 2
                     ex.elapsed += g_res.elapsed + p_res.elapsed
                     if ok == 0.0:
@@ -265,21 +302,61 @@ def evaluate_spider(
             ex.extra["order_matters"] = order_matters
             ex.extra["databases"] = verdicts
         examples.append(ex)
+    return examples, all_gold_results
 
+
+def _plug_values(
+    examples: list[ExampleResult],
+    gold_results: Sequence[Sequence[Any]],
+    exec_plan: Sequence[tuple[Any, ...]],
+    pool: SandboxPool,
+    workers: int,
+    progress: bool | None,
+) -> None:
+    """``--plug_value``: try the gold's values in every failing prediction (exec_eval's loop over candidates)."""
+    todo = [
+        ex for ex in examples
+        if ex.metrics.get("execution") == 0.0 and ex.error_kind not in ("gold_error", "missing_database")
+        and all(g.ok for g in gold_results[ex.index])
+    ]  # fmt: skip
+
+    def attempt(ex: ExampleResult) -> tuple[str | None, int, int]:
+        dbs, _, _, order_matters, pred_p, gold_p = exec_plan[ex.index]
+        count, cands = plug_candidates(gold_p, pred_p)
+        tried = 0
+        for cand in cands:
+            tried += 1
+            sql = replace_cur_year(cand)
+            for db, gold in zip(dbs, gold_results[ex.index], strict=True):
+                res = pool.execute(db, sql)
+                if not res.ok or not compare(gold.table, res.table, mode="spider", order_matters=order_matters):
+                    break
+            else:
+                return cand, tried, count
+        return None, tried, count
+
+    for ex, (plugged, tried, count) in zip(
+        todo, parallel_map(attempt, todo, workers=workers, progress=progress, desc="plug_value"), strict=True
+    ):
+        ex.extra["plug_candidates"], ex.extra["plug_tried"] = count, tried
+        if plugged is not None:
+            ex.metrics["execution"] = 1.0
+            ex.extra["plugged"] = plugged
+            if ex.error_kind is not None:
+                ex.extra["unplugged_error"] = f"{ex.error_kind}: {ex.error}"
+                ex.error_kind, ex.error = None, ""
+
+
+def _report(
+    examples: list[ExampleResult],
+    do_exec: bool,
+    do_match: bool,
+    started: float,
+    meta: dict[str, Any],
+) -> EvalReport:
     groups = list(LEVELS) + (["unknown"] if any(e.group == "unknown" for e in examples) else [])
     metrics = (["execution"] if do_exec else []) + (["exact match"] if do_match else [])
-    meta = {
-        "gold": str(gold_path),
-        "pred": str(pred_path),
-        "db_dir": str(db_dir),
-        "tables": str(tables_path),
-        "etype": etype,
-        "keep_distinct": keep_distinct,
-        "engine": engine,
-        "timeout": timeout,
-        "sessions": len(gold_sessions),
-        "seconds": round(time.perf_counter() - started, 3),
-    }
+    meta["seconds"] = round(time.perf_counter() - started, 3)
     report = EvalReport("spider", groups, metrics, examples, meta)
     gold_errors = sum(e.error_kind == "gold_error" for e in examples)
     if gold_errors:
