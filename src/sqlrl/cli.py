@@ -296,7 +296,15 @@ def _verbal_command():
     return VerbalCommand
 
 
-COMMANDS = [DemoCommand, ExecCommand, CompareCommand, SqlCommand, _eval_command(), _verbal_command()]
+def _train_commands():
+    from sqlrl.train.command import QuickstartCommand, TrainCommand
+
+    return [QuickstartCommand, TrainCommand]
+
+
+COMMANDS = [
+    DemoCommand, ExecCommand, CompareCommand, SqlCommand, _eval_command(), _verbal_command(), *_train_commands()
+]  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -70,6 +70,8 @@ class PromptOptions:
         system_message: chat messages start with a system message holding the instruction; when
             False the instruction opens the user message (for chat templates without a system role).
         instruction: replaces the default instruction text.
+        schema_format: ``"ddl"`` (``CREATE TABLE`` statements) or ``"compact"`` (one line per table,
+            ``name(col1, col2, ...)``, no types, samples or keys: short prompts for tiny models).
     """
 
     sample_values: int = 3
@@ -81,8 +83,11 @@ class PromptOptions:
     foreign_keys: bool = True
     system_message: bool = True
     instruction: str | None = None
+    schema_format: str = "ddl"
 
     def __post_init__(self) -> None:
+        if self.schema_format not in ("ddl", "compact"):
+            raise ValueError(f"schema_format must be 'ddl' or 'compact', not {self.schema_format!r}")
         if self.sample_values < 0:
             raise ValueError(f"sample_values must be >= 0, got {self.sample_values}")
         if self.max_value_chars < 4:
@@ -260,8 +265,14 @@ def schema_ddl(
 
 
 def _render(tables: Sequence[_Table], samples: int, max_chars: int, foreign_keys: bool,
-            entry: Mapping[str, Any] | None, only: Sequence[str] | None) -> str:  # fmt: skip
+            entry: Mapping[str, Any] | None, only: Sequence[str] | None, compact: bool = False) -> str:  # fmt: skip
     keep = None if only is None else {t.lower() for t in only}
+    if compact:
+        return "\n".join(
+            f"{_ident(t.name)}({', '.join(_ident(c) for c, _ in t.columns)})"
+            for t in tables
+            if keep is None or t.name.lower() in keep
+        )
     fks = _tables_json_fks(entry)
     parts = [
         _render_table(t, samples, max_chars, foreign_keys, fks.get(t.name.lower(), ()))
@@ -319,7 +330,8 @@ def _fit(
     measure = opts.length_fn or len
 
     def make(samples: int, only: Sequence[str] | None = None, omitted: int = 0) -> tuple[list[str], bool]:
-        ddl = _render(tables, samples, opts.max_value_chars, opts.foreign_keys, entry, only)
+        compact = opts.schema_format == "compact"
+        ddl = _render(tables, samples, opts.max_value_chars, opts.foreign_keys, entry, only, compact)
         if omitted:
             ddl += f"\n\n-- ({omitted} more table{'s' if omitted > 1 else ''} not shown)"
         parts = assemble(ddl)

@@ -1,0 +1,160 @@
+"""``sqlrl train --config FILE.yaml`` and ``sqlrl quickstart``: command classes with ``register``/``run``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["QuickstartCommand", "TrainCommand", "print_accuracy_table"]
+
+
+def _set(cfg_dict: dict[str, Any], dotted: str, value: str) -> None:
+    """``--set stages.0.steps=5``: override one field, parsing the value as YAML."""
+    import yaml
+
+    keys = dotted.split(".")
+    node: Any = cfg_dict
+    for k in keys[:-1]:
+        node = node[int(k)] if isinstance(node, list) else node.setdefault(k, {})
+    last = keys[-1]
+    parsed = yaml.safe_load(value)
+    if isinstance(node, list):
+        node[int(last)] = parsed
+    else:
+        node[last] = parsed
+
+
+def print_accuracy_table(summary: dict[str, Any]) -> None:
+    """The table the quickstart ends with: eval execution accuracy after every phase."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Execution accuracy on the eval split ({summary['output_dir']})")
+    table.add_column("after")
+    table.add_column("EX", justify="right")
+    table.add_column("executable", justify="right")
+    table.add_column("best validation EX", justify="right")
+    table.add_column("minutes", justify="right")
+    for name, p in summary["phases"].items():
+        if "eval_accuracy" not in p:
+            continue
+        val = p.get("val_accuracy") or {}
+        best = f"{max(val.values()):.1%}" if val else ""
+        mins = f"{p['seconds'] / 60:.1f}" if "seconds" in p else ""
+        label = {"base": "nothing (initial model)", "sft": "SFT warm start"}.get(name, f"GRPO {name}")
+        table.add_row(label, f"{p['eval_accuracy']:.1%}", f"{p['eval_executable']:.1%}", best, mins)
+    Console().print(table)
+    print(f"total {summary['seconds'] / 60:.1f} min; summary.json and training.png in {summary['output_dir']}")
+
+
+def _run(cfg: Any, args: argparse.Namespace) -> int:
+    from sqlrl.train.runner import Runner, TrainingError
+
+    try:
+        runner = Runner(cfg, resume=args.resume, overwrite=args.overwrite)
+        summary = runner.run()
+    except TrainingError as exc:
+        print(f"sqlrl: error: {exc}", file=sys.stderr)
+        return 2
+    from accelerate import PartialState
+
+    if PartialState().is_main_process:
+        print_accuracy_table(summary)
+    return 0
+
+
+def _add_run_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--output-dir", default=None, help="override output_dir")
+    p.add_argument("--resume", action="store_true", help="continue a killed run in output_dir (skips finished phases)")
+    p.add_argument("--overwrite", action="store_true", help="delete a previous run in output_dir first")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE",
+        help="override a field, e.g. --set stages.0.steps=5 --set data.augment=0 (repeatable)",
+    )  # fmt: skip
+    p.add_argument("--print-config", action="store_true", help="print the resolved configuration and exit")
+
+
+def _finish_config(data: dict[str, Any], args: argparse.Namespace):
+    from sqlrl.train.config import ConfigError, TrainConfig
+
+    try:
+        for item in args.set:
+            if "=" not in item:
+                raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
+            key, value = item.split("=", 1)
+            _set(data, key.strip(), value)
+        if args.output_dir:
+            data["output_dir"] = args.output_dir
+        return TrainConfig.from_dict(data)
+    except (ConfigError, IndexError, KeyError, ValueError) as exc:
+        print(f"sqlrl: config error: {exc}", file=sys.stderr)
+        return None
+
+
+class TrainCommand:
+    """train a model: optional SFT warm start, then GRPO stages (see docs in sqlrl.train.config)"""
+
+    name = "train"
+
+    @staticmethod
+    def register(sub: argparse._SubParsersAction) -> None:
+        p = sub.add_parser(TrainCommand.name, help=TrainCommand.__doc__, description=TrainCommand.__doc__)
+        p.add_argument("--config", required=True, help="YAML configuration file (see configs/ and the README)")
+        _add_run_flags(p)
+        p.set_defaults(command=TrainCommand)
+
+    @staticmethod
+    def run(args: argparse.Namespace) -> int:
+        import yaml
+
+        from sqlrl.train.config import ConfigError
+
+        path = Path(args.config)
+        try:
+            if not path.is_file():
+                raise ConfigError(f"config file {path} does not exist")
+            data = yaml.safe_load(path.read_text()) or {}
+            if not isinstance(data, dict):
+                raise ConfigError(f"{path}: the top level must be a mapping of settings")
+        except (ConfigError, yaml.YAMLError) as exc:
+            print(f"sqlrl: config error: {exc}", file=sys.stderr)
+            return 2
+        cfg = _finish_config(data, args)
+        if cfg is None:
+            return 2
+        if args.print_config:
+            print(cfg.to_yaml())
+            return 0
+        return _run(cfg, args)
+
+
+class QuickstartCommand:
+    """the offline quickstart: sqlrl-toy, a tiny model, SFT then two-stage GRPO, accuracy after each phase"""
+
+    name = "quickstart"
+
+    @staticmethod
+    def register(sub: argparse._SubParsersAction) -> None:
+        p = sub.add_parser(
+            QuickstartCommand.name, help=QuickstartCommand.__doc__, description=QuickstartCommand.__doc__
+        )
+        _add_run_flags(p)
+        p.add_argument("--seed", type=int, default=None, help="seed of data split, model and sampling")
+        p.set_defaults(command=QuickstartCommand)
+
+    @staticmethod
+    def run(args: argparse.Namespace) -> int:
+        from sqlrl.train.presets import quickstart_config
+
+        data = quickstart_config()
+        if args.seed is not None:
+            data["seed"] = args.seed
+        cfg = _finish_config(data, args)
+        if cfg is None:
+            return 2
+        if args.print_config:
+            print(cfg.to_yaml())
+            return 0
+        return _run(cfg, args)

@@ -1,0 +1,324 @@
+"""The training configuration: one YAML file, parsed into dataclasses that reject mistakes early.
+
+```yaml
+output_dir: runs/toy
+seed: 0
+model: {path: tiny}                    # or any local Hugging Face causal LM folder
+data: {source: toy, augment: 4, val_size: 64}
+prompt: {schema_format: compact}
+sft: {epochs: 2, learning_rate: 1.0e-3}   # optional warm start; leave out for none
+stages:
+  - {name: stage1, rewards: stage1, steps: 60}
+  - {name: stage2, rewards: stage2, steps: 60, init: best}
+```
+
+Every field has a default and a help text (``FIELD_HELP`` / the dataclass docstrings); unknown
+keys raise :class:`ConfigError` with a "did you mean" hint. ``sqlrl train --print-config`` shows
+the full resolved configuration.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ConfigError",
+    "DataConfig",
+    "GRPOStageConfig",
+    "LoraSettings",
+    "ModelConfig",
+    "PromptConfig",
+    "SFTConfig",
+    "TrainConfig",
+]
+
+
+class ConfigError(ValueError):
+    """A training configuration that cannot work; the message says which field and how to fix it."""
+
+
+@dataclass
+class LoraSettings:
+    """LoRA through peft (leave ``lora`` out of ``model`` for full fine-tuning).
+
+    Attributes:
+        r: adapter rank. alpha: scaling. dropout: adapter dropout.
+        target_modules: module names to adapt (default: all linear layers).
+    """
+
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.05
+    target_modules: list[str] | str = "all-linear"
+
+
+@dataclass
+class ModelConfig:
+    """Which model to train.
+
+    Attributes:
+        path: a local Hugging Face causal LM folder, or ``tiny`` for a small Qwen2 built offline with a
+            tokenizer trained on the training texts (never a hub download).
+        tiny: sizes for ``tiny`` (fields of :class:`sqlrl.models.tiny.TinyModelConfig`).
+        dtype: load dtype (``float32``, ``bfloat16``, ...; default the checkpoint's).
+        lora: LoRA settings, or None for full fine-tuning.
+    """
+
+    path: str = "tiny"
+    tiny: dict[str, Any] = field(default_factory=dict)
+    dtype: str | None = None
+    lora: LoraSettings | None = None
+
+
+@dataclass
+class DataConfig:
+    """Training and evaluation data.
+
+    Attributes:
+        source: ``toy`` (sqlrl-toy, built on first use), ``spider``, ``bird`` or ``jsonl``.
+        root: dataset folder (Spider/BIRD layout) or JSONL file; unused for ``toy``.
+        train_split / eval_split: split names for the loaders (``train``/``dev``).
+        database_dir: databases for ``jsonl`` data.
+        augment: ``toy`` only: extra generated training pairs per non-dev composition.
+        val_size: training examples held out (seeded) to choose the best checkpoint by execution accuracy.
+        eval_size: evaluate on at most this many eval-split examples (0 = all).
+        max_train: use at most this many training examples (0 = all).
+        dialects: target dialects; several make mixed-dialect data (gold transpiled, the prompt names the
+            dialect; non-SQLite dialects execute on DuckDB).
+        engine: execution engine for SQLite-origin data in the rewards (``sqlite`` or ``duckdb``).
+    """
+
+    source: str = "toy"
+    root: str | None = None
+    train_split: str = "train"
+    eval_split: str = "dev"
+    database_dir: str | None = None
+    augment: int = 4
+    val_size: int = 64
+    eval_size: int = 0
+    max_train: int = 0
+    dialects: list[str] = field(default_factory=lambda: ["sqlite"])
+    engine: str = "sqlite"
+
+
+@dataclass
+class PromptConfig:
+    """Prompt building (see :class:`sqlrl.data.prompts.PromptOptions`).
+
+    Attributes:
+        schema_format: ``ddl`` or ``compact``. sample_values: sample values per column (ddl only).
+        think: ask for ``<think>`` reasoning first. instruction: replace the instruction text.
+        max_length: cap on the prompt's characters (tables are dropped to fit).
+    """
+
+    schema_format: str = "ddl"
+    sample_values: int = 3
+    think: bool = False
+    instruction: str | None = None
+    max_length: int | None = None
+
+
+@dataclass
+class SFTConfig:
+    """The optional supervised warm start (TRL ``SFTTrainer``, loss on the completion only).
+
+    Attributes:
+        epochs, learning_rate, batch_size, max_length: as in TRL; ``scheduler`` is transformers' name.
+        save_steps: checkpoint every N steps (for ``--resume``).
+    """
+
+    epochs: float = 2.0
+    learning_rate: float = 1e-3
+    batch_size: int = 16
+    max_length: int = 512
+    scheduler: str = "cosine"
+    warmup: float = 0.05
+    save_steps: int = 50
+
+
+@dataclass
+class GRPOStageConfig:
+    """One GRPO stage (TRL ``GRPOTrainer``); each stage has a fresh optimizer and cosine schedule.
+
+    Attributes:
+        name: stage name (its folder in ``output_dir``).
+        rewards: a preset name of :data:`sqlrl.rewards.PRESETS` (``stage1`` dense partial rewards,
+            ``stage2`` execution-focused) or a list of ``{name, weight, ...}`` reward entries.
+        init: where the stage starts: ``previous`` (the model the last phase ended with) or ``best``
+            (the previous GRPO stage's checkpoint with the highest validation execution accuracy).
+        steps: optimizer steps. num_generations: completions per prompt. prompts_per_step: prompts per step.
+        temperature, top_p: sampling. learning_rate, beta (KL weight; 0 loads no reference model),
+        loss_type (``grpo``, ``dapo``, ``dr_grpo``, ``bnpo``...), scale_rewards (``group``, ``batch``, ``none``),
+        epsilon: TRL's GRPO settings. max_completion_length: tokens generated per completion.
+        eval_steps: validation execution accuracy and a checkpoint every N steps (and at the end).
+    """
+
+    name: str = "stage1"
+    rewards: str | list[dict[str, Any]] = "stage1"
+    init: str = "previous"
+    steps: int = 50
+    num_generations: int = 8
+    prompts_per_step: int = 8
+    temperature: float = 1.0
+    top_p: float = 1.0
+    learning_rate: float = 1e-4
+    beta: float = 0.0
+    loss_type: str = "dapo"
+    scale_rewards: str = "group"
+    epsilon: float = 0.2
+    max_completion_length: int = 96
+    eval_steps: int = 25
+    scheduler: str = "cosine"
+    warmup: float = 0.0
+
+
+@dataclass
+class TrainConfig:
+    """The whole run: model, data, prompt, optional SFT warm start, then GRPO stages in order.
+
+    Attributes:
+        output_dir: everything goes here (phase folders, checkpoints, TensorBoard logs, summary, plot).
+        seed: seeds data splits, initialisation and sampling.
+        eval_max_new_tokens: greedy tokens per evaluation completion. eval_batch_size: prompts per batch.
+        timeout: seconds per query in rewards and evaluation. workers: sandbox threads (-1 all cores).
+        report_to: transformers loggers (``tensorboard``, ``none``, ``wandb``...).
+        use_vllm / vllm_mode: generation through TRL's vLLM integration (needs vllm installed).
+        eval_after_each_phase: evaluate the eval split after SFT and after every stage.
+        progress: show progress bars.
+    """
+
+    output_dir: str = "runs/sqlrl"
+    seed: int = 0
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    prompt: PromptConfig = field(default_factory=PromptConfig)
+    sft: SFTConfig | None = None
+    stages: list[GRPOStageConfig] = field(default_factory=lambda: [GRPOStageConfig()])
+    eval_max_new_tokens: int = 128
+    eval_batch_size: int = 64
+    timeout: float = 5.0
+    workers: int = -1
+    report_to: list[str] = field(default_factory=lambda: ["tensorboard"])
+    use_vllm: bool = False
+    vllm_mode: str = "colocate"
+    eval_after_each_phase: bool = True
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    # -- construction -------------------------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Build from plain dicts (as YAML gives), with helpful errors for unknown or mistyped keys."""
+        return _build(cls, data, "config")
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike[str]) -> TrainConfig:
+        """Read a YAML file (see the module docs for an example)."""
+        import yaml
+
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file {p} does not exist")
+        try:
+            data = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{p} is not valid YAML: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"{p}: the top level must be a mapping of settings, not {type(data).__name__}")
+        return cls.from_dict(data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_yaml(self) -> str:
+        import yaml
+
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    # -- checks -------------------------------------------------------------------------------------
+
+    def validate(self) -> None:
+        if self.data.source not in ("toy", "spider", "bird", "jsonl"):
+            raise ConfigError(f"data.source must be toy, spider, bird or jsonl, not {self.data.source!r}")
+        if self.data.source != "toy" and not self.data.root:
+            raise ConfigError(f"data.source {self.data.source!r} needs data.root (the dataset folder or file)")
+        if self.data.engine not in ("sqlite", "duckdb"):
+            raise ConfigError(f"data.engine must be sqlite or duckdb, not {self.data.engine!r}")
+        if not self.data.dialects:
+            raise ConfigError("data.dialects must name at least one dialect (e.g. [sqlite])")
+        if self.data.val_size < 1:
+            raise ConfigError("data.val_size must be at least 1: stage 2 starts from the best checkpoint by validation")
+        if self.prompt.schema_format not in ("ddl", "compact"):
+            raise ConfigError(f"prompt.schema_format must be ddl or compact, not {self.prompt.schema_format!r}")
+        if not self.stages and self.sft is None:
+            raise ConfigError("nothing to train: give an sft section, stages, or both")
+        names = [s.name for s in self.stages]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"stage names must be unique, got {names}")
+        for i, s in enumerate(self.stages):
+            where = f"stages[{i}] ({s.name})"
+            if s.init not in ("previous", "best"):
+                raise ConfigError(f"{where}.init must be 'previous' or 'best', not {s.init!r}")
+            if s.init == "best" and i == 0:
+                raise ConfigError(f"{where}.init 'best' needs an earlier GRPO stage to pick a checkpoint from")
+            if s.num_generations < 2:
+                raise ConfigError(f"{where}.num_generations must be >= 2: GRPO compares completions within a group")
+            if s.steps < 1 or s.prompts_per_step < 1 or s.eval_steps < 1:
+                raise ConfigError(f"{where}: steps, prompts_per_step and eval_steps must be positive")
+            if s.temperature <= 0:
+                raise ConfigError(f"{where}.temperature must be > 0 (GRPO needs different completions per group)")
+            if s.scale_rewards not in ("group", "batch", "none"):
+                raise ConfigError(f"{where}.scale_rewards must be group, batch or none, not {s.scale_rewards!r}")
+        if self.sft is not None and (self.sft.epochs <= 0 or self.sft.batch_size < 1):
+            raise ConfigError("sft.epochs must be > 0 and sft.batch_size >= 1")
+
+
+# -- dict -> dataclass with good errors -------------------------------------------------------------------
+
+_NESTED: dict[tuple[type, str], type] = {}
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where} must be a mapping, not {type(data).__name__} ({data!r})")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in fields:
+            close = difflib.get_close_matches(str(key), list(fields), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(fields)}"
+            raise ConfigError(f"unknown key {where}.{key}{hint}")
+        kwargs[key] = _convert(cls, key, value, f"{where}.{key}")
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # pragma: no cover - every field has a default
+        raise ConfigError(f"{where}: {exc}") from exc
+
+
+def _convert(cls: type, key: str, value: Any, where: str) -> Any:
+    nested = {
+        (TrainConfig, "model"): ModelConfig,
+        (TrainConfig, "data"): DataConfig,
+        (TrainConfig, "prompt"): PromptConfig,
+        (TrainConfig, "sft"): SFTConfig,
+        (ModelConfig, "lora"): LoraSettings,
+    }
+    if (cls, key) in nested:
+        if value is None:
+            return None
+        return _build(nested[(cls, key)], value, where)
+    if (cls, key) == (TrainConfig, "stages"):
+        if not isinstance(value, list):
+            raise ConfigError(f"{where} must be a list of stage settings")
+        return [_build(GRPOStageConfig, v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if (cls, key) in ((DataConfig, "dialects"), (TrainConfig, "report_to")) and isinstance(value, str):
+        return [value]
+    return value

@@ -1,0 +1,410 @@
+"""Run a training configuration: optional SFT warm start, then GRPO stages, on TRL's trainers.
+
+Layout of ``output_dir``::
+
+    config.yaml          the resolved configuration
+    state.json           which phases are done, their final models, validation and eval scores
+    base_model/          the tiny model (when model.path is ``tiny``)
+    sft/                 SFTTrainer checkpoints, ``final/`` model
+    <stage>/             GRPOTrainer checkpoints (each with ``sqlrl_val.json``), ``final/`` model
+    <phase>/runs/        TensorBoard logs of each phase (tensorboard --logdir OUTPUT_DIR)
+    summary.json         accuracies per phase, best checkpoints, reward means
+    training.png         reward curves per reward, validation accuracy per stage, eval accuracy per phase
+
+Two-stage RL: a stage with ``init: best`` starts from the checkpoint of the previous GRPO stage
+(its start model included) with the highest validation execution accuracy, with a fresh optimizer
+and cosine schedule (a new trainer). ``resume=True`` skips finished phases and continues an
+unfinished one from its last checkpoint. With several processes (``torchrun``/``accelerate
+launch``) every process trains; the main process alone evaluates, writes state and plots.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlrl.train.config import GRPOStageConfig, TrainConfig
+from sqlrl.train.data import TrainData, load_train_data, to_rows
+
+__all__ = ["Runner", "TrainingError"]
+
+_VAL_FILE = "sqlrl_val.json"
+
+
+class TrainingError(RuntimeError):
+    """A run that cannot start or continue (e.g. an output folder with another run in it)."""
+
+
+def _dist():
+    from accelerate import PartialState
+
+    return PartialState()
+
+
+def _log(msg: str) -> None:
+    if _dist().is_main_process:
+        print(f"[sqlrl] {msg}", flush=True)
+
+
+class Runner:
+    """Runs ``cfg``; :meth:`run` returns the summary dict (also written to ``summary.json``)."""
+
+    def __init__(self, cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False) -> None:
+        from sqlrl.models.local import require_torch
+
+        require_torch()
+        self.cfg = cfg
+        self.out = Path(cfg.output_dir)
+        self.resume = resume
+        state_file = self.out / "state.json"
+        if state_file.exists() and not resume:
+            if not overwrite:
+                raise TrainingError(
+                    f"{self.out} already holds a run; pass --resume to continue it or --overwrite to start over"
+                )
+            if _dist().is_main_process:
+                shutil.rmtree(self.out)
+        _dist().wait_for_everyone()
+        self.state: dict[str, Any] = json.loads(state_file.read_text()) if resume and state_file.exists() else {}
+        self.state.setdefault("phases", {})
+        self.data: TrainData | None = None
+        self._rows: dict[str, list[dict[str, Any]]] = {}
+
+    # -- state ---------------------------------------------------------------------------------------
+
+    def _save_state(self) -> None:
+        if _dist().is_main_process:
+            self.out.mkdir(parents=True, exist_ok=True)
+            tmp = self.out / "state.json.tmp"
+            tmp.write_text(json.dumps(self.state, indent=2) + "\n")
+            os.replace(tmp, self.out / "state.json")
+        _dist().wait_for_everyone()
+
+    def _phase(self, name: str) -> dict[str, Any]:
+        return self.state["phases"].setdefault(name, {})
+
+    # -- data and model ------------------------------------------------------------------------------
+
+    def _prepare_data(self) -> None:
+        cfg = self.cfg
+        self.data = load_train_data(cfg.data, seed=cfg.seed)
+        stats = self.data.stats
+        tables = self.data.tables
+        self._rows = {
+            "train": to_rows(self.data.train, cfg.prompt, cfg.data, seed=cfg.seed, tables=tables, stats=stats),
+            "val": to_rows(self.data.val, cfg.prompt, cfg.data, seed=cfg.seed, tables=tables),
+            "eval": to_rows(self.data.eval, cfg.prompt, cfg.data, seed=cfg.seed + 1, tables=tables),
+            "sft": to_rows(self.data.train, cfg.prompt, cfg.data, seed=cfg.seed, tables=tables, sft=True),
+        }
+        self.state["data"] = stats
+        _log(f"data: {stats['train']} train, {stats['val']} validation, {stats['eval']} eval examples")
+
+    def _base_model(self) -> str:
+        cfg = self.cfg
+        if cfg.model.path != "tiny":
+            if not Path(cfg.model.path).exists():
+                raise TrainingError(
+                    f"model.path {cfg.model.path!r} does not exist; sqlrl never downloads models: give a local "
+                    "Hugging Face model folder, or 'tiny' for a small model built offline"
+                )
+            return cfg.model.path
+        path = self.out / "base_model"
+        if _dist().is_main_process and not (path / "config.json").exists():
+            from sqlrl.models.tiny import build_tiny_model
+
+            texts = [m["content"] for r in self._rows["sft"] for m in [*r["prompt"], *r["completion"]]]
+            build_tiny_model(path, texts, **{"seed": cfg.seed, **cfg.model.tiny})
+            _log(f"built the tiny model in {path}")
+        _dist().wait_for_everyone()
+        return str(path)
+
+    def _load(self, path: str):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        kwargs: dict[str, Any] = {}
+        if self.cfg.model.dtype:
+            kwargs["dtype"] = getattr(torch, self.cfg.model.dtype)
+        model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+        tok = AutoTokenizer.from_pretrained(path)
+        if tok.pad_token is None:
+            tok.pad_token = tok.eos_token
+        return model, tok
+
+    def _peft_config(self):
+        lora = self.cfg.model.lora
+        if lora is None:
+            return None
+        from peft import LoraConfig
+
+        return LoraConfig(
+            r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=lora.target_modules,
+            task_type="CAUSAL_LM",
+        )  # fmt: skip
+
+    def _save_final(self, trainer: Any, tokenizer: Any, path: Path) -> str:
+        """Save the trained model as a plain model folder (LoRA adapters merged)."""
+        model = trainer.accelerator.unwrap_model(trainer.model)
+        if _dist().is_main_process:
+            if hasattr(model, "merge_and_unload"):
+                model = model.merge_and_unload()
+            model.save_pretrained(path)
+            tokenizer.save_pretrained(path)
+        _dist().wait_for_everyone()
+        return str(path)
+
+    def _common_args(self) -> dict[str, Any]:
+        import torch
+
+        cuda = torch.cuda.is_available()
+        return {
+            "seed": self.cfg.seed,
+            "report_to": [r for r in self.cfg.report_to if r != "none"] or "none",
+            "bf16": bool(cuda and torch.cuda.is_bf16_supported()),
+            "use_cpu": not cuda,
+            "disable_tqdm": not self.cfg.progress,
+            "dataloader_num_workers": 0,
+            "save_strategy": "steps",
+            "save_total_limit": None,
+        }
+
+    # -- evaluation ----------------------------------------------------------------------------------
+
+    def _evaluate(self, model: Any, tokenizer: Any, split: str, desc: str) -> dict[str, Any] | None:
+        """Execution accuracy on ``split`` rows; None on processes other than the main one."""
+        if not _dist().is_main_process:
+            return None
+        from sqlrl.train.evaluate import execution_accuracy
+
+        t0 = time.perf_counter()
+        res = execution_accuracy(
+            model, tokenizer, self._rows[split], max_new_tokens=self.cfg.eval_max_new_tokens,
+            batch_size=self.cfg.eval_batch_size, timeout=self.cfg.timeout, workers=self.cfg.workers,
+            progress=self.cfg.progress, desc=desc,
+        )  # fmt: skip
+        out = {**res.to_dict(), "seconds": round(time.perf_counter() - t0, 2)}
+        return out
+
+    # -- phases --------------------------------------------------------------------------------------
+
+    def _run_sft(self, start: str) -> str:
+        from datasets import Dataset
+        from transformers.trainer_utils import get_last_checkpoint
+        from trl import SFTConfig, SFTTrainer
+
+        s = self.cfg.sft
+        assert s is not None
+        phase_dir = self.out / "sft"
+        model, tok = self._load(start)
+        args = SFTConfig(
+            output_dir=str(phase_dir), num_train_epochs=s.epochs, learning_rate=s.learning_rate,
+            per_device_train_batch_size=s.batch_size, max_length=s.max_length, lr_scheduler_type=s.scheduler,
+            warmup_steps=s.warmup, save_steps=s.save_steps, logging_steps=10, **self._common_args(),
+        )  # fmt: skip
+        trainer = SFTTrainer(
+            model=model, args=args, train_dataset=Dataset.from_list(self._rows["sft"]), processing_class=tok,
+            peft_config=self._peft_config(),
+        )  # fmt: skip
+        last = get_last_checkpoint(str(phase_dir)) if self.resume and phase_dir.is_dir() else None
+        if last:
+            _log(f"sft: resuming from {last}")
+        trainer.train(resume_from_checkpoint=last)
+        final = self._save_final(trainer, tok, phase_dir / "final")
+        self._phase("sft")["log_history"] = trainer.state.log_history
+        return final
+
+    def _run_grpo(self, stage: GRPOStageConfig, start: str) -> tuple[str, str]:
+        """Train one GRPO stage from ``start``; returns (final model, best checkpoint by validation)."""
+        from datasets import Dataset
+        from transformers import TrainerCallback
+        from transformers.trainer_utils import get_last_checkpoint
+        from trl import GRPOConfig, GRPOTrainer
+
+        from sqlrl.rewards import build_rewards
+
+        phase_dir = self.out / stage.name
+        phase = self._phase(stage.name)
+        model, tok = self._load(start)
+        world = _dist().num_processes
+        completions = stage.prompts_per_step * stage.num_generations
+        if completions % world:
+            raise TrainingError(
+                f"{stage.name}: prompts_per_step x num_generations = {completions} completions per step must "
+                f"divide among {world} processes"
+            )
+        funcs, weights = build_rewards(stage.rewards, timeout=self.cfg.timeout, workers=self.cfg.workers)
+        args = GRPOConfig(
+            output_dir=str(phase_dir), max_steps=stage.steps, learning_rate=stage.learning_rate,
+            lr_scheduler_type=stage.scheduler, warmup_steps=stage.warmup,
+            per_device_train_batch_size=completions // world, num_generations=stage.num_generations,
+            temperature=stage.temperature, top_p=stage.top_p, beta=stage.beta, loss_type=stage.loss_type,
+            scale_rewards=stage.scale_rewards, epsilon=stage.epsilon,
+            max_completion_length=stage.max_completion_length, reward_weights=weights, save_steps=stage.eval_steps,
+            logging_steps=1, use_vllm=self.cfg.use_vllm, vllm_mode=self.cfg.vllm_mode, log_completions=False,
+            **self._common_args(),
+        )  # fmt: skip
+        runner = self
+        val: dict[str, Any] = phase.setdefault("val", {})
+
+        class Validate(TrainerCallback):
+            """Validation execution accuracy of every checkpoint, written next to it."""
+
+            def on_save(self, args, state, control, model=None, **kwargs):  # noqa: ANN001
+                ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+                res = runner._evaluate(model, tok, "val", f"{stage.name} val@{state.global_step}")
+                if res is not None:
+                    val[str(state.global_step)] = {**res, "path": str(ckpt)}
+                    if ckpt.is_dir():
+                        (ckpt / _VAL_FILE).write_text(json.dumps(res) + "\n")
+                    runner._save_state_main()
+                    _log(f"{stage.name} step {state.global_step}: validation EX {res['accuracy']:.3f}")
+
+        if "0" not in val:
+            res = self._evaluate(model, tok, "val", f"{stage.name} val@0")
+            if res is not None:
+                val["0"] = {**res, "path": start}
+                _log(f"{stage.name} start: validation EX {res['accuracy']:.3f}")
+            self._save_state()
+        trainer = GRPOTrainer(
+            model=model, reward_funcs=funcs, args=args, train_dataset=Dataset.from_list(self._rows["train"]),
+            processing_class=tok, peft_config=self._peft_config(), callbacks=[Validate()],
+        )  # fmt: skip
+        last = get_last_checkpoint(str(phase_dir)) if self.resume and phase_dir.is_dir() else None
+        if last:
+            _log(f"{stage.name}: resuming from {last}")
+            for ckpt in phase_dir.glob("checkpoint-*"):  # scores of checkpoints saved before the kill
+                f = ckpt / _VAL_FILE
+                if f.exists():
+                    val.setdefault(ckpt.name.split("-")[-1], {**json.loads(f.read_text()), "path": str(ckpt)})
+        trainer.train(resume_from_checkpoint=last)
+        final = self._save_final(trainer, tok, phase_dir / "final")
+        step = str(trainer.state.global_step)
+        if step not in val:
+            res = self._evaluate(trainer.accelerator.unwrap_model(trainer.model), tok, "val", f"{stage.name} final")
+            if res is not None:
+                val[step] = {**res, "path": final}
+        phase["log_history"] = trainer.state.log_history
+        best = self._best(val) if _dist().is_main_process else ""
+        phase["best"] = best
+        return final, best
+
+    @staticmethod
+    def _best(val: dict[str, Any]) -> str:
+        """The path of the highest validation accuracy; ties go to the earliest step."""
+        step = max(sorted(val, key=int), key=lambda s: val[s]["accuracy"])
+        return val[step]["path"]
+
+    def _save_state_main(self) -> None:
+        if _dist().is_main_process:
+            tmp = self.out / "state.json.tmp"
+            tmp.write_text(json.dumps(self.state, indent=2) + "\n")
+            os.replace(tmp, self.out / "state.json")
+
+    def _checkpoint_model(self, path: str) -> str:
+        """A checkpoint folder saved by a LoRA run holds adapters: merge them into a plain model first."""
+        p = Path(path)
+        if not (p / "adapter_config.json").exists():
+            return path
+        merged = p / "merged"
+        if _dist().is_main_process and not (merged / "config.json").exists():
+            from peft import AutoPeftModelForCausalLM
+            from transformers import AutoTokenizer
+
+            model = AutoPeftModelForCausalLM.from_pretrained(path).merge_and_unload()
+            model.save_pretrained(merged)
+            AutoTokenizer.from_pretrained(path).save_pretrained(merged)
+        _dist().wait_for_everyone()
+        return str(merged)
+
+    # -- the run -------------------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        cfg = self.cfg
+        t_start = time.perf_counter()
+        if _dist().is_main_process:
+            self.out.mkdir(parents=True, exist_ok=True)
+            (self.out / "config.yaml").write_text(cfg.to_yaml())
+        self._prepare_data()
+        current = self._base_model()
+        self.state.setdefault("base_model", current)
+        self._save_state()
+        order = (["sft"] if cfg.sft is not None else []) + [s.name for s in cfg.stages]
+        if "base" not in self.state["phases"] and cfg.eval_after_each_phase:
+            model, tok = self._load(current)
+            res = self._evaluate(model, tok, "eval", "eval base")
+            self._phase("base").update({"done": True, "final": current, "eval": res})
+            self._report("base", res)
+            self._save_state()
+        previous_grpo: str | None = None
+        for name in order:
+            phase = self._phase(name)
+            if phase.get("done"):
+                current = phase["final"]
+                previous_grpo = name if name != "sft" else previous_grpo
+                _log(f"{name}: done earlier, continuing from {current}")
+                continue
+            t0 = time.perf_counter()
+            phase["started"] = True
+            self._save_state()
+            if name == "sft":
+                current = self._run_sft(current)
+            else:
+                stage = next(s for s in cfg.stages if s.name == name)
+                start = current
+                if stage.init == "best" and previous_grpo is not None:
+                    start = self._checkpoint_model(self.state["phases"][previous_grpo]["best"])
+                    _log(f"{name}: starting from the best {previous_grpo} checkpoint {start}")
+                phase["start"] = start
+                current, _ = self._run_grpo(stage, start)
+                previous_grpo = name
+            phase.update({"final": current, "seconds": round(time.perf_counter() - t0, 1)})
+            if cfg.eval_after_each_phase:
+                model, tok = self._load(current)
+                res = self._evaluate(model, tok, "eval", f"eval {name}")
+                phase["eval"] = res
+                self._report(name, res)
+            phase["done"] = True
+            self._save_state()
+        summary = self._summary(time.perf_counter() - t_start)
+        if _dist().is_main_process:
+            (self.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+            try:
+                from sqlrl.train.plots import plot_training
+
+                plot_training(self.state, self.out / "training.png")
+                summary["plot"] = str(self.out / "training.png")
+            except Exception as exc:  # a plot never fails a finished run
+                _log(f"could not draw the plot: {exc}")
+        return summary
+
+    def _report(self, name: str, res: dict[str, Any] | None) -> None:
+        if res is not None:
+            _log(f"{name}: eval execution accuracy {res['accuracy']:.3f} ({res['n']} examples, "
+                 f"{res['executable']:.1%} executable, {res['seconds']:.0f}s)")  # fmt: skip
+
+    def _summary(self, seconds: float) -> dict[str, Any]:
+        phases = {}
+        for name, p in self.state["phases"].items():
+            entry: dict[str, Any] = {k: p[k] for k in ("final", "best", "seconds", "start") if k in p}
+            if p.get("eval"):
+                entry["eval_accuracy"] = p["eval"]["accuracy"]
+                entry["eval_executable"] = p["eval"]["executable"]
+            if p.get("val"):
+                entry["val_accuracy"] = {s: v["accuracy"] for s, v in sorted(p["val"].items(), key=lambda x: int(x[0]))}
+            rewards: dict[str, float] = {}
+            for rec in p.get("log_history", []):
+                for k, v in rec.items():
+                    if k.startswith("rewards/") and k.endswith("/mean") and isinstance(v, (int, float)):
+                        rewards.setdefault(k, []).append(v)  # type: ignore[attr-defined]
+            if rewards:
+                entry["reward_mean_first_last"] = {
+                    k: [round(v[0], 4), round(v[-1], 4)] for k, v in rewards.items() if not math.isnan(v[0])
+                }
+            phases[name] = entry
+        return {"output_dir": str(self.out), "seconds": round(seconds, 1), "data": self.state.get("data"),
+                "phases": phases}  # fmt: skip

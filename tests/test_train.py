@@ -1,0 +1,177 @@
+"""The trainer: configuration, training rows, a smoke run of every phase, resume after a kill,
+and two processes through torchrun (all on CPU with a very small model)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytest.importorskip("trl", reason="the [train] extra is part of [dev]; CI installs it")
+
+from sqlrl.train import ConfigError, TrainConfig, quickstart_config, smoke_config
+from sqlrl.train.config import DataConfig, PromptConfig
+from sqlrl.train.data import answer_text, load_train_data, to_rows
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": "1"}
+
+
+# -- configuration -------------------------------------------------------------------------------------
+
+
+def test_quickstart_yaml_matches_the_builtin_preset():
+    shipped = yaml.safe_load((ROOT / "configs" / "quickstart.yaml").read_text())
+    assert TrainConfig.from_dict(shipped).to_dict() == TrainConfig.from_dict(quickstart_config()).to_dict()
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"stages": [{"name": "a", "stepz": 3}]}, "did you mean 'steps'"),
+        ({"modle": {}}, "did you mean 'model'"),
+        ({"stages": [{"name": "a", "num_generations": 1}]}, "num_generations must be >= 2"),
+        ({"stages": [{"name": "a", "init": "best"}]}, "needs an earlier GRPO stage"),
+        ({"stages": [{"name": "a"}, {"name": "a"}]}, "stage names must be unique"),
+        ({"data": {"source": "spider"}}, "needs data.root"),
+        ({"data": {"source": "csv"}}, "data.source must be"),
+        ({"stages": [{"name": "a", "temperature": 0}]}, "temperature must be > 0"),
+        ({"stages": [], "sft": None}, "nothing to train"),
+        ({"stages": "stage1"}, "must be a list"),
+    ],
+)
+def test_bad_configs_fail_with_a_message_that_says_what_to_fix(data, message):
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig.from_dict(data)
+
+
+def test_yaml_round_trip(tmp_path):
+    cfg = TrainConfig.from_dict(quickstart_config())
+    path = tmp_path / "c.yaml"
+    path.write_text(cfg.to_yaml())
+    assert TrainConfig.from_yaml(path) == cfg
+    with pytest.raises(ConfigError, match="does not exist"):
+        TrainConfig.from_yaml(tmp_path / "missing.yaml")
+    (tmp_path / "bad.yaml").write_text("stages: [\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        TrainConfig.from_yaml(tmp_path / "bad.yaml")
+
+
+# -- rows ------------------------------------------------------------------------------------------------
+
+
+def test_rows_carry_the_reward_columns_and_keep_dev_out_of_training():
+    data_cfg = DataConfig(augment=1, val_size=10)
+    data = load_train_data(data_cfg, seed=3)
+    assert data.stats == {"train": len(data.train), "val": 10, "eval": 153}
+    train_sql = {ex.gold_sql for ex in data.train} | {ex.gold_sql for ex in data.val}
+    dev_comps = {ex.extra["composition"] for ex in data.eval}
+    assert not dev_comps & {ex.extra.get("composition") for ex in data.train}
+    assert not {ex.id for ex in data.val} & {ex.id for ex in data.train}
+    assert len(train_sql) == len(data.train) + len(data.val)
+    rows = to_rows(data.train[:3], PromptConfig(schema_format="compact"), data_cfg)
+    assert set(rows[0]) == {"prompt", "gold_sql", "db_path", "engine", "dialect", "db_id", "question", "evidence"}
+    assert rows[0]["engine"] == "sqlite" and Path(rows[0]["db_path"]).is_file()
+    sft = to_rows(data.train[:3], PromptConfig(), data_cfg, sft=True)
+    assert sft[0]["completion"][0]["content"] == answer_text(data.train[0].gold_sql)
+
+
+def test_mixed_dialects_transpile_gold_and_name_the_dialect():
+    data_cfg = DataConfig(augment=0, val_size=5, dialects=["sqlite", "duckdb", "postgres"])
+    data = load_train_data(data_cfg)
+    rows = to_rows(data.train[:60], PromptConfig(), data_cfg)
+    by = {d: [r for r in rows if r["dialect"] == d] for d in data_cfg.dialects}
+    assert all(by[d] for d in data_cfg.dialects)
+    pg = by["postgres"][0]
+    assert pg["engine"] == "duckdb" and "PostgreSQL" in pg["prompt"][0]["content"]
+    from sqlrl.rewards import execution_reward
+
+    gold_as_pred = [f"```sql\n{r['gold_sql']}\n```" for r in rows]
+    cols = {k: [r[k] for r in rows] for k in rows[0] if k != "prompt"}
+    scores = execution_reward(empty_gold="allow")(prompts=[r["prompt"] for r in rows], completions=gold_as_pred, **cols)
+    assert scores == [1.0] * len(rows)  # every transpiled gold runs on its engine and matches itself
+
+
+# -- runs --------------------------------------------------------------------------------------------------
+
+
+def _write_config(tmp_path: Path, steps: int = 2, **over) -> Path:
+    cfg = smoke_config(str(tmp_path / "run"), steps=steps)
+    cfg.update(over)
+    path = tmp_path / "smoke.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def _cli(*args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sqlrl.cli", *args], env=ENV, capture_output=True, text=True, **kw)
+
+
+def test_smoke_run_of_sft_and_both_grpo_stages(tmp_path):
+    config = _write_config(tmp_path)
+    proc = _cli("train", "--config", str(config), timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = tmp_path / "run"
+    state = json.loads((out / "state.json").read_text())
+    phases = state["phases"]
+    assert [n for n in phases] == ["base", "sft", "stage1", "stage2"]
+    assert all(p["done"] for p in phases.values())
+    # stage 2 starts from the best stage-1 checkpoint by validation, which is one of the scored ones
+    scored = {v["path"] for v in phases["stage1"]["val"].values()}
+    assert phases["stage2"]["start"] in scored | {str(Path(p) / "merged") for p in scored}
+    assert set(phases["stage1"]["val"]) >= {"0", "1", "2"}
+    logged = {k for rec in phases["stage1"]["log_history"] for k in rec}
+    assert {"rewards/partial_table_f1/mean", "rewards/syntax/mean", "rewards/format/mean"} <= logged
+    assert any(k.startswith("sql/") for k in logged), sorted(logged)  # the rewards' rate metrics reach TRL's logs
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["phases"]["stage2"]["eval_accuracy"] >= 0.0
+    assert (out / "training.png").stat().st_size > 10_000
+    assert "Execution accuracy on the eval split" in proc.stdout
+    # a second start without --resume refuses to touch the finished run
+    again = _cli("train", "--config", str(config), timeout=120)
+    assert again.returncode == 2 and "--resume" in again.stderr
+
+
+def test_resume_after_the_process_is_killed(tmp_path):
+    config = _write_config(tmp_path, steps=8)
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sqlrl.cli", "train", "--config", str(config)],
+        env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    deadline = time.time() + 300
+    while time.time() < deadline and not (out / "stage1" / "checkpoint-3").is_dir():
+        assert proc.poll() is None, proc.stdout.read()[-3000:]
+        time.sleep(0.2)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    state = json.loads((out / "state.json").read_text())
+    assert state["phases"]["sft"]["done"] and not state["phases"]["stage1"].get("done")
+    sft_mtime = (out / "sft" / "final" / "config.json").stat().st_mtime
+    resumed = _cli("train", "--config", str(config), "--resume", timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "sft: done earlier" in resumed.stdout
+    assert "stage1: resuming from" in resumed.stdout
+    state = json.loads((out / "state.json").read_text())
+    assert all(p["done"] for p in state["phases"].values())
+    assert (out / "sft" / "final" / "config.json").stat().st_mtime == sft_mtime  # SFT was not redone
+    steps = [r["step"] for r in state["phases"]["stage1"]["log_history"] if "step" in r]
+    assert max(steps) == 8
+
+
+def test_two_processes_with_torchrun(tmp_path):
+    config = _write_config(tmp_path, sft=None, eval_after_each_phase=False)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+           "-m", "sqlrl.cli", "train", "--config", str(config)]  # fmt: skip
+    proc = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-4000:])
+    state = json.loads((tmp_path / "run" / "state.json").read_text())
+    assert all(p["done"] for p in state["phases"].values())
+    assert state["phases"]["stage2"]["start"] == state["phases"]["stage1"]["best"]
+    assert proc.stdout.count("Execution accuracy on the eval split") == 1  # only the main process reports
