@@ -16,12 +16,19 @@ bounded and every call has a timeout, so a run always ends; everything is logged
 Command line: ``sqlrl verbal --base-url http://localhost:8000/v1 --model NAME --out runs/verbal``.
 """
 
-from sqlrl.verbal.backends import ChatBackend, ChatResult, FunctionBackend, LocalChatBackend, OpenAIChatBackend
-from sqlrl.verbal.config import VerbalConfig
-from sqlrl.verbal.judge import parse_judge_reply
-from sqlrl.verbal.loop import NO_SQL, Trajectory, VerbalLoop, sql_complexity
-from sqlrl.verbal.run import RunSummary, dataset_kind, run_verbal, write_predictions
-from sqlrl.verbal.trajectory import group_records, preference_records, read_trajectories, sft_records
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Names are imported on first use, so that ``sqlrl --help`` and ``import sqlrl.verbal.config`` stay cheap.
+_WHERE = {
+    "ChatBackend": "backends", "ChatResult": "backends", "FunctionBackend": "backends", "LocalChatBackend": "backends",
+    "OpenAIChatBackend": "backends", "VerbalConfig": "config", "parse_judge_reply": "judge", "NO_SQL": "loop",
+    "Trajectory": "loop", "VerbalLoop": "loop", "sql_complexity": "loop", "RunSummary": "run",
+    "dataset_kind": "run", "run_verbal": "run", "write_predictions": "run", "group_records": "trajectory",
+    "preference_records": "trajectory", "read_trajectories": "trajectory", "sft_records": "trajectory",
+}  # fmt: skip
 
 __all__ = [
     "NO_SQL",
@@ -44,3 +51,15 @@ __all__ = [
     "sql_complexity",
     "write_predictions",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"sqlrl.verbal.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sqlrl.verbal' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
