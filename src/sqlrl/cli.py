@@ -302,8 +302,15 @@ def _train_commands():
     return [QuickstartCommand, TrainCommand]
 
 
+def _generate_command():
+    from sqlrl.generate.command import GenerateCommand
+
+    return GenerateCommand
+
+
 COMMANDS = [
-    DemoCommand, ExecCommand, CompareCommand, SqlCommand, _eval_command(), _verbal_command(), *_train_commands()
+    DemoCommand, ExecCommand, CompareCommand, SqlCommand, _eval_command(), _generate_command(), _verbal_command(),
+    *_train_commands(),
 ]  # fmt: skip
 
 

@@ -1,0 +1,149 @@
+"""``sqlrl generate``: the command class (``register`` and ``run``), as ``sqlrl.cli`` expects.
+
+Examples::
+
+    sqlrl generate --model ./my-model                                   # sqlrl-toy dev, greedy
+    sqlrl generate --model ./my-model --dataset spider --path spider/ --n 8 --temperature 0.8 --out preds/
+    sqlrl eval spider --gold preds/gold.sql --pred preds/pred.sql --db spider/database --table spider/tables.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+err_console = Console(stderr=True)
+
+__all__ = ["GenerateCommand"]
+
+
+def _fail(message: str) -> int:
+    err_console.print(f"[red]error[/red]: {message}", highlight=False)
+    return 2
+
+
+def _eval_hint(dataset: Any, kind: str, paths: dict[str, Path], cache_dir: str | None) -> str | None:
+    """The command that scores the written files, when the benchmark's paths are known."""
+    if "gold" not in paths:
+        return None
+    db_file = next((ex.db_path for ex in dataset if ex.db_path is not None), None)
+    if db_file is None:
+        return None
+    db_dir = Path(db_file).parent.parent
+    if kind == "toy":
+        from sqlrl.data.toy.load import toy_dir
+
+        tables = toy_dir(cache_dir) / "tables.json"
+        return f"sqlrl eval spider --gold {paths['gold']} --pred {paths['spider']} --db {db_dir} --table {tables}"
+    if kind == "bird":
+        return f"sqlrl eval bird --pred {paths['bird']} --gold {paths['gold']} --db-root {db_dir}"
+    if kind == "spider":
+        return f"sqlrl eval spider --gold {paths['gold']} --pred {paths['spider']} --db {db_dir} --table <tables.json>"
+    return None
+
+
+class GenerateCommand:
+    """Generate predictions for a dataset with a local Hugging Face model (greedy, or n samples with voting)."""
+
+    name = "generate"
+
+    @staticmethod
+    def register(sub: argparse._SubParsersAction) -> None:
+        from sqlrl.eval.paverl import DATASET_KINDS
+        from sqlrl.generate.backends import BACKENDS
+
+        p = sub.add_parser(GenerateCommand.name, help=GenerateCommand.__doc__, description=GenerateCommand.__doc__)
+        p.add_argument("--model", required=True, help="local Hugging Face causal LM folder (never downloaded)")
+        p.add_argument("--dataset", choices=DATASET_KINDS, default="toy", help="benchmark kind (default toy)")
+        p.add_argument("--path", default=None, help="benchmark folder (spider, bird, spider2) or file (jsonl)")
+        p.add_argument("--split", default="dev", help="split (toy, spider, bird; default dev)")
+        p.add_argument("--limit", type=int, default=None, help="only the first N examples")
+        p.add_argument("--out", default="sqlrl-generate", help="output folder (default ./sqlrl-generate)")
+        s = p.add_argument_group("sampling")
+        s.add_argument("--n", type=int, default=1, help="samples per question; > 1 votes by execution result")
+        s.add_argument("--temperature", type=float, default=None, help="default: 0 (greedy) for --n 1, else 0.8")
+        s.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling (default 1.0)")
+        s.add_argument("--max-new-tokens", type=int, default=256, help="completion length (default 256)")
+        s.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+        s.add_argument("--batch-size", type=int, default=8, help="questions per generation batch (default 8)")
+        s.add_argument("--backend", choices=BACKENDS, default="auto", help="auto: vLLM when installed with CUDA")
+        s.add_argument("--device", default=None, help="torch device (default: cuda when available)")
+        s.add_argument("--dtype", default=None, help="weights dtype, e.g. bfloat16 (default: the checkpoint's)")
+        pr = p.add_argument_group("prompt")
+        pr.add_argument("--sample-values", type=int, default=3, help="sample values per column (default 3)")
+        pr.add_argument("--think", action="store_true", help="ask for reasoning in <think> before the SQL")
+        pr.add_argument("--no-system", action="store_true", help="no system message (instruction in the user turn)")
+        ex = p.add_argument_group("execution (voting)")
+        ex.add_argument("--engine", choices=["sqlite", "duckdb"], default="sqlite", help="sandbox engine")
+        ex.add_argument("--timeout", type=float, default=10.0, help="seconds per sampled query (default 10)")
+        ex.add_argument("--workers", type=int, default=2, help="threads executing samples (default 2)")
+        ex.add_argument("--cache-dir", default=None, help="sqlrl cache (sqlrl-toy build, DuckDB copies)")
+        bar = p.add_mutually_exclusive_group()
+        bar.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show bars")
+        bar.add_argument("--no-progress", dest="progress", action="store_false", help="never show bars")
+        p.add_argument("--json", action="store_true", help="print the summary as JSON")
+        p.set_defaults(command=GenerateCommand)
+
+    @staticmethod
+    def run(args: argparse.Namespace) -> int:
+        from sqlrl.data.errors import DatasetError
+        from sqlrl.data.prompts import PromptOptions
+        from sqlrl.eval.paverl import load_dataset
+        from sqlrl.generate.backends import check_model_dir
+        from sqlrl.generate.runner import GenerateConfig, generate_predictions
+
+        try:
+            check_model_dir(args.model)
+            config = GenerateConfig(
+                n=args.n,
+                temperature=args.temperature,
+                top_p=args.top_p,
+                max_new_tokens=args.max_new_tokens,
+                seed=args.seed,
+                batch_size=args.batch_size,
+                backend=args.backend,
+                device=args.device,
+                dtype=args.dtype,
+                prompt=PromptOptions(
+                    sample_values=args.sample_values, think=args.think, system_message=not args.no_system
+                ),
+                engine=args.engine,
+                timeout=args.timeout,
+                workers=args.workers,
+            )
+            if args.limit is not None and args.limit < 1:
+                raise ValueError(f"--limit must be at least 1, got {args.limit}")
+            dataset = load_dataset(args.dataset, args.path, split=args.split, cache_dir=args.cache_dir)
+        except (DatasetError, ValueError, FileNotFoundError) as e:
+            return _fail(str(e))
+        if args.limit is not None:
+            dataset = dataset[: args.limit]
+        if not len(dataset):
+            return _fail(f"no examples in {args.dataset} {args.split}")
+        try:
+            result = generate_predictions(args.model, dataset, config, progress=args.progress, cache_dir=args.cache_dir)
+        except (ValueError, FileNotFoundError, ImportError, RuntimeError) as e:
+            return _fail(str(e))
+        paths = result.write(args.out)
+        summary = result.summary()
+        if args.json:
+            print(json.dumps({"summary": summary, "files": {k: str(v) for k, v in paths.items()}}, indent=2))
+            return 0
+        line = f"{summary['examples']} examples, {summary['samples']} samples ({summary['with_sql']} with SQL"
+        if config.n > 1:
+            votes = ", ".join(f"{k} {v}" for k, v in sorted(summary["votes"].items()))
+            line += f", {summary['executed_ok']} ran); votes: {votes}"
+        else:
+            line += ")"
+        print(line)
+        print(f"generation {result.meta['seconds_generate']:.1f} s, execution {result.meta['seconds_execute']:.1f} s")
+        for kind, path in paths.items():
+            print(f"wrote {kind}: {path}")
+        hint = _eval_hint(dataset, args.dataset, paths, args.cache_dir)
+        if hint:
+            print(f"evaluate: {hint}")
+        return 0
