@@ -6,20 +6,30 @@ over sampled queries clustered by execution result, written in the official pred
 'SELECT 1'
 
 :mod:`sqlrl.generate.voting` is pure Python; :mod:`sqlrl.generate.runner` imports torch only when
-it loads a model.
+it loads a model. Names are imported on first use, so ``sqlrl --help`` stays fast.
 """
 
-from sqlrl.generate.runner import NO_SQL, GenerateConfig, GenerateResult, generate_predictions, one_line
-from sqlrl.generate.voting import VOTE_REASONS, Candidate, Vote, majority_vote
+from __future__ import annotations
 
-__all__ = [
-    "NO_SQL",
-    "VOTE_REASONS",
-    "Candidate",
-    "GenerateConfig",
-    "GenerateResult",
-    "Vote",
-    "generate_predictions",
-    "majority_vote",
-    "one_line",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "NO_SQL": "runner",
+    "GenerateConfig": "runner",
+    "GenerateResult": "runner",
+    "generate_predictions": "runner",
+    "one_line": "runner",
+    "VOTE_REASONS": "voting",
+    "Candidate": "voting",
+    "Vote": "voting",
+    "majority_vote": "voting",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"sqlrl.generate.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'sqlrl.generate' has no attribute {name!r}")
