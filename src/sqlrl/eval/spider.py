@@ -52,8 +52,9 @@ from sqlrl.eval._exec import SandboxPool, parallel_map
 from sqlrl.eval.plug_value import candidates as plug_candidates
 from sqlrl.eval.report import EvalReport, ExampleResult
 from sqlrl.scoring import compare
-from sqlrl.sql.spider import COMPONENTS, LEVELS, Schema
+from sqlrl.sql.spider import COMPONENTS, LEVELS, Schema, SpiderParseError
 from sqlrl.sql.spider import evaluate as spider_match
+from sqlrl.sql.spider import hardness as spider_hardness
 
 __all__ = [
     "ETYPES",
@@ -119,6 +120,8 @@ def remove_distinct(query: str) -> str:
     >>> remove_distinct("SELECT DISTINCT name FROM t WHERE x = 'distinct'")
     "SELECT  name FROM t WHERE x = 'distinct'"
     """
+    if "distinct" not in query.lower():  # no such token, and tokenizing is the slow part
+        return query
     from sqlglot.errors import TokenError
     from sqlglot.tokens import Tokenizer
 
@@ -208,7 +211,11 @@ def evaluate_spider(
     if missing:
         raise ValueError(f"{tables_path}: no schema for database(s) {', '.join(missing[:5])}")
 
-    matches = [spider_match(g_sql, p_sql, schemas[db_id]) for _, _, g_sql, p_sql, db_id in pairs]
+    if do_match:
+        matches = [spider_match(g_sql, p_sql, schemas[db_id]) for _, _, g_sql, p_sql, db_id in pairs]
+        groups = [m.hardness or "unknown" for m in matches]
+    else:  # execution only: the gold's hardness groups the examples, the prediction is not parsed
+        matches, groups = [], [_gold_hardness(g_sql, schemas[db_id]) for _, _, g_sql, _, db_id in pairs]
 
     variants: dict[str, list[Path] | str] = {}
     exec_plan: list[tuple[list[Path] | str, str, str, bool, str, str]] = []
@@ -232,7 +239,7 @@ def evaluate_spider(
         engine=engine, timeout=timeout, max_rows=max_rows, text_errors="ignore", cache_dir=cache_dir
     ) as pool:
         results = pool.run(tasks, workers=workers, progress=progress, desc="spider")
-        examples, gold_results = _examples(pairs, matches, exec_plan, results, do_exec, do_match)
+        examples, gold_results = _examples(pairs, groups, matches, exec_plan, results, do_exec)
         if do_exec and plug_value:
             _plug_values(examples, gold_results, exec_plan, pool, workers, progress)
 
@@ -251,24 +258,31 @@ def evaluate_spider(
     return _report(examples, do_exec, do_match, started, meta)
 
 
+def _gold_hardness(gold: str, schema: Schema) -> str:
+    try:
+        return spider_hardness(gold, schema)
+    except SpiderParseError:
+        return "unknown"
+
+
 def _examples(
     pairs: Sequence[tuple[int, int, str, str, str]],
+    groups: Sequence[str],
     matches: Sequence[Any],
     exec_plan: Sequence[tuple[Any, ...]],
     results: Sequence[Any],
     do_exec: bool,
-    do_match: bool,
 ) -> tuple[list[ExampleResult], list[list[Any]]]:
-    """One :class:`ExampleResult` per pair from the exact-match verdicts and the execution results,
-    and the gold's results on each database of each pair."""
+    """One :class:`ExampleResult` per pair from the exact-match verdicts (when ``matches``) and the
+    execution results, and the gold's results on each database of each pair."""
     examples: list[ExampleResult] = []
     all_gold_results: list[list[Any]] = []
     k = 0
-    for i, ((s, t, g_sql, p_sql, db_id), m) in enumerate(zip(pairs, matches, strict=True)):
-        group = m.hardness or "unknown"
-        ex = ExampleResult(index=i, db_id=db_id, group=group, gold=g_sql, pred=p_sql)
+    for i, (s, t, g_sql, p_sql, db_id) in enumerate(pairs):
+        ex = ExampleResult(index=i, db_id=db_id, group=groups[i], gold=g_sql, pred=p_sql)
         ex.extra["session"], ex.extra["turn"] = s, t
-        if do_match:
+        if matches:
+            m = matches[i]
             ex.metrics["exact match"] = float(m.exact)
             ex.extra["components"] = {name: [c.gold_total, c.pred_total, c.matched] for name, c in m.components.items()}
             if m.pred_error is not None:
