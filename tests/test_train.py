@@ -113,7 +113,7 @@ def _cli(*args: str, **kw) -> subprocess.CompletedProcess:
 
 
 def test_smoke_run_of_sft_and_both_grpo_stages(tmp_path):
-    config = _write_config(tmp_path)
+    config = _write_config(tmp_path, eval_base=True)
     proc = _cli("train", "--config", str(config), timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = tmp_path / "run"
@@ -175,3 +175,22 @@ def test_two_processes_with_torchrun(tmp_path):
     assert all(p["done"] for p in state["phases"].values())
     assert state["phases"]["stage2"]["start"] == state["phases"]["stage1"]["best"]
     assert proc.stdout.count("Execution accuracy on the eval split") == 1  # only the main process reports
+
+
+def test_lora_stages_hand_merged_models_to_the_next_phase(tmp_path):
+    stages = smoke_config(str(tmp_path / "run"), steps=1)["stages"]
+    config = _write_config(
+        tmp_path, steps=1, sft=None, eval_after_each_phase=False,
+        model={"path": "tiny", "tiny": {"hidden_size": 32, "num_layers": 1, "num_heads": 2, "num_kv_heads": 1,
+                                        "vocab_size": 600},
+               "lora": {"r": 4, "alpha": 8, "target_modules": ["q_proj", "v_proj"]}},
+        stages=stages,
+    )  # fmt: skip
+    proc = _cli("train", "--config", str(config), timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    state = json.loads((tmp_path / "run" / "state.json").read_text())
+    for name in ("stage1", "stage2"):
+        final = Path(state["phases"][name]["final"])
+        assert (final / "config.json").exists() and not (final / "adapter_config.json").exists()
+    start = Path(state["phases"]["stage2"]["start"])
+    assert (start / "config.json").exists()  # a checkpoint of adapters was merged before stage 2 loaded it

@@ -58,9 +58,9 @@ def _run(cfg: Any, args: argparse.Namespace) -> int:
     except TrainingError as exc:
         print(f"sqlrl: error: {exc}", file=sys.stderr)
         return 2
-    from accelerate import PartialState
+    from sqlrl.train.runner import _dist
 
-    if PartialState().is_main_process:
+    if _dist().is_main_process:
         print_accuracy_table(summary)
     return 0
 

@@ -130,9 +130,11 @@ class SFTConfig:
     Attributes:
         epochs, learning_rate, batch_size, max_length: as in TRL; ``scheduler`` is transformers' name.
         save_steps: checkpoint every N steps (for ``--resume``).
+        steps: train for exactly this many optimizer steps instead of ``epochs`` (0: use epochs).
     """
 
     epochs: float = 2.0
+    steps: int = 0
     learning_rate: float = 1e-3
     batch_size: int = 16
     max_length: int = 512
@@ -189,7 +191,9 @@ class TrainConfig:
         report_to: transformers loggers (``tensorboard``, ``none``, ``wandb``...).
         use_vllm / vllm_mode: generation through TRL's vLLM integration (needs vllm installed).
         eval_after_each_phase: evaluate the eval split after SFT and after every stage.
+        eval_base: also evaluate the starting model before any training.
         progress: show progress bars.
+        gradient_checkpointing: trade compute for memory (TRL's default is on; off suits small models).
     """
 
     output_dir: str = "runs/sqlrl"
@@ -207,7 +211,9 @@ class TrainConfig:
     use_vllm: bool = False
     vllm_mode: str = "colocate"
     eval_after_each_phase: bool = True
+    eval_base: bool = False
     progress: bool = True
+    gradient_checkpointing: bool = False
 
     def __post_init__(self) -> None:
         self.validate()

@@ -41,9 +41,11 @@ class TrainingError(RuntimeError):
 
 
 def _dist():
+    """The process state shared with TRL's trainers (CPU-only machines run several processes over gloo)."""
+    import torch
     from accelerate import PartialState
 
-    return PartialState()
+    return PartialState(cpu=not torch.cuda.is_available())
 
 
 def _log(msg: str) -> None:
@@ -78,12 +80,16 @@ class Runner:
     # -- state ---------------------------------------------------------------------------------------
 
     def _save_state(self) -> None:
+        """The main process writes ``state.json``; after a barrier the others read it back, so every
+        process sees the main process's choices (best checkpoints, finished phases)."""
         if _dist().is_main_process:
             self.out.mkdir(parents=True, exist_ok=True)
             tmp = self.out / "state.json.tmp"
             tmp.write_text(json.dumps(self.state, indent=2) + "\n")
             os.replace(tmp, self.out / "state.json")
         _dist().wait_for_everyone()
+        if not _dist().is_main_process:
+            self.state = json.loads((self.out / "state.json").read_text())
 
     def _phase(self, name: str) -> dict[str, Any]:
         return self.state["phases"].setdefault(name, {})
@@ -171,6 +177,7 @@ class Runner:
             "dataloader_num_workers": 0,
             "save_strategy": "steps",
             "save_total_limit": None,
+            "gradient_checkpointing": self.cfg.gradient_checkpointing,
         }
 
     # -- evaluation ----------------------------------------------------------------------------------
@@ -204,7 +211,8 @@ class Runner:
         args = SFTConfig(
             output_dir=str(phase_dir), num_train_epochs=s.epochs, learning_rate=s.learning_rate,
             per_device_train_batch_size=s.batch_size, max_length=s.max_length, lr_scheduler_type=s.scheduler,
-            warmup_steps=s.warmup, save_steps=s.save_steps, logging_steps=10, **self._common_args(),
+            warmup_steps=s.warmup, save_steps=s.save_steps, logging_steps=10, max_steps=s.steps or -1,
+            **self._common_args(),
         )  # fmt: skip
         trainer = SFTTrainer(
             model=model, args=args, train_dataset=Dataset.from_list(self._rows["sft"]), processing_class=tok,
@@ -334,7 +342,7 @@ class Runner:
         self.state.setdefault("base_model", current)
         self._save_state()
         order = (["sft"] if cfg.sft is not None else []) + [s.name for s in cfg.stages]
-        if "base" not in self.state["phases"] and cfg.eval_after_each_phase:
+        if "base" not in self.state["phases"] and cfg.eval_base:
             model, tok = self._load(current)
             res = self._evaluate(model, tok, "eval", "eval base")
             self._phase("base").update({"done": True, "final": current, "eval": res})
