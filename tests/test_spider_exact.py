@@ -93,6 +93,11 @@ EXACT = [
         "SELECT count(*) FROM (SELECT name FROM singer WHERE age > 2)",
         False,
     ),
+    # a text that ends inside a clause: read as far as it goes, as the official parser does
+    ("SELECT name FROM singer", "SELECT name FROM singer WHERE", True),
+    ("SELECT name FROM singer WHERE age > 3", "SELECT name FROM singer WHERE age > 3 AND", False),
+    ("SELECT name FROM singer ORDER BY age", "SELECT name FROM singer ORDER BY", False),
+    ("SELECT name FROM singer", "SELECT name FROM singer ORDER BY", False),
     # unparseable
     ("SELECT name FROM singer", "SELECT nam FROM singer", False),
     ("SELECT nam FROM singer", "SELECT nam FROM singer", False),
@@ -135,7 +140,7 @@ def test_exact_match_flags(gold, pred, flags, expected):
 
 
 def test_evaluate_reports_errors_and_hardness():
-    m = evaluate("SELECT name FROM singer", "SELECT name FROM singer WHERE", SCHEMA)
+    m = evaluate("SELECT name FROM singer", "SELECT name FROM singer WHERE age >", SCHEMA)
     assert not m.exact and m.hardness == "easy" and m.gold_error is None
     assert "sqlglot cannot parse it" in m.pred_error.reason
     # an unparseable prediction is scored as the empty query, as evaluation.py does
@@ -164,6 +169,17 @@ COMPONENT_CASES = [
         {"and/or": (2, 0, 0)},
     ),
     ("SELECT name FROM singer", "SELECT name FROM singer", {"and/or": (1, 1, 1)}),
+    # a connector the text ends in counts; an ORDER BY it ends in has no items
+    (
+        "SELECT name FROM singer WHERE age > 3",
+        "SELECT name FROM singer WHERE age > 3 OR",
+        {"where": (1, 1, 1), "and/or": (1, 0, 0), "keywords": (1, 2, 1)},
+    ),
+    (
+        "SELECT name FROM singer ORDER BY age",
+        "SELECT name FROM singer ORDER BY",
+        {"order": (1, 1, 0), "keywords": (2, 2, 2)},
+    ),
     # group(no Having) compares column names only; group compares GROUP BY + HAVING
     (
         "SELECT count(*) FROM singer GROUP BY name",
@@ -222,6 +238,10 @@ HARDNESS = [
     # ... and every NOT condition of WHERE
     ("SELECT count(*) FROM singer WHERE singer_id NOT IN (SELECT singer_id FROM singer_in_concert)", "extra"),
     ("SELECT count(*) FROM singer WHERE singer_id IN (SELECT singer_id FROM singer_in_concert)", "hard"),
+    # a text ending in AND has two WHERE items ("more than one condition"); ORDER BY counts when empty
+    ("SELECT name FROM singer WHERE age > 3 AND", "medium"),
+    ("SELECT name FROM singer ORDER BY", "easy"),
+    ("SELECT name FROM singer WHERE age > 3 ORDER BY", "medium"),
 ]
 
 

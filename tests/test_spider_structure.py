@@ -136,6 +136,44 @@ STRUCTURES = [
         "SELECT name FROM singer ORDER BY age NULLS LAST LIMIT 1",
         "SELECT singer.name FROM singer ORDER BY singer.age ASC",
     ),
+    # a text that ends inside a clause is read as far as it goes: an empty ON, WHERE, GROUP BY or
+    # HAVING is no clause, an empty ORDER BY has no items, a final AND/OR stays after the last
+    # condition (unless a column value swallows it) and is ignored after a GROUP BY/ORDER BY item
+    ("SELECT name FROM singer WHERE", "SELECT singer.name FROM singer"),
+    ("SELECT name FROM singer JOIN concert ON \n", "SELECT singer.name FROM singer, concert"),
+    ("SELECT country FROM singer GROUP BY", "SELECT singer.country FROM singer"),
+    (
+        "SELECT country FROM singer GROUP BY country HAVING",
+        "SELECT singer.country FROM singer GROUP BY singer.country",
+    ),
+    ("SELECT name FROM singer ORDER BY", "SELECT singer.name FROM singer ORDER BY ASC"),
+    (
+        "SELECT name FROM singer UNION SELECT name FROM stadium where",
+        "SELECT singer.name FROM singer UNION SELECT stadium.name FROM stadium",
+    ),
+    (
+        "SELECT name FROM singer; UNION SELECT name FROM stadium ORDER BY",
+        "SELECT singer.name FROM singer UNION SELECT stadium.name FROM stadium ORDER BY ASC",
+    ),
+    ("SELECT name FROM singer WHERE age > 3 AND", "SELECT singer.name FROM singer WHERE singer.age > 3.0 AND"),
+    (
+        "SELECT name FROM singer WHERE age BETWEEN 1 AND 2 OR",
+        "SELECT singer.name FROM singer WHERE singer.age BETWEEN 1.0 AND 2.0 OR",
+    ),
+    (
+        "SELECT country FROM singer GROUP BY country HAVING count(*) > 2 or",
+        "SELECT singer.country FROM singer GROUP BY singer.country HAVING count(*) > 2.0 OR",
+    ),
+    (
+        "SELECT T1.name FROM singer AS T1 JOIN singer_in_concert AS T2 ON T1.Singer_ID = T2.Singer_ID AND",
+        "SELECT singer.name FROM singer, singer_in_concert ON singer.singer_id = singer_in_concert.singer_id AND",
+    ),
+    (
+        "SELECT T1.name FROM singer AS T1 JOIN singer_in_concert AS T2 WHERE T1.Singer_ID = T2.Singer_ID OR",
+        "SELECT singer.name FROM singer, singer_in_concert WHERE singer.singer_id = singer_in_concert.singer_id",
+    ),
+    ("SELECT country FROM singer GROUP BY country AND", "SELECT singer.country FROM singer GROUP BY singer.country"),
+    ("SELECT name FROM singer ORDER BY age OR", "SELECT singer.name FROM singer ORDER BY singer.age ASC"),
     # ORDER BY a condition: the official parser reads its first operand and stops
     ("SELECT name FROM singer ORDER BY count(*) >= 5 LIMIT 1", "SELECT singer.name FROM singer ORDER BY count(*) ASC"),
     # a column value swallows the OR-joined conditions after it, up to the next AND
@@ -256,6 +294,16 @@ REJECTED = [
     ("SELECT 1", "without FROM"),
     ("SELECT count FROM checkin", "column named 'count' must be qualified"),
     ("SELECT name FROM", "sqlglot cannot parse it"),
+    # an open clause counts only at the very end of the text
+    ("SELECT name FROM singer WHERE;", "sqlglot cannot parse it"),
+    ("SELECT name FROM singer WHERE -- no condition", "sqlglot cannot parse it"),
+    ("SELECT name FROM singer WHERE ORDER BY age", "sqlglot cannot parse it"),
+    ("SELECT name FROM singer WHERE age > 3 AND ORDER BY", "sqlglot cannot parse it"),
+    ("SELECT name FROM singer WHERE age IN (SELECT age FROM singer WHERE)", "sqlglot cannot parse it"),
+    ("SELECT name FROM singer WHERE age BETWEEN 1 AND", "sqlglot cannot parse it"),
+    ("SELECT name FROM singer JOIN concert ON WHERE", "as a condition"),
+    ("SELECT name FROM singer JOIN concert AND", "AND after a table"),
+    ("SELECT name FROM singer ORDER BY age LIMIT", "sqlglot cannot parse it"),
     ("", "no SQL statement"),
 ]
 

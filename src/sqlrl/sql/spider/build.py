@@ -9,6 +9,9 @@ from SQL, so that verdicts agree with ``evaluation.py`` (names resolve as :mod:`
 * A condition whose value is a column (``T1.a = T2.b``) swallows the ``OR``-joined conditions
   that follow it up to the next ``AND``: the official parser reads the value up to an ``AND``,
   a comma, a parenthesis or a clause keyword and keeps only the column.
+* A text that ends inside a clause is read as far as it goes (:func:`.dialect._open_end`):
+  ``... WHERE`` has no WHERE, ``... ORDER BY`` an ORDER BY without items, and ``... AND`` keeps
+  the connector after the last condition of ON, WHERE or HAVING.
 
 Constructs outside that grammar raise :class:`SpiderParseError`; the official parser fails on
 them too. Among them: column aliases, functions other than the five aggregates, literals or
@@ -20,13 +23,13 @@ with an alias, ``UNION ALL``, ``WITH``, ``t.*``, ordinals in ORDER/GROUP BY, tab
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
+from functools import cached_property
 
 from sqlglot import exp
-from sqlglot.tokens import Token
+from sqlglot.tokens import TokenType
 
-from .dialect import read
+from .dialect import Reading, read
 from .names import Names
 from .schema import STAR, Schema
 from .structure import (
@@ -70,16 +73,18 @@ def build(sql: str, schema: Schema) -> SpiderSQL:
         SpiderParseError: sqlglot cannot parse the SQL, a name is not in the schema, or the SQL
             uses a construct outside the Spider grammar.
     """
-    tree, tokens = read(sql)
-    return _Builder(sql, schema, tokens).query(tree)
+    reading = read(sql)
+    return _Builder(sql, schema, reading).query(reading.tree)
 
 
 class _Builder:
-    def __init__(self, sql: str, schema: Schema, tokens: list[Token]) -> None:
+    def __init__(self, sql: str, schema: Schema, reading: Reading) -> None:
         self.sql = sql
-        self.names = Names(sql, schema, tokens)
+        self.names = Names(sql, schema, reading.tokens)
         self.fail = self.names.fail
         self.depth = 0
+        self.open_end = reading.open_end
+        self.parsed = reading.parsed
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -88,7 +93,7 @@ class _Builder:
         if isinstance(node, exp.SetOperation):
             return self._set_operation(node)
         if isinstance(node, exp.Select):
-            return self._select(node)
+            return self._select(node, last=self.depth == 0)
         raise self.fail(f"{type(node).__name__} is not a SELECT")
 
     def nested(self, node: exp.Expr) -> SpiderSQL:
@@ -135,8 +140,9 @@ class _Builder:
             operand = operands[i]
             if not isinstance(operand, exp.Select):
                 raise self.fail(f"{type(operand).__name__} in a set operation")
-            tail = (tail_order, tail_limit) if i == len(operands) - 1 else (None, None)
-            built = self._select(operand, tail)
+            last = i == len(operands) - 1
+            tail = (tail_order, tail_limit) if last else (None, None)
+            built = self._select(operand, tail, last=last and self.depth == 0)
             if result is not None:
                 key = "except_" if ops[i] == "except" else ops[i]
                 built = _replace_set_op(built, key, result)
@@ -144,7 +150,12 @@ class _Builder:
         assert result is not None
         return result
 
-    def _select(self, node: exp.Select, tail: tuple[exp.Expr | None, exp.Expr | None] = (None, None)) -> SpiderSQL:
+    def _select(
+        self, node: exp.Select, tail: tuple[exp.Expr | None, exp.Expr | None] = (None, None), *, last: bool = False
+    ) -> SpiderSQL:
+        """One SELECT; ``tail``: the ORDER BY/LIMIT after a set operation; ``last``: the last
+        operand of the top-level query, which gets the clause the text leaves open at its end."""
+        open_end = self.open_end if last else None
         for key in node.args.keys() - _SELECT_ARGS:
             if node.args[key]:
                 raise self.fail(f"{key.rstrip('_').upper()} is not in the Spider grammar")
@@ -152,7 +163,8 @@ class _Builder:
         if distinct is not None and distinct.args.get("on"):
             raise self.fail("DISTINCT ON is not in the Spider grammar")
 
-        tables, join_conds, scope = self._from(node)
+        from_open = open_end.connector if open_end is not None and open_end.clause == "from" else ""
+        tables, join_conds, scope = self._from(node, from_open)
         select = tuple(self._select_item(e, scope) for e in node.expressions)
         where = self._condition(node.args.get("where"), scope)
         group = node.args.get("group")
@@ -165,6 +177,13 @@ class _Builder:
         order_node = tail[0] or node.args.get("order")
         limit_node = tail[1] or node.args.get("limit")
         order_by, stopped = self._order(order_node, scope)
+        if open_end is not None:
+            if open_end.clause == "order":
+                order_by = OrderBy("asc", ())
+            elif open_end.clause == "where":
+                where = self._open_connector(where, open_end.connector)
+            elif open_end.clause == "having":
+                having = self._open_connector(having, open_end.connector)
         return SpiderSQL(
             select=select,
             distinct=distinct is not None,
@@ -177,7 +196,9 @@ class _Builder:
             limit=limit_node is not None and not stopped,
         )
 
-    def _from(self, node: exp.Select) -> tuple[tuple[TableUnit, ...], Condition, list[str]]:
+    def _from(self, node: exp.Select, open_connector: str = "") -> tuple[tuple[TableUnit, ...], Condition, list[str]]:
+        """Table units, ON conditions and scope; ``open_connector``: the text ends in it, after the
+        FROM clause."""
         from_ = node.args.get("from_") or node.args.get("from")
         if from_ is None:
             raise self.fail("a SELECT without FROM is not read by the official parser")
@@ -201,6 +222,7 @@ class _Builder:
                 raise self.fail(f"{type(source).__name__} in {where} is not read by the official parser")
 
         add(from_.this, False)
+        ends_in_on = False
         for join in node.args.get("joins") or ():
             bad = [k for k in ("side", "kind", "method", "using", "match_condition") if join.args.get(k)]
             if bad:
@@ -213,19 +235,31 @@ class _Builder:
             on = join.args.get("on")
             if isinstance(on, exp.Boolean) and on.this is True and not self._explicit_on(join.this):
                 on = None  # sqlglot's reading of a JOIN without ON
+            ends_in_on = on is not None
             if on is not None:
                 cond = self._condition(on, list(scope))
                 if conds:
                     connectors.append("and")
                 conds.extend(cond.conds)
                 connectors.extend(cond.connectors)
-        return tuple(units), Condition(tuple(conds), tuple(connectors)), scope
+        join_conds = Condition(tuple(conds), tuple(connectors))
+        if open_connector:
+            if not ends_in_on:
+                raise self.fail(f"{open_connector.upper()} after a table is not read by the official parser")
+            join_conds = self._open_connector(join_conds, open_connector)
+        return tuple(units), join_conds, scope
 
     def _explicit_on(self, table: exp.Expr) -> bool:
+        """Whether ON follows the table in the parsed text (sqlglot reads ``JOIN t`` as ``ON TRUE``)."""
         alias = table.args.get("alias")
         last = alias.this if isinstance(alias, exp.TableAlias) and alias.this is not None else table.this
         end = last.meta.get("end") if last is not None else None
-        return end is None or re.match(r"\s*on\b", self.sql[end + 1 :], re.IGNORECASE) is not None
+        return end is None or self._next_token.get(end) is TokenType.ON
+
+    @cached_property
+    def _next_token(self) -> dict[int, TokenType]:
+        """The type of the parsed token after each parsed token, by the end offset of the first."""
+        return {a.end: b.token_type for a, b in zip(self.parsed, self.parsed[1:], strict=False)}
 
     def _comma_before(self, table: exp.Expr) -> bool:
         start = table.this.meta.get("start") if isinstance(table, exp.Table) else None
@@ -373,6 +407,16 @@ class _Builder:
                 out_conn.append(connectors[j - 1])
             i = j
         return Condition(tuple(out_conds), tuple(out_conn))
+
+    def _open_connector(self, condition: Condition, connector: str) -> Condition:
+        """The condition of a text that ends in ``connector``: the official parser keeps it after
+        the last condition, unless it is an OR after a column value, which swallows it."""
+        if not condition.conds:
+            raise self.fail(f"{connector.upper()} without a condition before it")
+        last = condition.conds[-1]
+        if connector == "or" and isinstance(last.value2 if last.op == "between" else last.value, ColUnit):
+            return condition
+        return Condition(condition.conds, (*condition.connectors, connector))
 
     def _check_swallowed(self, leaf: exp.Expr) -> None:
         for node in leaf.walk():

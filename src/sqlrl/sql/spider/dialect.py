@@ -10,10 +10,14 @@ tokens of sqlglot's SQLite dialect are taken as they are, except:
   tokenizer cannot read them;
 * ``! =``, ``> =``, ``< =`` are one operator, as the official tokenizer reads them;
 * the text the official parser ignores after the end of the query is cut (see
-  :func:`_cut_trailing`).
+  :func:`_cut_trailing`), and so is a clause the text leaves open at its very end (``... WHERE``,
+  ``... AND``; see :func:`_open_end`), which the official parser reads as far as it goes.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlglot import exp
 from sqlglot.dialects.sqlite import SQLite
@@ -98,7 +102,33 @@ _STRUCTURAL = frozenset(
 )
 
 
-def _cut_trailing(tokens: list[Token], sql: str) -> list[Token]:
+@dataclass(frozen=True, slots=True)
+class OpenEnd:
+    """What the official parser reads from a clause the text leaves open at its very end (the
+    clause's keyword or connector itself is cut before sqlglot parses the rest).
+
+    ``clause`` is ``"order"`` for a final ``ORDER BY`` (an ORDER BY without items), or the clause
+    (``"from"`` for ON, ``"where"``, ``"having"``) whose last condition a final ``connector``
+    (``"and"``/``"or"``) follows. Both belong to the last operand of the top-level query.
+    """
+
+    clause: str
+    connector: str = ""
+
+
+class Reading(NamedTuple):
+    """The first statement of a text as sqlglot reads it after the Spider repairs."""
+
+    tree: exp.Expr
+    tokens: list[Token]
+    """All tokens of the text (the official parser scans aliases over all of them)."""
+    parsed: list[Token]
+    """The tokens sqlglot parsed."""
+    open_end: OpenEnd | None
+    """A clause the text leaves open at its end, when the official parser keeps something of it."""
+
+
+def _cut_trailing(tokens: list[Token], sql: str) -> tuple[list[Token], OpenEnd | None]:
     """Drop what the official parser ignores at the end of the top-level query.
 
     The official parser reads clauses in the order SELECT, FROM, WHERE, GROUP BY, HAVING,
@@ -106,7 +136,8 @@ def _cut_trailing(tokens: list[Token], sql: str) -> list[Token]:
     text is ignored. At the top level this ends the query at a clause out of that order, an
     unmatched ``)``, a ``;`` (unless a set operation follows), ``NULLS FIRST/LAST``, anything but a
     comma or LIMIT after an ORDER BY direction, and anything after ``LIMIT n``; inside
-    parentheses the official parser fails on a clause out of order or ``NULLS``.
+    parentheses the official parser fails on a clause out of order or ``NULLS``. A text that runs
+    to its end is passed on to :func:`_open_end`.
     """
     ranks = [-1]
     n = len(tokens)
@@ -121,56 +152,94 @@ def _cut_trailing(tokens: list[Token], sql: str) -> list[Token]:
                     raise SpiderParseError(
                         "NULLS FIRST/LAST inside parentheses is not read by the official parser", sql
                     )
-                return tokens[:i]
+                return tokens[:i], None
         elif kind is TokenType.L_PAREN:
             ranks.append(-1)
         elif kind is TokenType.R_PAREN:
             if top:
-                return tokens[:i]
+                return tokens[:i], None
             ranks.pop()
         elif kind is TokenType.SEMICOLON:
             if top:
                 rest = [t for t in tokens[i + 1 :] if t.token_type is not TokenType.SEMICOLON]
                 if rest and rest[0].token_type in _SET_OP_TOKENS:
-                    return tokens[:i] + _cut_trailing(rest, sql)
-                return tokens[:i]
+                    cut, open_end = _cut_trailing(rest, sql)
+                    return tokens[:i] + cut, open_end
+                return tokens[:i], None
         elif kind in _SET_OP_TOKENS:
             ranks[-1] = -1
         elif kind is TokenType.ASC or kind is TokenType.DESC:
             if top and ranks[-1] == _ORDER_RANK and i + 1 < n and tokens[i + 1].token_type not in _AFTER_DIRECTION:
-                return tokens[: i + 1]
+                return tokens[: i + 1], None
         else:
             rank = _CLAUSE_RANK[kind]
             if rank <= ranks[-1] or (rank == 0) != (ranks[-1] == -1):
                 if top:
-                    return tokens[:i]
+                    return tokens[:i], None
                 raise SpiderParseError(f"{tok.text.upper()} out of clause order inside parentheses", sql)
             ranks[-1] = rank
             if kind is TokenType.LIMIT and top and i + 2 < n and tokens[i + 2].token_type not in _AFTER_LIMIT:
-                return tokens[: i + 2]
-    return tokens
+                return tokens[: i + 2], None
+    return _open_end(tokens, sql, ranks)
 
 
-def read(sql: str) -> tuple[exp.Expr, list[Token]]:
-    """The first statement of ``sql`` as a sqlglot tree, and all tokens of ``sql``.
+# Keywords the official parser reads as an empty clause when the text ends right after them.
+_OPENING = frozenset({TokenType.ON, TokenType.WHERE, TokenType.GROUP_BY, TokenType.HAVING, TokenType.ORDER_BY})
+_CONDITION_RANKS = {
+    _CLAUSE_RANK[TokenType.FROM]: "from",
+    _CLAUSE_RANK[TokenType.WHERE]: "where",
+    _CLAUSE_RANK[TokenType.HAVING]: "having",
+}
+# After a GROUP BY or ORDER BY item, the official parser stops at a connector and ignores it.
+_IGNORED_CONNECTOR_RANKS = frozenset({_CLAUSE_RANK[TokenType.GROUP_BY], _ORDER_RANK})
+
+
+def _open_end(tokens: list[Token], sql: str, ranks: list[int]) -> tuple[list[Token], OpenEnd | None]:
+    """Cut a clause the top-level query leaves open at the very end of the text.
+
+    The official parser reads a clause's items while there are tokens left, so a text that ends
+    right after ``ON``, ``WHERE``, ``GROUP BY`` or ``HAVING`` has that clause empty (as if it were
+    absent), one that ends after ``ORDER BY`` has an ORDER BY without items, and one that ends
+    after ``AND``/``OR`` keeps that connector after the last condition of ON, WHERE or HAVING
+    (after a GROUP BY or ORDER BY item it is ignored). Only the very end counts: anything after
+    the keyword, even a ``;`` or a comment, makes the official parser fail, and so does sqlglot.
+    """
+    if not tokens or len(ranks) != 1 or sql[tokens[-1].end + 1 :].strip():
+        return tokens, None
+    last = tokens[-1].token_type
+    if last in _OPENING:
+        return tokens[:-1], OpenEnd("order") if last is TokenType.ORDER_BY else None
+    if last is TokenType.AND or last is TokenType.OR:
+        clause = _CONDITION_RANKS.get(ranks[-1])
+        if clause is not None:
+            return tokens[:-1], OpenEnd(clause, tokens[-1].text.lower())
+        if ranks[-1] in _IGNORED_CONNECTOR_RANKS:
+            return tokens[:-1], None
+    return tokens, None
+
+
+def read(sql: str) -> Reading:
+    """The first statement of ``sql`` as a sqlglot tree, with the tokens of ``sql``, the tokens
+    parsed and what the official parser reads from a clause left open at the end.
 
     Raises:
         SpiderParseError: sqlglot cannot read it, or a token the official tokenizer cannot read.
     """
     tokens = tokenize(sql)
+    parsed, open_end = _cut_trailing(tokens, sql)
     try:
-        trees = _DIALECT.parser().parse(_cut_trailing(tokens, sql), sql)
+        trees = _DIALECT.parser().parse(parsed, sql)
     except SqlglotError as e:
         raise SpiderParseError(f"sqlglot cannot parse it: {_first_line(e)}", sql) from None
     tree = next((t for t in trees if t is not None), None)
     if tree is None:
         raise SpiderParseError("no SQL statement", sql)
-    return tree, tokens
+    return Reading(tree, tokens, parsed, open_end)
 
 
 def parse_tree(sql: str) -> exp.Expr:
     """The first statement of ``sql`` as a sqlglot tree (raises SpiderParseError)."""
-    return read(sql)[0]
+    return read(sql).tree
 
 
 def _first_line(error: Exception) -> str:

@@ -11,7 +11,8 @@ only approximately:
 * **others**: one each for more than one aggregate, more than one SELECT item, more than one
   WHERE condition and more than one GROUP BY column. The aggregate count follows the official
   code, which also counts every ``NOT`` condition in WHERE and every ``NOT`` condition and
-  every ``AND``/``OR`` connector in HAVING as an aggregate.
+  every ``AND``/``OR`` connector in HAVING as an aggregate; "more than one WHERE condition"
+  counts conditions and connectors, so a text ending in ``WHERE a = 1 AND`` has two.
 
 Then: easy if c1 <= 1, others == 0 and c2 == 0; medium if (others <= 2, c1 <= 1, c2 == 0) or
 (c1 <= 2, others < 2, c2 == 0); hard if (others > 2, c1 <= 2, c2 == 0) or (2 < c1 <= 3,
@@ -44,7 +45,8 @@ def counts(q: SpiderSQL) -> tuple[int, int, int]:
     if q.order_by is not None:
         aggs += sum(bool(v.left.agg) + (v.right is not None and bool(v.right.agg)) for v in q.order_by.items)
     aggs += len(q.having.connectors) + sum(c.negated for c in q.having.conds)
-    others = (aggs > 1) + (len(q.select) > 1) + (len(q.where.conds) > 1) + (len(q.group_by) > 1)
+    where_items = len(q.where.conds) + len(q.where.connectors)
+    others = (aggs > 1) + (len(q.select) > 1) + (where_items > 1) + (len(q.group_by) > 1)
     return c1, c2, others
 
 

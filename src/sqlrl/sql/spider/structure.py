@@ -13,6 +13,7 @@ literals, without quotes), a :class:`ColUnit` (a column on the right-hand side) 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from typing import Union
 
 AGGREGATES = ("max", "min", "count", "sum", "avg")
@@ -91,7 +92,8 @@ class Cond:
 @dataclass(frozen=True, slots=True)
 class Condition:
     """Condition units in text order and the ``"and"``/``"or"`` between them (no precedence,
-    no parentheses: the official grammar has neither)."""
+    no parentheses: the official grammar has neither). A text that ends in ``AND``/``OR`` leaves
+    one connector after the last unit, as the official parser keeps it."""
 
     conds: tuple[Cond, ...] = ()
     connectors: tuple[str, ...] = ()
@@ -101,15 +103,16 @@ class Condition:
 
     def __str__(self) -> str:
         parts = [str(self.conds[0])] if self.conds else []
-        for conn, cond in zip(self.connectors, self.conds[1:], strict=True):
-            parts += [conn.upper(), str(cond)]
+        for conn, cond in zip_longest(self.connectors, self.conds[1:]):
+            parts += [conn.upper()] if cond is None else [conn.upper(), str(cond)]
         return " ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
 class OrderBy:
     """ORDER BY items with one direction for the whole clause: the last explicit ``ASC``/``DESC``
-    (``"asc"`` when none is written), as the official parser reads it."""
+    (``"asc"`` when none is written), as the official parser reads it. A text that ends in
+    ``ORDER BY`` has no items."""
 
     direction: str
     items: tuple[ValUnit, ...]
@@ -157,7 +160,8 @@ class SpiderSQL:
         if self.having:
             out += f" HAVING {self.having}"
         if self.order_by:
-            out += " ORDER BY " + ", ".join(map(str, self.order_by.items)) + f" {self.order_by.direction.upper()}"
+            items = ", ".join(map(str, self.order_by.items))
+            out += f" ORDER BY {items + ' ' if items else ''}{self.order_by.direction.upper()}"
         if self.limit:
             out += " LIMIT value"
         for op in SET_OPS:
