@@ -198,3 +198,14 @@ def test_toy_prompt_end_to_end(tmp_path: Path):
     assert "FOREIGN KEY (origin) REFERENCES airports(airport_code)" in user
     assert "FOREIGN KEY (destination) REFERENCES airports(airport_code)" in user
     assert user.endswith(ex.question)
+
+
+def test_compact_and_no_schema_formats(shop: Path):
+    ex = _ex(shop)
+    compact = build_messages(ex, options=PromptOptions(schema_format="compact"))[1]["content"]
+    assert "CREATE TABLE" not in compact and "-- e.g." not in compact
+    assert re.search(r"^\w+\(\w+(, \w+)*\)$", compact.split("\n")[1])  # name(col, col, ...)
+    none = build_messages(ex, options=PromptOptions(schema_format="none"))[1]["content"]
+    assert none.startswith(f"Database: {ex.db_id}") and ex.question in none and "(" not in none.split("\n")[0]
+    with pytest.raises(ValueError, match="schema_format"):
+        PromptOptions(schema_format="yaml")

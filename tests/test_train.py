@@ -43,11 +43,19 @@ def test_quickstart_yaml_matches_the_builtin_preset():
         ({"stages": [{"name": "a", "temperature": 0}]}, "temperature must be > 0"),
         ({"stages": [], "sft": None}, "nothing to train"),
         ({"stages": "stage1"}, "must be a list"),
+        ({"stages": [{"name": "a", "learning_rate": "fast"}]}, "learning_rate must be a number"),
+        ({"seed": 1.5}, "seed must be an integer"),
+        ({"progress": "yes"}, "progress must be true or false"),
     ],
 )
 def test_bad_configs_fail_with_a_message_that_says_what_to_fix(data, message):
     with pytest.raises(ConfigError, match=message):
         TrainConfig.from_dict(data)
+
+
+def test_yaml_numbers_in_exponent_form_are_read_as_numbers():
+    cfg = TrainConfig.from_dict(yaml.safe_load("stages: [{name: a, learning_rate: 3e-5, steps: '4'}]"))
+    assert cfg.stages[0].learning_rate == 3e-5 and cfg.stages[0].steps == 4
 
 
 def test_yaml_round_trip(tmp_path):

@@ -70,8 +70,9 @@ class PromptOptions:
         system_message: chat messages start with a system message holding the instruction; when
             False the instruction opens the user message (for chat templates without a system role).
         instruction: replaces the default instruction text.
-        schema_format: ``"ddl"`` (``CREATE TABLE`` statements) or ``"compact"`` (one line per table,
-            ``name(col1, col2, ...)``, no types, samples or keys: short prompts for tiny models).
+        schema_format: ``"ddl"`` (``CREATE TABLE`` statements), ``"compact"`` (one line per table,
+            ``name(col1, col2, ...)``, no types, samples or keys) or ``"none"`` (no schema at all: only
+            for a model trained on one fixed set of databases, like the offline quickstart's tiny model).
     """
 
     sample_values: int = 3
@@ -86,8 +87,8 @@ class PromptOptions:
     schema_format: str = "ddl"
 
     def __post_init__(self) -> None:
-        if self.schema_format not in ("ddl", "compact"):
-            raise ValueError(f"schema_format must be 'ddl' or 'compact', not {self.schema_format!r}")
+        if self.schema_format not in ("ddl", "compact", "none"):
+            raise ValueError(f"schema_format must be 'ddl', 'compact' or 'none', not {self.schema_format!r}")
         if self.sample_values < 0:
             raise ValueError(f"sample_values must be >= 0, got {self.sample_values}")
         if self.max_value_chars < 4:
@@ -301,7 +302,7 @@ def _instruction(opts: PromptOptions, dialect: str, schema_dialect: str) -> str:
 
 
 def _user(ex: Example, ddl: str) -> str:
-    parts = [f"Database schema (SQLite):\n{ddl}"]
+    parts = [f"Database schema (SQLite):\n{ddl}"] if ddl else [f"Database: {ex.db_id}"]
     if ex.evidence:
         parts.append(f"Evidence: {ex.evidence.strip()}")
     parts.append(f"Question: {ex.question.strip()}")
@@ -332,6 +333,8 @@ def _fit(
     def make(samples: int, only: Sequence[str] | None = None, omitted: int = 0) -> tuple[list[str], bool]:
         compact = opts.schema_format == "compact"
         ddl = _render(tables, samples, opts.max_value_chars, opts.foreign_keys, entry, only, compact)
+        if opts.schema_format == "none":
+            ddl = ""
         if omitted:
             ddl += f"\n\n-- ({omitted} more table{'s' if omitted > 1 else ''} not shown)"
         parts = assemble(ddl)

@@ -111,7 +111,8 @@ class PromptConfig:
     """Prompt building (see :class:`sqlrl.data.prompts.PromptOptions`).
 
     Attributes:
-        schema_format: ``ddl`` or ``compact``. sample_values: sample values per column (ddl only).
+        schema_format: ``ddl``, ``compact`` or ``none`` (database name only; tiny models).
+        sample_values: sample values per column (ddl only).
         think: ask for ``<think>`` reasoning first. instruction: replace the instruction text.
         max_length: cap on the prompt's characters (tables are dropped to fit).
     """
@@ -194,6 +195,9 @@ class TrainConfig:
         eval_base: also evaluate the starting model before any training.
         progress: show progress bars.
         gradient_checkpointing: trade compute for memory (TRL's default is on; off suits small models).
+        torch_threads: CPU threads for torch (0: torch's default, one per core). On a CPU machine that is
+            busy with other work, 1 avoids threads waiting on each other (seen here: 9x slower SFT steps
+            with 2 threads on 2 loaded cores).
     """
 
     output_dir: str = "runs/sqlrl"
@@ -214,6 +218,7 @@ class TrainConfig:
     eval_base: bool = False
     progress: bool = True
     gradient_checkpointing: bool = False
+    torch_threads: int = 0
 
     def __post_init__(self) -> None:
         self.validate()
@@ -262,8 +267,8 @@ class TrainConfig:
             raise ConfigError("data.dialects must name at least one dialect (e.g. [sqlite])")
         if self.data.val_size < 1:
             raise ConfigError("data.val_size must be at least 1: stage 2 starts from the best checkpoint by validation")
-        if self.prompt.schema_format not in ("ddl", "compact"):
-            raise ConfigError(f"prompt.schema_format must be ddl or compact, not {self.prompt.schema_format!r}")
+        if self.prompt.schema_format not in ("ddl", "compact", "none"):
+            raise ConfigError(f"prompt.schema_format must be ddl, compact or none, not {self.prompt.schema_format!r}")
         if not self.stages and self.sft is None:
             raise ConfigError("nothing to train: give an sft section, stages, or both")
         names = [s.name for s in self.stages]
@@ -302,11 +307,34 @@ def _build(cls: type, data: Any, where: str) -> Any:
             close = difflib.get_close_matches(str(key), list(fields), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(fields)}"
             raise ConfigError(f"unknown key {where}.{key}{hint}")
-        kwargs[key] = _convert(cls, key, value, f"{where}.{key}")
+        kwargs[key] = _coerce(fields[key].type, _convert(cls, key, value, f"{where}.{key}"), f"{where}.{key}")
     try:
         return cls(**kwargs)
     except TypeError as exc:  # pragma: no cover - every field has a default
         raise ConfigError(f"{where}: {exc}") from exc
+
+
+_NAMES = {"float": "a number", "int": "an integer"}
+
+
+def _coerce(annotation: Any, value: Any, where: str) -> Any:
+    """Numbers and booleans as their fields declare them (YAML reads ``3e-5`` as a string)."""
+    kind = str(annotation)
+    try:
+        if kind == "float" and isinstance(value, (str, int)) and not isinstance(value, bool):
+            return float(value)
+        if kind == "int" and isinstance(value, str):
+            return int(value)
+    except ValueError:
+        raise ConfigError(f"{where} must be {_NAMES[kind]}, not {value!r}") from None
+    if kind == "int" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if kind in ("float", "int") and (isinstance(value, bool) or not isinstance(value, (int, float)) or
+                                     (kind == "int" and isinstance(value, float))):  # fmt: skip
+        raise ConfigError(f"{where} must be {_NAMES[kind]}, not {value!r}")
+    if kind == "bool" and not isinstance(value, bool):
+        raise ConfigError(f"{where} must be true or false, not {value!r}")
+    return value
 
 
 def _convert(cls: type, key: str, value: Any, where: str) -> Any:

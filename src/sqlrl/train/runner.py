@@ -60,6 +60,11 @@ class Runner:
         from sqlrl.models.local import require_torch
 
         require_torch()
+        if cfg.use_vllm:
+            import importlib.util
+
+            if importlib.util.find_spec("vllm") is None:
+                raise TrainingError("use_vllm is set but vllm is not installed (pip install vllm, on a GPU machine)")
         self.cfg = cfg
         self.out = Path(cfg.output_dir)
         self.resume = resume
@@ -334,6 +339,10 @@ class Runner:
     def run(self) -> dict[str, Any]:
         cfg = self.cfg
         t_start = time.perf_counter()
+        if cfg.torch_threads > 0:
+            import torch
+
+            torch.set_num_threads(cfg.torch_threads)
         if _dist().is_main_process:
             self.out.mkdir(parents=True, exist_ok=True)
             (self.out / "config.yaml").write_text(cfg.to_yaml())
