@@ -149,6 +149,8 @@ class QuickstartCommand:
         from sqlrl.train.presets import quickstart_config
 
         data = quickstart_config()
+        if not args.resume:
+            args.overwrite = True  # a demo: running it again starts over (--resume continues instead)
         if args.seed is not None:
             data["seed"] = args.seed
         cfg = _finish_config(data, args)
