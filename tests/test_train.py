@@ -19,7 +19,8 @@ from sqlrl.train.config import DataConfig, PromptConfig
 from sqlrl.train.data import answer_text, load_train_data, to_rows
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": "1"}
+# Subprocesses import sqlrl the way this process does (installed package, or PYTHONPATH=src with an in-place build).
+ENV = {**os.environ, "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": "1"}
 
 
 # -- configuration -------------------------------------------------------------------------------------
