@@ -109,6 +109,17 @@ def test_mixed_dialects_transpile_gold_and_name_the_dialect():
 # -- runs --------------------------------------------------------------------------------------------------
 
 
+def test_resume_skips_a_checkpoint_left_half_written(tmp_path):
+    from sqlrl.train.runner import _last_checkpoint
+
+    for n, complete in ((2, True), (4, True), (6, False)):
+        (tmp_path / f"checkpoint-{n}").mkdir()
+        if complete:
+            (tmp_path / f"checkpoint-{n}" / "trainer_state.json").write_text("{}")
+    assert _last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-4")
+    assert _last_checkpoint(tmp_path / "missing") is None
+
+
 def _write_config(tmp_path: Path, steps: int = 2, **over) -> Path:
     cfg = smoke_config(str(tmp_path / "run"), steps=steps)
     cfg.update(over)
@@ -147,18 +158,17 @@ def test_smoke_run_of_sft_and_both_grpo_stages(tmp_path):
 
 
 def test_resume_after_the_process_is_killed(tmp_path):
-    config = _write_config(tmp_path, steps=8)
+    config = _write_config(tmp_path, steps=30)
     out = tmp_path / "run"
     proc = subprocess.Popen(
         [sys.executable, "-m", "sqlrl.cli", "train", "--config", str(config)],
         env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     deadline = time.time() + 300
-    while time.time() < deadline and not (out / "stage1" / "checkpoint-3").is_dir():
+    while time.time() < deadline and not (out / "stage1" / "checkpoint-2").is_dir():
         assert proc.poll() is None, proc.stdout.read()[-3000:]
-        time.sleep(0.2)
-    time.sleep(0.5)
-    proc.send_signal(signal.SIGKILL)
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)  # possibly in the middle of writing a checkpoint
     proc.wait()
     state = json.loads((out / "state.json").read_text())
     assert state["phases"]["sft"]["done"] and not state["phases"]["stage1"].get("done")
@@ -171,7 +181,7 @@ def test_resume_after_the_process_is_killed(tmp_path):
     assert all(p["done"] for p in state["phases"].values())
     assert (out / "sft" / "final" / "config.json").stat().st_mtime == sft_mtime  # SFT was not redone
     steps = [r["step"] for r in state["phases"]["stage1"]["log_history"] if "step" in r]
-    assert max(steps) == 8
+    assert max(steps) == 30
 
 
 def test_two_processes_with_torchrun(tmp_path):

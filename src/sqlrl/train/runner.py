@@ -36,6 +36,15 @@ __all__ = ["Runner", "TrainingError"]
 _VAL_FILE = "sqlrl_val.json"
 
 
+def _last_checkpoint(phase_dir: Path) -> str | None:
+    """The newest *complete* checkpoint (``trainer_state.json`` is written last): a process killed while
+    saving leaves a partial folder, which resuming skips."""
+    if not phase_dir.is_dir():
+        return None
+    done = [p for p in phase_dir.glob("checkpoint-*") if (p / "trainer_state.json").is_file()]
+    return str(max(done, key=lambda p: int(p.name.split("-")[-1]))) if done else None
+
+
 class TrainingError(RuntimeError):
     """A run that cannot start or continue (e.g. an output folder with another run in it)."""
 
@@ -206,7 +215,6 @@ class Runner:
 
     def _run_sft(self, start: str) -> str:
         from datasets import Dataset
-        from transformers.trainer_utils import get_last_checkpoint
         from trl import SFTConfig, SFTTrainer
 
         s = self.cfg.sft
@@ -223,7 +231,7 @@ class Runner:
             model=model, args=args, train_dataset=Dataset.from_list(self._rows["sft"]), processing_class=tok,
             peft_config=self._peft_config(),
         )  # fmt: skip
-        last = get_last_checkpoint(str(phase_dir)) if self.resume and phase_dir.is_dir() else None
+        last = _last_checkpoint(phase_dir) if self.resume else None
         if last:
             _log(f"sft: resuming from {last}")
         trainer.train(resume_from_checkpoint=last)
@@ -235,7 +243,6 @@ class Runner:
         """Train one GRPO stage from ``start``; returns (final model, best checkpoint by validation)."""
         from datasets import Dataset
         from transformers import TrainerCallback
-        from transformers.trainer_utils import get_last_checkpoint
         from trl import GRPOConfig, GRPOTrainer
 
         from sqlrl.rewards import build_rewards
@@ -287,7 +294,7 @@ class Runner:
             model=model, reward_funcs=funcs, args=args, train_dataset=Dataset.from_list(self._rows["train"]),
             processing_class=tok, peft_config=self._peft_config(), callbacks=[Validate()],
         )  # fmt: skip
-        last = get_last_checkpoint(str(phase_dir)) if self.resume and phase_dir.is_dir() else None
+        last = _last_checkpoint(phase_dir) if self.resume else None
         if last:
             _log(f"{stage.name}: resuming from {last}")
             for ckpt in phase_dir.glob("checkpoint-*"):  # scores of checkpoints saved before the kill
