@@ -15,27 +15,14 @@ from __future__ import annotations
 import importlib.util
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
+
+from sqlrl.models.local import check_model_dir
 
 __all__ = ["BACKENDS", "VllmChatModel", "check_model_dir", "load_chat_model", "vllm_available"]
 
 BACKENDS = ("auto", "transformers", "vllm")
 Messages = Sequence[dict[str, str]]
-
-
-def check_model_dir(path: str | os.PathLike[str]) -> Path:
-    """``path`` as a Path when it is a local Hugging Face model folder; a clear error otherwise.
-
-    Raises:
-        FileNotFoundError: no such folder, or no ``config.json`` in it (sqlrl never downloads models).
-    """
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"no model at {str(p)!r}: pass a local model folder (sqlrl never downloads models)")
-    if not p.is_dir() or not (p / "config.json").is_file():
-        raise FileNotFoundError(f"{str(p)!r} is not a Hugging Face model folder (no config.json in it)")
-    return p
 
 
 def vllm_available() -> bool:

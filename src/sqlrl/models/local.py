@@ -19,11 +19,26 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-__all__ = ["LocalChatModel", "require_torch"]
+__all__ = ["LocalChatModel", "check_model_dir", "require_torch"]
 
 Messages = Sequence[dict[str, str]]
+
+
+def check_model_dir(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a Path when it is a local Hugging Face model folder; a clear error otherwise.
+
+    Raises:
+        FileNotFoundError: no such folder, or no ``config.json`` in it (sqlrl never downloads models).
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"no model at {str(p)!r}: pass a local model folder (sqlrl never downloads models)")
+    if not p.is_dir() or not (p / "config.json").is_file():
+        raise FileNotFoundError(f"{str(p)!r} is not a Hugging Face model folder (no config.json in it)")
+    return p
 
 
 def require_torch() -> None:
@@ -63,9 +78,7 @@ class LocalChatModel:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         if isinstance(model, (str, os.PathLike)):
-            path = os.fspath(model)
-            if not os.path.exists(path):
-                raise FileNotFoundError(f"no model at {path!r} (sqlrl never downloads models; pass a local folder)")
+            path = os.fspath(check_model_dir(model))
             kwargs: dict[str, Any] = {}
             if dtype:
                 kwargs["dtype"] = getattr(torch, dtype)

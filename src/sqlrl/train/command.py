@@ -50,19 +50,27 @@ def print_accuracy_table(summary: dict[str, Any]) -> None:
 
 
 def _run(cfg: Any, args: argparse.Namespace) -> int:
-    from sqlrl.train.runner import Runner, TrainingError
+    from sqlrl.train.runner import Runner, TrainingError, _dist
 
     try:
-        runner = Runner(cfg, resume=args.resume, overwrite=args.overwrite)
-        summary = runner.run()
+        summary = Runner(cfg, resume=args.resume, overwrite=args.overwrite).run()
     except TrainingError as exc:
         print(f"sqlrl: error: {exc}", file=sys.stderr)
         return 2
-    from sqlrl.train.runner import _dist
-
     if _dist().is_main_process:
         print_accuracy_table(summary)
     return 0
+
+
+def _start(data: dict[str, Any], args: argparse.Namespace) -> int:
+    """Apply ``--set``/``--output-dir`` to the config dict, then print it or run it."""
+    cfg = _finish_config(data, args)
+    if cfg is None:
+        return 2
+    if args.print_config:
+        print(cfg.to_yaml())
+        return 0
+    return _run(cfg, args)
 
 
 def _add_run_flags(p: argparse.ArgumentParser) -> None:
@@ -121,13 +129,7 @@ class TrainCommand:
         except (ConfigError, yaml.YAMLError) as exc:
             print(f"sqlrl: config error: {exc}", file=sys.stderr)
             return 2
-        cfg = _finish_config(data, args)
-        if cfg is None:
-            return 2
-        if args.print_config:
-            print(cfg.to_yaml())
-            return 0
-        return _run(cfg, args)
+        return _start(data, args)
 
 
 class QuickstartCommand:
@@ -153,10 +155,4 @@ class QuickstartCommand:
             args.overwrite = True  # a demo: running it again starts over (--resume continues instead)
         if args.seed is not None:
             data["seed"] = args.seed
-        cfg = _finish_config(data, args)
-        if cfg is None:
-            return 2
-        if args.print_config:
-            print(cfg.to_yaml())
-            return 0
-        return _run(cfg, args)
+        return _start(data, args)

@@ -4,10 +4,11 @@ A GRPO row is ``{"prompt": [messages], "gold_sql", "db_path", "engine", "dialect
 "question", "evidence"}`` (the reward-column contract of :mod:`sqlrl.rewards`); an SFT row is
 ``{"prompt": [messages], "completion": [assistant message]}`` with the gold SQL in a fenced block.
 
-Mixed dialects: with several ``data.dialects``, examples are assigned dialects round-robin in a
-seeded order; the gold query is transpiled from the benchmark's dialect with sqlglot, the prompt
-asks for that dialect, and non-SQLite dialects execute on DuckDB (the sandbox imports the SQLite
-file). Examples whose gold cannot be transpiled keep their original dialect (counted in ``stats``).
+Mixed dialects: with several ``data.dialects``, each example draws its dialect from a generator
+seeded by the run's seed and the example's id (stable across runs); the gold query is transpiled
+from the benchmark's dialect with sqlglot, the prompt asks for that dialect, and non-SQLite
+dialects execute on DuckDB (the sandbox imports the SQLite file). Examples whose gold cannot be
+transpiled keep their original dialect (counted in ``stats``).
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def answer_text(sql: str, think: bool = False) -> str:
     return f"<think>\n</think>\n{body}" if think else body
 
 
-def _dialect_of(i: int, ex: Example, dialects: list[str], seed: int) -> str:
+def _dialect_of(ex: Example, dialects: list[str], seed: int) -> str:
     if len(dialects) == 1:
         return dialects[0]
     return dialects[random.Random(f"{seed}|{ex.id}").randrange(len(dialects))]
@@ -103,8 +104,8 @@ def to_rows(
     from sqlrl.sql.errors import SqlError
 
     rows: list[dict[str, Any]] = []
-    for i, ex in enumerate(examples):
-        dialect = _dialect_of(i, ex, data.dialects, seed)
+    for ex in examples:
+        dialect = _dialect_of(ex, data.dialects, seed)
         gold = ex.gold_sql or ""
         if dialect != ex.dialect:
             try:

@@ -37,6 +37,7 @@ def execution_accuracy(
     batch_size: int = 64,
     timeout: float = 5.0,
     workers: int = -1,
+    reward: Any = None,
     progress: bool = False,
     desc: str = "eval",
 ) -> EvalResult:
@@ -45,6 +46,8 @@ def execution_accuracy(
     Args:
         model, tokenizer: a transformers causal LM and its tokenizer (with a chat template).
         rows: GRPO rows (``prompt`` messages plus the reward columns, see :mod:`sqlrl.train.data`).
+        reward: an ``execution_reward(mode="spider", empty_gold="allow")`` to reuse across calls (its
+            executor keeps gold results); made from ``timeout``/``workers`` when None.
     """
     from sqlrl.models.local import LocalChatModel
     from sqlrl.rewards import execution_reward, syntax_reward
@@ -67,7 +70,8 @@ def execution_accuracy(
         model.train()
     columns = {k: [r.get(k) for r in rows] for k in rows[0] if k != "prompt"}
     prompts = [r["prompt"] for r in rows]
-    reward = execution_reward(mode="spider", empty_gold="allow", timeout=timeout, workers=workers)
+    if reward is None:
+        reward = execution_reward(mode="spider", empty_gold="allow", timeout=timeout, workers=workers)
     correct = [float(x or 0.0) for x in reward(prompts=prompts, completions=completions, **columns)]
     valid = syntax_reward(executor=reward.executor)
     runs = [float(x or 0.0) for x in valid(prompts=prompts, completions=completions, **columns)]

@@ -15,6 +15,8 @@ def quickstart_config() -> dict[str, Any]:
 
     Sized to finish within 15 minutes on two CPU cores.
     """
+    grpo = {"steps": 40, "num_generations": 8, "prompts_per_step": 8, "learning_rate": 1.0e-4,
+            "temperature": 0.7, "max_completion_length": 64, "eval_steps": 20}  # fmt: skip
     return {
         "output_dir": "runs/quickstart",
         "seed": 0,
@@ -23,30 +25,9 @@ def quickstart_config() -> dict[str, Any]:
         "prompt": {"schema_format": "none", "instruction": QUICKSTART_INSTRUCTION},
         "sft": {"epochs": 3.0, "learning_rate": 2.0e-3, "batch_size": 16, "save_steps": 100},
         "stages": [
-            {
-                "name": "stage1",
-                "rewards": "stage1",
-                "steps": 40,
-                "num_generations": 8,
-                "prompts_per_step": 8,
-                "learning_rate": 1.0e-4,
-                "max_completion_length": 64,
-                "eval_steps": 20,
-                "temperature": 0.7,
-            },
-            {
-                "name": "stage2",
-                "rewards": "stage2",
-                "init": "best",
-                "steps": 40,
-                "num_generations": 8,
-                "prompts_per_step": 8,
-                "learning_rate": 1.0e-4,
-                "max_completion_length": 64,
-                "eval_steps": 20,
-                "temperature": 0.7,
-            },
-        ],  # fmt: skip
+            {"name": "stage1", "rewards": "stage1", **grpo},
+            {"name": "stage2", "rewards": "stage2", "init": "best", **grpo},
+        ],
         "eval_max_new_tokens": 64,
         "eval_batch_size": 64,
         "report_to": ["tensorboard"],

@@ -90,17 +90,22 @@ class Runner:
         self.state.setdefault("phases", {})
         self.data: TrainData | None = None
         self._rows: dict[str, list[dict[str, Any]]] = {}
+        self._eval_reward: Any = None  # one execution reward for every evaluation: gold results run once
 
     # -- state ---------------------------------------------------------------------------------------
 
-    def _save_state(self) -> None:
-        """The main process writes ``state.json``; after a barrier the others read it back, so every
-        process sees the main process's choices (best checkpoints, finished phases)."""
+    def _write_state(self) -> None:
+        """Write ``state.json`` atomically (main process only; the caller decides when)."""
         if _dist().is_main_process:
             self.out.mkdir(parents=True, exist_ok=True)
             tmp = self.out / "state.json.tmp"
             tmp.write_text(json.dumps(self.state, indent=2) + "\n")
             os.replace(tmp, self.out / "state.json")
+
+    def _save_state(self) -> None:
+        """The main process writes ``state.json``; after a barrier the others read it back, so every
+        process sees the main process's choices (best checkpoints, finished phases)."""
+        self._write_state()
         _dist().wait_for_everyone()
         if not _dist().is_main_process:
             self.state = json.loads((self.out / "state.json").read_text())
@@ -127,12 +132,12 @@ class Runner:
     def _base_model(self) -> str:
         cfg = self.cfg
         if cfg.model.path != "tiny":
-            if not Path(cfg.model.path).exists():
-                raise TrainingError(
-                    f"model.path {cfg.model.path!r} does not exist; sqlrl never downloads models: give a local "
-                    "Hugging Face model folder, or 'tiny' for a small model built offline"
-                )
-            return cfg.model.path
+            from sqlrl.models.local import check_model_dir
+
+            try:
+                return str(check_model_dir(cfg.model.path))
+            except FileNotFoundError as exc:
+                raise TrainingError(f"model.path: {exc}; or 'tiny' for a small model built offline") from None
         path = self.out / "base_model"
         if _dist().is_main_process and not (path / "config.json").exists():
             from sqlrl.models.tiny import build_tiny_model
@@ -200,13 +205,17 @@ class Runner:
         """Execution accuracy on ``split`` rows; None on processes other than the main one."""
         if not _dist().is_main_process:
             return None
+        from sqlrl.rewards import execution_reward
         from sqlrl.train.evaluate import execution_accuracy
 
+        if self._eval_reward is None:
+            self._eval_reward = execution_reward(
+                mode="spider", empty_gold="allow", timeout=self.cfg.timeout, workers=self.cfg.workers
+            )
         t0 = time.perf_counter()
         res = execution_accuracy(
             model, tokenizer, self._rows[split], max_new_tokens=self.cfg.eval_max_new_tokens,
-            batch_size=self.cfg.eval_batch_size, timeout=self.cfg.timeout, workers=self.cfg.workers,
-            progress=self.cfg.progress, desc=desc,
+            batch_size=self.cfg.eval_batch_size, reward=self._eval_reward, progress=self.cfg.progress, desc=desc,
         )  # fmt: skip
         out = {**res.to_dict(), "seconds": round(time.perf_counter() - t0, 2)}
         return out
@@ -281,7 +290,7 @@ class Runner:
                     val[str(state.global_step)] = {**res, "path": str(ckpt)}
                     if ckpt.is_dir():
                         (ckpt / _VAL_FILE).write_text(json.dumps(res) + "\n")
-                    runner._save_state_main()
+                    runner._write_state()  # no barrier: the other processes are mid-step
                     _log(f"{stage.name} step {state.global_step}: validation EX {res['accuracy']:.3f}")
 
         if "0" not in val:
@@ -318,12 +327,6 @@ class Runner:
         """The path of the highest validation accuracy; ties go to the earliest step."""
         step = max(sorted(val, key=int), key=lambda s: val[s]["accuracy"])
         return val[step]["path"]
-
-    def _save_state_main(self) -> None:
-        if _dist().is_main_process:
-            tmp = self.out / "state.json.tmp"
-            tmp.write_text(json.dumps(self.state, indent=2) + "\n")
-            os.replace(tmp, self.out / "state.json")
 
     def _checkpoint_model(self, path: str) -> str:
         """A checkpoint folder saved by a LoRA run holds adapters: merge them into a plain model first."""
