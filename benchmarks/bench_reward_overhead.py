@@ -129,8 +129,7 @@ def main() -> None:
         f"| **end to end** | **{total * 1e3:.1f}** | 100% |",
         f"| bare engine, serial execute + fetchall, no checks (reference) | {bare * 1e3:.1f} | — |",
         "",
-        f"Scoring overhead (tables + scoring) = {scoring / total:.1%} of the end-to-end reward time "
-        "(target < 10%).",
+        f"Scoring overhead (tables + scoring) = {scoring / total:.1%} of the end-to-end reward time (target < 10%).",
         "",
     ]
     text = "\n".join(lines)

@@ -146,15 +146,13 @@ QUERIES: list[tuple[str, str]] = [
     (EMP, "SELECT typeof(salary), count(*) FROM employees GROUP BY 1"),
     (
         EMP,
-        "SELECT dept_id FROM employees GROUP BY dept_id "
-        "HAVING avg(salary) > (SELECT avg(salary) FROM employees)",
+        "SELECT dept_id FROM employees GROUP BY dept_id HAVING avg(salary) > (SELECT avg(salary) FROM employees)",
     ),
     (EMP, "SELECT first_name FROM employees WHERE emp_id IN (SELECT manager_id FROM departments)"),
     (EMP, "SELECT first_name FROM employees WHERE dept_id NOT IN (SELECT manager_id FROM employees)"),
     (
         EMP,
-        "SELECT first_name FROM employees e "
-        "WHERE EXISTS (SELECT 1 FROM employees s WHERE s.manager_id = e.emp_id)",
+        "SELECT first_name FROM employees e WHERE EXISTS (SELECT 1 FROM employees s WHERE s.manager_id = e.emp_id)",
     ),
     # store: mixed-type column, money, non-ASCII
     (ST, "SELECT count(*) FROM reviews WHERE rating > 3"),
@@ -234,9 +232,7 @@ def verdict(ref: ExecResult, got: ExecResult, sql: str) -> str | None:
     if not ref.ok and not got.ok:
         return None
     if ref.ok != got.ok:
-        return (
-            f"only {'DuckDB' if ref.ok else 'SQLite'} fails: {(got if ref.ok else ref).error.splitlines()[0]}"
-        )
+        return f"only {'DuckDB' if ref.ok else 'SQLite'} fails: {(got if ref.ok else ref).error.splitlines()[0]}"
     if not _same(ref, got, "order by" in sql.lower()):
         return f"results differ: sqlite {ref.rows[:3]} vs duckdb {got.rows[:3]}"
     return None
@@ -258,9 +254,7 @@ def _demo_pair_verdicts(paths: dict[str, Path], duck_options: dict) -> list[str]
                     gold, got = sbs[qs.database].execute(qs.gold), sbs[qs.database].execute(pred.sql)
                     verdicts.append(gold.ok and got.ok and _same(gold, got, ordered))
                 if verdicts[0] != verdicts[1]:
-                    out.append(
-                        f"{qs.database} [{pred.kind}] sqlite={verdicts[0]} duckdb={verdicts[1]}: {pred.sql}"
-                    )
+                    out.append(f"{qs.database} [{pred.kind}] sqlite={verdicts[0]} duckdb={verdicts[1]}: {pred.sql}")
     finally:
         for sbs in engines.values():
             for sb in sbs.values():

@@ -34,11 +34,19 @@ def test_exec_json_and_refusal(singer_db, capsys):
 
 @pytest.mark.parametrize("engine", ["sqlite", "duckdb"])
 def test_compare_reports_every_mode_and_metric(singer_db, capsys, engine):
-    code = main([
-        "compare", "--db", str(singer_db), "--engine", engine,
-        "--gold", "SELECT Name, Age FROM singer ORDER BY Age, Singer_ID",
-        "--pred", "SELECT Age, Name FROM singer ORDER BY Age, Singer_ID",
-    ])
+    code = main(
+        [
+            "compare",
+            "--db",
+            str(singer_db),
+            "--engine",
+            engine,
+            "--gold",
+            "SELECT Name, Age FROM singer ORDER BY Age, Singer_ID",
+            "--pred",
+            "SELECT Age, Name FROM singer ORDER BY Age, Singer_ID",
+        ]
+    )
     assert code == 0
     report = json.loads(capsys.readouterr().out)
     assert report["order_matters"] is True
@@ -64,7 +72,9 @@ def test_missing_database_is_a_clear_error(tmp_path):
 def test_demo_runs_and_every_label_holds(engine, tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "sqlrl.cli", "demo", "--engine", engine, "--dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "39 predictions over 7 gold queries" in out.stdout
@@ -89,7 +99,12 @@ def test_sql_check_link_ngram(singer_db, capsys):
     assert json.loads(capsys.readouterr().out)["stage"] == "bind"
     assert main(["sql", "check", "SELECT Name FROM singer", "--db", str(singer_db)]) == 0
     capsys.readouterr()
-    assert main(["sql", "link", "SELECT name FROM singer", "--gold", "SELECT Name, Age FROM singer", "--db", str(singer_db)]) == 0
+    assert (
+        main(
+            ["sql", "link", "SELECT name FROM singer", "--gold", "SELECT Name, Age FROM singer", "--db", str(singer_db)]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["columns"] == ["singer.name"] and out["scores"]["column_recall"] == 0.5
     assert main(["sql", "ngram", "SELECT a FROM t", "SELECT a FROM t"]) == 0
@@ -98,7 +113,21 @@ def test_sql_check_link_ngram(singer_db, capsys):
 
 def test_sql_components(singer_db, capsys):
     gold = "SELECT Name FROM singer WHERE Age > 30 ORDER BY Age"
-    assert main(["sql", "components", "--db", str(singer_db), "--gold", gold, "--pred", "SELECT Name FROM singer WHERE Age > 40"]) == 0
+    assert (
+        main(
+            [
+                "sql",
+                "components",
+                "--db",
+                str(singer_db),
+                "--gold",
+                gold,
+                "--pred",
+                "SELECT Name FROM singer WHERE Age > 40",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["hardness"] == "medium" and out["exact_match"] is False
     assert out["components"]["order"]["f1"] == 0 and out["components"]["where"]["f1"] == 1

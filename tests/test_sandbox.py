@@ -534,8 +534,7 @@ def csv_dir(tmp_path) -> Path:
     d = tmp_path / "csvdb"
     d.mkdir()
     (d / "cities.csv").write_text(
-        "id,name,population,founded\n1,Zürich,421878,1218-01-01\n"
-        '2,"Kraków, PL",779115,\n3,São Paulo,,1554-01-25\n',
+        'id,name,population,founded\n1,Zürich,421878,1218-01-01\n2,"Kraków, PL",779115,\n3,São Paulo,,1554-01-25\n',
         encoding="utf-8",
     )
     (d / "visits.csv").write_text("city_id,visitors\n1,10\n1,5\n3,7\n", encoding="utf-8")
@@ -548,8 +547,7 @@ def test_csv_directory(open_sandbox, csv_dir, engine):
     sb = open_sandbox(csv_dir, engine=engine)
     assert sb.engine == ("duckdb" if engine == "auto" else "sqlite")
     r = sb.execute(
-        "SELECT c.name, sum(v.visitors) FROM cities c JOIN visits v ON v.city_id = c.id "
-        "GROUP BY c.name ORDER BY c.name"
+        "SELECT c.name, sum(v.visitors) FROM cities c JOIN visits v ON v.city_id = c.id GROUP BY c.name ORDER BY c.name"
     )
     assert r.ok and r.rows == [("São Paulo", 7), ("Zürich", 15)], r.error
     r = sb.execute("SELECT name, population FROM cities WHERE population IS NULL")
@@ -593,9 +591,10 @@ def test_demo_data_has_nulls_non_ascii_dates_and_mixed_types(demo_dir):
         ("real",),
         ("text",),
     ]
-    assert con.execute(
-        "SELECT typeof(order_date), order_date LIKE '____-__-__' FROM orders LIMIT 1"
-    ).fetchone() == ("text", 1)
+    assert con.execute("SELECT typeof(order_date), order_date LIKE '____-__-__' FROM orders LIMIT 1").fetchone() == (
+        "text",
+        1,
+    )
     assert all(len(t.rows) <= 400 for n in DEMO_DATABASES for t in demo_tables(n))
 
 

@@ -225,9 +225,7 @@ def test_safe_introspection_still_works(sandbox):
     for _ in range(2):  # first use sets up SQLite's pragma virtual table; the second reuses it
         assert sandbox.execute(sql).rows == [("Age",)]
     assert sandbox.execute(
-        "SELECT count(*) FROM sqlite_master"
-        if sandbox.engine == "sqlite"
-        else "SELECT count(*) FROM duckdb_tables()"
+        "SELECT count(*) FROM sqlite_master" if sandbox.engine == "sqlite" else "SELECT count(*) FROM duckdb_tables()"
     ).rows == [(4,)]
 
 
@@ -289,9 +287,7 @@ def test_watchdog_interrupts_what_the_engine_does_not_stop(target, monkeypatch):
     fired = watchdog().fired
     with Sandbox(db, engine="sqlite", timeout=0.3) as sb:
         t0 = time.perf_counter()
-        r = sb.execute(
-            "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r"
-        )
+        r = sb.execute("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r")
         assert r.error_kind is ErrorKind.TIMEOUT
         assert time.perf_counter() - t0 < 0.3 + SLACK
         assert watchdog().fired > fired
@@ -336,7 +332,7 @@ def test_duckdb_connection_itself_is_locked_down(target, tmp_path, sql):
         cursor = sb._pool.get()
         with pytest.raises(duckdb.Error):
             cursor.execute(sql)
-        assert sb.execute(
-            "SELECT current_setting('threads'), current_setting('enable_external_access')"
-        ).rows == [(1, False)]
+        assert sb.execute("SELECT current_setting('threads'), current_setting('enable_external_access')").rows == [
+            (1, False)
+        ]
     assert not Path("/tmp/sqlrl-should-not-exist.csv").exists()

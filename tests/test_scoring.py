@@ -268,6 +268,7 @@ def test_table_f1(gold, pred, expected):
 
 # ------------------------------------------------------------------ batch API
 
+
 def test_score_batch_matches_single_calls_and_handles_failed_preds():
     gold = as_table(G)
     preds = [G, G[:2], [(b, a) for a, b in G], None, []]

@@ -29,7 +29,11 @@ EXTRACT_CASES = [
     # (completion, sql, source)
     ("```sql\nSELECT a FROM t;\n```", "SELECT a FROM t", "fence"),
     ("first ```sql\nSELECT 1\n``` then ```sql\nSELECT 2\n```", "SELECT 2", "fence"),
-    ("<think>maybe ```sql\nSELECT wrong\n```</think>\n```sql\nSELECT right FROM t\n```", "SELECT right FROM t", "fence"),
+    (
+        "<think>maybe ```sql\nSELECT wrong\n```</think>\n```sql\nSELECT right FROM t\n```",
+        "SELECT right FROM t",
+        "fence",
+    ),
     ("<answer>SELECT a FROM t</answer>", "SELECT a FROM t", "answer"),
     ("<answer>\n```sql\nSELECT a FROM t\n```\n</answer>", "SELECT a FROM t", "answer"),
     ("<answer>SELECT a FROM t", "SELECT a FROM t", "answer"),  # unclosed answer tag
@@ -64,6 +68,7 @@ def test_extract_nothing_says_why(text, reason):
 
 
 # ------------------------------------------------------------------ dialects
+
 
 def test_dialect_names_and_suggestions():
     assert resolve_dialect("PostgreSQL") == "postgres"
@@ -103,28 +108,51 @@ def shop(tmp_path_factory):
 
 # (dialect, query in that dialect, the same query written by hand for DuckDB)
 DIALECT_CASES = [
-    ("sqlite", "SELECT customer, SUM(amount) FROM orders GROUP BY customer", "SELECT customer, sum(amount) FROM orders GROUP BY 1"),
+    (
+        "sqlite",
+        "SELECT customer, SUM(amount) FROM orders GROUP BY customer",
+        "SELECT customer, sum(amount) FROM orders GROUP BY 1",
+    ),
     ("sqlite", "SELECT IFNULL(amount, 0) FROM orders", "SELECT coalesce(amount, 0) FROM orders"),
     ("sqlite", "SELECT customer FROM orders WHERE customer LIKE 'AN%'", "SELECT 'ann' UNION ALL SELECT 'ann'"),
     ("sqlite", "SELECT substr(customer, 1, 2) FROM orders WHERE id = 1", "SELECT 'an'"),
-    ("sqlite", "SELECT group_concat(customer) FROM (SELECT customer FROM orders WHERE id < 3 ORDER BY id)",
-     "SELECT 'ann,bob'"),
-    ("mysql", "SELECT `customer`, COUNT(*) FROM `orders` GROUP BY `customer` ORDER BY COUNT(*) DESC LIMIT 1",
-     "SELECT 'ann', 2"),
+    (
+        "sqlite",
+        "SELECT group_concat(customer) FROM (SELECT customer FROM orders WHERE id < 3 ORDER BY id)",
+        "SELECT 'ann,bob'",
+    ),
+    (
+        "mysql",
+        "SELECT `customer`, COUNT(*) FROM `orders` GROUP BY `customer` ORDER BY COUNT(*) DESC LIMIT 1",
+        "SELECT 'ann', 2",
+    ),
     ("mysql", "SELECT IFNULL(amount, -1) FROM orders WHERE id = 4", "SELECT -1.0"),
     ("mysql", "SELECT qty DIV 2 FROM orders WHERE id = 3", "SELECT 2"),
     ("postgres", "SELECT amount::int FROM orders WHERE id = 2", "SELECT 20"),
     ("postgres", "SELECT customer FROM orders WHERE customer ILIKE 'B%'", "SELECT 'bob'"),
     ("postgres", "SELECT COUNT(*) FILTER (WHERE amount > 6) FROM orders", "SELECT 2"),
-    ("postgres", "SELECT EXTRACT(YEAR FROM placed) AS y, COUNT(*) FROM orders GROUP BY y",
-     "SELECT year(placed), count(*) FROM orders GROUP BY 1"),
-    ("snowflake", "SELECT IFF(amount > 10, 'big', 'small') FROM orders WHERE id IN (1, 3)", "SELECT 'big' UNION ALL SELECT 'small'"),
+    (
+        "postgres",
+        "SELECT EXTRACT(YEAR FROM placed) AS y, COUNT(*) FROM orders GROUP BY y",
+        "SELECT year(placed), count(*) FROM orders GROUP BY 1",
+    ),
+    (
+        "snowflake",
+        "SELECT IFF(amount > 10, 'big', 'small') FROM orders WHERE id IN (1, 3)",
+        "SELECT 'big' UNION ALL SELECT 'small'",
+    ),
     ("snowflake", "SELECT DIV0(amount, qty) FROM orders WHERE id = 2", "SELECT 0.0"),
-    ("snowflake", "SELECT customer FROM orders QUALIFY ROW_NUMBER() OVER (PARTITION BY customer ORDER BY id) = 1",
-     "SELECT DISTINCT customer FROM orders"),
+    (
+        "snowflake",
+        "SELECT customer FROM orders QUALIFY ROW_NUMBER() OVER (PARTITION BY customer ORDER BY id) = 1",
+        "SELECT DISTINCT customer FROM orders",
+    ),
     ("bigquery", "SELECT SAFE_DIVIDE(amount, qty) FROM orders WHERE id = 2", "SELECT NULL"),
-    ("bigquery", "SELECT customer, ARRAY_AGG(id ORDER BY id) FROM orders GROUP BY customer ORDER BY customer",
-     "SELECT customer, list(id ORDER BY id) FROM orders GROUP BY customer ORDER BY customer"),
+    (
+        "bigquery",
+        "SELECT customer, ARRAY_AGG(id ORDER BY id) FROM orders GROUP BY customer ORDER BY customer",
+        "SELECT customer, list(id ORDER BY id) FROM orders GROUP BY customer ORDER BY customer",
+    ),
     ("bigquery", "SELECT COUNTIF(qty > 1) FROM orders", "SELECT 2"),
     ("tsql", "SELECT TOP 2 id FROM orders ORDER BY id", "SELECT id FROM orders ORDER BY id LIMIT 2"),
     ("duckdb", "SELECT list_sum([1, 2, 3])", "SELECT 6"),
@@ -223,18 +251,32 @@ def test_schema_from_files(tmp_path):
 
 # ------------------------------------------------------------------ schema linking
 
+
 @pytest.mark.parametrize(
     ("sql", "tables", "columns"),
     [
         ("SELECT Name FROM singer", {"singer"}, {"singer.name"}),
-        ("SELECT T1.Name FROM singer AS T1 JOIN concert AS T2 ON T1.Singer_ID = T2.Singer_ID",
-         {"singer", "concert"}, {"singer.name", "singer.singer_id", "concert.singer_id"}),
+        (
+            "SELECT T1.Name FROM singer AS T1 JOIN concert AS T2 ON T1.Singer_ID = T2.Singer_ID",
+            {"singer", "concert"},
+            {"singer.name", "singer.singer_id", "concert.singer_id"},
+        ),
         ("SELECT count(*) FROM concert WHERE Year = '2014'", {"concert"}, {"concert.year"}),
-        ("SELECT Name FROM singer WHERE Age > (SELECT avg(Age) FROM singer)", {"singer"}, {"singer.name", "singer.age"}),
-        ("SELECT Name FROM singer UNION SELECT Stadium FROM concert", {"singer", "concert"},
-         {"singer.name", "concert.stadium"}),
-        ("WITH old AS (SELECT * FROM singer WHERE Age > 60) SELECT Name FROM old", {"singer"},
-         {"singer.name", "singer.age", "singer.country", "singer.singer_id"}),
+        (
+            "SELECT Name FROM singer WHERE Age > (SELECT avg(Age) FROM singer)",
+            {"singer"},
+            {"singer.name", "singer.age"},
+        ),
+        (
+            "SELECT Name FROM singer UNION SELECT Stadium FROM concert",
+            {"singer", "concert"},
+            {"singer.name", "concert.stadium"},
+        ),
+        (
+            "WITH old AS (SELECT * FROM singer WHERE Age > 60) SELECT Name FROM old",
+            {"singer"},
+            {"singer.name", "singer.age", "singer.country", "singer.singer_id"},
+        ),
         ("SELECT Country, count(*) AS n FROM singer GROUP BY Country ORDER BY n DESC", {"singer"}, {"singer.country"}),
         ("SELECT Nmae FROM singer", {"singer"}, {"?.nmae"}),
     ],
@@ -259,9 +301,12 @@ def test_linking_scores():
 
 # ------------------------------------------------------------------ n-grams
 
+
 def test_ngram_similarity():
     assert ngram_similarity("SELECT a FROM t", "select  A from T") == 1.0
-    assert ngram_similarity("SELECT a FROM t WHERE b = 'X'", "SELECT a FROM t WHERE b = 'x'") < 1.0  # literals keep case
+    assert (
+        ngram_similarity("SELECT a FROM t WHERE b = 'X'", "SELECT a FROM t WHERE b = 'x'") < 1.0
+    )  # literals keep case
     assert ngram_similarity("SELECT a FROM t", "SELECT b FROM t") == pytest.approx(0.2)
     assert ngram_similarity("SELECT a FROM t", "DROP TABLE t") == 0.0
     assert ngram_similarity("", "") == 1.0 and ngram_similarity("SELECT 1", "") == 0.0

@@ -233,8 +233,14 @@ class SqlCommand:
             return 0 if got.ok else 1
         if args.action == "transpile":
             try:
-                print(sq.transpile(args.sql, read=args.read, write=args.write,
-                                   sqlite_compat=False if args.no_sqlite_compat else None))
+                print(
+                    sq.transpile(
+                        args.sql,
+                        read=args.read,
+                        write=args.write,
+                        sqlite_compat=False if args.no_sqlite_compat else None,
+                    )
+                )
             except sq.SqlError as e:
                 err_console.print(f"[red]{type(e).__name__}[/red]: {e}")
                 return 1
@@ -263,8 +269,13 @@ class SqlCommand:
             schema = _load_schema(args)
             if schema is None:
                 raise SystemExit("error: components needs a schema: --tables with --db-id, or --db")
-            m = spider.evaluate(args.gold, args.pred if args.pred is not None else args.gold, schema.to_spider(),
-                                keep_values=args.keep_values, keep_distinct=args.keep_distinct)
+            m = spider.evaluate(
+                args.gold,
+                args.pred if args.pred is not None else args.gold,
+                schema.to_spider(),
+                keep_values=args.keep_values,
+                keep_distinct=args.keep_distinct,
+            )
             out = {"hardness": m.hardness, "gold_error": m.gold_error and str(m.gold_error)}
             if args.pred is not None:
                 out.update(

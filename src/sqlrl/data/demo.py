@@ -163,9 +163,7 @@ def _concert_singer() -> list[Table]:
         name = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
         song = _maybe(
             rng,
-            rng.choice(
-                ["Love Song", "Héroes", "Gentleman", "Sun", "Dance", "Moonlight", "Hey Oh", "Sólo tú", "Rain"]
-            ),
+            rng.choice(["Love Song", "Héroes", "Gentleman", "Sun", "Dance", "Moonlight", "Hey Oh", "Sólo tú", "Rain"]),
             0.1,
         )
         singers.append(
@@ -183,9 +181,7 @@ def _concert_singer() -> list[Table]:
     for i in range(1, 61):
         theme = _maybe(
             rng,
-            rng.choice(
-                ["Free choice", "Bleeding Love", "Wide Awake", "Happy Tonight", "Party All Night", "Élan"]
-            ),
+            rng.choice(["Free choice", "Bleeding Love", "Wide Awake", "Happy Tonight", "Party All Night", "Élan"]),
             0.1,
         )
         concerts.append((i, f"Concert {i:02d}", theme, rng.randrange(1, 13), str(rng.randrange(2012, 2020))))
@@ -304,9 +300,7 @@ def _store() -> list[Table]:
     products = []
     for i in range(1, 41):
         cat = rng.choice(categories)
-        products.append(
-            (i, f"{cat} item {i}", cat, round(rng.uniform(1.5, 499.99), 2), rng.randrange(0, 500))
-        )
+        products.append((i, f"{cat} item {i}", cat, round(rng.uniform(1.5, 499.99), 2), rng.randrange(0, 500)))
     orders, items = [], []
     for i in range(1, 201):
         orders.append(
@@ -561,8 +555,7 @@ DEMO_QUERIES: list[DemoQuerySet] = [
             ),
             _p(
                 "column_reordered",
-                "SELECT count(*), s.Name FROM stadium s JOIN concert c ON c.Stadium_ID = "
-                "s.Stadium_ID GROUP BY s.Name",
+                "SELECT count(*), s.Name FROM stadium s JOIN concert c ON c.Stadium_ID = s.Stadium_ID GROUP BY s.Name",
             ),
             _p(
                 "partial",
@@ -713,8 +706,7 @@ DEMO_QUERIES: list[DemoQuerySet] = [
             _p("wrong", "SELECT DISTINCT c.name FROM customers c WHERE c.city IN ('Zurich', 'Krakow')"),
             _p(
                 "error",
-                "SELECT DISTINCT c.name FROM customers c JOIN orders o USING (customer_id) WHERE c.town "
-                "IN ('Zürich')",
+                "SELECT DISTINCT c.name FROM customers c JOIN orders o USING (customer_id) WHERE c.town IN ('Zürich')",
             ),
         ),
     ),

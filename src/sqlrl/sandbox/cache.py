@@ -64,9 +64,7 @@ class LRUCache(Generic[V]):
             self._data.clear()
             self.hits = self.misses = 0
 
-    def get_or_compute(
-        self, key: Hashable, compute: Callable[[], V], keep: Callable[[V], bool] | None = None
-    ) -> V:
+    def get_or_compute(self, key: Hashable, compute: Callable[[], V], keep: Callable[[V], bool] | None = None) -> V:
         """The cached value, or ``compute()`` stored unless ``keep(value)`` is False."""
         while True:
             with self._lock:

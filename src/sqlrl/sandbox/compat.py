@@ -73,11 +73,7 @@ def rewrite_tokens(sql: str, dialect: str = "sqlite") -> str:
         if tok.token_type == TokenType.LIKE and sql[tok.start : tok.end + 1].upper() == "LIKE":
             if i + 1 < n and tokens[i + 1].token_type == TokenType.L_PAREN:
                 continue  # like(pattern, text): a function call
-            if (
-                i + 1 < n
-                and tokens[i + 1].token_type == TokenType.STRING
-                and _has_cased_non_ascii(tokens[i + 1].text)
-            ):
+            if i + 1 < n and tokens[i + 1].token_type == TokenType.STRING and _has_cased_non_ascii(tokens[i + 1].text):
                 exact_like = True
             edits.append((tok.start, tok.end + 1, "ILIKE"))
         elif (

@@ -48,9 +48,7 @@ def parse_size(text: str) -> int:
 class SandboxConfig:
     """How every query of a :class:`~sqlrl.sandbox.Sandbox` runs."""
 
-    engine: str = field(
-        default="auto", metadata={"help": "'sqlite', 'duckdb', or 'auto' (by the file's kind)."}
-    )
+    engine: str = field(default="auto", metadata={"help": "'sqlite', 'duckdb', or 'auto' (by the file's kind)."})
     timeout: float = field(default=5.0, metadata={"help": "Seconds a query may run before it is stopped."})
     max_rows: int = field(default=100_000, metadata={"help": "Rows kept per result; more sets `truncated`."})
     memory_limit: str = field(
@@ -70,9 +68,7 @@ class SandboxConfig:
     )
     isolation: str = field(
         default="thread",
-        metadata={
-            "help": "'thread' or 'process' (a worker process per thread, restarted when it hangs or dies)."
-        },
+        metadata={"help": "'thread' or 'process' (a worker process per thread, restarted when it hangs or dies)."},
     )
     fetch: str = field(
         default="rows",
@@ -92,9 +88,7 @@ class SandboxConfig:
             "to return the raw bytes."
         },
     )
-    max_sql_length: int = field(
-        default=DEFAULT_MAX_SQL_LENGTH, metadata={"help": "Longest SQL text accepted."}
-    )
+    max_sql_length: int = field(default=DEFAULT_MAX_SQL_LENGTH, metadata={"help": "Longest SQL text accepted."})
     cache_dir: str | None = field(
         default=None,
         metadata={"help": "Where imported databases are cached; default $SQLRL_CACHE_DIR or ~/.cache/sqlrl."},

@@ -32,9 +32,7 @@ def table_name(path: Path) -> str:
     return path.stem
 
 
-def load_csv_dir_to_duckdb(
-    directory: str | os.PathLike[str], duckdb_path: str | os.PathLike[str]
-) -> list[str]:
+def load_csv_dir_to_duckdb(directory: str | os.PathLike[str], duckdb_path: str | os.PathLike[str]) -> list[str]:
     """Load every CSV file of ``directory`` into a new DuckDB file; returns the table names.
 
     >>> import tempfile, pathlib, duckdb
@@ -51,15 +49,11 @@ def load_csv_dir_to_duckdb(
     tmp = _source.temp_sibling(target)
     tmp.unlink(missing_ok=True)
     names = []
-    con = duckdb.connect(
-        str(tmp), config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    )
+    con = duckdb.connect(str(tmp), config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     try:
         for f in _source.csv_files(directory):
             name = table_name(f)
-            con.execute(
-                f"CREATE TABLE {quote_ident(name)} AS SELECT * FROM read_csv(?, header = true)", [str(f)]
-            )
+            con.execute(f"CREATE TABLE {quote_ident(name)} AS SELECT * FROM read_csv(?, header = true)", [str(f)])
             names.append(name)
         con.execute("CHECKPOINT")
     except BaseException:
@@ -100,9 +94,7 @@ def _sqlite_value(v: object) -> object:
     return str(v)
 
 
-def load_csv_dir_to_sqlite(
-    directory: str | os.PathLike[str], sqlite_path: str | os.PathLike[str]
-) -> list[str]:
+def load_csv_dir_to_sqlite(directory: str | os.PathLike[str], sqlite_path: str | os.PathLike[str]) -> list[str]:
     """Load every CSV file of ``directory`` into a new SQLite file (types inferred by DuckDB)."""
     import duckdb
 
@@ -111,9 +103,7 @@ def load_csv_dir_to_sqlite(
     tmp = _source.temp_sibling(target)
     tmp.unlink(missing_ok=True)
     names = []
-    reader = duckdb.connect(
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    )
+    reader = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     out = sqlite3.connect(tmp)
     try:
         for f in _source.csv_files(directory):

@@ -171,9 +171,7 @@ class DuckDBEngine:
 
     def _connect(self, duckdb: Any) -> Any:
         try:
-            return duckdb.connect(
-                str(self.path), read_only=True, config=lockdown_settings(self.config, self.compat)
-            )
+            return duckdb.connect(str(self.path), read_only=True, config=lockdown_settings(self.config, self.compat))
         except duckdb.ConnectionException as e:
             if "different configuration" in str(e):
                 raise SandboxError(

@@ -154,9 +154,7 @@ def import_sqlite_to_duckdb(
     replaced = [0]
     src = sqlite3.connect(f"file:{_uri_path(sqlite_path)}?mode=ro", uri=True)
     src.text_factory = _decode_replace(replaced)
-    dst = duckdb.connect(
-        str(tmp), config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    )
+    dst = duckdb.connect(str(tmp), config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     try:
         tables = src.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
@@ -164,9 +162,7 @@ def import_sqlite_to_duckdb(
         ).fetchall()
         for (name,) in tables:
             _copy_table(src, dst, name, report)
-        views = src.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY rowid"
-        ).fetchall()
+        views = src.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY rowid").fetchall()
         for name, sql in views:
             _copy_view(dst, name, sql, report)
         dst.execute("CHECKPOINT")
@@ -273,9 +269,7 @@ def _sql_string(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def cached_duckdb_copy(
-    sqlite_path: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None = None
-) -> Path:
+def cached_duckdb_copy(sqlite_path: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None = None) -> Path:
     """The DuckDB copy of a SQLite database, imported on first use and reused while the source is unchanged.
 
     The cache key is the SQLite file's real path, size and mtime plus the importer's version.

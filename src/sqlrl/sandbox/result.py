@@ -79,9 +79,7 @@ class ExecResult:
     _table: Any = field(default=None, repr=False)
 
     @classmethod
-    def failure(
-        cls, sql: str, kind: ErrorKind, message: str, *, elapsed: float = 0.0, engine: str = ""
-    ) -> ExecResult:
+    def failure(cls, sql: str, kind: ErrorKind, message: str, *, elapsed: float = 0.0, engine: str = "") -> ExecResult:
         """A failed result with no rows."""
         return cls(
             sql=sql,

@@ -109,8 +109,7 @@ class Sandbox:
         self.engine = self._choose_engine(engine, self.source_kind)
         self.database_path = self._prepare(self.source, self.source_kind, self.engine)
         self.sqlite_compat = bool(
-            self.engine == "duckdb"
-            and (self.source_kind == _source.SQLITE if sqlite_compat is None else sqlite_compat)
+            self.engine == "duckdb" and (self.source_kind == _source.SQLITE if sqlite_compat is None else sqlite_compat)
         )
         self.dialect = "sqlite" if self.engine == "sqlite" or self.sqlite_compat else "duckdb"
         self._gold_cache = DEFAULT_GOLD_CACHE if gold_cache is None else gold_cache
@@ -123,9 +122,7 @@ class Sandbox:
         )
         self._engine = self._make_engine()
         if self.sqlite_compat:
-            rewrite_tokens(
-                "SELECT CAST(1 AS INT) LIKE 'a'"
-            )  # load sqlglot's tokenizer now, not in the first query
+            rewrite_tokens("SELECT CAST(1 AS INT) LIKE 'a'")  # load sqlglot's tokenizer now, not in the first query
         self._pool: ThreadLocalPool[Any] = ThreadLocalPool(self._engine.connect, self._engine.close_conn)
         self._executor: ThreadPoolExecutor | None = None
         self._executor_workers = 0
@@ -144,9 +141,7 @@ class Sandbox:
         if engine == "auto":
             return "sqlite" if kind == _source.SQLITE else "duckdb"
         if engine == "sqlite" and kind == _source.DUCKDB:
-            raise UnsupportedDatabaseError(
-                "a DuckDB database cannot run on engine='sqlite'; use 'duckdb' or 'auto'"
-            )
+            raise UnsupportedDatabaseError("a DuckDB database cannot run on engine='sqlite'; use 'duckdb' or 'auto'")
         return engine
 
     def _prepare(self, path: Path, kind: str, engine: str) -> Path:
@@ -205,9 +200,7 @@ class Sandbox:
             if not check.ok:
                 refused = (check.kind, check.message)
         if refused is not None:
-            return ExecResult.failure(
-                sql, refused[0], refused[1], elapsed=time.perf_counter() - t0, engine=self.engine
-            )
+            return ExecResult.failure(sql, refused[0], refused[1], elapsed=time.perf_counter() - t0, engine=self.engine)
         # Compat rewrites happen where the query runs (in the worker process under process isolation).
         run_sql = rewrite_tokens(sql) if self.sqlite_compat and self.config.isolation == "thread" else sql
         try:

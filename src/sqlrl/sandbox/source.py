@@ -44,9 +44,7 @@ def database_kind(path: str | os.PathLike[str]) -> str:
         return DUCKDB
     if head == b"" or p.suffix.lower() in (".sqlite", ".sqlite3", ".db"):
         return SQLITE  # an empty file is an empty SQLite database
-    raise MissingDatabaseError(
-        f"{p} is neither a SQLite nor a DuckDB database (unknown header {head[:16]!r})"
-    )
+    raise MissingDatabaseError(f"{p} is neither a SQLite nor a DuckDB database (unknown header {head[:16]!r})")
 
 
 def csv_files(directory: Path) -> list[Path]:

@@ -120,9 +120,7 @@ class _Conn:
     def progress(self) -> bool:
         return time.monotonic() > self.deadline
 
-    def authorize(
-        self, action: int, arg1: str | None, arg2: str | None, db: str | None, trigger: str | None
-    ) -> int:
+    def authorize(self, action: int, arg1: str | None, arg2: str | None, db: str | None, trigger: str | None) -> int:
         if (
             action in _READ_ACTIONS
             or (action == _PRAGMA and arg1 in SAFE_PRAGMAS)
@@ -181,9 +179,7 @@ class SQLiteEngine:
         con.execute("PRAGMA query_only = ON")
         con.execute("PRAGMA trusted_schema = OFF")
         con.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
-        con.setlimit(
-            sqlite3.SQLITE_LIMIT_LENGTH, max(1_000_000, min(MAX_VALUE_LENGTH, cfg.memory_bytes // 4))
-        )
+        con.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max(1_000_000, min(MAX_VALUE_LENGTH, cfg.memory_bytes // 4)))
         state = _Conn(con)
         con.set_authorizer(state.authorize)
         con.set_progress_handler(state.progress, PROGRESS_STEPS)

@@ -40,8 +40,12 @@ def sql_tokens(sql: str, dialect: str = "sqlite") -> list[str]:
 
 def token_ids(tokens: Sequence[str]) -> list[int]:
     """Stable signed 64-bit ids (the same in every process)."""
-    return [int.from_bytes(hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little",
-                           signed=True) for t in tokens]
+    return [
+        int.from_bytes(
+            hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little", signed=True
+        )
+        for t in tokens
+    ]
 
 
 def ngram_similarity(gold_sql: str, pred_sql: str, *, n: int = 2, dialect: str = "sqlite") -> float:

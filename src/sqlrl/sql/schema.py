@@ -43,9 +43,11 @@ class DbSchema:
         """
         out: dict[str, dict[str, str]] = {}
         for t, cols in tables.items():
-            out[str(t)] = {str(c): "TEXT" for c in cols} if isinstance(cols, list) else {
-                str(c): str(ty or "TEXT") for c, ty in cols.items()
-            }
+            out[str(t)] = (
+                {str(c): "TEXT" for c in cols}
+                if isinstance(cols, list)
+                else {str(c): str(ty or "TEXT") for c, ty in cols.items()}
+            )
         return cls(out, db_id=db_id)
 
     @classmethod
@@ -86,8 +88,12 @@ class DbSchema:
         """Introspect a SQLite file (opened read-only)."""
         con = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
         try:
-            names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' "
-                                                "AND name NOT LIKE 'sqlite_%' ORDER BY rowid")]
+            names = [
+                r[0]
+                for r in con.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+                )
+            ]
             tables: dict[str, dict[str, str]] = {}
             pks: list[tuple[str, str]] = []
             fks: list[tuple[tuple[str, str], tuple[str, str]]] = []

@@ -53,8 +53,9 @@ def _empty_db(schema: DbSchema, engine: str):
         else:
             import duckdb
 
-            con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
-                                                     "autoload_known_extensions": False})
+            con = duckdb.connect(
+                ":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+            )
             for stmt in schema.create_statements("duckdb"):
                 con.execute(stmt)
             con.execute("SET enable_external_access = false")
