@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlrl.sandbox import ErrorKind, ExecResult, Sandbox, SandboxError
+from sqlrl.sandbox.sandbox_pool import SandboxPool as _SandboxPool
 
 __all__ = ["DEFAULT_MAX_ROWS", "SandboxPool", "parallel_map", "resolve_workers"]
 
@@ -29,13 +29,13 @@ def _nondeterministic(sql: str) -> bool:
     return any(w in low for w in _NONDETERMINISTIC)
 
 
-class SandboxPool:
-    """Sandboxes opened on first use, one per database file, with shared settings; closed together.
+class SandboxPool(_SandboxPool):
+    """The evaluators' :class:`sqlrl.sandbox.sandbox_pool.SandboxPool`: their defaults and a batch :meth:`run`.
 
     ``run`` executes ``(database, sql, is_gold)`` tasks on worker threads (both engines release
     the GIL), each distinct query once (see :meth:`run`); ``execute(..., gold=True)`` goes through
     the sandbox's gold cache. A database that cannot be opened gives ``missing_database`` results
-    instead of raising.
+    instead of raising. Other keywords are passed to every :class:`~sqlrl.sandbox.Sandbox`.
     """
 
     def __init__(
@@ -47,44 +47,17 @@ class SandboxPool:
         text_errors: str = "strict",
         cache_dir: PathLike | None = None,
         memory_limit: str = "2GB",
+        **sandbox_options: Any,
     ) -> None:
-        self.options = dict(
+        super().__init__(
             engine=engine,
             timeout=timeout,
             max_rows=max_rows,
             text_errors=text_errors,
             cache_dir=cache_dir,
             memory_limit=memory_limit,
+            **sandbox_options,
         )
-        self._sandboxes: dict[str, Any] = {}
-        self._failed: dict[str, str] = {}
-        self._lock = threading.Lock()
-
-    def get(self, database: PathLike) -> Any:
-        """The sandbox of ``database``, or an error message (str) when it cannot be opened."""
-        key = str(database)
-        sb = self._sandboxes.get(key)
-        if sb is not None:
-            return sb
-        with self._lock:
-            if key in self._sandboxes:
-                return self._sandboxes[key]
-            if key in self._failed:
-                return self._failed[key]
-            try:
-                sb = Sandbox(key, **self.options)
-            except (SandboxError, OSError, ValueError) as e:
-                self._failed[key] = f"cannot open database {key}: {e}"
-                return self._failed[key]
-            self._sandboxes[key] = sb
-            return sb
-
-    def execute(self, database: PathLike, sql: Any, gold: bool = False) -> Any:
-        """Run one query; never raises for bad SQL or a missing database."""
-        sb = self.get(database)
-        if isinstance(sb, str):
-            return ExecResult.failure(str(sql), ErrorKind.MISSING_DATABASE, sb)
-        return sb.execute_gold(sql) if gold else sb.execute(sql)
 
     def run(
         self,
@@ -118,18 +91,6 @@ class SandboxPool:
             where.append(k)
         done = parallel_map(lambda t: self.execute(t[0], t[1]), todo, workers=workers, progress=progress, desc=desc)
         return [done[k] for k in where]
-
-    def close(self) -> None:
-        with self._lock:
-            sandboxes, self._sandboxes = list(self._sandboxes.values()), {}
-        for sb in sandboxes:
-            sb.close()
-
-    def __enter__(self) -> SandboxPool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def resolve_workers(workers: int) -> int:

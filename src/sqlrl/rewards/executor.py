@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlrl.rewards.batch import Batch
-from sqlrl.sandbox import ErrorKind, ExecResult, Sandbox, SandboxError
+from sqlrl.sandbox import ErrorKind, ExecResult, Sandbox
+from sqlrl.sandbox.sandbox_pool import SandboxPool
 from sqlrl.scoring import gold_has_order_by, score_batch
 
 __all__ = ["ENGINES", "ExecutedBatch", "Outcome", "RewardExecutor"]
@@ -271,7 +272,7 @@ class RewardExecutor:
 
     def _init_state(self) -> None:
         self._lock = threading.RLock()
-        self._sandboxes: dict[tuple[str, str], Sandbox | str] = {}
+        self._sandboxes = SandboxPool(timeout=self.timeout, max_rows=self.max_rows, **self.sandbox_options)
         self._memo = _LRU(self.memo_size)
         self._gold_memo = _LRU(self.gold_memo_size)
         self._recent: OrderedDict[int, ExecutedBatch] = OrderedDict()
@@ -315,24 +316,9 @@ class RewardExecutor:
 
     def sandbox(self, db_path: str, engine: str) -> Sandbox | str:
         """The sandbox for ``(db_path, engine)``, or a message saying why it cannot be opened."""
-        key = (db_path, engine)
-        sb = self._sandboxes.get(key)
-        if sb is not None:
-            return sb
-        with self._lock:
-            if key in self._sandboxes:
-                return self._sandboxes[key]
-            if engine not in ENGINES:
-                sb = f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}"
-            else:
-                try:
-                    sb = Sandbox(
-                        db_path, engine=engine, timeout=self.timeout, max_rows=self.max_rows, **self.sandbox_options
-                    )
-                except (SandboxError, OSError, ValueError) as e:
-                    sb = f"cannot open database {db_path} with {engine}: {e}"
-            self._sandboxes[key] = sb
-            return sb
+        if engine not in ENGINES:
+            return f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}"
+        return self._sandboxes.get(db_path, engine)
 
     def schema(self, db_path: str, engine: str) -> Any:
         """The :class:`~sqlrl.sql.schema.DbSchema` of a database (read once), or None."""
@@ -537,14 +523,11 @@ class RewardExecutor:
     def close(self) -> None:
         """Close the sandboxes and the thread pool; the executor opens new ones when used again."""
         with self._lock:
-            sandboxes = [sb for sb in self._sandboxes.values() if isinstance(sb, Sandbox)]
             pool, self._pool = self._pool, None
-            self._sandboxes.clear()
             self._recent.clear()
         if pool is not None:
             pool.shutdown(wait=True)
-        for sb in sandboxes:
-            sb.close()
+        self._sandboxes.close()
 
     def clear(self) -> None:
         """Forget every memoised outcome (e.g. after a database file changed)."""
