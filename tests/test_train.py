@@ -54,6 +54,15 @@ def test_bad_configs_fail_with_a_message_that_says_what_to_fix(data, message):
         TrainConfig.from_dict(data)
 
 
+@pytest.mark.parametrize("value", [0, -1, 1.5, "all", True])
+def test_keep_checkpoints_is_null_or_a_positive_integer(value):
+    assert TrainConfig.from_dict({}).keep_checkpoints is None  # keep every checkpoint
+    assert TrainConfig.from_dict(yaml.safe_load("keep_checkpoints: 2")).keep_checkpoints == 2
+    assert TrainConfig.from_dict({"keep_checkpoints": None}).keep_checkpoints is None
+    with pytest.raises(ConfigError, match=r"keep_checkpoints must be an integer >= 1 .* or null"):
+        TrainConfig.from_dict({"keep_checkpoints": value})
+
+
 def test_yaml_numbers_in_exponent_form_are_read_as_numbers():
     cfg = TrainConfig.from_dict(yaml.safe_load("stages: [{name: a, learning_rate: 3e-5, steps: '4'}]"))
     assert cfg.stages[0].learning_rate == 3e-5 and cfg.stages[0].steps == 4
@@ -118,6 +127,53 @@ def test_resume_skips_a_checkpoint_left_half_written(tmp_path):
             (tmp_path / f"checkpoint-{n}" / "trainer_state.json").write_text("{}")
     assert _last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-4")
     assert _last_checkpoint(tmp_path / "missing") is None
+
+
+def test_pruning_keeps_the_newest_the_protected_and_newer_partial_folders(tmp_path):
+    from sqlrl.train.runner import _last_checkpoint, _prune_checkpoints
+
+    for n, complete in ((1, True), (2, True), (3, False), (4, True), (5, True), (6, True), (7, False)):
+        (tmp_path / f"checkpoint-{n}").mkdir()
+        if complete:
+            (tmp_path / f"checkpoint-{n}" / "trainer_state.json").write_text("{}")
+    removed = _prune_checkpoints(tmp_path, 2, [str(tmp_path / "checkpoint-2"), str(tmp_path.parent / "elsewhere")])
+    assert [p.name for p in removed] == ["checkpoint-1", "checkpoint-3", "checkpoint-4"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"checkpoint-{n}" for n in (2, 5, 6, 7)]
+    assert _last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-6")  # what --resume continues from stays
+    assert _prune_checkpoints(tmp_path / "missing", 1, []) == []
+
+
+def test_keep_checkpoints_keeps_the_best_and_the_newest(tmp_path, monkeypatch):
+    from sqlrl.train.runner import Runner
+
+    real = Runner._evaluate
+
+    def scripted(self, model, tokenizer, split, desc):  # stage 1's checkpoint-2 scores best on validation
+        res = real(self, model, tokenizer, split, desc)
+        if res is not None and split == "val":
+            res["accuracy"] = 1.0 if desc == "stage1 val@2" else 0.0
+        return res
+
+    monkeypatch.setattr(Runner, "_evaluate", scripted)
+    cfg = smoke_config(str(tmp_path / "run"), steps=4)  # a checkpoint and a validation every step
+    cfg.update(keep_checkpoints=1, eval_after_each_phase=False)
+    cfg["sft"]["save_steps"] = 1
+    summary = Runner(TrainConfig.from_dict(cfg)).run()
+    out = tmp_path / "run"
+
+    def names(phase):
+        return sorted(p.name for p in (out / phase).glob("checkpoint-*"))
+
+    assert len(names("sft")) == 1  # SFT saved every step; only the newest is left
+    assert names("stage1") == ["checkpoint-2", "checkpoint-4"]  # the best and the newest; 1 and 3 are gone
+    assert names("stage2") == ["checkpoint-4"]  # its best is its start model, stage 1's checkpoint-2
+    phases = summary["phases"]
+    assert phases["stage1"]["best"] == str(out / "stage1" / "checkpoint-2")
+    assert phases["stage2"]["start"] == phases["stage1"]["best"]
+    for name in ("stage1", "stage2"):
+        assert Path(phases[name]["best"]).is_dir()
+    state = json.loads((out / "state.json").read_text())
+    assert state["phases"]["stage1"]["best"] == phases["stage1"]["best"]
 
 
 def _write_config(tmp_path: Path, steps: int = 2, **over) -> Path:

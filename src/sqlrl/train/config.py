@@ -198,6 +198,10 @@ class TrainConfig:
         torch_threads: CPU threads for torch (0: torch's default, one per core). On a CPU machine that is
             busy with other work, 1 avoids threads waiting on each other (seen here: 9x slower SFT steps
             with 2 threads on 2 loaded cores).
+        keep_checkpoints: keep at most this many of the newest checkpoints in each phase folder, deleting
+            older ones after every save (null: keep all). Never deleted: the stage's best checkpoint by
+            validation execution accuracy (what ``init: best`` and ``summary.json`` point to, so a stage
+            may keep one more) and the newest complete one (what ``--resume`` continues from).
     """
 
     output_dir: str = "runs/sqlrl"
@@ -219,6 +223,7 @@ class TrainConfig:
     progress: bool = True
     gradient_checkpointing: bool = False
     torch_threads: int = 0
+    keep_checkpoints: int | None = None
 
     def __post_init__(self) -> None:
         self.validate()
@@ -290,6 +295,12 @@ class TrainConfig:
                 raise ConfigError(f"{where}.scale_rewards must be group, batch or none, not {s.scale_rewards!r}")
         if self.sft is not None and (self.sft.epochs <= 0 or self.sft.batch_size < 1):
             raise ConfigError("sft.epochs must be > 0 and sft.batch_size >= 1")
+        k = self.keep_checkpoints
+        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+            raise ConfigError(
+                f"keep_checkpoints must be an integer >= 1 (the newest checkpoints kept per phase; the best and "
+                f"the newest are always kept) or null to keep every checkpoint, not {k!r}"
+            )
 
 
 # -- dict -> dataclass with good errors -------------------------------------------------------------------

@@ -14,8 +14,10 @@ Layout of ``output_dir``::
 Two-stage RL: a stage with ``init: best`` starts from the checkpoint of the previous GRPO stage
 (its start model included) with the highest validation execution accuracy, with a fresh optimizer
 and cosine schedule (a new trainer). ``resume=True`` skips finished phases and continues an
-unfinished one from its last checkpoint. With several processes (``torchrun``/``accelerate
-launch``) every process trains; the main process alone evaluates, writes state and plots.
+unfinished one from its last checkpoint. ``keep_checkpoints: N`` deletes all but the N newest checkpoints
+of a phase after each save, never its best one or the newest complete one. With several processes
+(``torchrun``/``accelerate launch``) every process trains; the main process alone evaluates, writes state,
+plots and deletes checkpoints.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import math
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +39,37 @@ __all__ = ["Runner", "TrainingError"]
 _VAL_FILE = "sqlrl_val.json"
 
 
+def _step(ckpt: Path) -> int:
+    return int(ckpt.name.split("-")[-1])
+
+
+def _checkpoints(phase_dir: Path) -> list[Path]:
+    """The ``checkpoint-<step>`` folders of a phase, complete or not, oldest first."""
+    return sorted((p for p in phase_dir.glob("checkpoint-*") if p.name[11:].isdigit()), key=_step)
+
+
 def _last_checkpoint(phase_dir: Path) -> str | None:
     """The newest *complete* checkpoint (``trainer_state.json`` is written last): a process killed while
     saving leaves a partial folder, which resuming skips."""
     if not phase_dir.is_dir():
         return None
-    done = [p for p in phase_dir.glob("checkpoint-*") if (p / "trainer_state.json").is_file()]
-    return str(max(done, key=lambda p: int(p.name.split("-")[-1]))) if done else None
+    done = [p for p in _checkpoints(phase_dir) if (p / "trainer_state.json").is_file()]
+    return str(done[-1]) if done else None
+
+
+def _prune_checkpoints(phase_dir: Path, keep: int, protect: list[str]) -> list[Path]:
+    """Delete all but the ``keep`` newest complete checkpoints of ``phase_dir`` and the paths in ``protect``;
+    the newest complete one (what resuming continues from) always stays. A partial folder older than it
+    is deleted too (resuming never uses it); a newer one is left alone. Returns the deleted folders."""
+    folders = _checkpoints(phase_dir)
+    done = [p for p in folders if (p / "trainer_state.json").is_file()]
+    if not done:
+        return []
+    kept = {p.resolve() for p in done[-keep:]} | {Path(p).resolve() for p in protect}
+    removed = [p for p in folders if _step(p) < _step(done[-1]) and p.resolve() not in kept]
+    for p in removed:
+        shutil.rmtree(p, ignore_errors=True)
+    return removed
 
 
 class TrainingError(RuntimeError):
@@ -199,6 +226,30 @@ class Runner:
             "gradient_checkpointing": self.cfg.gradient_checkpointing,
         }
 
+    def _keep_checkpoints(self, protect: Callable[[], list[str]] = list) -> list[Any]:
+        """The callback that applies ``keep_checkpoints`` after every save (none when it is unset).
+
+        transformers' ``save_total_limit`` would keep its own ``best_model_checkpoint`` only: it rotates before
+        sqlrl has scored the new checkpoint, reads a stale best back from ``trainer_state.json`` on resume, and
+        with a limit of 1 deletes the newest checkpoint at the end of training. So it stays off and the main
+        process prunes here, after the validation callback, protecting ``protect()`` (the best so far).
+        """
+        keep = self.cfg.keep_checkpoints
+        if keep is None:
+            return []
+        from transformers import TrainerCallback
+
+        class KeepCheckpoints(TrainerCallback):
+            def on_save(self, args, state, control, **kwargs):  # noqa: ANN001
+                if _dist().is_main_process:
+                    phase_dir = Path(args.output_dir)
+                    removed = _prune_checkpoints(phase_dir, keep, protect())
+                    if removed:
+                        names = ", ".join(p.name for p in removed)
+                        _log(f"{phase_dir.name}: deleted {names} (keep_checkpoints: {keep})")
+
+        return [KeepCheckpoints()]
+
     # -- evaluation ----------------------------------------------------------------------------------
 
     def _evaluate(self, model: Any, tokenizer: Any, split: str, desc: str) -> dict[str, Any] | None:
@@ -238,7 +289,7 @@ class Runner:
         )  # fmt: skip
         trainer = SFTTrainer(
             model=model, args=args, train_dataset=Dataset.from_list(self._rows["sft"]), processing_class=tok,
-            peft_config=self._peft_config(),
+            peft_config=self._peft_config(), callbacks=self._keep_checkpoints(),
         )  # fmt: skip
         last = _last_checkpoint(phase_dir) if self.resume else None
         if last:
@@ -301,7 +352,8 @@ class Runner:
             self._save_state()
         trainer = GRPOTrainer(
             model=model, reward_funcs=funcs, args=args, train_dataset=Dataset.from_list(self._rows["train"]),
-            processing_class=tok, peft_config=self._peft_config(), callbacks=[Validate()],
+            processing_class=tok, peft_config=self._peft_config(),
+            callbacks=[Validate(), *self._keep_checkpoints(lambda: [self._best(val)])],
         )  # fmt: skip
         last = _last_checkpoint(phase_dir) if self.resume else None
         if last:
