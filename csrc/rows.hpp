@@ -1,6 +1,6 @@
 // Row-level helpers shared by the matchers: rows as column lists, grouping by hash with exact checks.
 #pragma once
-#include <unordered_map>
+#include <cstdint>
 #include <vector>
 
 #include "table.hpp"
@@ -20,20 +20,34 @@ struct RowSpec {
   size_t nrows() const { return t->nrows; }
   size_t width() const { return per_row ? (t->nrows ? (*per_row)[0].size() : 0) : cols.size(); }
   int col(size_t r, size_t j) const { return per_row ? (*per_row)[r][j] : cols[j]; }
+  // Whether the view is the whole table in its own column order (then Table::row_hashes apply).
+  bool is_all() const;
   uint64_t hash(size_t r) const;
+  // hash(r) of every row, computed column by column (or the table's cached row hashes).
+  std::vector<uint64_t> hashes() const;
   bool eq(size_t r, const RowSpec& o, size_t ro) const;
 };
 
-// Distinct rows with their counts (first occurrence order) and a hash index over them.
+// Combines one more column into row hashes: the step RowSpec::hash takes per column.
+uint64_t row_hash_seed();
+uint64_t row_hash_finish(uint64_t h, size_t width);
+
+// Distinct rows with their counts (first occurrence order) in an open-addressing hash index;
+// rows with equal hashes are told apart by exact comparison.
 struct RowGroups {
-  std::vector<size_t> rep;
-  std::vector<size_t> count;
+  std::vector<size_t> rep;     // first row of each class
+  std::vector<size_t> count;   // rows in each class
   std::vector<uint64_t> hashes;
-  std::unordered_map<uint64_t, std::vector<uint32_t>> by_hash;
 
   explicit RowGroups(const RowSpec& s);
-  // Index of the class equal to row r of `s`, or -1.
+  RowGroups(const RowSpec& s, const std::vector<uint64_t>& row_hashes);
+  // Index of the class (of the rows of `mine`) equal to row r of `s` with hash h, or -1.
   long find(const RowSpec& mine, const RowSpec& s, size_t r, uint64_t h) const;
+
+ private:
+  std::vector<uint32_t> slots_;  // class index + 1; 0 is empty
+  size_t mask_ = 0;
+  void build(const RowSpec& s, const std::vector<uint64_t>& row_hashes);
 };
 
 // Size of the multiset intersection of the rows of a and b.

@@ -30,12 +30,12 @@ void Table::finalize() {
     col.bag_hash = mix64(bag + col.cells.size());
     col.seq_hash = seq;
   }
+  row_hashes.clear();
+  row_hashes = RowSpec::all(*this).hashes();
 }
 
 uint64_t Table::fingerprint(bool ordered) const {
-  const RowSpec rows = RowSpec::all(*this);
-  std::vector<uint64_t> rh(nrows);
-  for (size_t r = 0; r < nrows; ++r) rh[r] = rows.hash(r);
+  const std::vector<uint64_t>& rh = row_hashes;
   uint64_t h = mix64(ncols() * 0x9e3779b97f4a7c15ULL + 1);
   if (ordered) {
     for (uint64_t x : rh) h = combine(h, x);

@@ -21,6 +21,7 @@ class Table {
  public:
   std::vector<std::string> names;
   std::vector<Column> cols;
+  std::vector<uint64_t> row_hashes;  // RowSpec::all(*this).hash(r) of every row, set by finalize()
   size_t nrows = 0;
   bool truncated = false;  // rows beyond the reader's row cap were dropped
 
