@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <string_view>
 #include <numeric>
 #include <stdexcept>
 
+#include "hash_bag.hpp"
 #include "rows.hpp"
 
 namespace sqlrl {
@@ -73,7 +76,7 @@ struct PermSearch {
       tried.push_back(sh);
       used[static_cast<size_t>(pc)] = 1;
       perm[static_cast<size_t>(gc)] = pc;
-      if (depth == 0 && !ordered) {
+      if (depth == 0 && !ordered && branching) {
         for (size_t r = 0; r < g.nrows; ++r) {
           gpart[1][r] = combine(0x2b7e151628aed2a6ULL, g.hash_at(r, static_cast<size_t>(gc)));
           ppart[1][r] = combine(0x2b7e151628aed2a6ULL, p.hash_at(r, static_cast<size_t>(pc)));
@@ -101,7 +104,7 @@ struct PermSearch {
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return cand[a].size() < cand[b].size(); });
     perm.assign(nc, -1);
     used.assign(p.ncols(), 0);
-    if (!ordered) {
+    if (!ordered && branching) {
       gpart.assign(nc + 1, std::vector<uint64_t>(g.nrows));
       ppart.assign(nc + 1, std::vector<uint64_t>(g.nrows));
     }
@@ -146,38 +149,114 @@ bool isclose(double a, double b) {
   return diff <= std::fabs(1e-9 * b) || diff <= std::fabs(1e-9 * a) || diff <= 0.01;
 }
 
-struct S2Value {
-  Cell cell;
-  std::string key;  // str(x)
+// A column as Spider 2.0's script sees it: NULL and NaN read as 0.
+struct S2Col {
+  const Column* src = nullptr;
+  Cell zero;
+  std::vector<uint64_t> ids;  // ignore_order: hash of each value's printed identity (value, kind, Python type, sign)
+  uint64_t bag = 0;           // order-free hash of `ids`
+  size_t numbers = 0;
+  double sum = 0, abs_sum = 0;  // over the numbers
+  bool finite = true;           // every number is finite
+  mutable std::vector<uint32_t> order;  // row order sorted by the official key (built on demand)
+
+  size_t size() const { return src->cells.size(); }
+  const Cell& at(size_t r) const {
+    const Cell& x = src->cells[r];
+    return x.kind == Kind::Null || (x.kind == Kind::Float && std::isnan(x.f)) ? zero : x;
+  }
 };
 
-std::vector<S2Value> spider2_vector(const Table& t, size_t c, bool ignore_order) {
-  std::vector<S2Value> v(t.nrows);
-  for (size_t r = 0; r < t.nrows; ++r) {
-    Cell x = t.at(r, c);
-    if (x.kind == Kind::Null || (x.kind == Kind::Float && std::isnan(x.f))) {
-      x = Cell();
-      x.kind = Kind::Int;
-      x.py = PyType::Int;
-      x.i = 0;
-    }
-    v[r].cell = x;
-    if (ignore_order) append_py_str(v[r].key, x);
+// Same printed identity: then str(x) and the number test agree, so the official sort key does.
+bool same_identity(const Cell& a, const Cell& b) {
+  if (a.kind != b.kind || a.py != b.py) return false;
+  switch (a.kind) {
+    case Kind::Null: return true;
+    case Kind::Int: return a.i == b.i;
+    case Kind::Float: return std::memcmp(&a.f, &b.f, sizeof(double)) == 0;
+    default: return a.len == b.len && (a.len == 0 || std::memcmp(a.p, b.p, a.len) == 0);
   }
-  if (ignore_order) {
-    std::stable_sort(v.begin(), v.end(), [](const S2Value& a, const S2Value& b) {
-      if (a.key != b.key) return a.key < b.key;
-      return !a.cell.is_number() && b.cell.is_number();
-    });
-  }
-  return v;
 }
 
-bool spider2_vectors_match(const std::vector<S2Value>& a, const std::vector<S2Value>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t k = 0; k < a.size(); ++k) {
-    const Cell& x = a[k].cell;
-    const Cell& y = b[k].cell;
+S2Col spider2_column(const Table& t, size_t c, bool ignore_order) {
+  S2Col col;
+  col.src = &t.cols[c];
+  col.zero.kind = Kind::Int;
+  col.zero.py = PyType::Int;
+  col.zero.i = 0;
+  if (!ignore_order) return col;
+  const uint64_t zero_id = combine(exact_hash(col.zero), static_cast<uint64_t>(Kind::Int) << 8 | static_cast<uint64_t>(PyType::Int));
+  col.ids.resize(t.nrows);
+  for (size_t r = 0; r < t.nrows; ++r) {
+    const Cell& x = col.src->cells[r];
+    if (x.kind == Kind::Null || (x.kind == Kind::Float && std::isnan(x.f))) {
+      col.ids[r] = zero_id;
+      ++col.numbers;
+      continue;
+    }
+    uint64_t tag = static_cast<uint64_t>(x.kind) << 8 | static_cast<uint64_t>(x.py);
+    if (x.kind == Kind::Float && std::signbit(x.f)) tag |= 1u << 16;
+    col.ids[r] = combine(col.src->hashes[r], tag);
+    if (x.is_number()) {
+      const double d = x.as_double();
+      ++col.numbers;
+      col.sum += d;
+      col.abs_sum += std::fabs(d);
+      if (!std::isfinite(d)) col.finite = false;
+    }
+  }
+  col.bag = bag_of(col.ids);
+  return col;
+}
+
+// Rows sorted as the official script sorts a vector: by str(x), non-numbers first on ties.
+const std::vector<uint32_t>& sorted_order(const S2Col& col) {
+  if (!col.order.empty() || col.size() == 0) return col.order;
+  const size_t n = col.size();
+  std::string arena;
+  std::vector<std::pair<size_t, size_t>> span(n);  // (offset, length) of str(x) in the arena
+  for (size_t r = 0; r < n; ++r) {
+    const Cell& x = col.at(r);
+    if (x.kind == Kind::Text) continue;
+    const size_t at = arena.size();
+    append_py_str(arena, x);
+    span[r] = {at, arena.size() - at};
+  }
+  std::vector<std::string_view> key(n);
+  for (size_t r = 0; r < n; ++r)
+    key[r] = col.at(r).kind == Kind::Text ? col.at(r).bytes() : std::string_view(arena.data() + span[r].first, span[r].second);
+  col.order.resize(n);
+  std::iota(col.order.begin(), col.order.end(), 0u);
+  std::stable_sort(col.order.begin(), col.order.end(), [&](uint32_t a, uint32_t b) {
+    const int c = key[a].compare(key[b]);
+    if (c != 0) return c < 0;
+    return !col.at(a).is_number() && col.at(b).is_number();
+  });
+  return col.order;
+}
+
+bool spider2_vectors_match(const S2Col& a, const S2Col& b, bool ignore_order) {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  if (ignore_order) {
+    // Bags of equal printed identities sort to the same sequence: a match without sorting.
+    if (a.bag == b.bag &&
+        bags_equal(a.ids, b.ids, [&](size_t i, size_t j) { return same_identity(a.at(i), a.at(j)); },
+                   [&](size_t i, size_t j) { return same_identity(a.at(i), b.at(j)); }))
+      return true;
+    // Sorted pairing matches numbers with numbers within isclose(abs_tol=0.01, rel_tol=1e-9), so
+    // the sums can differ by at most that much per number (plus summation rounding).
+    if (a.numbers != b.numbers) return false;
+    if (a.finite && b.finite) {
+      const double slack = 0.01 * static_cast<double>(a.numbers) * (1 + 1e-9) + 1e-8 * (a.abs_sum + b.abs_sum) + 1e-9;
+      if (std::fabs(a.sum - b.sum) > slack) return false;
+    }
+  }
+  const std::vector<uint32_t>* oa = ignore_order ? &sorted_order(a) : nullptr;
+  const std::vector<uint32_t>* ob = ignore_order ? &sorted_order(b) : nullptr;
+  for (size_t k = 0; k < n; ++k) {
+    const Cell& x = a.at(oa ? (*oa)[k] : k);
+    const Cell& y = b.at(ob ? (*ob)[k] : k);
     if (x.is_number() && y.is_number()) {
       if (!isclose(x.as_double(), y.as_double())) return false;
     } else if (!exact_eq(x, y)) {
@@ -242,14 +321,15 @@ bool match_spider2(const Table& gold, const Table& pred, const std::vector<int>&
       gcols.push_back(static_cast<size_t>(k));
     }
   }
-  std::vector<std::vector<S2Value>> pvecs;
+  if (!gcols.empty() && gold.nrows != pred.nrows) return false;  // vectors of unequal length never match
+  std::vector<S2Col> pvecs;
   pvecs.reserve(pred.ncols());
-  for (size_t q = 0; q < pred.ncols(); ++q) pvecs.push_back(spider2_vector(pred, q, ignore_order));
+  for (size_t q = 0; q < pred.ncols(); ++q) pvecs.push_back(spider2_column(pred, q, ignore_order));
   for (size_t c : gcols) {
-    auto gv = spider2_vector(gold, c, ignore_order);
+    const S2Col gv = spider2_column(gold, c, ignore_order);
     bool found = false;
     for (const auto& pv : pvecs) {
-      if (spider2_vectors_match(gv, pv)) {
+      if (spider2_vectors_match(gv, pv, ignore_order)) {
         found = true;
         break;
       }

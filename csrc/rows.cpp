@@ -80,12 +80,48 @@ void RowGroups::build(const RowSpec& s, const std::vector<uint64_t>& h) {
         break;
       }
       const size_t k = slot - 1;
-      if (hashes[k] == h[r] && s.eq(rep[k], s, r)) {
-        ++count[k];
-        break;
+      if (hashes[k] == h[r]) {
+        if (s.eq(rep[k], s, r)) {
+          ++count[k];
+          break;
+        }
+        shared_hashes = true;
       }
     }
   }
+}
+
+std::vector<long> RowGroups::find_all(const RowSpec& mine, const RowSpec& s, const std::vector<uint64_t>& h,
+                                     bool stop_at_miss) const {
+  const size_t n = s.nrows();
+  std::vector<long> out(n, -1);
+  if (shared_hashes || mine.per_row || s.per_row || mine.cols.size() != s.cols.size()) {
+    for (size_t r = 0; r < n; ++r)
+      if ((out[r] = find(mine, s, r, h[r])) < 0 && stop_at_miss) break;
+    return out;
+  }
+  // Each hash names at most one class, so a row equal to some class can only be that one.
+  for (size_t r = 0; r < n; ++r) {
+    for (size_t i = static_cast<size_t>(h[r]) & mask_;; i = (i + 1) & mask_) {
+      const uint32_t slot = slots_[i];
+      if (slot == 0) break;
+      if (hashes[slot - 1] == h[r]) {
+        out[r] = static_cast<long>(slot - 1);
+        break;
+      }
+    }
+    if (out[r] < 0 && stop_at_miss) return out;
+  }
+  for (size_t j = 0; j < s.cols.size(); ++j) {
+    const Column& a = mine.t->cols[static_cast<size_t>(mine.cols[j])];
+    const Column& b = s.t->cols[static_cast<size_t>(s.cols[j])];
+    for (size_t r = 0; r < n; ++r) {
+      if (out[r] < 0) continue;
+      const size_t ra = rep[static_cast<size_t>(out[r])];
+      if (a.hashes[ra] != b.hashes[r] || !exact_eq(a.cells[ra], b.cells[r])) out[r] = -1;
+    }
+  }
+  return out;
 }
 
 long RowGroups::find(const RowSpec& mine, const RowSpec& s, size_t r, uint64_t h) const {
@@ -99,11 +135,11 @@ long RowGroups::find(const RowSpec& mine, const RowSpec& s, size_t r, uint64_t h
 
 size_t bag_intersection(const RowSpec& a, const RowSpec& b) {
   const RowGroups ga(a);
-  const std::vector<uint64_t> hb = b.hashes();
+  const std::vector<long> found = ga.find_all(a, b, b.hashes());
   std::vector<size_t> left = ga.count;
   size_t total = 0;
   for (size_t r = 0; r < b.nrows(); ++r) {
-    const long k = ga.find(a, b, r, hb[r]);
+    const long k = found[r];
     if (k >= 0 && left[static_cast<size_t>(k)] > 0) {
       --left[static_cast<size_t>(k)];
       ++total;
@@ -116,11 +152,11 @@ namespace {
 // Every row of b has an equal row in a and every class of a is hit; with `counted`, as often.
 bool classes_equal(const RowSpec& a, const RowSpec& b, bool counted) {
   const RowGroups ga(a);
-  const std::vector<uint64_t> hb = b.hashes();
+  const std::vector<long> found = ga.find_all(a, b, b.hashes(), /*stop_at_miss=*/true);
   std::vector<size_t> left = ga.count;
   size_t open = ga.rep.size();  // classes of a not yet used up (counted) or not yet seen (set)
   for (size_t r = 0; r < b.nrows(); ++r) {
-    const long k = ga.find(a, b, r, hb[r]);
+    const long k = found[r];
     if (k < 0) return false;
     size_t& l = left[static_cast<size_t>(k)];
     if (counted) {

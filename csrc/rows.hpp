@@ -43,6 +43,12 @@ struct RowGroups {
   RowGroups(const RowSpec& s, const std::vector<uint64_t>& row_hashes);
   // Index of the class (of the rows of `mine`) equal to row r of `s` with hash h, or -1.
   long find(const RowSpec& mine, const RowSpec& s, size_t r, uint64_t h) const;
+  // The class of every row of `s` (or -1), exact: when no two classes share a hash, rows are
+  // paired by hash alone and the pairs checked column by column afterwards (cache-friendly).
+  // With `stop_at_miss` it returns at the first row that has no class (the rest are then -1 too).
+  std::vector<long> find_all(const RowSpec& mine, const RowSpec& s, const std::vector<uint64_t>& h,
+                             bool stop_at_miss = false) const;
+  bool shared_hashes = false;  // two distinct classes have the same row hash
 
  private:
   std::vector<uint32_t> slots_;  // class index + 1; 0 is empty

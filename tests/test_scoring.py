@@ -171,6 +171,13 @@ SPIDER2_CASES = [
     ([(1, 1), (2, 2)], [(1,), (2,)], None, False, True),  # not one-to-one: both gold cols use pred col 0
     ([("1",)], [(1,)], None, False, False),
     ([(1e12,)], [(1e12 + 500,)], None, False, True),  # math.isclose's rel_tol=1e-9 applies too
+    # ignore_order sorts by str(x): equal values that print differently can land apart ("1!" < "1.0" but "1" < "1!")
+    ([(1.0,), ("1!",)], [(1,), ("1!",)], None, True, False),
+    ([(1.0,), (2,)], [(2,), (1.0,)], None, True, True),
+    ([(None,), (0.004,)], [(0,), (0.0,)], None, True, True),  # NULL reads as 0; 0.004 is within 0.01 of 0.0
+    ([(0.5,), (1.0,)], [(0.505,), (1.0,)], None, True, True),  # equal bags fail, the tolerance path still matches
+    ([(0.5,), (1.0,)], [(0.52,), (1.0,)], None, True, False),
+    ([(1,), (2,)], [(1,), (2,), (2,)], None, True, False),
 ]
 
 
