@@ -4,9 +4,8 @@
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
-#include <unordered_map>
-#include <unordered_set>
 
+#include "hash_bag.hpp"
 #include "match.hpp"
 #include "rows.hpp"
 
@@ -29,9 +28,9 @@ std::vector<size_t> distinct_rows(const Table& t) {
   return g.rep;  // first occurrences, in order
 }
 
-bool row_contains(const Table& t, size_t r, const Cell& v) {
+bool row_contains(const Table& t, size_t r, const Cell& v, uint64_t hv) {
   for (size_t c = 0; c < t.ncols(); ++c)
-    if (exact_eq(t.at(r, c), v)) return true;
+    if (t.hash_at(r, c) == hv && exact_eq(t.at(r, c), v)) return true;
   return false;
 }
 
@@ -53,9 +52,9 @@ double soft_f1(const Table& gold, const Table& pred) {
     const size_t gr = grow[i], pr = prow[i];
     const double total = static_cast<double>(gold.ncols());
     size_t m = 0, po = 0, to = 0;
-    for (size_t c = 0; c < pred.ncols(); ++c) (row_contains(gold, gr, pred.at(pr, c)) ? m : po) += 1;
+    for (size_t c = 0; c < pred.ncols(); ++c) (row_contains(gold, gr, pred.at(pr, c), pred.hash_at(pr, c)) ? m : po) += 1;
     for (size_t c = 0; c < gold.ncols(); ++c)
-      if (!row_contains(pred, pr, gold.at(gr, c))) ++to;
+      if (!row_contains(pred, pr, gold.at(gr, c), gold.hash_at(gr, c))) ++to;
     match.push_back(m / total);
     pred_only.push_back(po / total);
     truth_only.push_back(to / total);
@@ -88,12 +87,10 @@ constexpr double kNullFill = -10000000000.0;
 // pandas dtype of a column: object if it holds text; float64 if it holds a float or a NULL (an
 // int column with NULLs, or nothing but NULLs); else int64.
 ColKind column_kind(const Table& t, size_t c) {
-  bool any_float_or_null = false;
-  for (const Cell& x : t.cols[c].cells) {
-    if (x.kind == Kind::Text || x.kind == Kind::Bytes) return ColKind::Text;
-    if (x.kind == Kind::Float || x.kind == Kind::Null) any_float_or_null = true;
-  }
-  return any_float_or_null ? ColKind::Float : ColKind::Int;
+  const uint32_t k = t.cols[c].kinds;
+  auto has = [k](Kind kind) { return (k >> static_cast<unsigned>(kind)) & 1u; };
+  if (has(Kind::Text) || has(Kind::Bytes)) return ColKind::Text;
+  return has(Kind::Float) || has(Kind::Null) ? ColKind::Float : ColKind::Int;
 }
 
 // A value of a float64 column: NULL and NaN are filled with -1e10, ints widen to double.
@@ -106,47 +103,80 @@ double float_value(const Cell& x) {
 
 double round3(double x) { return std::isfinite(x) ? std::nearbyint(x * 1000.0) / 1000.0 : x; }
 
+// A column as PaVeRL compares it: its values (float64 columns filled and rounded) as cells with
+// their hashes. A whole non-float column is read in place; other columns own a copy.
 struct PCol {
   ColKind kind;
-  std::vector<double> d;   // Float columns: filled, rounded, sorted
-  std::vector<Cell> cells;  // other columns: sorted
-  size_t size() const { return kind == ColKind::Float ? d.size() : cells.size(); }
+  const Cell* v = nullptr;
+  const uint64_t* h = nullptr;
+  size_t n = 0;
+  uint64_t bag = 0;
+  double sum = 0, abs_sum = 0;  // Float columns
+  bool finite = true;
+  std::vector<Cell> own_v;
+  std::vector<uint64_t> own_h;
+  size_t size() const { return n; }
 };
 
-PCol sorted_column(const Table& t, size_t c, ColKind kind, const std::vector<size_t>* rows) {
-  PCol col{kind, {}, {}};
-  const size_t n = rows ? rows->size() : t.nrows;
-  for (size_t k = 0; k < n; ++k) {
-    const Cell& x = t.at(rows ? (*rows)[k] : k, c);
-    if (kind == ColKind::Float) col.d.push_back(round3(float_value(x)));
-    else col.cells.push_back(x);
+PCol paverl_column(const Table& t, size_t c, ColKind kind, const std::vector<size_t>* rows) {
+  PCol col{kind};
+  const Column& src = t.cols[c];
+  col.n = rows ? rows->size() : t.nrows;
+  if (kind != ColKind::Float && !rows) {
+    col.v = src.cells.data();
+    col.h = src.hashes.data();
+    col.bag = src.bag_hash;  // the same order-free hash as bag_of
+    return col;
   }
-  std::sort(col.d.begin(), col.d.end());
-  std::sort(col.cells.begin(), col.cells.end(), [](const Cell& a, const Cell& b) { return total_cmp(a, b) < 0; });
+  col.own_v.resize(col.n);
+  col.own_h.resize(col.n);
+  for (size_t k = 0; k < col.n; ++k) {
+    const size_t r = rows ? (*rows)[k] : k;
+    if (kind == ColKind::Float) {
+      Cell x;
+      x.kind = Kind::Float;
+      x.py = PyType::Float;
+      x.f = round3(float_value(src.cells[r]));
+      col.sum += x.f;
+      col.abs_sum += std::fabs(x.f);
+      if (!std::isfinite(x.f)) col.finite = false;
+      col.own_v[k] = x;
+      col.own_h[k] = exact_hash(x);
+    } else {
+      col.own_v[k] = src.cells[r];
+      col.own_h[k] = src.hashes[r];
+    }
+  }
+  col.v = col.own_v.data();
+  col.h = col.own_h.data();
+  col.bag = bag_of(col.own_h);
   return col;
 }
 
+// PaVeRL: sorted(gold column) equals sorted(pred column): within 0.005 between two float64
+// columns, Python == otherwise. Sorted lists are equal exactly when the bags are, so only the
+// tolerance between two float64 columns needs the sort.
 bool columns_equal(const PCol& a, const PCol& b) {
   if (a.size() != b.size()) return false;
   const size_t n = a.size();
-  if (a.kind == ColKind::Float && b.kind == ColKind::Float) {
-    for (size_t k = 0; k < n; ++k)
-      if (std::fabs(a.d[k] - b.d[k]) > 0.005) return false;
+  if (a.bag == b.bag &&
+      bags_equal(n, a.h, b.h, [&](size_t i, size_t j) { return exact_eq(a.v[i], a.v[j]); },
+                 [&](size_t i, size_t j) { return exact_eq(a.v[i], b.v[j]); }))
     return true;
+  if (a.kind != ColKind::Float || b.kind != ColKind::Float) return false;
+  if (a.finite && b.finite) {  // sorted pairs within 0.005 keep the sums within 0.005 per value
+    const double slack = 0.005 * static_cast<double>(n) * (1 + 1e-9) + 1e-8 * (a.abs_sum + b.abs_sum) + 1e-9;
+    if (std::fabs(a.sum - b.sum) > slack) return false;
   }
-  if (a.kind == ColKind::Float || b.kind == ColKind::Float) {  // float list == int list (Python ==)
-    const PCol& f = a.kind == ColKind::Float ? a : b;
-    const PCol& o = a.kind == ColKind::Float ? b : a;
-    for (size_t k = 0; k < n; ++k) {
-      Cell x;
-      x.kind = Kind::Float;
-      x.f = f.d[k];
-      if (!exact_eq(x, o.cells[k])) return false;
-    }
-    return true;
+  std::vector<double> x(n), y(n);
+  for (size_t k = 0; k < n; ++k) {
+    x[k] = a.v[k].f;
+    y[k] = b.v[k].f;
   }
+  std::sort(x.begin(), x.end());
+  std::sort(y.begin(), y.end());
   for (size_t k = 0; k < n; ++k)
-    if (!exact_eq(a.cells[k], b.cells[k])) return false;
+    if (std::fabs(x[k] - y[k]) > 0.005) return false;
   return true;
 }
 
@@ -154,11 +184,11 @@ bool columns_equal(const PCol& a, const PCol& b) {
 size_t paverl_columns(const Table& gold, const std::vector<size_t>* grows, const Table& pred,
                       const std::vector<size_t>* prows) {
   std::vector<PCol> pv;
-  for (size_t q = 0; q < pred.ncols(); ++q) pv.push_back(sorted_column(pred, q, column_kind(pred, q), prows));
+  for (size_t q = 0; q < pred.ncols(); ++q) pv.push_back(paverl_column(pred, q, column_kind(pred, q), prows));
   std::vector<char> used(pred.ncols(), 0);
   size_t matched = 0;
   for (size_t c = 0; c < gold.ncols(); ++c) {
-    const PCol gv = sorted_column(gold, c, column_kind(gold, c), grows);
+    const PCol gv = paverl_column(gold, c, column_kind(gold, c), grows);
     for (size_t q = 0; q < pred.ncols(); ++q) {
       if (used[q] || !columns_equal(gv, pv[q])) continue;
       used[q] = 1;
@@ -169,35 +199,35 @@ size_t paverl_columns(const Table& gold, const std::vector<size_t>* grows, const
   return matched;
 }
 
+// The distinct values of a key column: sorted floats for a float64 column (matched within
+// 0.005), else the column's distinct cells in a hash index.
 struct KeySet {
-  ColKind kind = ColKind::Text;
-  std::vector<double> floats;  // Float keys, sorted
-  std::vector<Cell> cells;     // other keys, distinct
-  std::unordered_multimap<uint64_t, size_t> index;
+  ColKind kind;
+  std::vector<double> floats;
+  RowSpec spec;
+  RowGroups groups;
 
-  bool contains(const Cell& x) const {
+  KeySet(const Table& t, size_t c, ColKind k) : kind(k), spec(t, {static_cast<int>(c)}), groups(make(spec, k)) {
+    if (kind != ColKind::Float) return;
+    for (const Cell& x : t.cols[c].cells) floats.push_back(float_value(x));
+    std::sort(floats.begin(), floats.end());
+    floats.erase(std::unique(floats.begin(), floats.end()), floats.end());
+  }
+  static RowGroups make(const RowSpec& s, ColKind k) {
+    return k == ColKind::Float ? RowGroups() : RowGroups(s);
+  }
+
+  // Whether row r of `dst` column q (a view `dst_spec`) holds a key.
+  bool contains(const RowSpec& dst_spec, size_t r) const {
+    const Cell& x = dst_spec.t->at(r, static_cast<size_t>(dst_spec.cols[0]));
     if (kind == ColKind::Float) {  // PaVeRL: abs(e - f) < 0.005 on the filled float values
       const double v = float_value(x);
       auto it = std::lower_bound(floats.begin(), floats.end(), v - 0.005);
       return it != floats.end() && std::fabs(*it - v) < 0.005;
     }
-    auto range = index.equal_range(exact_hash(x));
-    for (auto it = range.first; it != range.second; ++it)
-      if (exact_eq(cells[it->second], x)) return true;
-    return false;
+    return groups.find(spec, dst_spec, r, dst_spec.hash(r)) >= 0;
   }
-  size_t size() const { return kind == ColKind::Float ? floats.size() : cells.size(); }
-  void add(const Cell& x) {
-    if (kind == ColKind::Float) {
-      const double v = float_value(x);
-      auto it = std::lower_bound(floats.begin(), floats.end(), v);
-      if (it == floats.end() || *it != v) floats.insert(it, v);
-      return;
-    }
-    if (contains(x)) return;
-    index.emplace(exact_hash(x), cells.size());
-    cells.push_back(x);
-  }
+  size_t size() const { return kind == ColKind::Float ? floats.size() : groups.rep.size(); }
 };
 
 // PaVeRL's df_normalization: choose a key column of `src` (first text, else float, else int
@@ -216,14 +246,13 @@ bool key_filter(const Table& src, const Table& dst, std::vector<size_t>& kept, i
     if (key >= 0) break;
   }
   if (key < 0 || src.nrows == 0) return false;
-  KeySet keys;
-  keys.kind = kind;
-  for (const Cell& x : src.cols[static_cast<size_t>(key)].cells) keys.add(x);
+  const KeySet keys(src, static_cast<size_t>(key), kind);
   for (size_t q = 0; q < dst.ncols(); ++q) {
     if (column_kind(dst, q) != kind) continue;
+    const RowSpec column(dst, {static_cast<int>(q)});
     std::vector<size_t> rows;
     for (size_t r = 0; r < dst.nrows; ++r)
-      if (keys.contains(dst.at(r, q))) rows.push_back(r);
+      if (keys.contains(column, r)) rows.push_back(r);
     if (rows.size() >= keys.size()) {
       kept = std::move(rows);
       if (src_col) *src_col = key;

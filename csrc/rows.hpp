@@ -39,6 +39,7 @@ struct RowGroups {
   std::vector<size_t> count;   // rows in each class
   std::vector<uint64_t> hashes;
 
+  RowGroups() : slots_(16, 0), mask_(15) {}  // no rows
   explicit RowGroups(const RowSpec& s);
   RowGroups(const RowSpec& s, const std::vector<uint64_t>& row_hashes);
   // Index of the class (of the rows of `mine`) equal to row r of `s` with hash h, or -1.

@@ -21,6 +21,7 @@ void Table::finalize() {
       Cell& c = col.cells[r];
       if (c.kind == Kind::Text || c.kind == Kind::Bytes) c.p = base + c.off;
       if (c.kind != Kind::Null) col.py_types |= 1u << static_cast<unsigned>(c.py);
+      col.kinds |= 1u << static_cast<unsigned>(c.kind);
       if (c.kind == Kind::Float && c.f == 0.0 && std::signbit(c.f)) col.has_neg_zero = true;
       uint64_t h = exact_hash(c);
       col.hashes[r] = h;

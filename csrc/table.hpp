@@ -14,6 +14,7 @@ struct Column {
   uint64_t bag_hash = 0;         // order-insensitive hash of the column's multiset of values
   uint64_t seq_hash = 0;         // order-sensitive hash of the column vector
   uint32_t py_types = 0;         // bit per PyType present (NULLs excluded)
+  uint32_t kinds = 0;            // bit per Kind present (NULLs included)
   bool has_neg_zero = false;     // holds -0.0, which prints differently from 0.0
 };
 
