@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <map>
 #include <numeric>
 #include <stdexcept>
 
@@ -325,64 +327,128 @@ double paverl_acc(const Table& gold, const Table& pred) {
 
 namespace {
 
-// Multiset intersection size of every (gold column, pred column) pair, grouping each column once.
+// Multiset intersection size of every (gold column, pred column) pair. Each column is grouped
+// into distinct values once; the distinct gold values of all columns go into one index (value ->
+// the gold columns holding it, in CSR form), so each distinct pred value is looked up once.
 std::vector<std::vector<size_t>> column_overlaps(const Table& g, const Table& p) {
+  const size_t ng = g.ncols(), np = p.ncols();
   std::vector<RowSpec> gs, ps;
+  for (size_t c = 0; c < ng; ++c) gs.emplace_back(g, std::vector<int>{static_cast<int>(c)});
+  for (size_t c = 0; c < np; ++c) ps.emplace_back(p, std::vector<int>{static_cast<int>(c)});
   std::vector<RowGroups> gg, pg;
-  for (size_t c = 0; c < g.ncols(); ++c) gs.emplace_back(g, std::vector<int>{static_cast<int>(c)});
-  for (size_t c = 0; c < p.ncols(); ++c) ps.emplace_back(p, std::vector<int>{static_cast<int>(c)});
-  for (const auto& s : gs) gg.emplace_back(s);
-  for (const auto& s : ps) pg.emplace_back(s);
-  std::vector<std::vector<size_t>> ov(g.ncols(), std::vector<size_t>(p.ncols(), 0));
-  for (size_t a = 0; a < g.ncols(); ++a)
-    for (size_t b = 0; b < p.ncols(); ++b) {
-      if (g.cols[a].bag_hash == p.cols[b].bag_hash) {  // equal bags: the overlap is the whole column
-        ov[a][b] = g.nrows == p.nrows ? g.nrows : 0;
-        if (ov[a][b]) continue;
+  for (const auto& sp : gs) gg.emplace_back(sp);
+  for (const auto& sp : ps) pg.emplace_back(sp);
+
+  // Entries: distinct values over all gold columns.
+  struct Owner {
+    uint32_t col, cls;
+  };
+  size_t total = 0;
+  for (const auto& grp : gg) total += grp.rep.size();
+  size_t cap = 16;
+  while (cap < 2 * total) cap <<= 1;
+  const size_t mask = cap - 1;
+  std::vector<uint32_t> slots(cap, 0);       // entry + 1
+  std::vector<const Cell*> entry_cell;       // a representative value
+  std::vector<uint64_t> entry_hash;
+  std::vector<uint32_t> entry_of;            // per (gold column, class), flattened
+  std::vector<size_t> base(ng + 1, 0);
+  for (size_t a = 0; a < ng; ++a) base[a + 1] = base[a] + gg[a].rep.size();
+  entry_of.resize(total);
+  auto lookup = [&](const Cell& x, uint64_t h, bool insert) -> long {
+    for (size_t i = static_cast<size_t>(h) & mask;; i = (i + 1) & mask) {
+      if (slots[i] == 0) {
+        if (!insert) return -1;
+        slots[i] = static_cast<uint32_t>(entry_cell.size() + 1);
+        entry_cell.push_back(&x);
+        entry_hash.push_back(h);
+        return static_cast<long>(entry_cell.size() - 1);
       }
-      const RowGroups& small = pg[b].rep.size() < gg[a].rep.size() ? pg[b] : gg[a];
-      const RowGroups& large = &small == &pg[b] ? gg[a] : pg[b];
-      const RowSpec& ss = &small == &pg[b] ? ps[b] : gs[a];
-      const RowSpec& ls = &small == &pg[b] ? gs[a] : ps[b];
-      size_t total = 0;
-      for (size_t k = 0; k < small.rep.size(); ++k) {
-        long j = large.find(ls, ss, small.rep[k], small.hashes[k]);
-        if (j >= 0) total += std::min(large.count[static_cast<size_t>(j)], small.count[k]);
-      }
-      ov[a][b] = total;
+      const size_t e = slots[i] - 1;
+      if (entry_hash[e] == h && exact_eq(*entry_cell[e], x)) return static_cast<long>(e);
+    }
+  };
+  for (size_t a = 0; a < ng; ++a)
+    for (size_t k = 0; k < gg[a].rep.size(); ++k) {
+      const size_t r = gg[a].rep[k];
+      entry_of[base[a] + k] = static_cast<uint32_t>(lookup(g.at(r, a), g.hash_at(r, a), true));
+    }
+  const size_t ne = entry_cell.size();
+  std::vector<size_t> start(ne + 1, 0);
+  for (uint32_t e : entry_of) ++start[e + 1];
+  for (size_t e = 0; e < ne; ++e) start[e + 1] += start[e];
+  std::vector<Owner> owners(total);
+  std::vector<size_t> fill(start.begin(), start.end() - 1);
+  for (size_t a = 0; a < ng; ++a)
+    for (size_t k = 0; k < gg[a].rep.size(); ++k)
+      owners[fill[entry_of[base[a] + k]]++] = {static_cast<uint32_t>(a), static_cast<uint32_t>(k)};
+
+  std::vector<std::vector<size_t>> ov(ng, std::vector<size_t>(np, 0));
+  for (size_t b = 0; b < np; ++b)
+    for (size_t k = 0; k < pg[b].rep.size(); ++k) {
+      const size_t r = pg[b].rep[k];
+      const long e = lookup(p.at(r, b), p.hash_at(r, b), false);
+      if (e < 0) continue;
+      for (size_t o = start[static_cast<size_t>(e)]; o < start[static_cast<size_t>(e) + 1]; ++o)
+        ov[owners[o].col][b] += std::min(gg[owners[o].col].count[owners[o].cls], pg[b].count[k]);
     }
   return ov;
 }
 
-double alignment_score(const Table& g, const Table& p, const std::vector<std::pair<int, int>>& pairs) {
-  if (pairs.empty()) return 0.0;
-  std::vector<int> gc, pc;
-  for (auto [a, b] : pairs) {
-    gc.push_back(a);
-    pc.push_back(b);
+// score(P) of pairs (gold column, pred column), memoised: both search directions often meet the
+// same alignment.
+class AlignmentScore {
+ public:
+  AlignmentScore(const Table& g, const Table& p)
+      : g_(g), p_(p), denom_(static_cast<double>(g.nrows * g.ncols() + p.nrows * p.ncols())) {}
+  double denom() const { return denom_; }
+  double operator()(std::vector<std::pair<int, int>> pairs) {
+    if (pairs.empty()) return 0.0;
+    std::sort(pairs.begin(), pairs.end());
+    auto it = memo_.find(pairs);
+    if (it != memo_.end()) return it->second;
+    std::vector<int> gc, pc;
+    for (auto [a, b] : pairs) {
+      gc.push_back(a);
+      pc.push_back(b);
+    }
+    const double m = static_cast<double>(bag_intersection(RowSpec(g_, gc), RowSpec(p_, pc)));
+    const double s = 2.0 * m * static_cast<double>(pairs.size()) / denom_;
+    memo_.emplace(std::move(pairs), s);
+    return s;
   }
-  const double m = static_cast<double>(bag_intersection(RowSpec(g, gc), RowSpec(p, pc)));
-  const double denom = static_cast<double>(g.nrows * g.ncols() + p.nrows * p.ncols());
-  return 2.0 * m * static_cast<double>(pairs.size()) / denom;
-}
 
-// Greedy alignment plus backward elimination; overlap ties go to the lower gold column index.
-double table_f1_search(const Table& gold, const Table& pred) {
+ private:
+  const Table& g_;
+  const Table& p_;
+  double denom_;
+  std::map<std::vector<std::pair<int, int>>, double> memo_;
+};
+
+// Greedy alignment plus backward elimination from table a's side (a is gold unless `flipped`);
+// overlap ties go to the lower column index of a.
+double table_f1_search(const Table& a_tab, const Table& b_tab, const std::vector<std::vector<size_t>>& overlaps,
+                       AlignmentScore& score_gp, bool flipped) {
+  auto score = [&](const std::vector<std::pair<int, int>>& pairs) {
+    if (!flipped) return score_gp(pairs);
+    std::vector<std::pair<int, int>> gp;
+    for (auto [x, y] : pairs) gp.emplace_back(y, x);
+    return score_gp(std::move(gp));
+  };
   struct Cand {
     size_t ov;
     int g, p;
   };
   std::vector<Cand> cands;
-  const auto overlaps = column_overlaps(gold, pred);
-  for (size_t a = 0; a < gold.ncols(); ++a)
-    for (size_t b = 0; b < pred.ncols(); ++b)
+  for (size_t a = 0; a < a_tab.ncols(); ++a)
+    for (size_t b = 0; b < b_tab.ncols(); ++b)
       if (overlaps[a][b] > 0) cands.push_back({overlaps[a][b], static_cast<int>(a), static_cast<int>(b)});
   std::sort(cands.begin(), cands.end(), [](const Cand& x, const Cand& y) {
     if (x.ov != y.ov) return x.ov > y.ov;
     if (x.g != y.g) return x.g < y.g;
     return x.p < y.p;
   });
-  std::vector<char> gu(gold.ncols(), 0), pu(pred.ncols(), 0);
+  std::vector<char> gu(a_tab.ncols(), 0), pu(b_tab.ncols(), 0);
   std::vector<std::pair<int, int>> pairs;
   for (const auto& c : cands) {
     if (gu[static_cast<size_t>(c.g)] || pu[static_cast<size_t>(c.p)]) continue;
@@ -390,14 +456,21 @@ double table_f1_search(const Table& gold, const Table& pred) {
     pairs.emplace_back(c.g, c.p);
   }
   std::sort(pairs.begin(), pairs.end());
-  double best = alignment_score(gold, pred, pairs);
+  double best = score(pairs);
   while (pairs.size() > 1) {
     double drop_best = -1;
     size_t drop_at = 0;
     for (size_t k = 0; k < pairs.size(); ++k) {
+      // m(P) never exceeds the overlap of any one pair in P: skip drops that cannot win.
+      size_t bound = SIZE_MAX;
+      for (size_t j = 0; j < pairs.size(); ++j)
+        if (j != k)
+          bound = std::min(bound, overlaps[static_cast<size_t>(pairs[j].first)][static_cast<size_t>(pairs[j].second)]);
+      const double limit = 2.0 * static_cast<double>(bound) * static_cast<double>(pairs.size() - 1) / score_gp.denom();
+      if (limit <= std::max(best, drop_best)) continue;
       auto trial = pairs;
       trial.erase(trial.begin() + static_cast<long>(k));
-      double s = alignment_score(gold, pred, trial);
+      double s = score(trial);
       if (s > drop_best) {
         drop_best = s;
         drop_at = k;
@@ -416,7 +489,12 @@ double table_f1(const Table& gold, const Table& pred) {
   if (match_spider(gold, pred, false, /*quirks=*/false)) return 1.0;
   if (gold.nrows == 0 || pred.nrows == 0 || gold.ncols() == 0 || pred.ncols() == 0) return 0.0;
   // Searching from both sides makes the score symmetric in gold and pred.
-  return std::max(table_f1_search(gold, pred), table_f1_search(pred, gold));
+  const auto ov = column_overlaps(gold, pred);
+  std::vector<std::vector<size_t>> ov_t(pred.ncols(), std::vector<size_t>(gold.ncols()));
+  for (size_t a = 0; a < gold.ncols(); ++a)
+    for (size_t b = 0; b < pred.ncols(); ++b) ov_t[b][a] = ov[a][b];
+  AlignmentScore score(gold, pred);
+  return std::max(table_f1_search(gold, pred, ov, score, false), table_f1_search(pred, gold, ov_t, score, true));
 }
 
 double partial(Metric metric, const Table& gold, const Table& pred) {
