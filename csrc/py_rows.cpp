@@ -143,15 +143,14 @@ std::shared_ptr<Table> table_from_rows(py::handle rows, py::handle columns, size
     for (auto name : columns) table->names.push_back(py::str(name).cast<std::string>());
     ncols = static_cast<long>(table->names.size());
   }
-  py::iterator it = py::iter(rows);
   size_t r = 0;
-  for (; it != py::iterator::sentinel(); ++it) {
+  size_t size_hint = 0;
+  auto add_row = [&](PyObject* row) -> bool {  // false: the row cap was reached
     if (r >= max_rows) {
       table->truncated = true;
-      break;
+      return false;
     }
-    py::handle row = *it;
-    py::object seq = py::reinterpret_steal<py::object>(PySequence_Fast(row.ptr(), "each row must be a sequence"));
+    py::object seq = py::reinterpret_steal<py::object>(PySequence_Fast(row, "each row must be a sequence"));
     if (!seq) throw py::error_already_set();
     const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.ptr());
     if (ncols < 0) {
@@ -162,7 +161,11 @@ std::shared_ptr<Table> table_from_rows(py::handle rows, py::handle columns, size
       throw std::invalid_argument("row " + std::to_string(r) + " has " + std::to_string(n) + " values, expected " +
                                   std::to_string(ncols));
     }
-    if (table->cols.empty()) table->cols.resize(static_cast<size_t>(ncols));
+    if (table->cols.empty()) {
+      table->cols.resize(static_cast<size_t>(ncols));
+      if (size_hint > 0)
+        for (auto& col : table->cols) col.cells.reserve(std::min(size_hint, max_rows));
+    }
     PyObject** items = PySequence_Fast_ITEMS(seq.ptr());
     for (long k = 0; k < ncols; ++k) {
       Cell c;
@@ -170,6 +173,19 @@ std::shared_ptr<Table> table_from_rows(py::handle rows, py::handle columns, size
       table->cols[static_cast<size_t>(k)].cells.push_back(c);
     }
     ++r;
+    return true;
+  };
+  if (PyList_CheckExact(rows.ptr()) || PyTuple_CheckExact(rows.ptr())) {
+    // Lists and tuples (what sqlite3 and most callers give): index the items directly.
+    py::object seq = py::reinterpret_borrow<py::object>(rows);
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.ptr());
+    size_hint = static_cast<size_t>(n);
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq.ptr()); ++i)
+      if (!add_row(PySequence_Fast_GET_ITEM(seq.ptr(), i))) break;
+  } else {
+    py::iterator it = py::iter(rows);
+    for (; it != py::iterator::sentinel(); ++it)
+      if (!add_row((*it).ptr())) break;
   }
   if (ncols > 0 && table->cols.empty()) table->cols.resize(static_cast<size_t>(ncols));
   table->nrows = r;
