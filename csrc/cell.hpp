@@ -54,7 +54,22 @@ inline bool float_as_int(double f, int64_t& out) {
 }
 
 uint64_t exact_hash(const Cell& c);
-bool exact_eq(const Cell& a, const Cell& b);
+// Python == on the values the official scripts see (NaN equals NaN: both read as the same value).
+inline bool exact_eq(const Cell& a, const Cell& b) {
+  if (a.kind == Kind::Int && b.kind == Kind::Int) return a.i == b.i;
+  if (a.kind == Kind::Float && b.kind == Kind::Float) return a.f == b.f || (std::isnan(a.f) && std::isnan(b.f));
+  if (a.kind == Kind::Int && b.kind == Kind::Float) {
+    int64_t v;
+    return float_as_int(b.f, v) && v == a.i;
+  }
+  if (a.kind == Kind::Float && b.kind == Kind::Int) {
+    int64_t v;
+    return float_as_int(a.f, v) && v == b.i;
+  }
+  if (a.kind != b.kind) return false;
+  if (a.kind == Kind::Null) return true;
+  return a.len == b.len && (a.len == 0 || std::memcmp(a.p, b.p, a.len) == 0);
+}
 
 // Total order used for sorting columns (NULL < numbers < text < bytes; numbers by value).
 int total_cmp(const Cell& a, const Cell& b);

@@ -30,11 +30,24 @@ std::vector<size_t> distinct_rows(const Table& t) {
   return g.rep;  // first occurrences, in order
 }
 
-bool row_contains(const Table& t, size_t r, const Cell& v, uint64_t hv) {
-  for (size_t c = 0; c < t.ncols(); ++c)
-    if (t.hash_at(r, c) == hv && exact_eq(t.at(r, c), v)) return true;
-  return false;
-}
+// One row's cells and their hashes, gathered once for the membership tests.
+struct RowCells {
+  std::vector<const Cell*> cell;
+  std::vector<uint64_t> hash;
+  void load(const Table& t, size_t r) {
+    cell.resize(t.ncols());
+    hash.resize(t.ncols());
+    for (size_t c = 0; c < t.ncols(); ++c) {
+      cell[c] = &t.cols[c].cells[r];
+      hash[c] = t.cols[c].hashes[r];
+    }
+  }
+  bool contains(const Cell& v, uint64_t hv) const {
+    for (size_t c = 0; c < hash.size(); ++c)
+      if (hash[c] == hv && exact_eq(*cell[c], v)) return true;
+    return false;
+  }
+};
 
 }  // namespace
 
@@ -42,33 +55,41 @@ double soft_f1(const Table& gold, const Table& pred) {
   if (gold.nrows == 0 && pred.nrows == 0) return 1.0;
   const auto prow = distinct_rows(pred);
   const auto grow = distinct_rows(gold);
+  // Running sums in the reference's order (gold rows first, then unmatched pred rows): the same
+  // floating-point results as summing its lists.
   double tp = 0, fp = 0, fn = 0;
-  // Same summation order as the reference: gold rows first, then unmatched pred rows.
-  std::vector<double> match, pred_only, truth_only;
+  const double total = static_cast<double>(gold.ncols());
+  RowCells g, p;
   for (size_t i = 0; i < grow.size(); ++i) {
     if (i >= prow.size()) {
-      match.push_back(0);
-      truth_only.push_back(1);
+      fn += 1;
       continue;
     }
-    const size_t gr = grow[i], pr = prow[i];
-    const double total = static_cast<double>(gold.ncols());
+    g.load(gold, grow[i]);
+    p.load(pred, prow[i]);
     size_t m = 0, po = 0, to = 0;
-    for (size_t c = 0; c < pred.ncols(); ++c) (row_contains(gold, gr, pred.at(pr, c), pred.hash_at(pr, c)) ? m : po) += 1;
-    for (size_t c = 0; c < gold.ncols(); ++c)
-      if (!row_contains(pred, pr, gold.at(gr, c), gold.hash_at(gr, c))) ++to;
-    match.push_back(m / total);
-    pred_only.push_back(po / total);
-    truth_only.push_back(to / total);
+    if (g.hash.size() <= 64) {  // one pass over the pairs: pred cells found, and a bitmask of gold cells found
+      uint64_t gold_found = 0;
+      for (size_t c = 0; c < p.hash.size(); ++c) {
+        bool hit = false;
+        for (size_t k = 0; k < g.hash.size(); ++k)
+          if (p.hash[c] == g.hash[k] && exact_eq(*p.cell[c], *g.cell[k])) {
+            hit = true;
+            gold_found |= uint64_t{1} << k;
+          }
+        (hit ? m : po) += 1;
+      }
+      to = g.hash.size() - static_cast<size_t>(__builtin_popcountll(gold_found));
+    } else {
+      for (size_t c = 0; c < p.hash.size(); ++c) (g.contains(*p.cell[c], p.hash[c]) ? m : po) += 1;
+      for (size_t c = 0; c < g.hash.size(); ++c)
+        if (!p.contains(*g.cell[c], g.hash[c])) ++to;
+    }
+    tp += static_cast<double>(m) / total;
+    fp += static_cast<double>(po) / total;
+    fn += static_cast<double>(to) / total;
   }
-  for (size_t i = grow.size(); i < prow.size(); ++i) {
-    match.push_back(0);
-    pred_only.push_back(1);
-    truth_only.push_back(0);
-  }
-  for (double x : match) tp += x;
-  for (double x : pred_only) fp += x;
-  for (double x : truth_only) fn += x;
+  for (size_t i = grow.size(); i < prow.size(); ++i) fp += 1;
   const double precision = tp + fp > 0 ? tp / (tp + fp) : 0;
   const double recall = tp + fn > 0 ? tp / (tp + fn) : 0;
   return precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0;

@@ -29,13 +29,19 @@ uint64_t RowSpec::hash(size_t r) const {
   return row_hash_finish(h, w);
 }
 
-std::vector<uint64_t> RowSpec::hashes() const {
+RowHashes RowSpec::hashes() const {
   const size_t n = nrows();
-  if (is_all() && t->row_hashes.size() == n) return t->row_hashes;
-  std::vector<uint64_t> h(n);
+  RowHashes out;
+  if (is_all() && t->row_hashes.size() == n) {
+    out.p = t->row_hashes.data();
+    return out;
+  }
+  std::vector<uint64_t>& h = out.own;
+  h.resize(n);
+  out.p = h.data();
   if (per_row) {
     for (size_t r = 0; r < n; ++r) h[r] = hash(r);
-    return h;
+    return out;
   }
   std::fill(h.begin(), h.end(), row_hash_seed());
   for (int c : cols) {
@@ -43,7 +49,7 @@ std::vector<uint64_t> RowSpec::hashes() const {
     for (size_t r = 0; r < n; ++r) h[r] = combine(h[r], ch[r]);
   }
   for (size_t r = 0; r < n; ++r) h[r] = row_hash_finish(h[r], cols.size());
-  return h;
+  return out;
 }
 
 bool RowSpec::eq(size_t r, const RowSpec& o, size_t ro) const {
@@ -58,12 +64,15 @@ bool RowSpec::eq(size_t r, const RowSpec& o, size_t ro) const {
   return true;
 }
 
-RowGroups::RowGroups(const RowSpec& s) { build(s, s.hashes()); }
+RowGroups::RowGroups(const RowSpec& s) { build(s, s.hashes().p); }
 
-RowGroups::RowGroups(const RowSpec& s, const std::vector<uint64_t>& row_hashes) { build(s, row_hashes); }
+RowGroups::RowGroups(const RowSpec& s, const uint64_t* row_hashes) { build(s, row_hashes); }
 
-void RowGroups::build(const RowSpec& s, const std::vector<uint64_t>& h) {
+void RowGroups::build(const RowSpec& s, const uint64_t* h) {
   const size_t n = s.nrows();
+  rep.reserve(n);
+  count.reserve(n);
+  hashes.reserve(n);
   size_t cap = 16;
   while (cap < 2 * n) cap <<= 1;
   slots_.assign(cap, 0);
@@ -91,7 +100,7 @@ void RowGroups::build(const RowSpec& s, const std::vector<uint64_t>& h) {
   }
 }
 
-std::vector<long> RowGroups::find_all(const RowSpec& mine, const RowSpec& s, const std::vector<uint64_t>& h,
+std::vector<long> RowGroups::find_all(const RowSpec& mine, const RowSpec& s, const uint64_t* h,
                                      bool stop_at_miss) const {
   const size_t n = s.nrows();
   std::vector<long> out(n, -1);
@@ -135,7 +144,7 @@ long RowGroups::find(const RowSpec& mine, const RowSpec& s, size_t r, uint64_t h
 
 size_t bag_intersection(const RowSpec& a, const RowSpec& b) {
   const RowGroups ga(a);
-  const std::vector<long> found = ga.find_all(a, b, b.hashes());
+  const std::vector<long> found = ga.find_all(a, b, b.hashes().p);
   std::vector<size_t> left = ga.count;
   size_t total = 0;
   for (size_t r = 0; r < b.nrows(); ++r) {
@@ -152,7 +161,7 @@ namespace {
 // Every row of b has an equal row in a and every class of a is hit; with `counted`, as often.
 bool classes_equal(const RowSpec& a, const RowSpec& b, bool counted) {
   const RowGroups ga(a);
-  const std::vector<long> found = ga.find_all(a, b, b.hashes(), /*stop_at_miss=*/true);
+  const std::vector<long> found = ga.find_all(a, b, b.hashes().p, /*stop_at_miss=*/true);
   std::vector<size_t> left = ga.count;
   size_t open = ga.rep.size();  // classes of a not yet used up (counted) or not yet seen (set)
   for (size_t r = 0; r < b.nrows(); ++r) {

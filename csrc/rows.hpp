@@ -7,6 +7,17 @@
 
 namespace sqlrl {
 
+// Row hashes of a view: the table's cached ones, or computed for the view (then owned here).
+struct RowHashes {
+  std::vector<uint64_t> own;
+  const uint64_t* p = nullptr;
+  RowHashes() = default;
+  RowHashes(RowHashes&&) = default;
+  RowHashes& operator=(RowHashes&&) = default;
+  RowHashes(const RowHashes&) = delete;
+  uint64_t operator[](size_t i) const { return p[i]; }
+};
+
 // A view of a table's rows restricted to (and ordered by) some columns. When `per_row` is set,
 // row r uses its own column order per_row[r] (used to emulate test-suite's quick_rej).
 struct RowSpec {
@@ -24,7 +35,7 @@ struct RowSpec {
   bool is_all() const;
   uint64_t hash(size_t r) const;
   // hash(r) of every row, computed column by column (or the table's cached row hashes).
-  std::vector<uint64_t> hashes() const;
+  RowHashes hashes() const;
   bool eq(size_t r, const RowSpec& o, size_t ro) const;
 };
 
@@ -41,20 +52,20 @@ struct RowGroups {
 
   RowGroups() : slots_(16, 0), mask_(15) {}  // no rows
   explicit RowGroups(const RowSpec& s);
-  RowGroups(const RowSpec& s, const std::vector<uint64_t>& row_hashes);
+  RowGroups(const RowSpec& s, const uint64_t* row_hashes);
   // Index of the class (of the rows of `mine`) equal to row r of `s` with hash h, or -1.
   long find(const RowSpec& mine, const RowSpec& s, size_t r, uint64_t h) const;
   // The class of every row of `s` (or -1), exact: when no two classes share a hash, rows are
   // paired by hash alone and the pairs checked column by column afterwards (cache-friendly).
   // With `stop_at_miss` it returns at the first row that has no class (the rest are then -1 too).
-  std::vector<long> find_all(const RowSpec& mine, const RowSpec& s, const std::vector<uint64_t>& h,
+  std::vector<long> find_all(const RowSpec& mine, const RowSpec& s, const uint64_t* h,
                              bool stop_at_miss = false) const;
   bool shared_hashes = false;  // two distinct classes have the same row hash
 
  private:
   std::vector<uint32_t> slots_;  // class index + 1; 0 is empty
   size_t mask_ = 0;
-  void build(const RowSpec& s, const std::vector<uint64_t>& row_hashes);
+  void build(const RowSpec& s, const uint64_t* row_hashes);
 };
 
 // Size of the multiset intersection of the rows of a and b.

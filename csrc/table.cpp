@@ -32,7 +32,8 @@ void Table::finalize() {
     col.seq_hash = seq;
   }
   row_hashes.clear();
-  row_hashes = RowSpec::all(*this).hashes();
+  RowHashes h = RowSpec::all(*this).hashes();
+  row_hashes = h.own.empty() ? std::vector<uint64_t>(h.p, h.p + nrows) : std::move(h.own);
 }
 
 uint64_t Table::fingerprint(bool ordered) const {
