@@ -189,6 +189,16 @@ def test_spider2_match(gold, pred, cols, ignore_order, verdict):
 def test_spider2_condition_col_out_of_range():
     with pytest.raises(ValueError, match="out of range"):
         compare([(1,)], [(1,)], mode="spider2", condition_cols=[3])
+    with pytest.raises(ValueError, match="out of range"):  # also when the row counts already differ
+        compare([(1,)], [(1,), (2,)], mode="spider2", condition_cols=[3])
+
+
+@pytest.mark.parametrize("mode", ["spider", "strict", "spider2"])
+def test_different_row_counts_answer_like_the_tables(mode):
+    gold, pred = [(1, "a"), (2, "b")], [(1, "a"), (2, "b"), (2, "b")]
+    assert compare(gold, pred, mode=mode) is False
+    assert compare(as_table(gold), as_table(pred), mode=mode) is False  # the core agrees
+    assert compare(gold, [(1, "a")], mode=mode, ignore_order=True) is False
 
 
 def test_unknown_mode_and_metric():

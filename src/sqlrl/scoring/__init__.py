@@ -96,6 +96,25 @@ def _check_metric(metric: str) -> None:
         raise ValueError(f"unknown partial-match metric {metric!r}; expected one of {', '.join(METRICS)}")
 
 
+def _row_counts_decide(mode: str, gold: Any, pred: Any, condition_cols: list[int]) -> bool:
+    """Whether two row lists of different lengths can be told apart without reading a cell.
+
+    spider and strict never match different row counts; spider2 compares every selected gold
+    column with pred column vectors, which need the same length.
+    """
+    if not (isinstance(gold, (list, tuple)) and isinstance(pred, (list, tuple))) or len(gold) == len(pred):
+        return False
+    if mode in ("spider", "strict"):
+        return True
+    if mode == "spider2" and gold:
+        try:
+            width = len(gold[0])
+        except TypeError:
+            return False  # not a row: let the core say so
+        return width > 0 and all(-width <= c < width for c in condition_cols)
+    return False
+
+
 def compare(
     gold: Any,
     pred: Any,
@@ -129,9 +148,8 @@ def compare(
     """
     _check_mode(mode)
     cols = list(condition_cols or [])
-    if mode in ("spider", "strict") and isinstance(gold, (list, tuple)) and isinstance(pred, (list, tuple)):
-        if len(gold) != len(pred):  # different row counts never match: skip canonicalising the cells
-            return False
+    if _row_counts_decide(mode, gold, pred, cols):
+        return False
     if _use_python():
         from sqlrl.scoring import reference
 
