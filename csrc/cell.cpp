@@ -105,43 +105,49 @@ void append_py_float(std::string& out, double f) {
     out += std::signbit(f) ? "-0.0" : "0.0";
     return;
   }
-  // Shortest round-trip digits, then Python's repr layout (float_repr_style 'short').
+  // Shortest round-trip digits, then Python's repr layout (float_repr_style 'short'); all in
+  // stack buffers (this runs once per cell when Spider 2.0's str(x) sort keys are built).
   char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof(buf), f, std::chars_format::scientific);
-  std::string s(buf, res.ptr);
-  bool neg = s[0] == '-';
-  if (neg) s.erase(0, 1);
-  size_t epos = s.find('e');
-  int exp10 = std::stoi(s.substr(epos + 1));
-  std::string digits;
-  for (size_t k = 0; k < epos; ++k)
-    if (s[k] != '.') digits += s[k];
-  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
-  if (neg) out += '-';
-  int ndig = static_cast<int>(digits.size());
+  const auto res = std::to_chars(buf, buf + sizeof(buf), f, std::chars_format::scientific);
+  const char* q = buf;
+  if (*q == '-') {
+    out += '-';
+    ++q;
+  }
+  char digits[32];
+  int ndig = 0;
+  for (; q < res.ptr && *q != 'e'; ++q)
+    if (*q != '.') digits[ndig++] = *q;
+  ++q;  // 'e'
+  const bool eneg = *q == '-';
+  ++q;  // exponent sign
+  int exp10 = 0;
+  for (; q < res.ptr; ++q) exp10 = exp10 * 10 + (*q - '0');
+  if (eneg) exp10 = -exp10;
+  while (ndig > 1 && digits[ndig - 1] == '0') --ndig;
   if (exp10 >= -4 && exp10 < 16) {
     // repr switches to exponent notation when the decimal exponent is < -4 or >= 16.
     if (exp10 >= 0) {
       if (ndig <= exp10 + 1) {
-        out += digits;
+        out.append(digits, static_cast<size_t>(ndig));
         out.append(static_cast<size_t>(exp10 + 1 - ndig), '0');
         out += ".0";
       } else {
-        out.append(digits, 0, static_cast<size_t>(exp10 + 1));
+        out.append(digits, static_cast<size_t>(exp10 + 1));
         out += '.';
-        out.append(digits, static_cast<size_t>(exp10 + 1), std::string::npos);
+        out.append(digits + exp10 + 1, static_cast<size_t>(ndig - exp10 - 1));
       }
     } else {
       out += "0.";
       out.append(static_cast<size_t>(-exp10 - 1), '0');
-      out += digits;
+      out.append(digits, static_cast<size_t>(ndig));
     }
     return;
   }
   out += digits[0];
   if (ndig > 1) {
     out += '.';
-    out.append(digits, 1, std::string::npos);
+    out.append(digits + 1, static_cast<size_t>(ndig - 1));
   }
   char eb[16];
   std::snprintf(eb, sizeof(eb), "e%c%02d", exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);

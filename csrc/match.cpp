@@ -225,13 +225,27 @@ const std::vector<uint32_t>& sorted_order(const S2Col& col) {
   std::vector<std::string_view> key(n);
   for (size_t r = 0; r < n; ++r)
     key[r] = col.at(r).kind == Kind::Text ? col.at(r).bytes() : std::string_view(arena.data() + span[r].first, span[r].second);
-  col.order.resize(n);
-  std::iota(col.order.begin(), col.order.end(), 0u);
-  std::stable_sort(col.order.begin(), col.order.end(), [&](uint32_t a, uint32_t b) {
-    const int c = key[a].compare(key[b]);
+  // Sort on the keys' first 8 bytes packed big-endian (zero-padded: never out of order with the
+  // full bytes); only equal prefixes compare whole keys.
+  struct Item {
+    uint64_t prefix;
+    uint32_t row;
+  };
+  std::vector<Item> items(n);
+  for (size_t r = 0; r < n; ++r) {
+    uint64_t p = 0;
+    const std::string_view k = key[r];
+    for (size_t b = 0; b < 8; ++b) p = p << 8 | (b < k.size() ? static_cast<unsigned char>(k[b]) : 0u);
+    items[r] = {p, static_cast<uint32_t>(r)};
+  }
+  std::stable_sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    const int c = key[a.row].compare(key[b.row]);
     if (c != 0) return c < 0;
-    return !col.at(a).is_number() && col.at(b).is_number();
+    return !col.at(a.row).is_number() && col.at(b.row).is_number();
   });
+  col.order.resize(n);
+  for (size_t r = 0; r < n; ++r) col.order[r] = items[r].row;
   return col.order;
 }
 

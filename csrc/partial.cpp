@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <numeric>
 #include <stdexcept>
@@ -176,6 +177,33 @@ PCol paverl_column(const Table& t, size_t c, ColKind kind, const std::vector<siz
   return col;
 }
 
+// The doubles of a float64 column in ascending order, by an LSD radix sort on their bits mapped
+// to unsigned order (no NaN here: PaVeRL fills it; -0.0 sorts just before 0.0, which it equals).
+std::vector<double> sorted_values(const PCol& col) {
+  const size_t n = col.size();
+  std::vector<uint64_t> keys(n), tmp(n);
+  for (size_t k = 0; k < n; ++k) {
+    uint64_t bits;
+    std::memcpy(&bits, &col.v[k].f, sizeof(bits));
+    keys[k] = bits >> 63 ? ~bits : bits | (uint64_t{1} << 63);
+  }
+  for (unsigned shift = 0; shift < 64; shift += 8) {
+    size_t counts[257] = {0};
+    for (uint64_t key : keys) ++counts[((key >> shift) & 0xff) + 1];
+    if (counts[((keys.empty() ? 0 : keys[0] >> shift) & 0xff) + 1] == n) continue;  // one byte value: pass is a no-op
+    for (size_t b = 0; b < 256; ++b) counts[b + 1] += counts[b];
+    for (uint64_t key : keys) tmp[counts[(key >> shift) & 0xff]++] = key;
+    keys.swap(tmp);
+  }
+  std::vector<double> out(n);
+  for (size_t k = 0; k < n; ++k) {
+    const uint64_t key = keys[k];
+    const uint64_t bits = key >> 63 ? key & ~(uint64_t{1} << 63) : ~key;
+    std::memcpy(&out[k], &bits, sizeof(bits));
+  }
+  return out;
+}
+
 // PaVeRL: sorted(gold column) equals sorted(pred column): within 0.005 between two float64
 // columns, Python == otherwise. Sorted lists are equal exactly when the bags are, so only the
 // tolerance between two float64 columns needs the sort.
@@ -191,13 +219,7 @@ bool columns_equal(const PCol& a, const PCol& b) {
     const double slack = 0.005 * static_cast<double>(n) * (1 + 1e-9) + 1e-8 * (a.abs_sum + b.abs_sum) + 1e-9;
     if (std::fabs(a.sum - b.sum) > slack) return false;
   }
-  std::vector<double> x(n), y(n);
-  for (size_t k = 0; k < n; ++k) {
-    x[k] = a.v[k].f;
-    y[k] = b.v[k].f;
-  }
-  std::sort(x.begin(), x.end());
-  std::sort(y.begin(), y.end());
+  const std::vector<double> x = sorted_values(a), y = sorted_values(b);
   for (size_t k = 0; k < n; ++k)
     if (std::fabs(x[k] - y[k]) > 0.005) return false;
   return true;

@@ -145,3 +145,42 @@ def test_column_shuffle_is_not_a_match():
 def test_table_is_reusable_across_calls():
     gold = as_table([(1, "a"), (2, "b")])
     assert compare(gold, [(2, "b"), (1, "a")]) and compare(gold, [("a", 1), ("b", 2)])
+
+
+NUMBERS = st.one_of(
+    st.integers(-3, 12),
+    st.sampled_from([0.0, -0.0, 0.5, -0.5, 1.0, 1.25, -2.75, 9.999, 10.0, 1e12, -1e12, 1e16, 1.5e-05]),
+    st.sampled_from([float("inf"), float("-inf"), float("nan")]),
+    st.none(),
+    st.sampled_from(["1", "1.0", "a", "1!"]),
+)
+NUDGES = st.sampled_from([0.0, 0.0, 0.003, -0.003, 0.004, -0.0049, 0.006, -0.009, 0.011, 0.5])
+
+
+@st.composite
+def near_columns(draw):
+    """A gold column and a pred column that is it shuffled with small numeric nudges: the tolerance paths."""
+    gold = draw(st.lists(NUMBERS, min_size=1, max_size=12))
+    pred = []
+    for v in gold:
+        nudge = draw(NUDGES)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or nudge == 0.0:
+            pred.append(v)
+        else:
+            pred.append(round(v + nudge, 4))
+    pred = draw(st.permutations(pred))
+    extra = draw(st.sampled_from([[], [], [draw(NUMBERS)]]))
+    return [(v,) for v in gold], [(v,) for v in list(pred) + extra]
+
+
+@SETTINGS
+@given(near_columns())
+def test_tolerance_paths_agree(pair):
+    gold, pred = pair
+    for ignore_order in (False, True):
+        core = compare(gold, pred, mode="spider2", ignore_order=ignore_order)
+        ref = reference.execution_match(gold, pred, "spider2", ignore_order=ignore_order)
+        assert core == ref, (ignore_order, gold, pred)
+    core = partial_match(gold, pred, metric="paverl")
+    ref = reference.partial_match(gold, pred, "paverl")
+    assert _same(core, ref), (gold, pred, core, ref)

@@ -469,7 +469,8 @@ def _paverl_columns_equal(a: list[Any], ka: type | None, b: list[Any], kb: type 
     if len(a) != len(b):
         return False
     if ka is float and kb is float:
-        return all(abs(x - y) <= _PAVERL_TOL for x, y in zip(a, b, strict=True))
+        # PaVeRL rejects on `abs(x - y) > tol`: inf against inf (a NaN difference) is not rejected.
+        return not any(abs(x - y) > _PAVERL_TOL for x, y in zip(a, b, strict=True))
     return all(x == y for x, y in zip(a, b, strict=True))
 
 
