@@ -6,14 +6,6 @@
 
 namespace sqlrl {
 
-namespace {
-constexpr uint64_t kNullHash = 0x6a09e667f3bcc908ULL;
-constexpr uint64_t kNanHash = 0xbb67ae8584caa73bULL;
-constexpr uint64_t kTextSeed = 0x3c6ef372fe94f82bULL;
-constexpr uint64_t kBytesSeed = 0xa54ff53a5f1d36f1ULL;
-constexpr uint64_t kIntSalt = 0x510e527fade682d1ULL;
-constexpr uint64_t kFloatSalt = 0x9b05688c2b3e6c1fULL;
-}  // namespace
 
 uint64_t hash_bytes(const char* p, size_t n, uint64_t seed) {
   uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ULL);
@@ -26,28 +18,6 @@ uint64_t hash_bytes(const char* p, size_t n, uint64_t seed) {
   uint64_t tail = 0;
   std::memcpy(&tail, p + i, n - i);
   return mix64(h ^ tail ^ (static_cast<uint64_t>(n - i) << 56));
-}
-
-uint64_t exact_hash(const Cell& c) {
-  switch (c.kind) {
-    case Kind::Null:
-      return kNullHash;
-    case Kind::Int:
-      return mix64(static_cast<uint64_t>(c.i) ^ kIntSalt);
-    case Kind::Float: {
-      int64_t as_int;
-      if (float_as_int(c.f, as_int)) return mix64(static_cast<uint64_t>(as_int) ^ kIntSalt);
-      if (std::isnan(c.f)) return kNanHash;
-      uint64_t bits;
-      std::memcpy(&bits, &c.f, 8);
-      return mix64(bits ^ kFloatSalt);
-    }
-    case Kind::Text:
-      return hash_bytes(c.p, c.len, kTextSeed);
-    case Kind::Bytes:
-      return hash_bytes(c.p, c.len, kBytesSeed);
-  }
-  return 0;
 }
 
 namespace {

@@ -53,7 +53,38 @@ inline bool float_as_int(double f, int64_t& out) {
   return true;
 }
 
-uint64_t exact_hash(const Cell& c);
+namespace hash_salt {
+constexpr uint64_t kNullHash = 0x6a09e667f3bcc908ULL;
+constexpr uint64_t kNanHash = 0xbb67ae8584caa73bULL;
+constexpr uint64_t kTextSeed = 0x3c6ef372fe94f82bULL;
+constexpr uint64_t kBytesSeed = 0xa54ff53a5f1d36f1ULL;
+constexpr uint64_t kIntSalt = 0x510e527fade682d1ULL;
+constexpr uint64_t kFloatSalt = 0x9b05688c2b3e6c1fULL;
+}  // namespace hash_salt
+
+// 64-bit hash consistent with exact_eq (an integral float hashes like that int).
+inline uint64_t exact_hash(const Cell& c) {
+  switch (c.kind) {
+    case Kind::Null:
+      return hash_salt::kNullHash;
+    case Kind::Int:
+      return mix64(static_cast<uint64_t>(c.i) ^ hash_salt::kIntSalt);
+    case Kind::Float: {
+      int64_t as_int;
+      if (float_as_int(c.f, as_int)) return mix64(static_cast<uint64_t>(as_int) ^ hash_salt::kIntSalt);
+      if (std::isnan(c.f)) return hash_salt::kNanHash;
+      uint64_t bits;
+      std::memcpy(&bits, &c.f, 8);
+      return mix64(bits ^ hash_salt::kFloatSalt);
+    }
+    case Kind::Text:
+      return hash_bytes(c.p, c.len, hash_salt::kTextSeed);
+    case Kind::Bytes:
+      return hash_bytes(c.p, c.len, hash_salt::kBytesSeed);
+  }
+  return 0;
+}
+
 // Python == on the values the official scripts see (NaN equals NaN: both read as the same value).
 inline bool exact_eq(const Cell& a, const Cell& b) {
   if (a.kind == Kind::Int && b.kind == Kind::Int) return a.i == b.i;
