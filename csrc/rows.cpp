@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <numeric>
 
 namespace sqlrl {
@@ -160,7 +161,8 @@ size_t bag_intersection(const RowSpec& a, const RowSpec& b) {
 namespace {
 // Every row of b has an equal row in a and every class of a is hit; with `counted`, as often.
 bool classes_equal(const RowSpec& a, const RowSpec& b, bool counted) {
-  const RowGroups ga(a);
+  std::unique_ptr<RowGroups> own;
+  const RowGroups& ga = a.is_all() ? a.t->row_groups() : *(own = std::make_unique<RowGroups>(a));
   const std::vector<long> found = ga.find_all(a, b, b.hashes().p, /*stop_at_miss=*/true);
   std::vector<size_t> left = ga.count;
   size_t open = ga.rep.size();  // classes of a not yet used up (counted) or not yet seen (set)

@@ -6,6 +6,14 @@
 
 namespace sqlrl {
 
+Table::Table() = default;
+Table::~Table() = default;
+
+const RowGroups& Table::row_groups() const {
+  std::call_once(groups_once_, [this] { groups_ = std::make_unique<RowGroups>(RowSpec::all(*this)); });
+  return *groups_;
+}
+
 uint64_t Table::arena_append(const char* p, size_t n) {
   uint64_t off = arena_.size();
   arena_.append(p, n);

@@ -1,12 +1,15 @@
 // A canonicalised result table: columns of cells, hashed once, shared read-only between threads.
 #pragma once
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "cell.hpp"
 
 namespace sqlrl {
+
+struct RowGroups;
 
 struct Column {
   std::vector<Cell> cells;
@@ -32,12 +35,24 @@ class Table {
 
   uint64_t fingerprint(bool ordered) const;
 
+  // The distinct rows of the whole table in a hash index, built on first use (thread-safe) and
+  // kept: a gold table scored against a group of predictions groups its rows once. Only the
+  // gold side of a comparison uses it.
+  const RowGroups& row_groups() const;
+
+  Table();
+  ~Table();
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+
   // Building: append bytes to the arena (returns offset), then finalize() once.
   uint64_t arena_append(const char* p, size_t n);
   void finalize();
 
  private:
   std::string arena_;
+  mutable std::once_flag groups_once_;
+  mutable std::unique_ptr<RowGroups> groups_;
 };
 
 
