@@ -349,3 +349,44 @@ def test_docstring_examples():
     import sqlrl.scoring
 
     assert doctest.testmod(sqlrl.scoring).failed == 0
+
+
+def test_a_gold_table_shared_by_threads_builds_its_row_index_once_and_scores_alike():
+    # The gold Table keeps the row index it builds on first use; threads that reach it together
+    # must all see one complete index (std::call_once) and score exactly as a single thread does.
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = random.Random(3)
+    rows = [(i, rng.randrange(7), f"n{rng.randrange(50)}") for i in range(3000)]
+    preds = []
+    for k in range(24):
+        p = list(rows)
+        rng.shuffle(p)
+        if k % 3 == 1:
+            p[0] = (-1, 0, "x")
+        if k % 3 == 2:
+            p = p[:-1] + p[:1]
+        preds.append(p)
+    expected = [
+        (compare(rows, p, mode="bird"), compare(rows, p), partial_match(rows, p, metric="soft_f1")) for p in preds
+    ]
+    for _ in range(3):
+        gold = as_table(rows)  # fresh: no index yet
+        tables = [as_table(p) for p in preds]
+        with ThreadPoolExecutor(8) as pool:
+            got = list(
+                pool.map(
+                    lambda t, gold=gold: (
+                        compare(gold, t, mode="bird"),
+                        compare(gold, t),
+                        partial_match(gold, t, metric="soft_f1"),
+                    ),
+                    tables,
+                )
+            )
+        assert got == expected
+        batch = score_batch([as_table(rows)], tables, modes=["bird", "spider"], metrics=["soft_f1"], workers=4)
+        assert batch["bird"] == [float(e[0]) for e in expected]
+        assert batch["spider"] == [float(e[1]) for e in expected]
+        assert batch["soft_f1"] == [e[2] for e in expected]
