@@ -46,7 +46,12 @@ void register_table(py::module_& m) {
       .def_property_readonly("truncated", [](const Table& t) { return t.truncated; })
       .def("__len__", [](const Table& t) { return t.nrows; })
       .def("rows", &table_rows)
-      .def("fingerprint", [](const Table& t, bool ordered) { return t.fingerprint(ordered); }, py::arg("ordered") = false)
+      .def(
+          "fingerprint",
+          [](const Table& t, bool ordered, bool column_order) { return t.fingerprint(ordered, column_order); },
+          py::arg("ordered") = false, py::arg("column_order") = true,
+          "Hash of the content: the bag of rows (a list when ordered); column_order=False hashes a column "
+          "permutation alike.")
       .def("__repr__", [](const Table& t) {
         return "<sqlrl.Table " + std::to_string(t.nrows) + " rows x " + std::to_string(t.ncols()) + " columns>";
       });

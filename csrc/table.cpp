@@ -1,5 +1,7 @@
 #include "table.hpp"
 
+#include <algorithm>
+
 #include "rows.hpp"
 
 #include <cmath>
@@ -44,14 +46,22 @@ void Table::finalize() {
   row_hashes = h.own.empty() ? std::vector<uint64_t>(h.p, h.p + nrows) : std::move(h.own);
 }
 
-uint64_t Table::fingerprint(bool ordered) const {
-  const std::vector<uint64_t>& rh = row_hashes;
+uint64_t Table::fingerprint(bool ordered, bool column_order) const {
+  RowHashes own;
+  const uint64_t* rh = row_hashes.data();
+  if (!column_order) {  // columns in the order of their value bags (ties keep their order)
+    std::vector<int> order(ncols());
+    for (size_t c = 0; c < ncols(); ++c) order[c] = static_cast<int>(c);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return cols[a].bag_hash < cols[b].bag_hash; });
+    own = RowSpec(*this, std::move(order)).hashes();
+    rh = own.p;
+  }
   uint64_t h = mix64(ncols() * 0x9e3779b97f4a7c15ULL + 1);
   if (ordered) {
-    for (uint64_t x : rh) h = combine(h, x);
+    for (size_t r = 0; r < nrows; ++r) h = combine(h, rh[r]);
   } else {
     uint64_t bag = 0;
-    for (uint64_t x : rh) bag += mix64(x ^ 0x452821e638d01377ULL);
+    for (size_t r = 0; r < nrows; ++r) bag += mix64(rh[r] ^ 0x452821e638d01377ULL);
     h = combine(h, bag + nrows);
   }
   return h;

@@ -33,7 +33,10 @@ class Table {
   const Cell& at(size_t row, size_t col) const { return cols[col].cells[row]; }
   uint64_t hash_at(size_t row, size_t col) const { return cols[col].hashes[row]; }
 
-  uint64_t fingerprint(bool ordered) const;
+  // Hash of the table's content: its bag of rows (a list when `ordered`); with `column_order`
+  // false, the columns are first put in the order of their value bags, so a column permutation
+  // of the table hashes alike (columns with equal value bags keep their relative order).
+  uint64_t fingerprint(bool ordered, bool column_order = true) const;
 
   // The distinct rows of the whole table in a hash index, built on first use (thread-safe) and
   // kept: a gold table scored against a group of predictions groups its rows once. Only the

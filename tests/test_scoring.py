@@ -323,12 +323,29 @@ def test_fingerprint_clusters_equal_results():
     assert a.fingerprint(ordered=True) != b.fingerprint(ordered=True)
 
 
+def test_fingerprint_can_ignore_column_order():
+    a = as_table([(1, "x", 2.5), (2, "y", 3.5)])
+    b = as_table([("y", 3.5, 2), ("x", 2.5, 1)])  # columns permuted, rows swapped
+    c = as_table([("y", 3.5, 2), ("x", 2.5, 9)])
+    assert a.fingerprint() != b.fingerprint()
+    assert a.fingerprint(column_order=False) == b.fingerprint(column_order=False) != c.fingerprint(column_order=False)
+    assert a.fingerprint(ordered=True, column_order=False) != b.fingerprint(ordered=True, column_order=False)
+    # the row pairing still counts: the same column bags, rows paired differently
+    d = as_table([(1, "y", 2.5), (2, "x", 3.5)])
+    assert a.fingerprint(column_order=False) != d.fingerprint(column_order=False)
+
+
 def test_float_repr_matches_python():
     from sqlrl._core import py_float_repr
 
     for x in [1.0, 1e16, 1e15, 1.5e-5, 1e-4, 0.1 + 0.2, -0.0, 5e-324, 1.7976931348623157e308, 123.456, -2.5e-7]:
         assert py_float_repr(x) == repr(x)
     assert py_float_repr(math.inf) == "inf" and py_float_repr(math.nan) == "nan"
+    rng = __import__("random").Random(5)
+    for _ in range(20000):  # random bit patterns: every exponent range, subnormals included
+        x = __import__("struct").unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0]
+        if not math.isnan(x):
+            assert py_float_repr(x) == repr(x)
 
 
 def test_python_implementation_can_be_forced(monkeypatch):
