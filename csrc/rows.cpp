@@ -76,21 +76,21 @@ void RowGroups::build(const RowSpec& s, const uint64_t* h) {
   hashes.reserve(n);
   size_t cap = 16;
   while (cap < 2 * n) cap <<= 1;
-  slots_.assign(cap, 0);
+  slots_.assign(cap, Slot{});
   mask_ = cap - 1;
   for (size_t r = 0; r < n; ++r) {
     size_t i = static_cast<size_t>(h[r]) & mask_;
     for (;; i = (i + 1) & mask_) {
-      const uint32_t slot = slots_[i];
-      if (slot == 0) {
-        slots_[i] = static_cast<uint32_t>(rep.size() + 1);
+      const Slot slot = slots_[i];
+      if (slot.cls == 0) {
+        slots_[i] = Slot{h[r], static_cast<uint32_t>(rep.size() + 1)};
         rep.push_back(r);
         count.push_back(1);
         hashes.push_back(h[r]);
         break;
       }
-      const size_t k = slot - 1;
-      if (hashes[k] == h[r]) {
+      const size_t k = slot.cls - 1;
+      if (slot.hash == h[r]) {
         if (s.eq(rep[k], s, r)) {
           ++count[k];
           break;
@@ -111,35 +111,34 @@ std::vector<long> RowGroups::find_all(const RowSpec& mine, const RowSpec& s, con
     return out;
   }
   // Each hash names at most one class, so a row equal to some class can only be that one.
+  std::vector<size_t> ra(n, 0);  // the class's first row, for the checks below
   for (size_t r = 0; r < n; ++r) {
     for (size_t i = static_cast<size_t>(h[r]) & mask_;; i = (i + 1) & mask_) {
-      const uint32_t slot = slots_[i];
-      if (slot == 0) break;
-      if (hashes[slot - 1] == h[r]) {
-        out[r] = static_cast<long>(slot - 1);
+      const Slot slot = slots_[i];
+      if (slot.cls == 0) break;
+      if (slot.hash == h[r]) {
+        out[r] = static_cast<long>(slot.cls - 1);
+        ra[r] = rep[slot.cls - 1];
         break;
       }
     }
     if (out[r] < 0 && stop_at_miss) return out;
   }
   for (size_t j = 0; j < s.cols.size(); ++j) {
-    const Column& a = mine.t->cols[static_cast<size_t>(mine.cols[j])];
-    const Column& b = s.t->cols[static_cast<size_t>(s.cols[j])];
-    for (size_t r = 0; r < n; ++r) {
-      if (out[r] < 0) continue;
-      const size_t ra = rep[static_cast<size_t>(out[r])];
-      if (!exact_eq(a.cells[ra], b.cells[r])) out[r] = -1;  // the row hashes matched: check the values
-    }
+    const Cell* a = mine.t->cols[static_cast<size_t>(mine.cols[j])].cells.data();
+    const Cell* b = s.t->cols[static_cast<size_t>(s.cols[j])].cells.data();
+    for (size_t r = 0; r < n; ++r)  // the row hashes matched: check the values
+      if (out[r] >= 0 && !exact_eq(a[ra[r]], b[r])) out[r] = -1;
   }
   return out;
 }
 
 long RowGroups::find(const RowSpec& mine, const RowSpec& s, size_t r, uint64_t h) const {
   for (size_t i = static_cast<size_t>(h) & mask_;; i = (i + 1) & mask_) {
-    const uint32_t slot = slots_[i];
-    if (slot == 0) return -1;
-    const size_t k = slot - 1;
-    if (hashes[k] == h && mine.eq(rep[k], s, r)) return static_cast<long>(k);
+    const Slot slot = slots_[i];
+    if (slot.cls == 0) return -1;
+    const size_t k = slot.cls - 1;
+    if (slot.hash == h && mine.eq(rep[k], s, r)) return static_cast<long>(k);
   }
 }
 

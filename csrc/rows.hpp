@@ -50,7 +50,7 @@ struct RowGroups {
   std::vector<size_t> count;   // rows in each class
   std::vector<uint64_t> hashes;
 
-  RowGroups() : slots_(16, 0), mask_(15) {}  // no rows
+  RowGroups() : slots_(16), mask_(15) {}  // no rows
   explicit RowGroups(const RowSpec& s);
   RowGroups(const RowSpec& s, const uint64_t* row_hashes);
   // Index of the class (of the rows of `mine`) equal to row r of `s` with hash h, or -1.
@@ -63,7 +63,11 @@ struct RowGroups {
   bool shared_hashes = false;  // two distinct classes have the same row hash
 
  private:
-  std::vector<uint32_t> slots_;  // class index + 1; 0 is empty
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t cls = 0;  // class index + 1; 0 is empty
+  };
+  std::vector<Slot> slots_;  // the hash kept in the slot: a probe reads one place
   size_t mask_ = 0;
   void build(const RowSpec& s, const uint64_t* row_hashes);
 };
