@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from sqlrl.cli import main
+from sqlrl.cli import build_parser, main
 from sqlrl.data import build_toy, load_toy, toy_dir
 from sqlrl.eval.bird import evaluate_bird
 from sqlrl.eval.spider import evaluate_spider
 from sqlrl.generate import NO_SQL, VOTE_REASONS, GenerateConfig, generate_predictions
+from sqlrl.generate.command import GenerateCommand
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +87,41 @@ def test_votes_by_execution_and_writes_every_format(dev, cache, tmp_path):
     assert [e.metrics["execution"] for e in spider.examples] == [1.0, 1.0, 0.0]
     bird_report = evaluate_bird(paths["bird"], paths["gold"], toy.database_dir, metrics=["ex"], workers=1)
     assert [e.metrics["ex"] for e in bird_report.examples] == [1.0, 1.0, 0.0]
+
+
+def test_vote_can_ignore_column_order(dev, tmp_path):
+    """Column permutations of one result are separate votes by default (BIRD) and one with
+    vote_column_order=False (Spider); the merged cluster's prediction has its most common column order."""
+    ex = dev[2]
+    name_city = "SELECT name, city FROM members WHERE membership_type = 'student'"
+    city_name = "SELECT city, name FROM members WHERE membership_type = 'student'"
+    first = "SELECT name FROM members WHERE member_id = 1"
+    answers = [city_name, first, first.replace("= 1", "< 2"), name_city, name_city + " ORDER BY name"]
+    model = ScriptedModel({ex.question: [f"```sql\n{sql}\n```" for sql in answers]})
+
+    kept = generate_predictions(model, dev[2:], GenerateConfig(n=5, workers=1), progress=False).records[0]
+    assert (kept["chosen"], kept["vote"], kept["clusters"]) == (1, "tie", [[1, 2], [3, 4], [0]])
+    assert all("fingerprint_column_order" not in s for s in kept["samples"])
+
+    config = GenerateConfig(n=5, workers=1, vote_column_order=False)
+    result = generate_predictions(model, dev[2:], config, progress=False)
+    merged = result.records[0]
+    assert (merged["chosen"], merged["vote"], merged["votes"]) == (3, "majority", 3)
+    assert merged["clusters"] == [[0, 3, 4], [1, 2]] and merged["prediction"] == name_city
+    samples, before = merged["samples"], kept["samples"]
+    assert samples[0]["fingerprint"] == samples[3]["fingerprint"]  # the key voted on ignores column order
+    # the column-ordered fingerprint is the default's key, recorded next to it
+    assert [s.get("fingerprint_column_order") for s in samples] == [s.get("fingerprint") for s in before]
+    meta = json.loads(result.write(tmp_path / "out")["meta"].read_text())
+    assert meta["config"]["vote_column_order"] is False
+
+
+def test_cli_vote_ignore_column_order_reaches_the_config():
+    args = build_parser().parse_args(["generate", "--model", "m", "--n", "4", "--vote-ignore-column-order"])
+    assert GenerateCommand.config(args).vote_column_order is False
+    args = build_parser().parse_args(["generate", "--model", "m", "--n", "4", "--think", "--engine", "duckdb"])
+    config = GenerateCommand.config(args)
+    assert (config.vote_column_order, config.n, config.prompt.think, config.engine) == (True, 4, True, "duckdb")
 
 
 def test_greedy_takes_the_single_completion_without_executing(dev):

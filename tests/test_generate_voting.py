@@ -10,8 +10,8 @@ from sqlrl import Table
 from sqlrl.generate import NO_SQL, Candidate, GenerateConfig, majority_vote, one_line, runner, voting
 
 
-def ran(sql: str, key) -> Candidate:
-    return Candidate(sql, ok=True, key=key)
+def ran(sql: str, key, exact=None) -> Candidate:
+    return Candidate(sql, ok=True, key=key, exact_key=exact)
 
 
 def failed(sql: str | None) -> Candidate:
@@ -31,6 +31,11 @@ CASES = [
     ([failed("x"), failed("y  z"), failed("y z"), failed(None)], 1, "no_execution", [[1, 2], [0]]),  # by SQL text
     ([failed(None), failed("x"), failed("y")], 1, "no_execution", [[1], [2]]),
     ([failed(None), failed(None), failed("  ")], 0, "no_sql", []),
+    # exact keys pick within the winning cluster: its most common exact result, earliest on ties
+    ([ran("a", 1, "x"), ran("b", 2, "z"), ran("c", 1, "y"), ran("d", 1, "y")], 2, "majority", [[0, 2, 3], [1]]),
+    ([ran("a", 1, "x"), ran("b", 1, "y"), ran("c", 2, "z")], 0, "majority", [[0, 1], [2]]),
+    ([ran("a", 1, "x"), ran("b", 2, "y"), ran("c", 2, "z")], 1, "majority", [[1, 2], [0]]),
+    ([ran("a", 1, "x"), ran("b", 1, "x"), ran("c", 1, "x")], 0, "majority", [[0, 1, 2]]),
 ]
 
 
@@ -58,12 +63,33 @@ def test_fingerprint_clusters_equal_results():
     assert (vote.index, vote.clusters) == (1, [[1, 3], [0], [2]])
 
 
+def test_column_order_free_keys_vote_permuted_results_together():
+    """The keys of ``vote_column_order=False``: a column permutation of a result votes with it; the
+    column order most of the winning cluster produced is the prediction's."""
+    ab = Table.from_rows([(1, "x"), (2, "y")])
+    ba = Table.from_rows([("y", 2), ("x", 1)])  # columns swapped, rows too
+    other = Table.from_rows([(3, "z")])
+    samples = [("SELECT b, a", ba), ("SELECT c", other), ("SELECT c AS d", other), ("SELECT a, b", ab),
+               ("SELECT t.a, t.b", ab)]  # fmt: skip
+
+    def vote(column_order: bool):
+        exact = (lambda t: None) if column_order else (lambda t: t.fingerprint())
+        return majority_vote([ran(sql, t.fingerprint(column_order=column_order), exact(t)) for sql, t in samples])
+
+    kept = vote(True)  # today's keys: three results, the two pairs tie, the earlier pair wins
+    assert (kept.index, kept.reason, kept.clusters) == (1, "tie", [[1, 2], [3, 4], [0]])
+    merged = vote(False)
+    assert (merged.index, merged.reason, merged.clusters) == (3, "majority", [[0, 3, 4], [1, 2]])
+    assert merged.sql == "SELECT a, b" and merged.votes == 3  # not the earlier "SELECT b, a": a minority order
+
+
 def test_one_line_and_config():
     assert one_line("SELECT a\n\tFROM t\r\n") == "SELECT a  FROM t"
     assert one_line("") == one_line("   ") == one_line(None) == NO_SQL
     assert GenerateConfig().sampling_temperature == 0.0
     assert GenerateConfig(n=4).sampling_temperature == 0.8
     assert GenerateConfig(n=4, temperature=1.2).sampling_temperature == 1.2
+    assert GenerateConfig().vote_column_order is True  # BIRD's EX counts column order: so does the default vote
     with pytest.raises(ValueError, match="temperature > 0"):
         GenerateConfig(n=4, temperature=0.0)
     with pytest.raises(ValueError, match="n must be"):

@@ -80,6 +80,11 @@ def test_cli_flags_reach_the_settings(tmp_path):
         False, 3, 9, True, False, 2)  # fmt: skip
     assert cfg.judge_user == template.read_text() and cfg.prompt_options.sample_values == 0 and cfg.prompt_options.think
     assert (cfg.engine, cfg.score_gold, cfg.prefer_nonempty) == ("duckdb", False, False)
+    assert cfg.cluster_column_order is True and cfg.cluster_ordered is False
+    args = build_parser().parse_args(["verbal", "--model", "m", "--no-cluster-column-order", "--cluster-ordered"])
+    cfg = VerbalCommand.config(args)
+    assert (cfg.cluster_column_order, cfg.cluster_ordered) == (False, True)
+    assert cfg.to_json()["cluster_column_order"] is False  # stored in summary.json, hashed into config_hash
     generator, judge = VerbalCommand.backends(args)
     assert judge is generator
     args = build_parser().parse_args(["verbal", "--model", "m", "--judge-model", "big", "--base-url", "http://x/v1"])

@@ -204,6 +204,24 @@ def test_one_candidate_needs_no_judge(llm, student):
     assert traj.reason == "judge" and len(llm.script.judge_requests) == 1
 
 
+def test_cluster_column_order_false_merges_column_permutations(llm, student):
+    name_city = "SELECT name, city FROM members WHERE membership_type = 'student'"
+    city_name = "SELECT city, name FROM members WHERE membership_type = 'student'"
+    gen_for(llm, student, [fence(city_name), fence(name_city), fence(name_city), fence(GOLD)])
+    kept = solve(llm, student, use_judge=False)
+    assert [c.candidates for c in kept.clusters] == [[0], [1], [2]]  # column order counts (BIRD's EX)
+    assert kept.prediction == name_city and kept.reason == "majority"
+    merged = solve(llm, student, use_judge=False, cluster_column_order=False)
+    assert [(c.candidates, c.size) for c in merged.clusters] == [([0, 1], 3), ([2], 1)]  # as Spider's EX
+    assert merged.candidates[0].execution.key == merged.candidates[1].execution.key
+    assert merged.prediction == name_city  # the cluster's most sampled query represents it
+    assert merged.config_hash != kept.config_hash  # the setting is part of the recorded configuration
+    llm.script.counts.clear()
+    gen_for(llm, student, [fence(city_name), fence(name_city)])
+    traj = solve(llm, student, k=2, max_attempts=2, sample_batch=2, cluster_column_order=False)
+    assert len(traj.clusters) == 1 and traj.reason == "single_cluster" and llm.script.judge_requests == []
+
+
 def test_ties_go_to_the_larger_cluster_then_the_simpler_query(llm, student):
     llm.script.judge = by_sql({})  # every candidate scores 1
     gen_for(llm, student, [fence(LIMIT1), fence(GOLD), fence(GOLD), fence(LIMIT1), fence(GOLD), fence(LIMIT3)])

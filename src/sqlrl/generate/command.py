@@ -82,6 +82,12 @@ class GenerateCommand:
         ex.add_argument("--timeout", type=float, default=10.0, help="seconds per sampled query (default 10)")
         ex.add_argument("--workers", type=int, default=2, help="threads executing samples (default 2)")
         ex.add_argument("--cache-dir", default=None, help="sqlrl cache (sqlrl-toy build, DuckDB copies)")
+        ex.add_argument(
+            "--vote-ignore-column-order",
+            action="store_true",
+            help="results that differ only in column order vote together (Spider's EX accepts a column "
+            "permutation; BIRD's does not, so keep the default there)",
+        )
         bar = p.add_mutually_exclusive_group()
         bar.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show bars")
         bar.add_argument("--no-progress", dest="progress", action="store_false", help="never show bars")
@@ -89,32 +95,38 @@ class GenerateCommand:
         p.set_defaults(command=GenerateCommand)
 
     @staticmethod
+    def config(args: argparse.Namespace) -> Any:
+        """The :class:`~sqlrl.generate.runner.GenerateConfig` the arguments describe."""
+        from sqlrl.data.prompts import PromptOptions
+        from sqlrl.generate.runner import GenerateConfig
+
+        return GenerateConfig(
+            n=args.n,
+            temperature=args.temperature,
+            top_p=args.top_p,
+            max_new_tokens=args.max_new_tokens,
+            seed=args.seed,
+            batch_size=args.batch_size,
+            backend=args.backend,
+            device=args.device,
+            dtype=args.dtype,
+            prompt=PromptOptions(sample_values=args.sample_values, think=args.think, system_message=not args.no_system),
+            engine=args.engine,
+            timeout=args.timeout,
+            workers=args.workers,
+            vote_column_order=not args.vote_ignore_column_order,
+        )
+
+    @staticmethod
     def run(args: argparse.Namespace) -> int:
         from sqlrl.data.errors import DatasetError
-        from sqlrl.data.prompts import PromptOptions
         from sqlrl.eval.paverl import load_dataset
         from sqlrl.generate.backends import check_model_dir
-        from sqlrl.generate.runner import GenerateConfig, generate_predictions
+        from sqlrl.generate.runner import generate_predictions
 
         try:
             check_model_dir(args.model)
-            config = GenerateConfig(
-                n=args.n,
-                temperature=args.temperature,
-                top_p=args.top_p,
-                max_new_tokens=args.max_new_tokens,
-                seed=args.seed,
-                batch_size=args.batch_size,
-                backend=args.backend,
-                device=args.device,
-                dtype=args.dtype,
-                prompt=PromptOptions(
-                    sample_values=args.sample_values, think=args.think, system_message=not args.no_system
-                ),
-                engine=args.engine,
-                timeout=args.timeout,
-                workers=args.workers,
-            )
+            config = GenerateCommand.config(args)
             if args.limit is not None and args.limit < 1:
                 raise ValueError(f"--limit must be at least 1, got {args.limit}")
             dataset = load_dataset(args.dataset, args.path, split=args.split, cache_dir=args.cache_dir)
@@ -124,6 +136,11 @@ class GenerateCommand:
             dataset = dataset[: args.limit]
         if not len(dataset):
             return _fail(f"no examples in {args.dataset} {args.split}")
+        if args.dataset == "bird" and not config.vote_column_order:
+            err_console.print(
+                "note: BIRD's EX counts column order; --vote-ignore-column-order merges votes it tells apart",
+                highlight=False,
+            )
         try:
             result = generate_predictions(args.model, dataset, config, progress=args.progress, cache_dir=args.cache_dir)
         except (ValueError, FileNotFoundError, ImportError, RuntimeError) as e:

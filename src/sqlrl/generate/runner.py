@@ -82,6 +82,13 @@ class GenerateConfig:
         timeout: seconds per sampled query.
         workers: threads executing samples.
         max_rows: rows kept per result; results are compared on the rows kept.
+        vote_column_order: results that differ only in column order are different votes (default).
+            False: a column permutation of a result votes with it (``Table.fingerprint(column_order=False)``),
+            and the winning cluster's prediction is the earliest sample with the column order most
+            of the cluster's samples produced. Keep the default for BIRD-style evaluation, where
+            column order matters (a permuted result is wrong); with Spider, whose execution accuracy
+            accepts a column permutation of the gold result, False merges votes that Spider's EX
+            treats as equal.
     """
 
     n: int = 1
@@ -98,6 +105,7 @@ class GenerateConfig:
     timeout: float = 10.0
     workers: int = 2
     max_rows: int = 100_000
+    vote_column_order: bool = True
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -135,7 +143,8 @@ class GenerateResult:
     chosen SQL as written to the files), ``chosen`` (sample index), ``vote`` (a reason of
     :data:`~sqlrl.generate.voting.VOTE_REASONS`), ``votes`` (winning cluster size), ``clusters``
     and ``samples`` (``completion``, ``sql``, ``extract``, and when executed ``ok``,
-    ``error_kind``, ``error``, ``rows``, ``fingerprint``).
+    ``error_kind``, ``error``, ``rows``, ``fingerprint``: the key voted on; with
+    ``vote_column_order=False`` it ignores column order and ``fingerprint_column_order`` counts it).
     """
 
     dataset_name: str
@@ -255,8 +264,10 @@ def _execute(
         results = pool.run(tasks, workers=cfg.workers, progress=progress, desc="execute")
     for (i, j), res in zip(where, results, strict=True):
         if res.ok:
-            fp = res.table.fingerprint()
+            fp = res.table.fingerprint(column_order=cfg.vote_column_order)
             outcomes[i][j] = {"ok": True, "rows": res.table.num_rows, "fingerprint": f"{fp:016x}"}
+            if not cfg.vote_column_order:
+                outcomes[i][j]["fingerprint_column_order"] = f"{res.table.fingerprint():016x}"
             if res.truncated:
                 outcomes[i][j]["truncated"] = True
         else:
@@ -316,7 +327,8 @@ def generate_predictions(
         for text, ext, outcome in zip(completions[i], extractions[i], outcomes[i], strict=True):
             samples.append({"completion": text, "sql": ext.sql, "extract": ext.source if ext.ok else ext.reason})
             samples[-1].update(outcome)
-            candidates.append(Candidate(ext.sql, bool(outcome.get("ok")), outcome.get("fingerprint")))
+            exact = outcome.get("fingerprint_column_order")
+            candidates.append(Candidate(ext.sql, bool(outcome.get("ok")), outcome.get("fingerprint"), exact))
         vote: Vote = majority_vote(candidates)
         cluster_of = {j: c for c, members in enumerate(vote.clusters) for j in members}
         for j, s in enumerate(samples):

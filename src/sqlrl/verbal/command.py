@@ -114,6 +114,8 @@ class VerbalCommand:
         _flag(x, "summary-rows", type=int, default=d.summary_rows, help="rows shown per result in prompts")
         x.add_argument("--dialect", default=None, help="SQL dialect asked for (default: the dataset's)")
         _switch(x, "cluster-ordered", d.cluster_ordered, "row order separates clusters")
+        _switch(x, "cluster-column-order", d.cluster_column_order,
+                "column order separates clusters (--no-cluster-column-order: as Spider's EX, not BIRD's)")  # fmt: skip
         _switch(x, "log-prompts", d.log_prompts, "keep every judge prompt in the trajectories")
         _switch(x, "score-gold", d.score_gold, "after choosing, record which candidates match the gold")
 
@@ -149,8 +151,8 @@ class VerbalCommand:
             refine_temperature=args.refine_temperature, summary_rows=args.summary_rows, prompt_options=opts,
             dialect=args.dialect, judge_system=_read(args.judge_system_file), judge_user=_read(args.judge_user_file),
             refine_user=_read(args.refine_user_file), engine=args.engine, exec_timeout=args.exec_timeout,
-            max_rows=args.max_rows, cluster_ordered=args.cluster_ordered, log_prompts=args.log_prompts,
-            score_gold=args.score_gold,
+            max_rows=args.max_rows, cluster_ordered=args.cluster_ordered,
+            cluster_column_order=args.cluster_column_order, log_prompts=args.log_prompts, score_gold=args.score_gold,
         )  # fmt: skip
 
     @staticmethod

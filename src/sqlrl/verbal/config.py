@@ -71,6 +71,13 @@ class VerbalConfig:
         exec_timeout: seconds per query, really stopped.
         max_rows: rows kept per result (a longer result is clustered on its first rows, flagged).
         cluster_ordered: results with the same rows in a different order are different clusters.
+        cluster_column_order: results with the same columns in a different order are different
+            clusters (default). False: a column permutation of a result joins its cluster
+            (``Table.fingerprint(column_order=False)``), which the judge sees once, by the
+            cluster's representative query and its column order. Keep the default for BIRD-style
+            evaluation, where column order matters; with Spider, whose execution accuracy accepts a
+            column permutation of the gold result, False merges clusters that Spider's EX treats
+            as equal.
         log_prompts: keep every judge prompt in the trajectory (for training a judge).
         score_gold: after the choice, mark each candidate's execution match with the gold query
             (never shown to the judge; for analysis and as RL labels).
@@ -113,6 +120,7 @@ class VerbalConfig:
     exec_timeout: float = 10.0
     max_rows: int = 100_000
     cluster_ordered: bool = False
+    cluster_column_order: bool = True
     log_prompts: bool = True
     score_gold: bool = True
 

@@ -5,7 +5,8 @@
 2. *Execute* each distinct query once in the sandbox (read-only, timeout, row cap).
 3. *De-duplicate and cluster*: identical query texts (up to whitespace) are one candidate;
    candidates whose results have the same core fingerprint (``Table.fingerprint``: the bag of rows,
-   column order kept, names ignored) are one cluster. A cluster's size is its number of samples.
+   column order kept, names ignored; row order counts with ``cluster_ordered``, column order does
+   not with ``cluster_column_order=False``) are one cluster. A cluster's size is its number of samples.
 4. *Judge*: the largest ``max_judge_candidates`` clusters, each shown by one query and its
    execution summary (and how many samples produced it), are scored by the judge in ``judge_rounds``
    rounds; scores are averaged over the rounds that could be read.
@@ -398,7 +399,7 @@ class _State:
             ex.rows = [[_json_value(v) for v in row] for row in rows[: cfg.summary_rows]]
             try:
                 table = r.table
-                ex.key = format(table.fingerprint(cfg.cluster_ordered), "016x")
+                ex.key = format(table.fingerprint(cfg.cluster_ordered, cfg.cluster_column_order), "016x")
             except (ValueError, TypeError) as e:  # a value the core cannot read: its own cluster
                 ex.key = f"unhashable:{normalize(sql)}:{e}"
         ex.summary = prompts.format_summary(
