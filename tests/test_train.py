@@ -241,7 +241,7 @@ def test_resume_after_the_process_is_killed(tmp_path):
 
 
 def test_two_processes_with_torchrun(tmp_path):
-    config = _write_config(tmp_path, sft=None, eval_after_each_phase=False)
+    config = _write_config(tmp_path, steps=4, sft=None, eval_after_each_phase=False, keep_checkpoints=1)
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
            "-m", "sqlrl.cli", "train", "--config", str(config)]  # fmt: skip
     proc = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=600)
@@ -250,6 +250,10 @@ def test_two_processes_with_torchrun(tmp_path):
     assert all(p["done"] for p in state["phases"].values())
     assert state["phases"]["stage2"]["start"] == state["phases"]["stage1"]["best"]
     assert proc.stdout.count("Execution accuracy on the eval split") == 1  # only the main process reports
+    for name in ("stage1", "stage2"):  # keep_checkpoints: the main process alone prunes, the best survives
+        kept = sorted(p.name for p in (tmp_path / "run" / name).glob("checkpoint-*"))
+        assert 1 <= len(kept) <= 2, kept  # 4 saves, one a step
+    assert Path(state["phases"]["stage1"]["best"]).exists()
 
 
 def test_lora_stages_hand_merged_models_to_the_next_phase(tmp_path):
