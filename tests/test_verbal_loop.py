@@ -394,3 +394,27 @@ def test_example_errors_are_recorded_and_retried(toy, tmp_path):
     assert (tmp_path / "o" / "pred.sql").read_text().splitlines()[0] == NO_SQL
     summary = run_verbal(ds, be, out_dir=tmp_path / "o", config=VerbalConfig(k=1, max_attempts=1), progress=False)
     assert summary.ran == 1 and summary.skipped == 1  # the failed example is tried again
+
+
+def test_judge_prompt_is_bounded_by_max_length(llm, student):
+    from sqlrl.data.prompts import PromptOptions
+
+    gen_for(llm, student, [fence(LIMIT1)] * 3 + [fence(GOLD)])
+    llm.script.judge = by_sql({GOLD: 9, LIMIT1: 2})
+    solve(llm, student, judge_rounds=1)
+    full = llm.script.judge_requests[-1]["messages"]
+    full_len = sum(len(m["content"]) for m in full)
+    assert "CREATE TABLE" in full[1]["content"]
+
+    bound = full_len - 40  # the unbounded judge prompt no longer fits
+    llm.script.judge_requests.clear()
+    traj = solve(llm, student, judge_rounds=1, prompt_options=PromptOptions(max_length=bound))
+    assert traj.prediction == GOLD
+    bounded = llm.script.judge_requests[-1]["messages"]
+    assert sum(len(m["content"]) for m in bounded) <= bound
+    assert "CREATE TABLE" in bounded[1]["content"]  # a smaller schema (fewer sample values), not none
+
+    llm.script.judge_requests.clear()
+    tiny = solve(llm, student, judge_rounds=1, prompt_options=PromptOptions(max_length=10**9, sample_values=0))
+    assert tiny.prediction == GOLD
+    assert "(schema not shown" not in llm.script.judge_requests[-1]["messages"][1]["content"]

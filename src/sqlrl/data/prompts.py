@@ -30,7 +30,15 @@ from typing import Any
 
 from sqlrl.data.example import Example
 
-__all__ = ["PromptOptions", "PromptTooLongError", "build_messages", "build_prompt", "dialect_label", "schema_ddl"]
+__all__ = [
+    "PromptOptions",
+    "PromptTooLongError",
+    "build_messages",
+    "build_prompt",
+    "dialect_label",
+    "fit_schema",
+    "schema_ddl",
+]
 
 _DIALECT_LABELS = {
     "sqlite": "SQLite", "duckdb": "DuckDB", "postgres": "PostgreSQL", "postgresql": "PostgreSQL",
@@ -360,6 +368,22 @@ def _fit(
             f"example {ex.id!r}: no prompt fits max_length={opts.max_length} (even one table without samples)"
         )
     return best
+
+
+def fit_schema(
+    example: Example,
+    options: PromptOptions,
+    assemble: Callable[[str], list[str]],
+    tables_entry: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """The texts ``assemble(schema)`` makes with the richest schema that keeps their summed length
+    within ``options.max_length`` (fewer sample values first, then the tables the question mentions
+    most); how :func:`build_messages` fits a prompt, for other prompts that show the schema.
+
+    Raises:
+        PromptTooLongError: nothing fits ``options.max_length``.
+    """
+    return _fit(example, options, assemble, tables_entry)
 
 
 def build_messages(

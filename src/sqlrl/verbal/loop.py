@@ -27,11 +27,11 @@ import math
 import time
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlrl.data.example import Example
-from sqlrl.data.prompts import build_messages, dialect_label, schema_ddl
+from sqlrl.data.prompts import PromptTooLongError, build_messages, dialect_label, fit_schema, schema_ddl
 from sqlrl.sql.extract import extract_sql
 from sqlrl.verbal import prompts
 from sqlrl.verbal.backends import ChatBackend
@@ -294,8 +294,6 @@ class VerbalLoop:
         t0 = time.perf_counter()
         opts = cfg.prompt_options
         if cfg.dialect and opts.dialect is None:
-            from dataclasses import replace
-
             opts = replace(opts, dialect=cfg.dialect)
         prompt = build_messages(example, options=opts, tables_entry=tables_entry)
         traj = Trajectory(example, prompt, config_hash=self.config_hash)
@@ -538,7 +536,7 @@ class _State:
         evidence = f"Evidence: {self.example.evidence.strip()}\n\n" if self.example.evidence.strip() else ""
         fields = dict(
             dialect=dialect_label(self.dialect),
-            schema=self._schema_text(),
+            schema="",
             evidence=evidence,
             question=self.example.question.strip(),
             candidates="\n\n".join(blocks),
@@ -548,8 +546,21 @@ class _State:
             labels=", ".join(labels),
             reply_format=prompts.reply_format(labels, cfg.score_max),
         )
-        system = (cfg.judge_system or prompts.JUDGE_SYSTEM).format(**fields)
-        user = (cfg.judge_user or prompts.JUDGE_USER).format(**fields)
+
+        def assemble(schema: str) -> list[str]:
+            filled = {**fields, "schema": schema}
+            return [(cfg.judge_system or prompts.JUDGE_SYSTEM).format(**filled),
+                    (cfg.judge_user or prompts.JUDGE_USER).format(**filled)]  # fmt: skip
+
+        opts = cfg.prompt_options
+        if opts.max_length is None or self.example.db_path is None:
+            system, user = assemble(self._schema_text())
+        else:  # the judge's prompt is bounded like the generator's: a smaller schema when it must
+            judge_opts = replace(opts, schema_format="compact" if opts.schema_format == "compact" else "ddl")
+            try:
+                system, user = fit_schema(self.example, judge_opts, assemble, self.tables_entry)
+            except PromptTooLongError:
+                system, user = assemble("(schema not shown: the prompt would exceed max_length)")
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     # -- refinement --------------------------------------------------------------------------------
