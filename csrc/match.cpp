@@ -185,7 +185,8 @@ S2Col spider2_column(const Table& t, size_t c, bool ignore_order) {
   col.zero.py = PyType::Int;
   col.zero.i = 0;
   if (!ignore_order) return col;
-  const uint64_t zero_id = combine(exact_hash(col.zero), static_cast<uint64_t>(Kind::Int) << 8 | static_cast<uint64_t>(PyType::Int));
+  const uint64_t int_tag = static_cast<uint64_t>(Kind::Int) << 8 | static_cast<uint64_t>(PyType::Int);
+  const uint64_t zero_id = combine(exact_hash(col.zero), int_tag);
   col.ids.resize(t.nrows);
   for (size_t r = 0; r < t.nrows; ++r) {
     const Cell& x = col.src->cells[r];
@@ -223,8 +224,10 @@ const std::vector<uint32_t>& sorted_order(const S2Col& col) {
     span[r] = {at, arena.size() - at};
   }
   std::vector<std::string_view> key(n);
-  for (size_t r = 0; r < n; ++r)
-    key[r] = col.at(r).kind == Kind::Text ? col.at(r).bytes() : std::string_view(arena.data() + span[r].first, span[r].second);
+  for (size_t r = 0; r < n; ++r) {
+    const Cell& x = col.at(r);
+    key[r] = x.kind == Kind::Text ? x.bytes() : std::string_view(arena.data() + span[r].first, span[r].second);
+  }
   // Sort on the keys' first 8 bytes packed big-endian (zero-padded: never out of order with the
   // full bytes); only equal prefixes compare whole keys.
   struct Item {
