@@ -59,6 +59,7 @@ from sqlrl.eval._exec import (  # noqa: F401  (re-exported for callers of sqlrl.
     parallel_map,
     resolve_workers,
 )
+from sqlrl.eval.pred_files import BIRD_SEPARATOR
 from sqlrl.eval.report import EvalReport, ExampleResult
 from sqlrl.sandbox import ErrorKind
 from sqlrl.scoring import as_table, score_batch
@@ -81,8 +82,6 @@ __all__ = [
     "ves_reward",
 ]
 
-#: Separator between SQL and database in BIRD prediction strings.
-BIRD_SEPARATOR = "\t----- bird -----\t"
 #: Database the official scripts assume for a prediction string without the separator.
 DEFAULT_DB = "financial"
 #: BIRD's difficulty levels, in the order of its tables.

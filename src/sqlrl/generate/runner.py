@@ -11,11 +11,12 @@ With ``n == 1`` the single completion's SQL is the prediction and nothing is exe
 ``n > 1`` every extracted query runs in the sandbox on the example's database (each distinct
 text once) and :func:`~sqlrl.generate.voting.majority_vote` picks the prediction by result.
 
-Files written by :meth:`GenerateResult.write`:
+Files written by :meth:`GenerateResult.write` (with the writers of :mod:`sqlrl.eval.pred_files`):
 
 - ``pred.sql``: one SQL per line, as ``sqlrl eval spider --pred`` and test-suite-sql-eval read
-  it. Tabs and line breaks become spaces (also inside string literals); an example without SQL
-  gets :data:`NO_SQL` (``SELECT``, which fails to run and to parse, so it is never right by accident).
+  it. Tabs and line breaks become spaces (also inside string literals; other spaces are kept); an
+  example without SQL gets :data:`NO_SQL` (``SELECT``, which fails to run and to parse, so it is
+  never right by accident).
 - ``gold.sql``: ``SQL<TAB>db_id`` lines in the same order (``--gold`` of ``sqlrl eval spider`` and
   ``sqlrl eval bird``), when every example has gold SQL.
 - ``predict_<split>.json``: BIRD's ``{"0": "SQL\\t----- bird -----\\tdb_id", ...}`` in dataset order.
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import time
 from collections import Counter
@@ -40,26 +40,20 @@ from typing import Any
 
 from sqlrl.data.example import Dataset, Example
 from sqlrl.data.prompts import PromptOptions, build_messages
+from sqlrl.eval.pred_files import (
+    NO_SQL,
+    one_line,
+    write_bird_predictions,
+    write_gold_lines,
+    write_spider2_folder,
+    write_spider_predictions,
+)
 from sqlrl.generate.voting import Candidate, Vote, majority_vote
 from sqlrl.sql.extract import extract_sql
 
 __all__ = ["NO_SQL", "GenerateConfig", "GenerateResult", "generate_predictions", "one_line"]
 
 PathLike = str | os.PathLike[str]
-#: What the prediction files hold for an example whose samples contain no SQL.
-NO_SQL = "SELECT"
-BIRD_SEPARATOR = "\t----- bird -----\t"
-_LINE_BREAKS = re.compile(r"[\t\r\n]")
-
-
-def one_line(sql: str | None) -> str:
-    """``sql`` on one line (tabs and line breaks become spaces, ends stripped); :data:`NO_SQL` when empty.
-
-    >>> one_line("SELECT a\\nFROM t;"), one_line(None)
-    ('SELECT a FROM t;', 'SELECT')
-    """
-    text = _LINE_BREAKS.sub(" ", sql or "").strip()
-    return text or NO_SQL
 
 
 @dataclass(frozen=True)
@@ -174,22 +168,13 @@ class GenerateResult:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths: dict[str, Path] = {}
-        paths["spider"] = out / "pred.sql"
-        paths["spider"].write_text("".join(p + "\n" for p in self.predictions), encoding="utf-8")
+        paths["spider"] = write_spider_predictions(out / "pred.sql", self.predictions)
         if self.records and all(r["gold"] is not None for r in self.records):
-            paths["gold"] = out / "gold.sql"
-            paths["gold"].write_text(
-                "".join(f"{one_line(r['gold'])}\t{r['db_id']}\n" for r in self.records), encoding="utf-8"
-            )
-        paths["bird"] = out / f"predict_{self.split or 'dev'}.json"
-        bird = {str(i): f"{r['prediction']}{BIRD_SEPARATOR}{r['db_id']}" for i, r in enumerate(self.records)}
-        paths["bird"].write_text(json.dumps(bird, indent=4, ensure_ascii=False) + "\n", encoding="utf-8")
+            paths["gold"] = write_gold_lines(out / "gold.sql", [(r["gold"], r["db_id"]) for r in self.records])
+        bird = [(r["prediction"], r["db_id"]) for r in self.records]
+        paths["bird"] = write_bird_predictions(out / f"predict_{self.split or 'dev'}.json", bird)
         if self.dataset_name.lower().startswith("spider2"):
-            folder = out / "spider2"
-            folder.mkdir(exist_ok=True)
-            for r in self.records:
-                (folder / f"{r['id']}.sql").write_text(r["prediction"] + "\n", encoding="utf-8")
-            paths["spider2"] = folder
+            paths["spider2"] = write_spider2_folder(out / "spider2", [(r["id"], r["prediction"]) for r in self.records])
         paths["samples"] = out / "samples.jsonl"
         with open(paths["samples"], "w", encoding="utf-8") as f:
             for r in self.records:

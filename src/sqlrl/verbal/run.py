@@ -15,8 +15,10 @@ Output folder:
   gold is known) the execution-match rate of the prediction, of the first sample and of the
   majority vote over the same samples, and of "any candidate" (an upper bound).
 
-A line of ``pred.sql`` holds its query with whitespace runs collapsed to one space (the format has
-one query per line), which changes string literals that contain newlines or tabs.
+The files are written by :mod:`sqlrl.eval.pred_files`, as ``sqlrl generate`` writes them: a line of
+``pred.sql`` holds its query with tabs and line breaks turned into spaces (the format has one query
+per line, so a line break inside a string literal becomes a space; other spaces are kept), and a
+question without SQL gets :data:`~sqlrl.verbal.loop.NO_SQL`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlrl.data.example import Dataset, Example
+from sqlrl.eval.pred_files import (
+    write_bird_difficulties,
+    write_bird_predictions,
+    write_gold_lines,
+    write_spider2_folder,
+    write_spider_predictions,
+)
 from sqlrl.verbal.backends import ChatBackend
 from sqlrl.verbal.config import VerbalConfig
 from sqlrl.verbal.loop import NO_SQL, VerbalLoop
@@ -42,7 +51,6 @@ __all__ = ["RunSummary", "dataset_kind", "run_verbal", "write_predictions"]
 
 PathLike = str | os.PathLike[str]
 TRAJECTORIES = "trajectories.jsonl"
-BIRD_SEPARATOR = "\t----- bird -----\t"
 
 
 def dataset_kind(dataset: Dataset) -> str:
@@ -87,10 +95,6 @@ class RunSummary:
         }
 
 
-def _one_line(sql: str) -> str:
-    return " ".join(str(sql).split()) or NO_SQL
-
-
 def write_predictions(
     dataset: Dataset, records: Sequence[dict[str, Any]], out_dir: PathLike, kind: str
 ) -> dict[str, Path]:
@@ -108,29 +112,18 @@ def write_predictions(
     jsonl.write_text("".join(json.dumps({"id": ex.id, "db_id": ex.db_id, "pred": sql}, ensure_ascii=False) + "\n"
                              for ex, sql in preds), encoding="utf-8")  # fmt: skip
     files["predictions"] = jsonl
+    gold = [(ex.gold_sql, ex.db_id) for ex, _ in preds]
     if kind in ("toy", "spider"):
-        files["pred"] = out / "pred.sql"
-        files["pred"].write_text("".join(_one_line(sql) + "\n" for _, sql in preds), encoding="utf-8")
-        files["gold"] = out / "gold.sql"
-        files["gold"].write_text("".join(f"{_one_line(ex.gold_sql or '')}\t{ex.db_id}\n" for ex, _ in preds),
-                                 encoding="utf-8")  # fmt: skip
+        files["pred"] = write_spider_predictions(out / "pred.sql", [sql for _, sql in preds], no_sql=NO_SQL)
+        files["gold"] = write_gold_lines(out / "gold.sql", gold, no_sql=NO_SQL)
     elif kind == "bird":
-        files["pred"] = out / "predict_dev.json"
-        payload = {str(i): f"{_one_line(sql)}{BIRD_SEPARATOR}{ex.db_id}" for i, (ex, sql) in enumerate(preds)}
-        files["pred"].write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
-        files["gold"] = out / "dev_gold.sql"
-        files["gold"].write_text("".join(f"{_one_line(ex.gold_sql or '')}\t{ex.db_id}\n" for ex, _ in preds),
-                                 encoding="utf-8")  # fmt: skip
-        files["difficulty"] = out / "dev.jsonl"
-        files["difficulty"].write_text(
-            "".join(json.dumps({"question_id": ex.id, "db_id": ex.db_id, "difficulty": ex.difficulty}) + "\n"
-                    for ex, _ in preds), encoding="utf-8")  # fmt: skip
+        pairs = [(sql, ex.db_id) for ex, sql in preds]
+        files["pred"] = write_bird_predictions(out / "predict_dev.json", pairs, no_sql=NO_SQL)
+        files["gold"] = write_gold_lines(out / "dev_gold.sql", gold, no_sql=NO_SQL)
+        difficulties = [(ex.id, ex.db_id, ex.difficulty) for ex, _ in preds]
+        files["difficulty"] = write_bird_difficulties(out / "dev.jsonl", difficulties)
     elif kind == "spider2":
-        folder = out / "sql"
-        folder.mkdir(parents=True, exist_ok=True)
-        for ex, sql in preds:
-            (folder / f"{ex.id.replace('/', '_')}.sql").write_text(sql.rstrip() + "\n", encoding="utf-8")
-        files["pred"] = folder
+        files["pred"] = write_spider2_folder(out / "sql", [(ex.id, sql) for ex, sql in preds], no_sql=NO_SQL)
     return files
 
 
