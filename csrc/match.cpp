@@ -256,8 +256,12 @@ bool spider2_vectors_match(const S2Col& a, const S2Col& b, bool ignore_order) {
   const size_t n = a.size();
   if (n != b.size()) return false;
   if (ignore_order) {
-    // Bags of equal printed identities sort to the same sequence: a match without sorting.
-    if (a.bag == b.bag &&
+    // Bags of equal printed identities sort to the same sequence: a match without sorting. Not when
+    // text and bytes meet: "b'x'" and b'x' print alike yet differ, and the stable sort then pairs
+    // them by position.
+    const uint32_t text_and_bytes = 1u << static_cast<unsigned>(Kind::Text) | 1u << static_cast<unsigned>(Kind::Bytes);
+    const bool printed_ties_equal = ((a.src->kinds | b.src->kinds) & text_and_bytes) != text_and_bytes;
+    if (printed_ties_equal && a.bag == b.bag &&
         bags_equal(a.ids, b.ids, [&](size_t i, size_t j) { return same_identity(a.at(i), a.at(j)); },
                    [&](size_t i, size_t j) { return same_identity(a.at(i), b.at(j)); }))
       return true;

@@ -15,7 +15,8 @@ VALUES = st.one_of(
     st.none(),
     st.integers(-2, 3),
     st.sampled_from([0.5, 1.0, 2.0, -0.0, 1.0004, 2.5, float("nan")]),
-    st.sampled_from(["a", "b", "1", "1.0", "é"]),
+    st.sampled_from(["a", "b", "1", "1.0", "é", "b'x'"]),
+    st.just(b"x"),
     st.booleans(),
 )
 

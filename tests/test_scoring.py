@@ -178,6 +178,9 @@ SPIDER2_CASES = [
     ([(0.5,), (1.0,)], [(0.505,), (1.0,)], None, True, True),  # equal bags fail, the tolerance path still matches
     ([(0.5,), (1.0,)], [(0.52,), (1.0,)], None, True, False),
     ([(1,), (2,)], [(1,), (2,), (2,)], None, True, False),
+    # text "b'x'" and bytes b'x' print alike, so the stable sort pairs them by position: equal bags, no match
+    ([("b'x'",), (b"x",)], [(b"x",), ("b'x'",)], None, True, False),
+    ([("b'x'",), (b"x",)], [("b'x'",), (b"x",)], None, True, True),
 ]
 
 
