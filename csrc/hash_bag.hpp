@@ -1,11 +1,12 @@
-// Exact multiset equality of two value lists by hashing: values are paired by hash in an
-// open-addressing index and confirmed with an equality test, so a hash collision can never make
-// unequal bags equal.
+// Exact multiset equality of two value lists by hashing: values are paired by hash in a
+// ClassIndex and confirmed with an equality test, so a hash collision can never make unequal bags
+// equal.
 #pragma once
 #include <cstdint>
 #include <vector>
 
 #include "cell.hpp"
+#include "class_index.hpp"
 
 namespace sqlrl {
 
@@ -20,39 +21,22 @@ inline uint64_t bag_of(const std::vector<uint64_t>& h) {
 // with b[j]; equal values must have equal hashes.
 template <class EqAA, class EqAB>
 bool bags_equal(size_t n, const uint64_t* ha, const uint64_t* hb, EqAA&& eq_aa, EqAB&& eq_ab) {
-  size_t cap = 16;
-  while (cap < 2 * n) cap <<= 1;
-  const size_t mask = cap - 1;
-  std::vector<uint32_t> slots(cap, 0);  // class + 1
-  std::vector<uint32_t> rep;
+  ClassIndex index(n);
+  std::vector<uint32_t> rep;   // first value of each class of a
   std::vector<uint64_t> left;  // per class: values of a not yet matched by b
   for (size_t i = 0; i < n; ++i) {
-    for (size_t s = static_cast<size_t>(ha[i]) & mask;; s = (s + 1) & mask) {
-      if (slots[s] == 0) {
-        slots[s] = static_cast<uint32_t>(rep.size() + 1);
-        rep.push_back(static_cast<uint32_t>(i));
-        left.push_back(1);
-        break;
-      }
-      const size_t k = slots[s] - 1;
-      if (ha[rep[k]] == ha[i] && eq_aa(rep[k], i)) {
-        ++left[k];
-        break;
-      }
+    const auto [k, fresh] = index.insert(ha[i], [&](uint32_t c) { return eq_aa(rep[c], i); });
+    if (fresh) {
+      rep.push_back(static_cast<uint32_t>(i));
+      left.push_back(1);
+    } else {
+      ++left[k];
     }
   }
   for (size_t j = 0; j < n; ++j) {
-    bool found = false;
-    for (size_t s = static_cast<size_t>(hb[j]) & mask; slots[s] != 0; s = (s + 1) & mask) {
-      const size_t k = slots[s] - 1;
-      if (ha[rep[k]] == hb[j] && eq_ab(rep[k], j)) {
-        if (left[k] == 0) return false;
-        --left[k];
-        found = true;
-        break;
-      }
-    }
-    if (!found) return false;
+    const long k = index.find(hb[j], [&](uint32_t c) { return eq_ab(rep[c], j); });
+    if (k < 0 || left[static_cast<size_t>(k)] == 0) return false;
+    --left[static_cast<size_t>(k)];
   }
   return true;  // same sizes and every b value consumed one a value
 }

@@ -388,33 +388,19 @@ std::vector<std::vector<size_t>> column_overlaps(const Table& g, const Table& p)
   };
   size_t total = 0;
   for (const auto& grp : gg) total += grp.rep.size();
-  size_t cap = 16;
-  while (cap < 2 * total) cap <<= 1;
-  const size_t mask = cap - 1;
-  std::vector<uint32_t> slots(cap, 0);       // entry + 1
-  std::vector<const Cell*> entry_cell;       // a representative value
-  std::vector<uint64_t> entry_hash;
-  std::vector<uint32_t> entry_of;            // per (gold column, class), flattened
+  ClassIndex entries(total);
+  std::vector<const Cell*> entry_cell;  // a representative value per entry
+  std::vector<uint32_t> entry_of;       // per (gold column, class), flattened
   std::vector<size_t> base(ng + 1, 0);
   for (size_t a = 0; a < ng; ++a) base[a + 1] = base[a] + gg[a].rep.size();
   entry_of.resize(total);
-  auto lookup = [&](const Cell& x, uint64_t h, bool insert) -> long {
-    for (size_t i = static_cast<size_t>(h) & mask;; i = (i + 1) & mask) {
-      if (slots[i] == 0) {
-        if (!insert) return -1;
-        slots[i] = static_cast<uint32_t>(entry_cell.size() + 1);
-        entry_cell.push_back(&x);
-        entry_hash.push_back(h);
-        return static_cast<long>(entry_cell.size() - 1);
-      }
-      const size_t e = slots[i] - 1;
-      if (entry_hash[e] == h && exact_eq(*entry_cell[e], x)) return static_cast<long>(e);
-    }
-  };
   for (size_t a = 0; a < ng; ++a)
     for (size_t k = 0; k < gg[a].rep.size(); ++k) {
-      const size_t r = gg[a].rep[k];
-      entry_of[base[a] + k] = static_cast<uint32_t>(lookup(g.at(r, a), g.hash_at(r, a), true));
+      const Cell& x = g.at(gg[a].rep[k], a);
+      const auto [e, fresh] =
+          entries.insert(g.hash_at(gg[a].rep[k], a), [&](uint32_t c) { return exact_eq(*entry_cell[c], x); });
+      if (fresh) entry_cell.push_back(&x);
+      entry_of[base[a] + k] = e;
     }
   const size_t ne = entry_cell.size();
   std::vector<size_t> start(ne + 1, 0);
@@ -430,7 +416,8 @@ std::vector<std::vector<size_t>> column_overlaps(const Table& g, const Table& p)
   for (size_t b = 0; b < np; ++b)
     for (size_t k = 0; k < pg[b].rep.size(); ++k) {
       const size_t r = pg[b].rep[k];
-      const long e = lookup(p.at(r, b), p.hash_at(r, b), false);
+      const Cell& x = p.at(r, b);
+      const long e = entries.find(p.hash_at(r, b), [&](uint32_t c) { return exact_eq(*entry_cell[c], x); });
       if (e < 0) continue;
       for (size_t o = start[static_cast<size_t>(e)]; o < start[static_cast<size_t>(e) + 1]; ++o)
         ov[owners[o].col][b] += std::min(gg[owners[o].col].count[owners[o].cls], pg[b].count[k]);

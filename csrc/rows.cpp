@@ -65,38 +65,18 @@ bool RowSpec::eq(size_t r, const RowSpec& o, size_t ro) const {
   return true;
 }
 
-RowGroups::RowGroups(const RowSpec& s) { build(s, s.hashes().p); }
-
-RowGroups::RowGroups(const RowSpec& s, const uint64_t* row_hashes) { build(s, row_hashes); }
-
-void RowGroups::build(const RowSpec& s, const uint64_t* h) {
+RowGroups::RowGroups(const RowSpec& s) : index_(s.nrows()) {
   const size_t n = s.nrows();
+  const RowHashes h = s.hashes();
   rep.reserve(n);
   count.reserve(n);
-  hashes.reserve(n);
-  size_t cap = 16;
-  while (cap < 2 * n) cap <<= 1;
-  slots_.assign(cap, Slot{});
-  mask_ = cap - 1;
   for (size_t r = 0; r < n; ++r) {
-    size_t i = static_cast<size_t>(h[r]) & mask_;
-    for (;; i = (i + 1) & mask_) {
-      const Slot slot = slots_[i];
-      if (slot.cls == 0) {
-        slots_[i] = Slot{h[r], static_cast<uint32_t>(rep.size() + 1)};
-        rep.push_back(r);
-        count.push_back(1);
-        hashes.push_back(h[r]);
-        break;
-      }
-      const size_t k = slot.cls - 1;
-      if (slot.hash == h[r]) {
-        if (s.eq(rep[k], s, r)) {
-          ++count[k];
-          break;
-        }
-        shared_hashes = true;
-      }
+    const auto [k, fresh] = index_.insert(h[r], [&](uint32_t c) { return s.eq(rep[c], s, r); });
+    if (fresh) {
+      rep.push_back(r);
+      count.push_back(1);
+    } else {
+      ++count[k];
     }
   }
 }
@@ -105,7 +85,7 @@ std::vector<long> RowGroups::find_all(const RowSpec& mine, const RowSpec& s, con
                                      bool stop_at_miss) const {
   const size_t n = s.nrows();
   std::vector<long> out(n, -1);
-  if (shared_hashes || mine.per_row || s.per_row || mine.cols.size() != s.cols.size()) {
+  if (index_.shared_hashes() || mine.per_row || s.per_row || mine.cols.size() != s.cols.size()) {
     for (size_t r = 0; r < n; ++r)
       if ((out[r] = find(mine, s, r, h[r])) < 0 && stop_at_miss) break;
     return out;
@@ -113,16 +93,9 @@ std::vector<long> RowGroups::find_all(const RowSpec& mine, const RowSpec& s, con
   // Each hash names at most one class, so a row equal to some class can only be that one.
   std::vector<size_t> ra(n, 0);  // the class's first row, for the checks below
   for (size_t r = 0; r < n; ++r) {
-    for (size_t i = static_cast<size_t>(h[r]) & mask_;; i = (i + 1) & mask_) {
-      const Slot slot = slots_[i];
-      if (slot.cls == 0) break;
-      if (slot.hash == h[r]) {
-        out[r] = static_cast<long>(slot.cls - 1);
-        ra[r] = rep[slot.cls - 1];
-        break;
-      }
-    }
-    if (out[r] < 0 && stop_at_miss) return out;
+    out[r] = index_.find_hash(h[r]);
+    if (out[r] >= 0) ra[r] = rep[static_cast<size_t>(out[r])];
+    else if (stop_at_miss) return out;
   }
   for (size_t j = 0; j < s.cols.size(); ++j) {
     const Cell* a = mine.t->cols[static_cast<size_t>(mine.cols[j])].cells.data();
@@ -134,12 +107,7 @@ std::vector<long> RowGroups::find_all(const RowSpec& mine, const RowSpec& s, con
 }
 
 long RowGroups::find(const RowSpec& mine, const RowSpec& s, size_t r, uint64_t h) const {
-  for (size_t i = static_cast<size_t>(h) & mask_;; i = (i + 1) & mask_) {
-    const Slot slot = slots_[i];
-    if (slot.cls == 0) return -1;
-    const size_t k = slot.cls - 1;
-    if (slot.hash == h && mine.eq(rep[k], s, r)) return static_cast<long>(k);
-  }
+  return index_.find(h, [&](uint32_t c) { return mine.eq(rep[c], s, r); });
 }
 
 size_t bag_intersection(const RowSpec& a, const RowSpec& b) {

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "class_index.hpp"
 #include "table.hpp"
 
 namespace sqlrl {
@@ -43,16 +44,14 @@ struct RowSpec {
 uint64_t row_hash_seed();
 uint64_t row_hash_finish(uint64_t h, size_t width);
 
-// Distinct rows with their counts (first occurrence order) in an open-addressing hash index;
-// rows with equal hashes are told apart by exact comparison.
+// Distinct rows with their counts (first occurrence order) in a ClassIndex; rows with equal
+// hashes are told apart by exact comparison.
 struct RowGroups {
-  std::vector<size_t> rep;     // first row of each class
-  std::vector<size_t> count;   // rows in each class
-  std::vector<uint64_t> hashes;
+  std::vector<size_t> rep;    // first row of each class
+  std::vector<size_t> count;  // rows in each class
 
-  RowGroups() : slots_(16), mask_(15) {}  // no rows
+  RowGroups() = default;  // no rows
   explicit RowGroups(const RowSpec& s);
-  RowGroups(const RowSpec& s, const uint64_t* row_hashes);
   // Index of the class (of the rows of `mine`) equal to row r of `s` with hash h, or -1.
   long find(const RowSpec& mine, const RowSpec& s, size_t r, uint64_t h) const;
   // The class of every row of `s` (or -1), exact: when no two classes share a hash, rows are
@@ -60,16 +59,9 @@ struct RowGroups {
   // With `stop_at_miss` it returns at the first row that has no class (the rest are then -1 too).
   std::vector<long> find_all(const RowSpec& mine, const RowSpec& s, const uint64_t* h,
                              bool stop_at_miss = false) const;
-  bool shared_hashes = false;  // two distinct classes have the same row hash
 
  private:
-  struct Slot {
-    uint64_t hash = 0;
-    uint32_t cls = 0;  // class index + 1; 0 is empty
-  };
-  std::vector<Slot> slots_;  // the hash kept in the slot: a probe reads one place
-  size_t mask_ = 0;
-  void build(const RowSpec& s, const uint64_t* row_hashes);
+  ClassIndex index_;
 };
 
 // Size of the multiset intersection of the rows of a and b.
