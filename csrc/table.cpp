@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "hash_bag.hpp"
 #include "rows.hpp"
 
 #include <cmath>
@@ -26,7 +27,7 @@ void Table::finalize() {
   const char* base = arena_.data();
   for (auto& col : cols) {
     col.hashes.resize(col.cells.size());
-    uint64_t bag = 0, seq = 0x84222325cbf29ce4ULL;
+    uint64_t seq = 0x84222325cbf29ce4ULL;
     for (size_t r = 0; r < col.cells.size(); ++r) {
       Cell& c = col.cells[r];
       if (c.kind == Kind::Text || c.kind == Kind::Bytes) c.p = base + c.off;
@@ -35,15 +36,13 @@ void Table::finalize() {
       if (c.kind == Kind::Float && c.f == 0.0 && std::signbit(c.f)) col.has_neg_zero = true;
       uint64_t h = exact_hash(c);
       col.hashes[r] = h;
-      bag += mix64(h ^ 0x243f6a8885a308d3ULL);
       seq = combine(seq, h);
     }
-    col.bag_hash = mix64(bag + col.cells.size());
+    col.bag_hash = bag_of(col.hashes);
     col.seq_hash = seq;
   }
-  row_hashes.clear();
-  RowHashes h = RowSpec::all(*this).hashes();
-  row_hashes = h.own.empty() ? std::vector<uint64_t>(h.p, h.p + nrows) : std::move(h.own);
+  row_hashes.clear();  // so that hashes() computes them rather than reading this cache
+  row_hashes = RowSpec::all(*this).hashes().own;
 }
 
 uint64_t Table::fingerprint(bool ordered, bool column_order) const {
