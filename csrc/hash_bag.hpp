@@ -2,6 +2,7 @@
 // ClassIndex and confirmed with an equality test, so a hash collision can never make unequal bags
 // equal.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -16,6 +17,28 @@ inline uint64_t bag_of(const std::vector<uint64_t>& h) {
   for (uint64_t x : h) s += mix64(x ^ 0x243f6a8885a308d3ULL);
   return mix64(s + h.size());
 }
+
+// Sums of a bag of numbers, to reject two bags that no pairing within a tolerance can match.
+struct NumberSums {
+  size_t count = 0;
+  double sum = 0, abs_sum = 0;
+  bool finite = true;
+  void add(double x) {
+    ++count;
+    sum += x;
+    abs_sum += std::fabs(x);
+    if (!std::isfinite(x)) finite = false;
+  }
+  // False when no one-to-one pairing of the two bags has every pair within `tol` (absolute, plus
+  // the 1e-9 relative tolerance of math.isclose): the sums then differ by at most that per pair,
+  // plus summation rounding. True when it cannot tell (infinities, or close sums).
+  bool may_pair_within(const NumberSums& o, double tol) const {
+    if (count != o.count) return false;
+    if (!finite || !o.finite) return true;
+    const double slack = tol * static_cast<double>(count) * (1 + 1e-9) + 1e-8 * (abs_sum + o.abs_sum) + 1e-9;
+    return std::fabs(sum - o.sum) <= slack;
+  }
+};
 
 // Whether bag a equals bag b (n values each). `eq_aa(i, j)` compares a[i] with a[j]; `eq_ab(i, j)` compares a[i]
 // with b[j]; equal values must have equal hashes.

@@ -135,8 +135,7 @@ struct PCol {
   const uint64_t* h = nullptr;
   size_t n = 0;
   uint64_t bag = 0;
-  double sum = 0, abs_sum = 0;  // Float columns
-  bool finite = true;
+  NumberSums numbers;  // Float columns: the filled, rounded values
   std::vector<Cell> own_v;
   std::vector<uint64_t> own_h;
   size_t size() const { return n; }
@@ -161,9 +160,7 @@ PCol paverl_column(const Table& t, size_t c, ColKind kind, const std::vector<siz
       x.kind = Kind::Float;
       x.py = PyType::Float;
       x.f = round3(float_value(src.cells[r]));
-      col.sum += x.f;
-      col.abs_sum += std::fabs(x.f);
-      if (!std::isfinite(x.f)) col.finite = false;
+      col.numbers.add(x.f);
       col.own_v[k] = x;
       col.own_h[k] = exact_hash(x);
     } else {
@@ -215,10 +212,7 @@ bool columns_equal(const PCol& a, const PCol& b) {
                  [&](size_t i, size_t j) { return exact_eq(a.v[i], b.v[j]); }))
     return true;
   if (a.kind != ColKind::Float || b.kind != ColKind::Float) return false;
-  if (a.finite && b.finite) {  // sorted pairs within 0.005 keep the sums within 0.005 per value
-    const double slack = 0.005 * static_cast<double>(n) * (1 + 1e-9) + 1e-8 * (a.abs_sum + b.abs_sum) + 1e-9;
-    if (std::fabs(a.sum - b.sum) > slack) return false;
-  }
+  if (!a.numbers.may_pair_within(b.numbers, 0.005)) return false;  // sorted pairs within 0.005
   const std::vector<double> x = sorted_values(a), y = sorted_values(b);
   for (size_t k = 0; k < n; ++k)
     if (std::fabs(x[k] - y[k]) > 0.005) return false;
