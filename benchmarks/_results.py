@@ -1,7 +1,10 @@
-"""Shared by the benchmark scripts: write one delimited section of benchmarks/RESULTS.md."""
+"""Shared by the benchmark scripts: write one delimited section of benchmarks/RESULTS.md, and say
+which machine the numbers come from."""
 
 from __future__ import annotations
 
+import os
+import platform
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -21,3 +24,20 @@ def record_section(name: str, text: str, path: Path = RESULTS) -> Path:
         new = old.rstrip("\n") + "\n\n" + block + "\n"
     path.write_text(new, encoding="utf-8")
     return path
+
+
+def machine(*extra: str) -> str:
+    """CPU model, cores, OS, Python and sqlrl versions (plus ``extra`` items) for a RESULTS.md line."""
+    import sqlrl
+
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    parts = [cpu, f"{os.cpu_count()} cores", f"{platform.system()} {platform.release()}"]
+    parts += [f"Python {platform.python_version()}", *extra, f"sqlrl {sqlrl.__version__}"]
+    return ", ".join(parts)

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import re
 import sqlite3
@@ -53,10 +52,9 @@ sys.path.insert(0, str(HERE))
 
 import official_style  # noqa: E402
 import pandas as pd  # noqa: E402
-from _results import record_section  # noqa: E402
+from _results import machine, record_section  # noqa: E402
 from bench_eval import KINDS, mutate  # noqa: E402
 
-import sqlrl  # noqa: E402
 from sqlrl.data import load_toy  # noqa: E402
 from sqlrl.rewards import build_rewards, execution_reward, partial_reward  # noqa: E402
 
@@ -251,21 +249,6 @@ def same_note(quirks: list[int], ours_values: list, base_values: list, batch: di
     )
 
 
-def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python "
-        f"{platform.python_version()}, pandas {pd.__version__}, sqlrl {sqlrl.__version__}"
-    )
-
-
 def duplicate_column_names(batch: dict, i: int) -> bool:
     """Whether completion ``i``'s result has two columns of one name (PaVeRL's pandas frames then pick
     both columns where it means one, and its comparison fails into acc 0)."""
@@ -399,8 +382,9 @@ def main() -> None:
         "",
         "    PYTHONPATH=src python benchmarks/bench_rewards.py --record",
         "",
-        f"Machine: {machine()}. The variants take turns, {args.repeat_fast} runs each ({args.repeat} of the "
-        "PaVeRL-style baseline); speedups from the best runs, and in the last column from the medians. 1-minute "
+        f"Machine: {machine('pandas ' + pd.__version__)}. The variants take turns, {args.repeat_fast} runs each "
+        f"({args.repeat} of the PaVeRL-style baseline); speedups from the best runs, and in the last column from "
+        "the medians. 1-minute "
         f"load average {load0:.2f} before, {load1:.2f} after: the machine is shared, and the thread-per-query "
         "baselines' times swing most with the load. SQLite engine, query timeout "
         f"{args.timeout:g} s, sqlrl's default workers (automatic: one thread while queries take under 0.5 ms).",

@@ -56,7 +56,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # numpy's idle BLAS threads 
 
 import argparse
 import itertools
-import platform
 import random
 import time
 from collections import deque
@@ -65,9 +64,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import official_style
-from _results import record_section
+from _results import machine, record_section
 
-import sqlrl
 from sqlrl import as_table, compare, partial_match, score_batch
 from sqlrl.scoring import reference
 
@@ -556,21 +554,6 @@ def bench_batch(n: int, rng: random.Random) -> tuple[list[str], int, dict[str, f
 
 
 # ---------------------------------------------------------------------------- report
-
-
-def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, sqlrl {sqlrl.__version__}"
-    )
 
 
 def record(text: str) -> None:
