@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import itertools
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
+from test_eval_spider import _make_db  # the same singer table
 
 from sqlrl.eval import plug_value
 from sqlrl.eval.commands import main
@@ -76,14 +76,6 @@ def test_lexer_matches_sqlparse():
 
 
 # -- execution ------------------------------------------------------------------------------------
-
-
-def _make_db(path: Path, rows: list[tuple[int, str, int]]) -> None:
-    con = sqlite3.connect(path)
-    con.execute("CREATE TABLE singer (singer_id INTEGER PRIMARY KEY, name TEXT, age INTEGER)")
-    con.executemany("INSERT INTO singer VALUES (?, ?, ?)", rows)
-    con.commit()
-    con.close()
 
 
 @pytest.fixture()
