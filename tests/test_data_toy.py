@@ -31,7 +31,7 @@ def paths(built) -> ToyPaths:
 
 @pytest.fixture(scope="module")
 def splits(paths: ToyPaths) -> dict[str, list[dict]]:
-    return {s: json.loads((paths.root / f"{s}.json").read_text(encoding="utf-8")) for s in ("train", "dev")}
+    return {s: json.loads(paths.split(s).read_text(encoding="utf-8")) for s in ("train", "dev", "iid")}
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +40,7 @@ def tables(paths: ToyPaths) -> dict[str, dict]:
 
 
 def _all(splits):
+    """Train and dev: the benchmark's distinct question/query pairs (iid repeats some value-free queries)."""
     return [*splits["train"], *splits["dev"]]
 
 
@@ -136,6 +137,25 @@ def test_dev_compositions_are_new_combinations_of_seen_atoms(splits):
     assert sum(len(atoms(ex)) >= 3 for ex in splits["dev"]) / len(splits["dev"]) > 0.7
 
 
+# -- i.i.d. hold-out ------------------------------------------------------------------------------
+
+
+def test_iid_questions_are_new_questions_of_train_compositions(splits):
+    train_comps = {ex["composition"] for ex in splits["train"]}
+    iid = splits["iid"]
+    assert 150 <= len(iid) <= 250
+    assert {ex["composition"] for ex in iid} <= train_comps
+    seen_questions = {ex["question"] for ex in _all(splits)}
+    seen_queries = {ex["query"] for ex in _all(splits)}
+    assert not seen_questions & {ex["question"] for ex in iid}
+    assert len({ex["question"] for ex in iid}) == len(iid)
+    repeated = [ex for ex in iid if ex["query"] in seen_queries]
+    for ex in repeated:  # only a composition without literal values may repeat a query (a new phrasing)
+        assert "'" not in ex["query"] and not re.search(r"\b\d", ex["query"]), ex
+    assert len(repeated) < len(iid) / 2
+    assert set(Counter(ex["hardness"] for ex in iid)) == set(HARDNESS_LEVELS)
+
+
 def test_templates_in_both_splits(splits):
     in_train = {ex["template"] for ex in splits["train"]}
     in_dev = {ex["template"] for ex in splits["dev"]}
@@ -164,14 +184,15 @@ def test_every_gold_query_executes_and_few_are_empty(paths: ToyPaths, splits):
         con.close()
     stats = json.loads(paths.stats.read_text())
     total = len(_all(splits))
+    assert stats["empty_result_rate"] == round(empty / (total + len(splits["iid"])), 4)
     assert empty == stats["splits"]["train"]["empty_results"] + stats["splits"]["dev"]["empty_results"]
-    assert stats["empty_result_rate"] == round(empty / total, 4)
+    assert stats["splits"]["iid"]["empty_results"] == 0 and stats["splits"]["iid"]["pairs"] == len(splits["iid"])
     assert empty / total < 0.05
 
 
 def test_gold_sql_files(paths: ToyPaths, splits):
-    for split in ("train", "dev"):
-        lines = (paths.root / f"{split}_gold.sql").read_text(encoding="utf-8").splitlines()
+    for split in ("train", "dev", "iid"):
+        lines = paths.gold(split).read_text(encoding="utf-8").splitlines()
         assert lines == [f"{ex['query']}\t{ex['db_id']}" for ex in splits[split]]
         assert all(line.count("\t") == 1 for line in lines)
 
@@ -254,7 +275,8 @@ def test_load_toy_uses_the_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert ex.extra["template"] and ex.extra["composition"].startswith(ex.extra["template"])
     assert set(dev.tables) == set(dev.db_ids)
     assert "books" in dev.schema("library").tables
-    with pytest.raises(ValueError, match="splits 'train' and 'dev'"):
+    assert load_toy("iid").split == "iid"
+    with pytest.raises(ValueError, match="splits 'train', 'dev', 'iid'"):
         load_toy("test")
 
 

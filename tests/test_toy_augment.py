@@ -18,6 +18,9 @@ def test_augmented_pairs_are_new_valid_and_never_dev_compositions():
     queries = [ex.gold_sql for ex in aug]
     assert len(set(queries)) == len(queries)  # no duplicates, none copied from dev
     assert not set(queries) & {ex.gold_sql for ex in dev}
+    iid = load_toy("iid")  # the i.i.d. hold-out stays held out: no question, no new-valued query of it
+    assert not {ex.question for ex in aug} & {ex.question for ex in iid}
+    assert not {ex.gold_sql for ex in extra} & {ex.gold_sql for ex in iid}
     for ex in extra[::25]:  # every added gold runs and returns rows
         con = sqlite3.connect(f"file:{ex.db_path}?mode=ro", uri=True)
         assert con.execute(ex.gold_sql).fetchall()

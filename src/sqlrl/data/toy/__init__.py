@@ -2,7 +2,8 @@
 
 Three databases of different domains (``library``, ``university``, ``flights``), question/SQL
 pairs filled from templates of all four Spider hardness levels, and a train/dev split that
-holds out template x slot *compositions* (see :mod:`sqlrl.data.toy.generate`).
+holds out template x slot *compositions* (see :mod:`sqlrl.data.toy.generate`), plus an ``iid``
+split of new questions from the compositions train has.
 
 >>> import tempfile
 >>> from sqlrl.data.toy import build_toy
@@ -11,12 +12,22 @@ holds out template x slot *compositions* (see :mod:`sqlrl.data.toy.generate`).
 'library.sqlite'
 """
 
-from sqlrl.data.toy.build import HARDNESS_LEVELS, TOY_VERSION, ToyPaths, build_toy, sql_tokens, tables_json_entry
-from sqlrl.data.toy.generate import DEV_FRACTION, ToyExample, composition
+from sqlrl.data.toy.build import (
+    HARDNESS_LEVELS,
+    SPLITS,
+    TOY_VERSION,
+    ToyPaths,
+    build_toy,
+    sql_tokens,
+    tables_json_entry,
+)
+from sqlrl.data.toy.generate import DEV_FRACTION, IID_FRACTION, ToyExample, composition
 
 __all__ = [
     "DEV_FRACTION",
     "HARDNESS_LEVELS",
+    "IID_FRACTION",
+    "SPLITS",
     "TOY_VERSION",
     "ToyExample",
     "ToyPaths",

@@ -3,9 +3,10 @@
 The benchmark keeps at most ``cap`` signatures per template, one draft each. For training a small
 model that is little data: :func:`augmented_train` adds, for *every* signature of every template
 whose composition is not a dev composition, up to ``variants`` drafts with fresh values (other
-constants, other thresholds). Every drafted query is executed and kept only when its check holds
-and its result is not degenerate, exactly as in the benchmark itself. Dev compositions never occur,
-so the dev split stays a compositional hold-out; the added pairs are deterministic for a seed.
+constants, other thresholds), never a question or query of the ``iid`` split. Every drafted query is
+executed and kept only when its check holds and its result is not degenerate, exactly as in the
+benchmark itself. Dev compositions never occur, so the dev split stays a compositional hold-out; the
+added pairs are deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -41,8 +42,10 @@ def augmented_train(variants: int = 4, *, seed: int = 0, cache_dir: str | os.Pat
     train, dev = load_toy("train", cache_dir=cache_dir), load_toy("dev", cache_dir=cache_dir)
     if variants == 0:
         return train
+    iid = load_toy("iid", cache_dir=cache_dir)
     held_out = {ex.extra.get("composition") for ex in dev}
-    seen = {ex.gold_sql for ex in train} | {ex.gold_sql for ex in dev}
+    seen = {ex.gold_sql for ds in (train, dev, iid) for ex in ds}
+    iid_questions = {ex.question for ex in iid}
     paths = build_toy(toy_dir(cache_dir))
     extra: list[Example] = []
     for d in domains():
@@ -61,7 +64,7 @@ def augmented_train(variants: int = 4, *, seed: int = 0, cache_dir: str | os.Pat
                         if kept >= variants:
                             break
                         draft = maker(rng, values)
-                        if draft.query in seen:
+                        if draft.query in seen or draft.question in iid_questions:
                             continue
                         if draft.check is not None and not con.execute(draft.check).fetchone()[0]:
                             continue

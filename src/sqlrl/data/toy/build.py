@@ -1,9 +1,11 @@
 """Write sqlrl-toy in Spider's file layout.
 
-``<out>/train.json``, ``dev.json`` (Spider example format plus ``hardness``, ``template`` and
-``composition``), ``tables.json``, ``database/<db_id>/<db_id>.sqlite``, ``train_gold.sql`` and
-``dev_gold.sql`` (``SQL<TAB>db_id`` per line, as the official evaluator reads them), and
-``stats.json``. A marker file written last makes a second build into the same directory a no-op.
+``<out>/train.json``, ``dev.json``, ``iid.json`` (Spider example format plus ``hardness``,
+``template`` and ``composition``), ``tables.json``, ``database/<db_id>/<db_id>.sqlite``,
+``train_gold.sql``, ``dev_gold.sql`` and ``iid_gold.sql`` (``SQL<TAB>db_id`` per line, as the
+official evaluator reads them), and ``stats.json``. ``dev`` is the compositional hold-out, ``iid``
+the i.i.d. one (see :mod:`sqlrl.data.toy.generate`). A marker file written last makes a second build
+into the same directory a no-op.
 """
 
 from __future__ import annotations
@@ -19,13 +21,23 @@ from pathlib import Path
 from typing import Any
 
 from sqlrl.data.toy.domains import Domain, TableData, domains
-from sqlrl.data.toy.generate import DEV_FRACTION, ToyExample, assign_splits, composition, generate_examples
+from sqlrl.data.toy.generate import (
+    DEV_FRACTION,
+    IID_FRACTION,
+    ToyExample,
+    assign_splits,
+    composition,
+    generate_examples,
+    iid_examples,
+)
 
-__all__ = ["HARDNESS_LEVELS", "TOY_VERSION", "ToyPaths", "build_toy", "sql_tokens", "tables_json_entry"]
+__all__ = ["HARDNESS_LEVELS", "SPLITS", "TOY_VERSION", "ToyPaths", "build_toy", "sql_tokens", "tables_json_entry"]
 
 #: Bump whenever the generated files change; it names the cache directory (``toy-<version>``).
-TOY_VERSION = "2"
+TOY_VERSION = "3"
 HARDNESS_LEVELS = ("easy", "medium", "hard", "extra")
+#: The splits of sqlrl-toy: training, the compositional hold-out and the i.i.d. hold-out.
+SPLITS = ("train", "dev", "iid")
 _MARKER = ".sqlrl-toy.json"
 
 
@@ -41,19 +53,29 @@ class ToyPaths:
     train_gold: Path
     dev_gold: Path
     stats: Path
+    iid: Path
+    iid_gold: Path
 
     @classmethod
     def at(cls, root: str | os.PathLike[str]) -> ToyPaths:
         r = Path(root)
         return cls(r, r / "train.json", r / "dev.json", r / "tables.json", r / "database", r / "train_gold.sql",
-                   r / "dev_gold.sql", r / "stats.json")  # fmt: skip
+                   r / "dev_gold.sql", r / "stats.json", r / "iid.json", r / "iid_gold.sql")  # fmt: skip
+
+    def split(self, name: str) -> Path:
+        """The questions of a split (``train``, ``dev`` or ``iid``)."""
+        return self.root / f"{name}.json"
+
+    def gold(self, name: str) -> Path:
+        """The ``SQL<TAB>db_id`` gold file of a split."""
+        return self.root / f"{name}_gold.sql"
 
     def db_path(self, db_id: str) -> Path:
         """``database/<db_id>/<db_id>.sqlite``."""
         return self.database_dir / db_id / f"{db_id}.sqlite"
 
     def files(self) -> list[Path]:
-        return [self.train, self.dev, self.tables, self.train_gold, self.dev_gold, self.stats]
+        return [self.train, self.dev, self.iid, self.tables, self.train_gold, self.dev_gold, self.iid_gold, self.stats]
 
 
 def _write(path: Path, data: str | bytes) -> None:
@@ -169,13 +191,16 @@ def _stats(doms: Sequence[Domain], examples: Sequence[ToyExample]) -> dict[str, 
         "version": TOY_VERSION,
         "databases": {d.db_id: {t.name: len(t.rows) for t in d.tables} for d in doms},
         "templates": len({ex.template for ex in examples}),
-        "splits": {s: _split_stats([ex for ex in examples if ex.split == s]) for s in ("train", "dev")},
+        "splits": {s: _split_stats([ex for ex in examples if ex.split == s]) for s in SPLITS},
         "empty_result_rate": round(sum(ex.rows == 0 for ex in examples) / n, 4),
         "degenerate_result_rate": round(sum(ex.degenerate for ex in examples) / n, 4),
         "holdout": {
             "dev_fraction_per_template": DEV_FRACTION,
             "rule": "dev (template, composition) pairs never occur in train; every atom of a dev composition "
             "(template id, table, column, aggregate, operator, relation) occurs in train",
+            "iid_fraction_of_train_compositions": IID_FRACTION,
+            "iid_rule": "iid questions have train compositions and questions never seen in train or dev; their "
+            "queries are new unless the composition has no literal value (then only the phrasing is new)",
         },
     }
 
@@ -215,12 +240,13 @@ def build_toy(out_dir: str | os.PathLike[str], *, force: bool = False) -> ToyPat
     for d in doms:
         write_database(d, db_paths[d.db_id])
     examples = assign_splits(generate_examples(doms, db_paths))
+    examples += iid_examples(examples, doms, db_paths)
     order = {d.db_id: i for i, d in enumerate(doms)}
     examples.sort(key=lambda ex: order[ex.db_id])  # stable: template order inside each database
-    for split in ("train", "dev"):
+    for split in SPLITS:
         rows = [ex for ex in examples if ex.split == split]
-        _write(paths.root / f"{split}.json", _json([_spider_record(ex) for ex in rows]))
-        _write(paths.root / f"{split}_gold.sql", "".join(f"{ex.query}\t{ex.db_id}\n" for ex in rows))
+        _write(paths.split(split), _json([_spider_record(ex) for ex in rows]))
+        _write(paths.gold(split), "".join(f"{ex.query}\t{ex.db_id}\n" for ex in rows))
     _write(paths.tables, _json([tables_json_entry(d) for d in doms]))
     _write(paths.stats, _json(_stats(doms, examples)))
     files = [p.relative_to(paths.root).as_posix() for p in [*paths.files(), *db_paths.values()]]

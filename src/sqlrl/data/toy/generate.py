@@ -15,6 +15,14 @@ So no dev (template, signature) pair occurs in train -- dev asks for *combinatio
 seen in training (e.g. ``avg`` of ``books.price`` filtered on ``books.genre``) -- but every
 building block of a dev question (the template, the aggregate, the column, the condition
 column) is seen in train.
+
+**I.i.d. hold-out.** Dev measures composition; ``iid`` measures learning. For a seeded
+:data:`IID_FRACTION` of the train compositions, :func:`iid_examples` draws one *new* question of the
+same composition: other literal values (and whatever phrasing the draft picks), checked and kept by
+the rule of the benchmark. A draft is new when neither its question nor its query occurs in train
+or dev; for compositions without literal values (``SELECT count(*) FROM books``) only the phrasing
+can change, so a new question with a seen query is accepted there. Training augmentation never
+produces an ``iid`` question or query.
 """
 
 from __future__ import annotations
@@ -31,12 +39,23 @@ from sqlrl.data.toy.domains import Domain
 from sqlrl.data.toy.templates import TEMPLATES, Draft, Signature, Template
 from sqlrl.data.toy.values import Values
 
-__all__ = ["ATTEMPTS", "DEV_FRACTION", "ToyExample", "assign_splits", "composition", "generate_examples"]
+__all__ = [
+    "ATTEMPTS",
+    "DEV_FRACTION",
+    "IID_FRACTION",
+    "ToyExample",
+    "assign_splits",
+    "composition",
+    "generate_examples",
+    "iid_examples",
+]
 
 #: Drafts tried per signature before giving up on a non-empty result.
 ATTEMPTS = 8
 #: Share of each template's signatures held out for dev.
 DEV_FRACTION = 0.3
+#: Share of the train compositions that get an i.i.d. held-out question.
+IID_FRACTION = 0.6
 
 
 @dataclass(frozen=True)
@@ -141,3 +160,54 @@ def assign_splits(examples: Sequence[ToyExample], dev_fraction: float = DEV_FRAC
                 dev.add(i)
                 quota -= 1
     return [replace(ex, split="dev" if i in dev else "train") for i, ex in enumerate(examples)]
+
+
+def iid_examples(
+    examples: Sequence[ToyExample], domains: Sequence[Domain], db_paths: dict[str, Path],
+    fraction: float = IID_FRACTION,
+) -> list[ToyExample]:  # fmt: skip
+    """New questions for a seeded ``fraction`` of the train compositions (see the module docs), split ``iid``."""
+    makers = {(t.id, d.db_id, sig): (t, maker) for t in TEMPLATES for d in domains for sig, maker in t.expand(d)}
+    questions = {ex.question for ex in examples}
+    queries = {ex.query for ex in examples}
+    cons = {d.db_id: sqlite3.connect(f"file:{db_paths[d.db_id]}?mode=ro", uri=True) for d in domains}
+    try:
+        values = {db: Values(con) for db, con in cons.items()}
+        out: list[ToyExample] = []
+        for ex in examples:
+            pick = _seed("sqlrl-toy-iid-pick", ex.template, ex.db_id, ex.signature).random()
+            if ex.split != "train" or pick >= fraction:
+                continue
+            template, maker = makers[(ex.template, ex.db_id, ex.signature)]
+            rng = _seed("sqlrl-toy-iid", ex.template, ex.db_id, ex.signature)
+            con = cons[ex.db_id]
+            paraphrase: tuple[Draft, list[tuple]] | None = None
+            for _ in range(ATTEMPTS * 2):
+                draft = maker(rng, values[ex.db_id])
+                if draft.question in questions:
+                    continue
+                if draft.check is not None and not con.execute(draft.check).fetchone()[0]:
+                    continue
+                rows = con.execute(draft.query).fetchall()
+                if _degenerate(rows):
+                    continue
+                if draft.query not in queries:
+                    break
+                paraphrase = paraphrase or (draft, rows)
+            else:
+                if paraphrase is None or _has_literal(paraphrase[0].query):
+                    continue
+                draft, rows = paraphrase
+            questions.add(draft.question)
+            queries.add(draft.query)
+            out.append(replace(ex, question=draft.question, query=draft.query, rows=len(rows),
+                               degenerate=_degenerate(rows), split="iid"))  # fmt: skip
+        return out
+    finally:
+        for con in cons.values():
+            con.close()
+
+
+def _has_literal(query: str) -> bool:
+    """Whether a query holds a string or number literal (so new values, not only new words, are possible)."""
+    return "'" in query or any(tok.replace(".", "", 1).isdigit() for tok in query.replace("(", " ").split())

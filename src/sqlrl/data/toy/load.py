@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlrl._cache import default_cache_dir
 from sqlrl.data.example import Dataset
 from sqlrl.data.spider import load_spider
-from sqlrl.data.toy.build import TOY_VERSION, build_toy
+from sqlrl.data.toy.build import SPLITS, TOY_VERSION, build_toy
 
 __all__ = ["load_toy", "toy_dir"]
 
@@ -20,10 +20,11 @@ def toy_dir(cache_dir: str | os.PathLike[str] | None = None) -> Path:
 
 
 def load_toy(split: str = "dev", *, cache_dir: str | os.PathLike[str] | None = None, force: bool = False) -> Dataset:
-    """The ``train`` or ``dev`` split of sqlrl-toy, built into the cache when needed.
+    """A split of sqlrl-toy, built into the cache when needed.
 
     Args:
-        split: ``train`` or ``dev``.
+        split: ``train``, ``dev`` (compositional hold-out: combinations never seen in training) or ``iid``
+            (i.i.d. hold-out: new questions of compositions that train has).
         cache_dir: cache root (default ``$SQLRL_CACHE_DIR``, else ``~/.cache/sqlrl``); the benchmark
             lives in ``toy-<version>`` inside it.
         force: rebuild even when a complete build is there.
@@ -33,12 +34,12 @@ def load_toy(split: str = "dev", *, cache_dir: str | os.PathLike[str] | None = N
     >>> ds.name, ds.split, ds[0].hardness in ("easy", "medium", "hard", "extra")
     ('sqlrl-toy', 'dev', True)
     """
-    if split not in ("train", "dev"):
-        raise ValueError(f"sqlrl-toy has the splits 'train' and 'dev', not {split!r}")
+    if split not in SPLITS:
+        raise ValueError(f"sqlrl-toy has the splits {', '.join(map(repr, SPLITS))}, not {split!r}")
     paths = build_toy(toy_dir(cache_dir), force=force)
     return load_spider(
         split=split,
-        questions=paths.root / f"{split}.json",
+        questions=paths.split(split),
         tables=paths.tables,
         database_dir=paths.database_dir,
         name="sqlrl-toy",
