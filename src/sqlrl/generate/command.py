@@ -67,16 +67,39 @@ class GenerateCommand:
         s.add_argument("--n", type=int, default=1, help="samples per question; > 1 votes by execution result")
         s.add_argument("--temperature", type=float, default=None, help="default: 0 (greedy) for --n 1, else 0.8")
         s.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling (default 1.0)")
-        s.add_argument("--max-new-tokens", type=int, default=256, help="completion length (default 256)")
+        s.add_argument(
+            "--max-new-tokens", type=int, default=None,
+            help="completion length (default: the model's training length from its sqlrl_prompt.json, else 256)",
+        )  # fmt: skip
         s.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
         s.add_argument("--batch-size", type=int, default=8, help="questions per generation batch (default 8)")
         s.add_argument("--backend", choices=BACKENDS, default="auto", help="auto: vLLM when installed with CUDA")
         s.add_argument("--device", default=None, help="torch device (default: cuda when available)")
         s.add_argument("--dtype", default=None, help="weights dtype, e.g. bfloat16 (default: the checkpoint's)")
-        pr = p.add_argument_group("prompt")
-        pr.add_argument("--sample-values", type=int, default=3, help="sample values per column (default 3)")
-        pr.add_argument("--think", action="store_true", help="ask for reasoning in <think> before the SQL")
-        pr.add_argument("--no-system", action="store_true", help="no system message (instruction in the user turn)")
+        pr = p.add_argument_group(
+            "prompt",
+            "A model trained by sqlrl train is asked as it was trained (its folder's sqlrl_prompt.json); these "
+            "flags override single settings. Without that file the defaults are: ddl schema, 3 sample values, "
+            "the standard instruction, a system message.",
+        )
+        pr.add_argument(
+            "--schema-format", choices=["ddl", "compact", "none"], default=None, help="schema in the prompt"
+        )
+        pr.add_argument("--sample-values", type=int, default=None, help="sample values per column (ddl)")
+        pr.add_argument("--instruction", default=None, help="replace the instruction text")
+        pr.add_argument("--dialect", default=None, help="SQL dialect asked for (default: the dataset's)")
+        pr.add_argument(
+            "--think", action=argparse.BooleanOptionalAction, default=None,
+            help="ask for reasoning in <think> before the SQL",
+        )  # fmt: skip
+        pr.add_argument(
+            "--system", action=argparse.BooleanOptionalAction, default=None,
+            help="a system message holds the instruction (--no-system: the instruction opens the user turn)",
+        )  # fmt: skip
+        pr.add_argument(
+            "--ignore-model-prompt", action="store_true",
+            help="ignore the model's sqlrl_prompt.json: the defaults above, changed only by these flags",
+        )  # fmt: skip
         ex = p.add_argument_group("execution (voting)")
         ex.add_argument("--engine", choices=["sqlite", "duckdb"], default="sqlite", help="sandbox engine")
         ex.add_argument("--timeout", type=float, default=10.0, help="seconds per sampled query (default 10)")
@@ -95,22 +118,39 @@ class GenerateCommand:
         p.set_defaults(command=GenerateCommand)
 
     @staticmethod
+    def prompt_settings(args: argparse.Namespace) -> Any:
+        """The model's training prompt settings (None: no file, or ``--ignore-model-prompt``)."""
+        from sqlrl.models.prompt_settings import PromptSettings
+
+        if args.ignore_model_prompt or not Path(args.model).is_dir():
+            return None
+        return PromptSettings.read(args.model)
+
+    @staticmethod
     def config(args: argparse.Namespace) -> Any:
-        """The :class:`~sqlrl.generate.runner.GenerateConfig` the arguments describe."""
+        """The :class:`~sqlrl.generate.runner.GenerateConfig` the arguments describe: the model's training
+        prompt settings (see :meth:`prompt_settings`), with every prompt flag given overriding its field."""
         from sqlrl.data.prompts import PromptOptions
         from sqlrl.generate.runner import GenerateConfig
 
+        settings = GenerateCommand.prompt_settings(args)
+        flags = {"schema_format": args.schema_format, "sample_values": args.sample_values,
+                 "instruction": args.instruction, "dialect": args.dialect, "think": args.think,
+                 "system_message": args.system}  # fmt: skip
+        given = {k: v for k, v in flags.items() if v is not None}
+        prompt = settings.options(**given) if settings is not None else PromptOptions(**given)
+        tokens = args.max_new_tokens or (settings.max_new_tokens if settings is not None else None) or 256
         return GenerateConfig(
             n=args.n,
             temperature=args.temperature,
             top_p=args.top_p,
-            max_new_tokens=args.max_new_tokens,
+            max_new_tokens=tokens,
             seed=args.seed,
             batch_size=args.batch_size,
             backend=args.backend,
             device=args.device,
             dtype=args.dtype,
-            prompt=PromptOptions(sample_values=args.sample_values, think=args.think, system_message=not args.no_system),
+            prompt=prompt,
             engine=args.engine,
             timeout=args.timeout,
             workers=args.workers,
@@ -130,12 +170,20 @@ class GenerateCommand:
             if args.limit is not None and args.limit < 1:
                 raise ValueError(f"--limit must be at least 1, got {args.limit}")
             dataset = load_dataset(args.dataset, args.path, split=args.split, cache_dir=args.cache_dir)
-        except (DatasetError, ValueError, FileNotFoundError) as e:
+        except (DatasetError, ValueError, FileNotFoundError) as e:  # PromptSettingsError is a ValueError
             return _fail(str(e))
         if args.limit is not None:
             dataset = dataset[: args.limit]
         if not len(dataset):
             return _fail(f"no examples in {args.dataset} {args.split}")
+        settings = GenerateCommand.prompt_settings(args)
+        if settings is not None:
+            err_console.print(
+                f"prompt: as the model was trained ({Path(args.model) / 'sqlrl_prompt.json'}: schema "
+                f"{config.prompt.schema_format}, {config.max_new_tokens} new tokens; flags override, "
+                "--ignore-model-prompt ignores it)",
+                highlight=False,
+            )
         if args.dataset == "bird" and not config.vote_column_order:
             err_console.print(
                 "note: BIRD's EX counts column order; --vote-ignore-column-order merges votes it tells apart",

@@ -34,7 +34,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ from sqlrl.eval.pred_files import (
     write_spider_predictions,
 )
 from sqlrl.generate.voting import Candidate, Vote, majority_vote
+from sqlrl.models.prompt_settings import PROMPT_FILE, PromptSettings
 from sqlrl.sql.extract import extract_sql
 
 __all__ = ["NO_SQL", "GenerateConfig", "GenerateResult", "generate_predictions", "one_line"]
@@ -64,14 +65,16 @@ class GenerateConfig:
         n: samples per question; with more than one, the prediction is chosen by majority vote.
         temperature: sampling temperature; None means greedy (0) for ``n == 1`` and 0.8 otherwise.
         top_p: nucleus sampling.
-        max_new_tokens: completion length limit.
+        max_new_tokens: completion length limit; None: the model's training length when its folder has a
+            ``sqlrl_prompt.json`` (:mod:`sqlrl.models.prompt_settings`), else 256.
         seed: sampling seed (each batch of questions uses ``seed + its first index``).
         batch_size: questions per generation call (transformers batches them with left padding).
         backend: ``auto`` (vLLM when installed and CUDA is present, else transformers),
             ``transformers`` or ``vllm``; only used when a model path is given.
         device: torch device for transformers (default CUDA when available).
         dtype: weights dtype (``bfloat16``, ...; default the checkpoint's).
-        prompt: how prompts are built (:class:`~sqlrl.data.prompts.PromptOptions`).
+        prompt: how prompts are built (:class:`~sqlrl.data.prompts.PromptOptions`); None: as the model was
+            trained when its folder has a ``sqlrl_prompt.json``, else ``PromptOptions()``.
         engine: sandbox engine executing the samples for the vote (``sqlite`` or ``duckdb``).
         timeout: seconds per sampled query.
         workers: threads executing samples.
@@ -88,13 +91,13 @@ class GenerateConfig:
     n: int = 1
     temperature: float | None = None
     top_p: float = 1.0
-    max_new_tokens: int = 256
+    max_new_tokens: int | None = None
     seed: int = 0
     batch_size: int = 8
     backend: str = "auto"
     device: str | None = None
     dtype: str | None = None
-    prompt: PromptOptions = field(default_factory=PromptOptions)
+    prompt: PromptOptions | None = None
     engine: str = "sqlite"
     timeout: float = 10.0
     workers: int = 2
@@ -110,7 +113,7 @@ class GenerateConfig:
             raise ValueError(f"n={self.n} greedy samples would all be equal: pass a temperature > 0 (e.g. 0.8)")
         if not 0 < self.top_p <= 1:
             raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
-        if self.max_new_tokens < 1 or self.batch_size < 1:
+        if (self.max_new_tokens is not None and self.max_new_tokens < 1) or self.batch_size < 1:
             raise ValueError("max_new_tokens and batch_size must be at least 1")
         if self.engine not in ("sqlite", "duckdb"):
             raise ValueError(f"engine must be 'sqlite' or 'duckdb', got {self.engine!r}")
@@ -122,9 +125,17 @@ class GenerateConfig:
             return self.temperature
         return 0.0 if self.n == 1 else 0.8
 
+    def resolve(self, settings: PromptSettings | None) -> GenerateConfig:
+        """This config with ``prompt`` and ``max_new_tokens`` filled in: from the model's training
+        ``settings`` where this config leaves them None, else the defaults."""
+        prompt = self.prompt or (settings.options() if settings is not None else PromptOptions())
+        tokens = self.max_new_tokens or (settings.max_new_tokens if settings is not None else None) or 256
+        return replace(self, prompt=prompt, max_new_tokens=tokens)
+
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
-        out["prompt"] = {k: v for k, v in asdict(self.prompt).items() if k != "length_fn"}
+        prompt = self.prompt or PromptOptions()
+        out["prompt"] = {k: v for k, v in asdict(prompt).items() if k != "length_fn"}
         out["temperature"] = self.sampling_temperature
         return out
 
@@ -276,7 +287,9 @@ def generate_predictions(
             ``generate(messages_list, *, n, temperature, top_p, max_new_tokens, seed) -> list[list[str]]``
             such as :class:`~sqlrl.models.local.LocalChatModel`.
         dataset: the examples (e.g. ``load_toy("dev")``, ``load_spider(...)[:100]``).
-        config: see :class:`GenerateConfig`.
+        config: see :class:`GenerateConfig`. Its ``prompt`` and ``max_new_tokens`` default to the settings the
+            model was trained with (``sqlrl_prompt.json`` in a model folder, or a chat model's
+            ``prompt_settings`` attribute), so a model from ``sqlrl train`` is asked as it was trained.
         progress: progress bars (None: when stderr is a terminal).
         cache_dir: sandbox cache (DuckDB copies of SQLite databases with ``engine="duckdb"``).
 
@@ -291,9 +304,15 @@ def generate_predictions(
     model_name = None
     if isinstance(model, (str, os.PathLike)):
         model_name = os.fspath(model)
+        settings = PromptSettings.read(model_name)
         model = load_chat_model(
             model, backend=cfg.backend, device=cfg.device, dtype=cfg.dtype, batch_size=cfg.batch_size
         )
+        source = str(Path(model_name) / PROMPT_FILE) if settings is not None else None
+    else:
+        settings = getattr(model, "prompt_settings", None)
+        source = "the model's prompt_settings" if settings is not None else None
+    cfg = cfg.resolve(settings)
     t0 = time.perf_counter()
     completions = _sample_completions(model, examples, dataset, cfg, progress)
     t1 = time.perf_counter()
@@ -329,5 +348,6 @@ def generate_predictions(
         "split": dataset.split,
         "seconds_generate": round(t1 - t0, 3),
         "seconds_execute": round(t2 - t1, 3),
+        "prompt_settings": source,
     }
     return GenerateResult(dataset.name, dataset.split, records, cfg, meta)

@@ -62,6 +62,10 @@ class LocalChatModel:
         device: ``"cpu"``, ``"cuda"``, ... (default: CUDA when available, else CPU).
         dtype: torch dtype name for loading (``"bfloat16"``, ...; default the checkpoint's).
         batch_size: conversations per forward batch.
+
+    A model folder written by ``sqlrl train`` carries the prompt settings it was trained with
+    (:mod:`sqlrl.models.prompt_settings`); they are kept as :attr:`prompt_settings` (None otherwise)
+    for callers that build prompts, and decide whether conversations go through the chat template.
     """
 
     def __init__(
@@ -77,8 +81,12 @@ class LocalChatModel:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        from sqlrl.models.prompt_settings import PromptSettings
+
+        self.prompt_settings: PromptSettings | None = None
         if isinstance(model, (str, os.PathLike)):
             path = os.fspath(check_model_dir(model))
+            self.prompt_settings = PromptSettings.read(path)
             kwargs: dict[str, Any] = {}
             if dtype:
                 kwargs["dtype"] = getattr(torch, dtype)
@@ -96,6 +104,13 @@ class LocalChatModel:
         self.model.to(self.device)
         self.model.eval()
         self.batch_size = max(1, int(batch_size))
+
+    def render(self, messages: Messages) -> str:
+        """The text the model reads for ``messages``: its chat template with the generation prompt, or the
+        contents joined by blank lines for a model trained without a chat template."""
+        if self.prompt_settings is not None and not self.prompt_settings.chat_template:
+            return "\n\n".join(m["content"] for m in messages) + "\n\n"
+        return self.tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
 
     def generate(
         self,
@@ -115,10 +130,7 @@ class LocalChatModel:
             raise ValueError(f"n must be at least 1, not {n}")
         if seed is not None:
             torch.manual_seed(seed)
-        prompts = [
-            self.tokenizer.apply_chat_template(list(m), tokenize=False, add_generation_prompt=True)
-            for m in messages_list
-        ]
+        prompts = [self.render(m) for m in messages_list]
         sample = temperature > 0
         out: list[list[str]] = []
         for start in range(0, len(prompts), self.batch_size):

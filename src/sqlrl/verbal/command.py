@@ -77,11 +77,26 @@ class VerbalCommand:
         _switch(s, "prefer-nonempty", d.prefer_nonempty, "results with rows rank before empty ones")
         _flag(s, "temperature", type=float, default=d.temperature, help="generator temperature")
         _flag(s, "top-p", type=float, default=d.top_p, help="generator top-p")
-        _flag(s, "max-new-tokens", type=int, default=d.max_new_tokens, help="generator completion length limit")
+        s.add_argument("--max-new-tokens", type=int, default=None,
+                       help=f"generator completion length limit (default {d.max_new_tokens}; local backend: the "
+                       "model's training length when its folder has a sqlrl_prompt.json)")  # fmt: skip
         _flag(s, "seed", type=int, default=d.seed, help="base seed of every request")
-        _flag(s, "sample-values", type=int, default=3, help="sample values per column in the schema")
-        _switch(s, "think", False, "ask the generator to reason in <think> first")
+        s.add_argument(
+            "--sample-values",
+            type=int,
+            default=None,
+            help="sample values per column in the schema (default 3, or the local model's training value)",
+        )
+        s.add_argument(
+            "--think",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="ask the generator to reason in <think> first (default no, or as the local model was trained)",
+        )
         s.add_argument("--instruction-file", default=None, help="replaces the generator's instruction")
+        s.add_argument("--ignore-model-prompt", action="store_true",
+                       help="local backend: ignore the model folder's sqlrl_prompt.json (the prompt it was trained "
+                       "with, used by default)")  # fmt: skip
 
         j = p.add_argument_group("judge")
         _switch(j, "judge", d.use_judge, "score the result clusters with the judge (--no-judge: majority vote)")
@@ -130,18 +145,32 @@ class VerbalCommand:
         p.set_defaults(command=VerbalCommand)
 
     @staticmethod
+    def prompt_settings(args: argparse.Namespace) -> Any:
+        """The local model's training prompt settings (:mod:`sqlrl.models.prompt_settings`), or None: another
+        backend, no ``sqlrl_prompt.json``, or ``--ignore-model-prompt``."""
+        from sqlrl.models.prompt_settings import PromptSettings
+
+        if args.backend != "local" or args.ignore_model_prompt or not Path(args.model).is_dir():
+            return None
+        return PromptSettings.read(args.model)
+
+    @staticmethod
     def config(args: argparse.Namespace) -> Any:
-        """The :class:`VerbalConfig` the arguments describe."""
+        """The :class:`VerbalConfig` the arguments describe (a local model's training prompt settings, with every
+        prompt flag given overriding its field)."""
         from sqlrl.data.prompts import PromptOptions
         from sqlrl.verbal.config import VerbalConfig
 
-        opts = PromptOptions(
-            sample_values=args.sample_values, think=args.think, instruction=_read(args.instruction_file)
-        )
+        settings = VerbalCommand.prompt_settings(args)
+        flags = {"sample_values": args.sample_values, "think": args.think, "instruction": _read(args.instruction_file)}
+        given = {k: v for k, v in flags.items() if v is not None}
+        opts = settings.options(**given) if settings is not None else PromptOptions(**given)
+        d = VerbalConfig()
+        max_new_tokens = args.max_new_tokens or (settings and settings.max_new_tokens) or d.max_new_tokens
         return VerbalConfig(
             k=args.k, max_attempts=args.max_attempts, sample_batch=args.sample_batch, require_nonempty=args.nonempty,
             prefer_nonempty=args.prefer_nonempty,
-            temperature=args.temperature, top_p=args.top_p, max_new_tokens=args.max_new_tokens, seed=args.seed,
+            temperature=args.temperature, top_p=args.top_p, max_new_tokens=max_new_tokens, seed=args.seed,
             use_judge=args.judge, judge_rounds=args.judge_rounds, judge_retries=args.judge_retries,
             judge_temperature=args.judge_temperature, judge_max_tokens=args.judge_max_tokens, score_max=args.score_max,
             vote_weight=args.vote_weight,
