@@ -17,6 +17,7 @@ pytest.importorskip("trl", reason="the [train] extra is part of [dev]; CI instal
 from sqlrl.train import ConfigError, TrainConfig, quickstart_config, smoke_config
 from sqlrl.train.config import DataConfig, PromptConfig
 from sqlrl.train.data import answer_text, load_train_data, to_rows
+from sqlrl.train.presets import QUICKSTART_INSTRUCTION
 
 ROOT = Path(__file__).resolve().parents[1]
 # Subprocesses import sqlrl the way this process does (installed package, or PYTHONPATH=src with an in-place build).
@@ -47,6 +48,10 @@ def test_quickstart_yaml_matches_the_builtin_preset():
         ({"stages": [{"name": "a", "learning_rate": "fast"}]}, "learning_rate must be a number"),
         ({"seed": 1.5}, "seed must be an integer"),
         ({"progress": "yes"}, "progress must be true or false"),
+        ({"stages": [{"name": "a", "zero_variance": "drop"}]}, "zero_variance must be keep, skip or resample"),
+        ({"stages": [{"name": "a", "curriculum_samples": 1}]}, "curriculum_samples must be 0 .* or >= 2"),
+        ({"data": {"eval_split": ["dev", "dev"]}}, "eval_split must be a split name or a list of distinct"),
+        ({"eval_samples": -1}, "eval_samples must be >= 0"),
     ],
 )
 def test_bad_configs_fail_with_a_message_that_says_what_to_fix(data, message):
@@ -87,6 +92,7 @@ def test_rows_carry_the_reward_columns_and_keep_dev_out_of_training():
     data_cfg = DataConfig(augment=1, val_size=10)
     data = load_train_data(data_cfg, seed=3)
     assert data.stats == {"train": len(data.train), "val": 10, "eval": 153}
+    assert list(data.evals) == ["dev"] and data.eval is data.evals["dev"]
     train_sql = {ex.gold_sql for ex in data.train} | {ex.gold_sql for ex in data.val}
     dev_comps = {ex.extra["composition"] for ex in data.eval}
     assert not dev_comps & {ex.extra.get("composition") for ex in data.train}
@@ -148,8 +154,8 @@ def test_keep_checkpoints_keeps_the_best_and_the_newest(tmp_path, monkeypatch):
 
     real = Runner._evaluate
 
-    def scripted(self, model, tokenizer, split, desc):  # stage 1's checkpoint-2 scores best on validation
-        res = real(self, model, tokenizer, split, desc)
+    def scripted(self, model, tokenizer, split, desc, **kw):  # stage 1's checkpoint-2 scores best on validation
+        res = real(self, model, tokenizer, split, desc, **kw)
         if res is not None and split == "val":
             res["accuracy"] = 1.0 if desc == "stage1 val@2" else 0.0
         return res
@@ -207,7 +213,31 @@ def test_smoke_run_of_sft_and_both_grpo_stages(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["phases"]["stage2"]["eval_accuracy"] >= 0.0
     assert (out / "training.png").stat().st_size > 10_000
-    assert "Execution accuracy on the eval split" in proc.stdout
+    assert "Execution accuracy after each phase" in proc.stdout
+    # every model folder the run wrote carries the prompt it was trained with
+    settings = json.loads((out / "sft" / "final" / "sqlrl_prompt.json").read_text())
+    assert settings["schema_format"] == "none" and settings["instruction"] == QUICKSTART_INSTRUCTION
+    assert settings["max_new_tokens"] == 16 and settings["dialect"] == "sqlite" and settings["chat_template"]
+    folders = [out / "base_model", *out.glob("*/checkpoint-*"), *out.glob("*/final")]
+    assert len(folders) >= 6
+    for folder in folders:
+        assert json.loads((folder / "sqlrl_prompt.json").read_text()) == settings, folder
+    # the final model, through sqlrl generate and sqlrl eval, answers as the run's own evaluation saw it
+    gen = _cli("generate", "--model", str(out / "stage2" / "final"), "--split", "dev", "--limit", "4",
+               "--out", str(tmp_path / "gen"), "--no-progress", timeout=300)  # fmt: skip
+    assert gen.returncode == 0, gen.stderr[-3000:]
+    assert "as the model was trained" in gen.stderr
+    trained = [json.loads(line) for line in (out / "stage2" / "eval-dev.jsonl").read_text().splitlines()]
+    generated = [json.loads(line) for line in (tmp_path / "gen" / "samples.jsonl").read_text().splitlines()]
+    assert [r["question"] for r in generated] == [r["question"] for r in trained]
+    assert [r["samples"][0]["completion"] for r in generated] == [r["completion"] for r in trained]
+    from sqlrl.data.toy.load import toy_dir
+
+    ev = _cli("eval", "spider", "--gold", str(tmp_path / "gen" / "gold.sql"), "--pred", str(tmp_path / "gen" / "pred.sql"),
+              "--db", str(toy_dir() / "database"), "--table", str(toy_dir() / "tables.json"), "--etype", "exec",
+              "--json", timeout=300)  # fmt: skip
+    assert ev.returncode == 0, ev.stderr[-2000:]
+    assert abs(json.loads(ev.stdout)["summary"]["all"]["execution"] * 4 - sum(r["correct"] for r in trained)) <= 1
     # a second start without --resume refuses to touch the finished run
     again = _cli("train", "--config", str(config), timeout=120)
     assert again.returncode == 2 and "--resume" in again.stderr
@@ -249,7 +279,7 @@ def test_two_processes_with_torchrun(tmp_path):
     state = json.loads((tmp_path / "run" / "state.json").read_text())
     assert all(p["done"] for p in state["phases"].values())
     assert state["phases"]["stage2"]["start"] == state["phases"]["stage1"]["best"]
-    assert proc.stdout.count("Execution accuracy on the eval split") == 1  # only the main process reports
+    assert proc.stdout.count("Execution accuracy after each phase") == 1  # only the main process reports
     for name in ("stage1", "stage2"):  # keep_checkpoints: the main process alone prunes, the best survives
         kept = sorted(p.name for p in (tmp_path / "run" / name).glob("checkpoint-*"))
         assert 1 <= len(kept) <= 2, kept  # 4 saves, one a step
@@ -273,3 +303,21 @@ def test_lora_stages_hand_merged_models_to_the_next_phase(tmp_path):
         assert (final / "config.json").exists() and not (final / "adapter_config.json").exists()
     start = Path(state["phases"]["stage2"]["start"])
     assert (start / "config.json").exists()  # a checkpoint of adapters was merged before stage 2 loaded it
+
+
+def test_zero_variance_and_curriculum_options_run_and_log(tmp_path):
+    from sqlrl.train.runner import Runner
+
+    cfg = smoke_config(str(tmp_path / "run"), steps=2)
+    cfg.update(sft=None, eval_after_each_phase=False)
+    cfg["stages"][0].update(zero_variance="resample", resample_rounds=1, curriculum_samples=2, curriculum_pool=12)
+    cfg["stages"][1].update(zero_variance="skip")
+    Runner(TrainConfig.from_dict(cfg)).run()
+    state = json.loads((tmp_path / "run" / "state.json").read_text())
+    cur = state["phases"]["stage1"]["curriculum"]
+    assert cur["scored"] == 12 and cur["kept"] >= 4 and len(cur["rows"]) == cur["kept"]  # topped up to 2 steps' prompts
+    assert cur["always_solved"] + cur["never_solved"] <= 12
+    for name in ("stage1", "stage2"):
+        logged = {k for rec in state["phases"][name]["log_history"] for k in rec}
+        assert {"zero_variance/share", "zero_variance/skipped", "frac_reward_zero_std"} <= logged, name
+    assert "zero_variance/extra_groups" in {k for r in state["phases"]["stage1"]["log_history"] for k in r}

@@ -27,25 +27,42 @@ def _set(cfg_dict: dict[str, Any], dotted: str, value: str) -> None:
 
 
 def print_accuracy_table(summary: dict[str, Any]) -> None:
-    """The table the quickstart ends with: eval execution accuracy after every phase."""
+    """The table the quickstart ends with: after every phase, greedy execution accuracy on each eval split
+    (and sampled EX and pass@k when ``eval_samples`` asked for them)."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Execution accuracy on the eval split ({summary['output_dir']})")
+    phases = {name: p for name, p in summary["phases"].items() if "eval_accuracy" in p}
+    splits = list(next((p["eval"] for p in phases.values() if p.get("eval")), {}) or {"eval": None})
+    ks = {r.get("k", 0) for p in phases.values() for r in (p.get("eval") or {}).values()}
+    k = max(ks, default=0)
+    table = Table(title=f"Execution accuracy after each phase ({summary['output_dir']})")
     table.add_column("after")
-    table.add_column("EX", justify="right")
+    for split in splits:
+        table.add_column(f"{split} EX", justify="right")
+        if k:
+            table.add_column(f"{split} sampled EX", justify="right")
+            table.add_column(f"{split} pass@{k}", justify="right")
     table.add_column("executable", justify="right")
     table.add_column("best validation EX", justify="right")
     table.add_column("minutes", justify="right")
-    for name, p in summary["phases"].items():
-        if "eval_accuracy" not in p:
-            continue
+    for name, p in phases.items():
         val = p.get("val_accuracy") or {}
         best = f"{max(val.values()):.1%}" if val else ""
         mins = f"{p['seconds'] / 60:.1f}" if "seconds" in p else ""
         label = {"base": "nothing (initial model)", "sft": "SFT warm start"}.get(name, f"GRPO {name}")
-        table.add_row(label, f"{p['eval_accuracy']:.1%}", f"{p['eval_executable']:.1%}", best, mins)
+        cells = []
+        for split in splits:
+            r = (p.get("eval") or {}).get(split) or {"accuracy": p["eval_accuracy"]}
+            cells.append(f"{r['accuracy']:.1%}")
+            if k:
+                cells += [f"{r['sampled']:.1%}" if r.get("sampled") is not None else "",
+                          f"{r['pass_at_k']:.1%}" if r.get("pass_at_k") is not None else ""]  # fmt: skip
+        table.add_row(label, *cells, f"{p['eval_executable']:.1%}", best, mins)
     Console().print(table)
+    if len(splits) > 1:
+        print(f"executable: on {splits[0]}; sampled EX: {k} samples per question at the eval temperature" if k else
+              f"executable: on {splits[0]}")  # fmt: skip
     print(f"total {summary['seconds'] / 60:.1f} min; summary.json and training.png in {summary['output_dir']}")
 
 

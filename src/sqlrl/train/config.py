@@ -82,7 +82,10 @@ class DataConfig:
     Attributes:
         source: ``toy`` (sqlrl-toy, built on first use), ``spider``, ``bird`` or ``jsonl``.
         root: dataset folder (Spider/BIRD layout) or JSONL file; unused for ``toy``.
-        train_split / eval_split: split names for the loaders (``train``/``dev``).
+        train_split: the training split's name for the loaders (``train``).
+        eval_split: the split(s) reported after each phase: a name or a list (sqlrl-toy: ``dev``, the
+            compositional hold-out, and ``iid``, new questions of the training compositions); the first
+            is the headline one (``eval_accuracy`` in ``summary.json``).
         database_dir: databases for ``jsonl`` data.
         augment: ``toy`` only: extra generated training pairs per non-dev composition.
         val_size: training examples held out (seeded) to choose the best checkpoint by execution accuracy.
@@ -96,7 +99,7 @@ class DataConfig:
     source: str = "toy"
     root: str | None = None
     train_split: str = "train"
-    eval_split: str = "dev"
+    eval_split: str | list[str] = "dev"
     database_dir: str | None = None
     augment: int = 4
     val_size: int = 64
@@ -105,10 +108,16 @@ class DataConfig:
     dialects: list[str] = field(default_factory=lambda: ["sqlite"])
     engine: str = "sqlite"
 
+    @property
+    def eval_splits(self) -> list[str]:
+        """``eval_split`` as a list (the first is the headline split)."""
+        return [self.eval_split] if isinstance(self.eval_split, str) else list(self.eval_split)
+
 
 @dataclass
 class PromptConfig:
-    """Prompt building (see :class:`sqlrl.data.prompts.PromptOptions`).
+    """Prompt building (see :class:`sqlrl.data.prompts.PromptOptions`). Leave ``prompt`` out of a config
+    to ask a model as it was trained (its folder's ``sqlrl_prompt.json``), else with these defaults.
 
     Attributes:
         schema_format: ``ddl``, ``compact`` or ``none`` (database name only; tiny models).
@@ -159,6 +168,13 @@ class GRPOStageConfig:
         loss_type (``grpo``, ``dapo``, ``dr_grpo``, ``bnpo``...), scale_rewards (``group``, ``batch``, ``none``),
         epsilon: TRL's GRPO settings. max_completion_length: tokens generated per completion.
         eval_steps: validation execution accuracy and a checkpoint every N steps (and at the end).
+        zero_variance: what to do with groups whose completions all got the same reward (no gradient):
+            ``keep`` (TRL's default), ``skip`` (leave them out of the loss) or ``resample`` (replace them by groups
+            of fresh prompts, at most ``resample_rounds`` extra generations per step; one process only). See
+            :mod:`sqlrl.train.grpo_trainer`.
+        curriculum_samples: before the stage, sample this many completions per training prompt with the start
+            model and train only on prompts it solves sometimes but not always (0: off). ``curriculum_pool``:
+            score this many seeded training prompts (0: all). See :mod:`sqlrl.train.curriculum`.
     """
 
     name: str = "stage1"
@@ -178,6 +194,10 @@ class GRPOStageConfig:
     eval_steps: int = 25
     scheduler: str = "cosine"
     warmup: float = 0.0
+    zero_variance: str = "keep"
+    resample_rounds: int = 2
+    curriculum_samples: int = 0
+    curriculum_pool: int = 0
 
 
 @dataclass
@@ -188,6 +208,8 @@ class TrainConfig:
         output_dir: everything goes here (phase folders, checkpoints, TensorBoard logs, summary, plot).
         seed: seeds data splits, initialisation and sampling.
         eval_max_new_tokens: greedy tokens per evaluation completion. eval_batch_size: prompts per batch.
+        eval_samples: also sample this many completions per eval question at ``eval_temperature`` after each
+            phase and report sampled EX (mean match over samples) and pass@k (0: greedy EX only).
         timeout: seconds per query in rewards and evaluation. workers: sandbox threads (-1 all cores).
         report_to: transformers loggers (``tensorboard``, ``none``, ``wandb``...).
         use_vllm / vllm_mode: generation through TRL's vLLM integration (needs vllm installed).
@@ -208,11 +230,13 @@ class TrainConfig:
     seed: int = 0
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
-    prompt: PromptConfig = field(default_factory=PromptConfig)
+    prompt: PromptConfig | None = None
     sft: SFTConfig | None = None
     stages: list[GRPOStageConfig] = field(default_factory=lambda: [GRPOStageConfig()])
     eval_max_new_tokens: int = 128
     eval_batch_size: int = 64
+    eval_samples: int = 0
+    eval_temperature: float = 1.0
     timeout: float = 5.0
     workers: int = -1
     report_to: list[str] = field(default_factory=lambda: ["tensorboard"])
@@ -272,8 +296,13 @@ class TrainConfig:
             raise ConfigError("data.dialects must name at least one dialect (e.g. [sqlite])")
         if self.data.val_size < 1:
             raise ConfigError("data.val_size must be at least 1: stage 2 starts from the best checkpoint by validation")
-        if self.prompt.schema_format not in ("ddl", "compact", "none"):
+        if self.prompt is not None and self.prompt.schema_format not in ("ddl", "compact", "none"):
             raise ConfigError(f"prompt.schema_format must be ddl, compact or none, not {self.prompt.schema_format!r}")
+        splits = [self.data.eval_split] if isinstance(self.data.eval_split, str) else self.data.eval_split
+        if not splits or not all(isinstance(x, str) and x for x in splits) or len(set(splits)) != len(splits):
+            raise ConfigError(f"data.eval_split must be a split name or a list of distinct names, not {splits!r}")
+        if self.eval_samples < 0 or self.eval_temperature <= 0:
+            raise ConfigError("eval_samples must be >= 0 and eval_temperature > 0")
         if not self.stages and self.sft is None:
             raise ConfigError("nothing to train: give an sft section, stages, or both")
         names = [s.name for s in self.stages]
@@ -293,6 +322,13 @@ class TrainConfig:
                 raise ConfigError(f"{where}.temperature must be > 0 (GRPO needs different completions per group)")
             if s.scale_rewards not in ("group", "batch", "none"):
                 raise ConfigError(f"{where}.scale_rewards must be group, batch or none, not {s.scale_rewards!r}")
+            if s.zero_variance not in ("keep", "skip", "resample"):
+                raise ConfigError(f"{where}.zero_variance must be keep, skip or resample, not {s.zero_variance!r}")
+            if s.resample_rounds < 0 or s.curriculum_samples < 0 or s.curriculum_pool < 0:
+                raise ConfigError(f"{where}: resample_rounds, curriculum_samples and curriculum_pool must be >= 0")
+            if s.curriculum_samples == 1:
+                raise ConfigError(f"{where}.curriculum_samples must be 0 (off) or >= 2: one sample cannot tell "
+                                  "'sometimes' from 'always'")  # fmt: skip
         if self.sft is not None and (self.sft.epochs <= 0 or self.sft.batch_size < 1):
             raise ConfigError("sft.epochs must be > 0 and sft.batch_size >= 1")
         k = self.keep_checkpoints

@@ -26,13 +26,18 @@ __all__ = ["TrainData", "answer_text", "load_train_data", "to_rows"]
 
 @dataclass
 class TrainData:
-    """The examples of a run: ``train`` (RL/SFT), ``val`` (checkpoint choice), ``eval`` (reported)."""
+    """The examples of a run: ``train`` (RL/SFT), ``val`` (checkpoint choice), ``evals`` (reported, by split;
+    ``eval`` is the first split's)."""
 
     train: list[Example]
     val: list[Example]
-    eval: list[Example]
+    evals: dict[str, list[Example]]
     tables: dict[str, Any] = field(default_factory=dict)
     stats: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def eval(self) -> list[Example]:
+        return next(iter(self.evals.values()), [])
 
 
 def _load(cfg: DataConfig, split: str) -> Dataset:
@@ -54,9 +59,9 @@ def _load(cfg: DataConfig, split: str) -> Dataset:
 
 
 def load_train_data(cfg: DataConfig, seed: int = 0) -> TrainData:
-    """Load the train and eval splits, hold out ``val_size`` seeded training examples for validation."""
+    """Load the train and eval splits, hold out ``val_size`` seeded training examples for validation (for
+    ``jsonl`` data, which has no eval split, the validation examples are also the ``val`` eval split)."""
     train_ds = _load(cfg, cfg.train_split)
-    eval_ds = _load(cfg, cfg.eval_split) if cfg.source != "jsonl" else train_ds
     train = [ex for ex in train_ds if ex.gold_sql]
     rng = random.Random(seed)
     order = list(range(len(train)))
@@ -68,13 +73,15 @@ def load_train_data(cfg: DataConfig, seed: int = 0) -> TrainData:
     rest = [train[i] for i in order[cfg.val_size :]]
     if cfg.max_train:
         rest = rest[: cfg.max_train]
-    ev = [ex for ex in eval_ds if ex.gold_sql]
-    if cfg.source == "jsonl":
-        ev = val
-    if cfg.eval_size:
-        ev = ev[: cfg.eval_size]
+    evals: dict[str, list[Example]] = {}
+    for split in cfg.eval_splits if cfg.source != "jsonl" else ["val"]:
+        ev = val if cfg.source == "jsonl" else [ex for ex in _load(cfg, split) if ex.gold_sql]
+        evals[split] = ev[: cfg.eval_size] if cfg.eval_size else ev
     tables = dict(getattr(train_ds, "tables", {}) or {})
-    return TrainData(rest, val, ev, tables, {"train": len(rest), "val": len(val), "eval": len(ev)})
+    stats = {"train": len(rest), "val": len(val), "eval": len(next(iter(evals.values())))}
+    if len(evals) > 1:
+        stats.update({f"eval_{split}": len(ev) for split, ev in evals.items()})
+    return TrainData(rest, val, evals, tables, stats)
 
 
 def answer_text(sql: str, think: bool = False) -> str:

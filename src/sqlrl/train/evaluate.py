@@ -1,8 +1,12 @@
 """Execution accuracy of a model on GRPO rows: greedy completions scored by the execution reward.
 
-Used for validation (choosing the best checkpoint of a stage) and for the eval split after every
+Used for validation (choosing the best checkpoint of a stage) and for the eval splits after every
 phase. The score is the ``spider``-mode execution match of :func:`sqlrl.rewards.execution_reward`
 (order matters only when the gold query has ``ORDER BY``), i.e. the same comparison the rewards use.
+
+With ``samples=k`` it also samples ``k`` completions per question at ``temperature`` and reports
+*sampled EX* (the mean match over all samples: what GRPO raises, an estimate of pass@1 at that
+temperature) and *pass@k* (the share of questions with at least one matching sample).
 """
 
 from __future__ import annotations
@@ -11,21 +15,100 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["EvalResult", "execution_accuracy"]
+__all__ = ["EvalResult", "execution_accuracy", "sampled_correctness"]
 
 
 @dataclass
 class EvalResult:
-    """Execution accuracy and rates over ``n`` examples, with every completion kept."""
+    """Execution accuracy and rates over ``n`` examples, with every greedy completion kept.
+
+    ``sampled`` and ``pass_at_k`` are None unless ``k`` samples per question were drawn.
+    """
 
     accuracy: float
     executable: float
     n: int
     completions: list[str] = field(default_factory=list, repr=False)
     correct: list[float] = field(default_factory=list, repr=False)
+    sampled: float | None = None
+    pass_at_k: float | None = None
+    k: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"accuracy": self.accuracy, "executable": self.executable, "n": self.n}
+        out: dict[str, Any] = {"accuracy": self.accuracy, "executable": self.executable, "n": self.n}
+        if self.k:
+            out.update(sampled=self.sampled, pass_at_k=self.pass_at_k, k=self.k)
+        return out
+
+
+def _generate(
+    lm: Any, rows: Sequence[dict[str, Any]], batch_size: int, progress: bool, desc: str, seed: int | None = None,
+    **kwargs: Any,
+) -> list[list[str]]:  # fmt: skip
+    """Completions for every row, ``batch_size`` prompts per call; batch ``i`` is seeded ``seed + i``."""
+    chunks = range(0, len(rows), batch_size)
+    if progress:
+        from tqdm.auto import tqdm
+
+        chunks = tqdm(chunks, desc=desc, unit="batch", leave=False)
+    out: list[list[str]] = []
+    for start in chunks:
+        part = [r["prompt"] for r in rows[start : start + batch_size]]
+        out.extend(lm.generate(part, seed=None if seed is None else seed + start, **kwargs))
+    return out
+
+
+def _score(reward: Any, rows: Sequence[dict[str, Any]], completions: list[str]) -> list[float]:
+    columns = {k: [r.get(k) for r in rows] for k in rows[0] if k != "prompt"}
+    prompts = [r["prompt"] for r in rows]
+    return [float(x or 0.0) for x in reward(prompts=prompts, completions=completions, **columns)]
+
+
+def _chat_model(model: Any, tokenizer: Any, batch_size: int) -> Any:
+    from sqlrl.models.local import LocalChatModel
+
+    return LocalChatModel(model, tokenizer, device=str(next(model.parameters()).device), batch_size=batch_size)
+
+
+def _reward(reward: Any, timeout: float, workers: int) -> Any:
+    if reward is not None:
+        return reward
+    from sqlrl.rewards import execution_reward
+
+    return execution_reward(mode="spider", empty_gold="allow", timeout=timeout, workers=workers)
+
+
+def sampled_correctness(
+    model: Any,
+    tokenizer: Any,
+    rows: Sequence[dict[str, Any]],
+    *,
+    samples: int,
+    temperature: float = 1.0,
+    max_new_tokens: int = 128,
+    batch_size: int = 64,
+    seed: int = 0,
+    timeout: float = 5.0,
+    workers: int = -1,
+    reward: Any = None,
+    progress: bool = False,
+    desc: str = "sample",
+) -> list[list[float]]:
+    """``samples`` completions per row at ``temperature``, scored by execution match: ``[row][sample]``.
+
+    The model is left in the train/eval mode it was in.
+    """
+    if not rows or samples < 1:
+        return [[] for _ in rows]
+    was_training = model.training
+    lm = _chat_model(model, tokenizer, batch_size)
+    texts = _generate(lm, rows, batch_size, progress, desc, n=samples, temperature=temperature,
+                      max_new_tokens=max_new_tokens, seed=seed)  # fmt: skip
+    if was_training:
+        model.train()
+    reward = _reward(reward, timeout, workers)
+    per_sample = [_score(reward, rows, [t[j] for t in texts]) for j in range(samples)]
+    return [[per_sample[j][i] for j in range(samples)] for i in range(len(rows))]
 
 
 def execution_accuracy(
@@ -40,6 +123,9 @@ def execution_accuracy(
     reward: Any = None,
     progress: bool = False,
     desc: str = "eval",
+    samples: int = 0,
+    temperature: float = 1.0,
+    seed: int = 0,
 ) -> EvalResult:
     """Greedy-decode every row's prompt and score the completions by execution match.
 
@@ -48,32 +134,29 @@ def execution_accuracy(
         rows: GRPO rows (``prompt`` messages plus the reward columns, see :mod:`sqlrl.train.data`).
         reward: an ``execution_reward(mode="spider", empty_gold="allow")`` to reuse across calls (its
             executor keeps gold results); made from ``timeout``/``workers`` when None.
+        samples: also draw this many completions per question at ``temperature`` (seeded by ``seed``)
+            for sampled EX and pass@k (0: greedy only; see :func:`sampled_correctness`).
     """
-    from sqlrl.models.local import LocalChatModel
-    from sqlrl.rewards import execution_reward, syntax_reward
+    from sqlrl.rewards import syntax_reward
 
     if not rows:
         return EvalResult(0.0, 0.0, 0)
     was_training = model.training
-    lm = LocalChatModel(model, tokenizer, device=str(next(model.parameters()).device), batch_size=batch_size)
-    completions: list[str] = []
-    chunks = range(0, len(rows), batch_size)
-    if progress:
-        from tqdm.auto import tqdm
-
-        chunks = tqdm(chunks, desc=desc, unit="batch", leave=False)
-    for start in chunks:
-        part = rows[start : start + batch_size]
-        outs = lm.generate([r["prompt"] for r in part], max_new_tokens=max_new_tokens)
-        completions.extend(o[0] for o in outs)
+    lm = _chat_model(model, tokenizer, batch_size)
+    completions = [o[0] for o in _generate(lm, rows, batch_size, progress, desc, max_new_tokens=max_new_tokens)]
     if was_training:
         model.train()
-    columns = {k: [r.get(k) for r in rows] for k in rows[0] if k != "prompt"}
-    prompts = [r["prompt"] for r in rows]
-    if reward is None:
-        reward = execution_reward(mode="spider", empty_gold="allow", timeout=timeout, workers=workers)
-    correct = [float(x or 0.0) for x in reward(prompts=prompts, completions=completions, **columns)]
-    valid = syntax_reward(executor=reward.executor)
-    runs = [float(x or 0.0) for x in valid(prompts=prompts, completions=completions, **columns)]
+    reward = _reward(reward, timeout, workers)
+    correct = _score(reward, rows, completions)
+    runs = _score(syntax_reward(executor=reward.executor), rows, completions)
     n = len(rows)
-    return EvalResult(sum(correct) / n, sum(runs) / n, n, completions, correct)
+    result = EvalResult(sum(correct) / n, sum(runs) / n, n, completions, correct)
+    if samples > 0:
+        per_row = sampled_correctness(
+            model, tokenizer, rows, samples=samples, temperature=temperature, max_new_tokens=max_new_tokens,
+            batch_size=batch_size, seed=seed, reward=reward, progress=progress, desc=f"{desc} (sampled)",
+        )  # fmt: skip
+        result.sampled = sum(map(sum, per_row)) / (samples * n)
+        result.pass_at_k = sum(any(c) for c in per_row) / n
+        result.k = samples
+    return result

@@ -1,5 +1,6 @@
-"""The end-of-run PNG: reward curves per reward over all GRPO steps, validation execution accuracy
-per stage, and eval execution accuracy after every phase."""
+"""The end-of-run PNG: reward curves per reward over all GRPO steps with the share of zero-variance
+groups (no gradient), validation execution accuracy per stage, and eval execution accuracy on every
+eval split after every phase."""
 
 from __future__ import annotations
 
@@ -34,12 +35,17 @@ def plot_training(state: dict[str, Any], path: str | Path) -> Path:
                     curves.setdefault(k[len("rewards/") : -len("/mean")], []).append((offset + step, v))
             if isinstance(rec.get("reward"), (int, float)):
                 curves.setdefault("total (weighted)", []).append((offset + step, rec["reward"]))
+            if isinstance(rec.get("frac_reward_zero_std"), (int, float)):
+                curves.setdefault("zero-variance groups (share)", []).append(
+                    (offset + step, rec["frac_reward_zero_std"])
+                )
         offset += last
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
     ax = axes[0]
     for name, pts in sorted(curves.items()):
         xs, ys = zip(*pts, strict=True)
-        ax.plot(xs, _smooth(ys), label=name, linewidth=1.5 if name.startswith("total") else 1)
+        style = {"color": "black", "linestyle": "--"} if name.startswith("zero-variance") else {}
+        ax.plot(xs, _smooth(ys), label=name, linewidth=1.5 if name.startswith("total") else 1, **style)
     for x, name in boundaries:
         ax.axvline(x, color="grey", linestyle=":", linewidth=0.8)
         ax.text(x, 1.0, f" {name}", transform=ax.get_xaxis_transform(), va="top", fontsize=8, color="grey")
@@ -64,11 +70,21 @@ def plot_training(state: dict[str, Any], path: str | Path) -> Path:
         ax.legend(fontsize=8)
     ax = axes[2]
     names = [n for n, p in phases.items() if p.get("eval")]
-    accs = [phases[n]["eval"]["accuracy"] for n in names]
-    bars = ax.bar(names, accs, color="tab:blue")
-    for b, a in zip(bars, accs, strict=True):
-        ax.text(b.get_x() + b.get_width() / 2, a, f"{a:.1%}", ha="center", va="bottom", fontsize=9)
-    ax.set(title="eval execution accuracy after each phase", ylabel="EX", ylim=(0, max([*accs, 0.05]) * 1.25))
+    by_split = {n: phases[n].get("evals") or {"eval": phases[n]["eval"]} for n in names}
+    splits = list(dict.fromkeys(split for n in names for split in by_split[n]))
+    width = 0.8 / max(1, len(splits))
+    top = 0.05
+    for i, split in enumerate(splits):
+        xs = [j + (i - (len(splits) - 1) / 2) * width for j in range(len(names))]
+        accs = [by_split[n].get(split, {}).get("accuracy", 0.0) for n in names]
+        top = max(top, *accs)
+        bars = ax.bar(xs, accs, width=width, label=split)
+        for b, a in zip(bars, accs, strict=True):
+            ax.text(b.get_x() + b.get_width() / 2, a, f"{a:.0%}", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(names)), names)
+    ax.set(title="eval execution accuracy after each phase", ylabel="EX", ylim=(0, top * 1.25))
+    if len(splits) > 1:
+        ax.legend(fontsize=8)
     fig.tight_layout()
     out = Path(path)
     fig.savefig(out, dpi=110)

@@ -2,14 +2,20 @@
 
 Layout of ``output_dir``::
 
-    config.yaml          the resolved configuration
+    config.yaml          the resolved configuration (the prompt included, also when taken from the model)
     state.json           which phases are done, their final models, validation and eval scores
     base_model/          the tiny model (when model.path is ``tiny``)
     sft/                 SFTTrainer checkpoints, ``final/`` model
     <stage>/             GRPOTrainer checkpoints (each with ``sqlrl_val.json``), ``final/`` model
     <phase>/runs/        TensorBoard logs of each phase (tensorboard --logdir OUTPUT_DIR)
-    summary.json         accuracies per phase, best checkpoints, reward means
+    <phase>/eval-<split>.jsonl  each eval question's greedy completion and verdict after the phase
+    summary.json         accuracies per phase and eval split, best checkpoints, reward means
     training.png         reward curves per reward, validation accuracy per stage, eval accuracy per phase
+
+Every model folder written (``base_model/``, each ``checkpoint-<step>/``, ``final/``) holds
+``sqlrl_prompt.json``, the prompt settings it was trained with (:mod:`sqlrl.models.prompt_settings`),
+which ``sqlrl generate``, ``sqlrl verbal`` and a later ``sqlrl train`` read. A config without a
+``prompt`` section takes the settings of ``model.path`` when it has that file.
 
 Two-stage RL: a stage with ``init: best`` starts from the checkpoint of the previous GRPO stage
 (its start model included) with the highest validation execution accuracy, with a fresh optimizer
@@ -22,6 +28,7 @@ plots and deletes checkpoints.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -31,7 +38,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlrl.train.config import GRPOStageConfig, TrainConfig
+from sqlrl.models.prompt_settings import PromptSettings
+from sqlrl.train.config import GRPOStageConfig, PromptConfig, TrainConfig
 from sqlrl.train.data import TrainData, load_train_data, to_rows
 
 __all__ = ["Runner", "TrainingError"]
@@ -101,7 +109,13 @@ class Runner:
 
             if importlib.util.find_spec("vllm") is None:
                 raise TrainingError("use_vllm is set but vllm is not installed (pip install vllm, on a GPU machine)")
-        self.cfg = cfg
+        self.cfg = cfg = dataclasses.replace(cfg, prompt=self._prompt_config(cfg))
+        self.prompt_settings = PromptSettings(
+            schema_format=cfg.prompt.schema_format, sample_values=cfg.prompt.sample_values, think=cfg.prompt.think,
+            instruction=cfg.prompt.instruction, max_length=cfg.prompt.max_length,
+            dialect=cfg.data.dialects[0] if len(cfg.data.dialects) == 1 else None,
+            max_new_tokens=cfg.eval_max_new_tokens,
+        )  # fmt: skip
         self.out = Path(cfg.output_dir)
         self.resume = resume
         state_file = self.out / "state.json"
@@ -118,6 +132,20 @@ class Runner:
         self.data: TrainData | None = None
         self._rows: dict[str, list[dict[str, Any]]] = {}
         self._eval_reward: Any = None  # one execution reward for every evaluation: gold results run once
+
+    @staticmethod
+    def _prompt_config(cfg: TrainConfig) -> PromptConfig:
+        """The config's prompt; without one, the settings ``model.path`` was trained with, else the defaults."""
+        if cfg.prompt is not None:
+            return cfg.prompt
+        settings = PromptSettings.read(cfg.model.path) if cfg.model.path != "tiny" else None
+        if settings is None:
+            return PromptConfig()
+        _log(f"prompt: as {cfg.model.path} was trained (its sqlrl_prompt.json)")
+        return PromptConfig(
+            schema_format=settings.schema_format, sample_values=settings.sample_values, think=settings.think,
+            instruction=settings.instruction, max_length=settings.max_length,
+        )  # fmt: skip
 
     # -- state ---------------------------------------------------------------------------------------
 
@@ -150,11 +178,13 @@ class Runner:
         self._rows = {
             "train": to_rows(self.data.train, cfg.prompt, cfg.data, seed=cfg.seed, tables=tables, stats=stats),
             "val": to_rows(self.data.val, cfg.prompt, cfg.data, seed=cfg.seed, tables=tables),
-            "eval": to_rows(self.data.eval, cfg.prompt, cfg.data, seed=cfg.seed + 1, tables=tables),
             "sft": to_rows(self.data.train, cfg.prompt, cfg.data, seed=cfg.seed, tables=tables, sft=True),
         }
+        for split, examples in self.data.evals.items():
+            self._rows[f"eval/{split}"] = to_rows(examples, cfg.prompt, cfg.data, seed=cfg.seed + 1, tables=tables)
         self.state["data"] = stats
-        _log(f"data: {stats['train']} train, {stats['val']} validation, {stats['eval']} eval examples")
+        evals = ", ".join(f"{len(ex)} {split}" for split, ex in self.data.evals.items())
+        _log(f"data: {stats['train']} train, {stats['val']} validation, eval: {evals} examples")
 
     def _base_model(self) -> str:
         cfg = self.cfg
@@ -171,6 +201,7 @@ class Runner:
 
             texts = [m["content"] for r in self._rows["sft"] for m in [*r["prompt"], *r["completion"]]]
             build_tiny_model(path, texts, **{"seed": cfg.seed, **cfg.model.tiny})
+            self.prompt_settings.write(path)
             _log(f"built the tiny model in {path}")
         _dist().wait_for_everyone()
         return str(path)
@@ -207,6 +238,7 @@ class Runner:
                 model = model.merge_and_unload()
             model.save_pretrained(path)
             tokenizer.save_pretrained(path)
+            self.prompt_settings.write(path)
         _dist().wait_for_everyone()
         return str(path)
 
@@ -225,6 +257,21 @@ class Runner:
             "save_total_limit": None,
             "gradient_checkpointing": self.cfg.gradient_checkpointing,
         }
+
+    def _callbacks(self, protect: Callable[[], list[str]] = list) -> list[Any]:
+        """What every phase's trainer runs after a save: the prompt settings written into the checkpoint,
+        then ``keep_checkpoints`` (see :meth:`_keep_checkpoints`)."""
+        from transformers import TrainerCallback
+
+        settings = self.prompt_settings
+
+        class WritePromptSettings(TrainerCallback):
+            def on_save(self, args, state, control, **kwargs):  # noqa: ANN001
+                ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+                if _dist().is_main_process and ckpt.is_dir():
+                    settings.write(ckpt)
+
+        return [WritePromptSettings(), *self._keep_checkpoints(protect)]
 
     def _keep_checkpoints(self, protect: Callable[[], list[str]] = list) -> list[Any]:
         """The callback that applies ``keep_checkpoints`` after every save (none when it is unset).
@@ -252,23 +299,40 @@ class Runner:
 
     # -- evaluation ----------------------------------------------------------------------------------
 
-    def _evaluate(self, model: Any, tokenizer: Any, split: str, desc: str) -> dict[str, Any] | None:
-        """Execution accuracy on ``split`` rows; None on processes other than the main one."""
-        if not _dist().is_main_process:
-            return None
-        from sqlrl.rewards import execution_reward
-        from sqlrl.train.evaluate import execution_accuracy
-
+    def _execution_reward(self) -> Any:
+        """The execution reward every evaluation shares (its executor keeps the gold results)."""
         if self._eval_reward is None:
+            from sqlrl.rewards import execution_reward
+
             self._eval_reward = execution_reward(
                 mode="spider", empty_gold="allow", timeout=self.cfg.timeout, workers=self.cfg.workers
             )
+        return self._eval_reward
+
+    def _evaluate(
+        self, model: Any, tokenizer: Any, split: str, desc: str, sampled: bool = False, record: Path | None = None
+    ) -> dict[str, Any] | None:
+        """Execution accuracy on the rows of ``split`` (``val`` or ``eval/<name>``), with sampled EX and pass@k
+        when ``sampled`` and ``eval_samples`` ask for them; None on processes other than the main one. With
+        ``record``, every question's greedy completion and verdict are written there as JSON lines."""
+        if not _dist().is_main_process:
+            return None
+        from sqlrl.train.evaluate import execution_accuracy
+
         t0 = time.perf_counter()
         res = execution_accuracy(
             model, tokenizer, self._rows[split], max_new_tokens=self.cfg.eval_max_new_tokens,
-            batch_size=self.cfg.eval_batch_size, reward=self._eval_reward, progress=self.cfg.progress, desc=desc,
+            batch_size=self.cfg.eval_batch_size, reward=self._execution_reward(), progress=self.cfg.progress, desc=desc,
+            samples=self.cfg.eval_samples if sampled else 0, temperature=self.cfg.eval_temperature, seed=self.cfg.seed,
         )  # fmt: skip
         out = {**res.to_dict(), "seconds": round(time.perf_counter() - t0, 2)}
+        if record is not None:
+            record.parent.mkdir(parents=True, exist_ok=True)
+            with open(record, "w", encoding="utf-8") as f:
+                for row, text, ok in zip(self._rows[split], res.completions, res.correct, strict=True):
+                    line = {"db_id": row["db_id"], "question": row["question"], "gold": row["gold_sql"],
+                            "completion": text, "correct": ok}  # fmt: skip
+                    f.write(json.dumps(line, ensure_ascii=False) + "\n")
         return out
 
     # -- phases --------------------------------------------------------------------------------------
@@ -289,7 +353,7 @@ class Runner:
         )  # fmt: skip
         trainer = SFTTrainer(
             model=model, args=args, train_dataset=Dataset.from_list(self._rows["sft"]), processing_class=tok,
-            peft_config=self._peft_config(), callbacks=self._keep_checkpoints(),
+            peft_config=self._peft_config(), callbacks=self._callbacks(),
         )  # fmt: skip
         last = _last_checkpoint(phase_dir) if self.resume else None
         if last:
@@ -303,9 +367,10 @@ class Runner:
         """Train one GRPO stage from ``start``; returns (final model, best checkpoint by validation)."""
         from datasets import Dataset
         from transformers import TrainerCallback
-        from trl import GRPOConfig, GRPOTrainer
+        from trl import GRPOConfig
 
         from sqlrl.rewards import build_rewards
+        from sqlrl.train.grpo_trainer import grpo_trainer_class
 
         phase_dir = self.out / stage.name
         phase = self._phase(stage.name)
@@ -317,6 +382,8 @@ class Runner:
                 f"{stage.name}: prompts_per_step x num_generations = {completions} completions per step must "
                 f"divide among {world} processes"
             )
+        if stage.zero_variance == "resample" and world > 1:
+            raise TrainingError(f"{stage.name}: zero_variance 'resample' runs in one process; use 'skip' with {world}")
         funcs, weights = build_rewards(stage.rewards, timeout=self.cfg.timeout, workers=self.cfg.workers)
         args = GRPOConfig(
             output_dir=str(phase_dir), max_steps=stage.steps, learning_rate=stage.learning_rate,
@@ -350,10 +417,12 @@ class Runner:
                 val["0"] = {**res, "path": start}
                 _log(f"{stage.name} start: validation EX {res['accuracy']:.3f}")
             self._save_state()
-        trainer = GRPOTrainer(
-            model=model, reward_funcs=funcs, args=args, train_dataset=Dataset.from_list(self._rows["train"]),
+        rows = self._curriculum(stage, model, tok, phase)
+        trainer_class = grpo_trainer_class(stage.zero_variance, stage.resample_rounds, seed=self.cfg.seed)
+        trainer = trainer_class(
+            model=model, reward_funcs=funcs, args=args, train_dataset=Dataset.from_list(rows),
             processing_class=tok, peft_config=self._peft_config(),
-            callbacks=[Validate(), *self._keep_checkpoints(lambda: [self._best(val)])],
+            callbacks=[Validate(), *self._callbacks(lambda: [self._best(val)])],
         )  # fmt: skip
         last = _last_checkpoint(phase_dir) if self.resume else None
         if last:
@@ -374,6 +443,39 @@ class Runner:
         phase["best"] = best
         return final, best
 
+    def _curriculum(self, stage: GRPOStageConfig, model: Any, tok: Any, phase: dict[str, Any]) -> list[dict[str, Any]]:
+        """The training rows of a stage: all of them, or with ``curriculum_samples`` those its start model solves
+        sometimes but not always (chosen by the main process once, kept in ``state.json`` for every process and
+        for resuming)."""
+        rows = self._rows["train"]
+        if not stage.curriculum_samples:
+            return rows
+        from sqlrl.train.curriculum import pool_indices, select_prompts
+
+        if "curriculum" not in phase:
+            if _dist().is_main_process:
+                from sqlrl.train.evaluate import sampled_correctness
+
+                pool = pool_indices(len(rows), stage.curriculum_pool, self.cfg.seed)
+                t0 = time.perf_counter()
+                correct = sampled_correctness(
+                    model, tok, [rows[i] for i in pool], samples=stage.curriculum_samples,
+                    temperature=stage.temperature, max_new_tokens=stage.max_completion_length,
+                    batch_size=self.cfg.eval_batch_size, seed=self.cfg.seed, reward=self._execution_reward(),
+                    progress=self.cfg.progress, desc=f"{stage.name} curriculum",
+                )  # fmt: skip
+                rates = [sum(c) / len(c) for c in correct]
+                need = stage.prompts_per_step * 2
+                kept, stats = select_prompts(list(range(len(pool))), rates, min_keep=need)
+                phase["curriculum"] = {**stats.to_dict(), "rows": [pool[i] for i in kept],
+                                       "seconds": round(time.perf_counter() - t0, 1)}  # fmt: skip
+                _log(f"{stage.name} curriculum: {stats.kept} of {stats.scored} prompts solved sometimes but not "
+                     f"always by the start model ({stats.always} always, {stats.never} never; "
+                     f"{phase['curriculum']['seconds']:.0f}s)")  # fmt: skip
+            self._save_state()
+            phase = self._phase(stage.name)
+        return [rows[i] for i in phase["curriculum"]["rows"]]
+
     @staticmethod
     def _best(val: dict[str, Any]) -> str:
         """The path of the highest validation accuracy; ties go to the earliest step."""
@@ -393,6 +495,7 @@ class Runner:
             model = AutoPeftModelForCausalLM.from_pretrained(path).merge_and_unload()
             model.save_pretrained(merged)
             AutoTokenizer.from_pretrained(path).save_pretrained(merged)
+            self.prompt_settings.write(merged)
         _dist().wait_for_everyone()
         return str(merged)
 
@@ -414,10 +517,8 @@ class Runner:
         self._save_state()
         order = (["sft"] if cfg.sft is not None else []) + [s.name for s in cfg.stages]
         if "base" not in self.state["phases"] and cfg.eval_base:
-            model, tok = self._load(current)
-            res = self._evaluate(model, tok, "eval", "eval base")
-            self._phase("base").update({"done": True, "final": current, "eval": res})
-            self._report("base", res)
+            self._phase("base").update({"done": True, "final": current})
+            self._evaluate_phase("base", current)
             self._save_state()
         previous_grpo: str | None = None
         for name in order:
@@ -443,10 +544,7 @@ class Runner:
                 previous_grpo = name
             phase.update({"final": current, "seconds": round(time.perf_counter() - t0, 1)})
             if cfg.eval_after_each_phase:
-                model, tok = self._load(current)
-                res = self._evaluate(model, tok, "eval", f"eval {name}")
-                phase["eval"] = res
-                self._report(name, res)
+                self._evaluate_phase(name, current)
             phase["done"] = True
             self._save_state()
         summary = self._summary(time.perf_counter() - t_start)
@@ -461,10 +559,26 @@ class Runner:
                 _log(f"could not draw the plot: {exc}")
         return summary
 
-    def _report(self, name: str, res: dict[str, Any] | None) -> None:
-        if res is not None:
-            _log(f"{name}: eval execution accuracy {res['accuracy']:.3f} ({res['n']} examples, "
-                 f"{res['executable']:.1%} executable, {res['seconds']:.0f}s)")  # fmt: skip
+    def _evaluate_phase(self, name: str, model_path: str) -> None:
+        """Every eval split on the model a phase ended with: ``phase["evals"][split]``; ``phase["eval"]`` is the
+        first split's."""
+        model, tok = self._load(model_path)
+        phase = self._phase(name)
+        evals: dict[str, Any] = {}
+        for split in self.data.evals if self.data is not None else []:
+            record = self.out / name / f"eval-{split}.jsonl"
+            res = self._evaluate(model, tok, f"eval/{split}", f"eval {name} on {split}", sampled=True, record=record)
+            if res is None:
+                continue
+            evals[split] = res
+            line = (f"{name}: {split} execution accuracy {res['accuracy']:.3f} ({res['n']} examples, "
+                    f"{res['executable']:.1%} executable")  # fmt: skip
+            if res.get("k"):
+                line += f"; sampled EX {res['sampled']:.3f}, pass@{res['k']} {res['pass_at_k']:.3f}"
+            _log(f"{line}; {res['seconds']:.0f}s)")
+        if evals:
+            phase["evals"] = evals
+            phase["eval"] = next(iter(evals.values()))
 
     def _summary(self, seconds: float) -> dict[str, Any]:
         phases = {}
@@ -473,6 +587,9 @@ class Runner:
             if p.get("eval"):
                 entry["eval_accuracy"] = p["eval"]["accuracy"]
                 entry["eval_executable"] = p["eval"]["executable"]
+            if p.get("evals"):
+                keys = ("accuracy", "executable", "sampled", "pass_at_k", "k", "n")
+                entry["eval"] = {split: {k: r[k] for k in keys if k in r} for split, r in p["evals"].items()}
             if p.get("val"):
                 entry["val_accuracy"] = {s: v["accuracy"] for s, v in sorted(p["val"].items(), key=lambda x: int(x[0]))}
             rewards: dict[str, float] = {}
