@@ -1,155 +1,216 @@
 """Does GRPO help? An ablation on sqlrl-toy with the quickstart's tiny model, over several seeds.
 
-Per seed, one SFT warm start (the quickstart's SFT phase) is shared by three arms that each get
-the same number of optimizer steps afterwards:
+Per seed, one SFT warm start (the quickstart's SFT phase) is shared by arms that each take the same
+number of optimizer steps afterwards:
 
-- ``sft``        : SFT continued for the same number of steps (no RL);
-- ``grpo_exec``  : one GRPO stage with the execution reward only;
-- ``two_stage``  : the quickstart's two stages: dense partial rewards, then execution-focused
-                   rewards from the best stage-1 checkpoint by validation accuracy.
+- ``sft``       : SFT continued for the same number of steps at the GRPO learning rate (no RL);
+- ``grpo_exec`` : one GRPO stage with the execution reward only (the quickstart's stage-2 settings);
+- ``partial``   : one GRPO stage with the dense partial rewards only (the quickstart's stage-1 settings);
+- ``two_stage`` : the quickstart's two stages, each half the steps: dense partial rewards, then
+                  execution-focused rewards from the best stage-1 checkpoint by validation accuracy.
 
-Every arm is scored on the held-out dev split (153 questions whose compositions never occur in
-training) by greedy decoding and execution match. A GRPO step costs more compute than an SFT
-step (it samples ``num_generations`` completions per prompt), so the wall time of every arm is
-printed next to its accuracy.
+Every arm is scored on both held-out splits of sqlrl-toy: ``iid`` (new questions of the training
+compositions: does the model learn?) and ``dev`` (compositions never seen in training: does it
+compose?), by greedy execution accuracy, and by sampled EX and pass@k at the quickstart's eval
+temperature. A GRPO step costs more compute than an SFT step (it samples ``num_generations``
+completions per prompt), so each arm's wall time is printed next to its accuracy.
 
     PYTHONPATH=src python benchmarks/bench_ablation.py --seeds 0 1 2 --record
 
-or one process per seed (``OMP_NUM_THREADS=1``), then ``--collect --record`` to build the table.
+``--jobs 2`` runs two seeds at a time (one torch thread each); ``--collect --record`` rebuilds the
+table from the per-seed JSON files of an earlier run.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
+import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _results import record_section  # noqa: E402
+from _results import machine, record_section  # noqa: E402
 
-from sqlrl.train import Runner, TrainConfig, quickstart_config  # noqa: E402
+ARMS = [
+    ("warm_start", "SFT warm start (shared start of the arms)"),
+    ("sft", "+ SFT, same steps"),
+    ("grpo_exec", "+ GRPO, execution reward only"),
+    ("partial", "+ GRPO, partial rewards only"),
+    ("two_stage", "+ two-stage GRPO (partial, then execution)"),
+]
 
 
 def _signal(state: dict) -> dict:
-    """GRPO diagnostics: share of groups whose completions all got the same reward (no gradient), and the
-    sampled completions' validity in the first and last 10 steps."""
+    """GRPO diagnostics over the steps of every stage: quarter means of the weighted reward, the execution
+    reward (when logged), the zero-variance share, the entropy and the completion length; and the validation
+    EX of every checkpoint."""
     logs = [r for name, p in state["phases"].items() if name not in ("base", "sft") for r in p.get("log_history", [])]
     logs = [r for r in logs if "frac_reward_zero_std" in r]
     if not logs:
         return {}
 
-    def mean(rows: list, key: str) -> float:
-        vals = [r[key] for r in rows if isinstance(r.get(key), (int, float))]
-        return statistics.mean(vals) if vals else float("nan")
+    def quarters(key: str) -> list[float]:
+        vals = [r[key] for r in logs if isinstance(r.get(key), (int, float))]
+        if not vals:
+            return []
+        q = max(1, len(vals) // 4)
+        return [round(statistics.mean(vals[i : i + q]), 4) for i in range(0, q * 4, q) if vals[i : i + q]]
 
-    return {"zero_std_groups": mean(logs, "frac_reward_zero_std"),
-            "valid_first10": mean(logs[:10], "sql/valid"), "valid_last10": mean(logs[-10:], "sql/valid")}  # fmt: skip
+    curves = {k: quarters(k) for k in ("reward", "rewards/execution/mean", "frac_reward_zero_std", "entropy",
+                                       "completions/mean_length", "sql/valid")}  # fmt: skip
+    val = {name: {s: v["accuracy"] for s, v in sorted(p["val"].items(), key=lambda x: int(x[0]))}
+           for name, p in state["phases"].items() if p.get("val")}  # fmt: skip
+    zero = [r["frac_reward_zero_std"] for r in logs]
+    return {"zero_std_groups": statistics.mean(zero), "curves": {k: v for k, v in curves.items() if v}, "val": val}
 
 
 def _run(cfg: dict, label: str) -> dict:
+    from sqlrl.train import Runner, TrainConfig
+
     t0 = time.perf_counter()
     summary = Runner(TrainConfig.from_dict(cfg), overwrite=True).run()
     seconds = time.perf_counter() - t0
     last = list(summary["phases"].values())[-1]
     signal = _signal(json.loads((Path(cfg["output_dir"]) / "state.json").read_text()))
-    print(f"  {label}: dev EX {last['eval_accuracy']:.3f} in {seconds / 60:.1f} min {signal}", flush=True)
-    return {"accuracy": last["eval_accuracy"], "executable": last["eval_executable"], "seconds": seconds,
-            "phases": summary["phases"], "signal": signal}  # fmt: skip
+    evals = last["eval"]
+    line = ", ".join(f"{s} EX {r['accuracy']:.3f}" for s, r in evals.items())
+    print(f"  {label}: {line} in {seconds / 60:.1f} min", flush=True)
+    return {"eval": evals, "seconds": seconds, "phases": summary["phases"], "signal": signal}
 
 
-def run_seed(seed: int, out: Path, steps: int | None) -> dict:
+def run_seed(seed: int, out: Path, steps: int | None, threads: int) -> dict:
+    from sqlrl.train import quickstart_config
+
     base = quickstart_config()
-    base["seed"] = seed
-    base["report_to"] = ["none"]
-    base["progress"] = False
+    base.update(seed=seed, report_to=["none"], progress=False, torch_threads=threads)
     stages = base["stages"]
     if steps is not None:
         for s in stages:
             s["steps"] = steps // 2
     total = sum(s["steps"] for s in stages)
+    root = out / f"seed{seed}"
     results: dict[str, dict] = {}
-    warm = {**base, "output_dir": str(out / f"seed{seed}" / "warm"), "stages": []}
-    results["warm_start"] = _run(warm, "SFT warm start")
-    sft_model = results["warm_start"]["phases"]["sft"]["final"]
-    after = {**base, "model": {"path": sft_model}, "sft": None}
-    sft_more = {
-        **after,
-        "output_dir": str(out / f"seed{seed}" / "sft"),
-        "stages": [],
-        "sft": {**base["sft"], "steps": total, "learning_rate": stages[0]["learning_rate"], "warmup": 0.0},
-    }
+    results["warm_start"] = _run({**base, "output_dir": str(root / "warm"), "stages": []}, "SFT warm start")
+    after = {**base, "model": {"path": results["warm_start"]["phases"]["sft"]["final"]}, "sft": None}
+    sft_more = {**after, "output_dir": str(root / "sft"), "stages": [],
+                "sft": {**base["sft"], "steps": total, "learning_rate": stages[0]["learning_rate"], "warmup": 0.0}}  # fmt: skip
     results["sft"] = _run(sft_more, f"SFT +{total} steps")
-    exec_stage = {**stages[0], "name": "grpo_exec", "rewards": "execution", "steps": total}
-    results["grpo_exec"] = _run({**after, "output_dir": str(out / f"seed{seed}" / "grpo_exec"),
-                                 "stages": [exec_stage]}, f"GRPO execution reward, {total} steps")  # fmt: skip
-    results["two_stage"] = _run({**after, "output_dir": str(out / f"seed{seed}" / "two_stage"), "stages": stages},
+    exec_stage = {**copy.deepcopy(stages[-1]), "name": "grpo_exec", "rewards": "execution", "init": "previous",
+                  "steps": total}  # fmt: skip
+    results["grpo_exec"] = _run({**after, "output_dir": str(root / "grpo_exec"), "stages": [exec_stage]},
+                                f"GRPO execution reward, {total} steps")  # fmt: skip
+    partial_stage = {**copy.deepcopy(stages[0]), "name": "partial", "steps": total}
+    results["partial"] = _run({**after, "output_dir": str(root / "partial"), "stages": [partial_stage]},
+                              f"GRPO partial rewards, {total} steps")  # fmt: skip
+    results["two_stage"] = _run({**after, "output_dir": str(root / "two_stage"), "stages": stages},
                                 f"two-stage GRPO, {total} steps")  # fmt: skip
+    results["steps"] = total
     return results
+
+
+def _pct(xs: list[float]) -> str:
+    sd = statistics.stdev(xs) if len(xs) > 1 else 0.0
+    return f"{statistics.mean(xs):.1%} ± {sd:.1%}"
+
+
+def table(per_seed: dict[int, dict], seeds: list[int]) -> str:
+    first = per_seed[seeds[0]]
+    splits = list(first["warm_start"]["eval"])
+    k = next((r.get("k") for r in first["warm_start"]["eval"].values() if r.get("k")), 0)
+    lines = []
+    for split in splits:
+        head = f"| arm | {split} EX per seed | mean ± sd | gain over + SFT per seed |"
+        if k:
+            head += f" sampled EX | pass@{k} |"
+        head += " minutes per arm |"
+        lines += [f"**{split}**", "", head, "|---" * (head.count("|") - 1) + "|"]
+        for key, label in ARMS:
+            if key not in first:
+                continue
+            accs = [per_seed[s][key]["eval"][split]["accuracy"] for s in seeds]
+            gains = "" if key in ("warm_start", "sft") else " / ".join(
+                f"{per_seed[s][key]['eval'][split]['accuracy'] - per_seed[s]['sft']['eval'][split]['accuracy']:+.1%}"
+                for s in seeds)  # fmt: skip
+            row = f"| {label} | {' / '.join(f'{a:.1%}' for a in accs)} | {_pct(accs)} | {gains} |"
+            if k:
+                row += f" {_pct([per_seed[s][key]['eval'][split]['sampled'] for s in seeds])} |"
+                row += f" {_pct([per_seed[s][key]['eval'][split]['pass_at_k'] for s in seeds])} |"
+            mins = statistics.mean(per_seed[s][key]["seconds"] for s in seeds) / 60
+            lines.append(row + f" {mins:.1f} |")
+        lines.append("")
+    for key in ("grpo_exec", "partial", "two_stage"):
+        if key not in first:
+            continue
+        sig = [per_seed[s][key]["signal"] for s in seeds]
+        curves = sig[0].get("curves", {})
+        lines.append(f"{key} (seed {seeds[0]}, quarter means over the steps): " + "; ".join(
+            f"{name} {' → '.join(f'{v:.2f}' for v in vals)}" for name, vals in curves.items()) +
+            f"; zero-variance groups over seeds {statistics.mean(x['zero_std_groups'] for x in sig):.0%}; "
+            f"validation EX by checkpoint {sig[0].get('val')}")  # fmt: skip
+        lines.append("")
+    return "\n".join(lines)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--out", default="runs/ablation", help="where the runs go")
-    ap.add_argument("--steps", type=int, default=None, help="GRPO steps per arm (default: the quickstart's total)")
+    ap.add_argument("--steps", type=int, default=None, help="optimizer steps per arm (default: the quickstart's total)")
+    ap.add_argument("--jobs", type=int, default=1, help="seeds run at once, each in its own process")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads per process (default: 1 with --jobs > 1)")
     ap.add_argument("--record", action="store_true", help="write the table into benchmarks/RESULTS.md")
     ap.add_argument("--note", default="", help="a sentence recorded with the table (how the runs were made)")
-    ap.add_argument(
-        "--collect", action="store_true",
-        help="do not train: build the table from OUT/seed<N>.json written earlier (e.g. by one process per seed)",
-    )  # fmt: skip
+    ap.add_argument("--collect", action="store_true", help="do not train: read OUT/seed<N>.json written earlier")
+    ap.add_argument("--one-seed", type=int, default=None, help=argparse.SUPPRESS)  # a worker of --jobs
     args = ap.parse_args()
     out = Path(args.out)
-    per_seed = {}
-    for seed in args.seeds:
-        path = out / f"seed{seed}.json"
-        if args.collect:
-            per_seed[seed] = json.loads(path.read_text())
-            continue
-        print(f"seed {seed}", flush=True)
-        per_seed[seed] = run_seed(seed, out, args.steps)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(per_seed[seed], indent=2, default=str) + "\n")
-    arms = [
-        ("warm_start", "SFT warm start (shared start of the arms)"),
-        ("sft", "+ SFT, same steps"),
-        ("grpo_exec", "+ GRPO, execution reward only"),
-        ("two_stage", "+ two-stage GRPO (partial, then execution)"),
-    ]
-    lines = ["| arm | dev EX per seed | mean ± sd | executable | minutes per arm |", "|---|---|---|---|---|"]
-    for key, label in arms:
-        accs = [per_seed[s][key]["accuracy"] for s in args.seeds]
-        exe = statistics.mean(per_seed[s][key]["executable"] for s in args.seeds)
-        mins = statistics.mean(per_seed[s][key]["seconds"] for s in args.seeds) / 60
-        sd = statistics.stdev(accs) if len(accs) > 1 else 0.0
-        lines.append(f"| {label} | {' / '.join(f'{a:.1%}' for a in accs)} | {statistics.mean(accs):.1%} ± {sd:.1%} "
-                     f"| {exe:.1%} | {mins:.1f} |")  # fmt: skip
-    for key in ("grpo_exec", "two_stage"):
-        sig = [per_seed[s][key]["signal"] for s in args.seeds]
-        lines.append("")
-        lines.append(
-            f"{key}: groups with zero reward variance (no gradient) "
-            f"{statistics.mean(x['zero_std_groups'] for x in sig):.0%} of all groups; sampled SQL valid "
-            f"{statistics.mean(x['valid_first10'] for x in sig):.0%} in the first 10 steps, "
-            f"{statistics.mean(x['valid_last10'] for x in sig):.0%} in the last 10."
-        )
-    table = "\n".join(lines)
-    print(table)
+    threads = args.threads or (1 if args.jobs > 1 else 0)
+    t0 = time.perf_counter()
+    if args.one_seed is not None:
+        res = run_seed(args.one_seed, out, args.steps, threads)
+        (out / f"seed{args.one_seed}.json").write_text(json.dumps(res, indent=2, default=str) + "\n")
+        return
+    if not args.collect:
+        pending = list(args.seeds)
+        running: list[subprocess.Popen] = []
+        out.mkdir(parents=True, exist_ok=True)
+        while pending or running:
+            while pending and len(running) < args.jobs:
+                seed = pending.pop(0)
+                cmd = [sys.executable, __file__, "--one-seed", str(seed), "--out", str(out), "--threads", str(threads)]
+                if args.steps:
+                    cmd += ["--steps", str(args.steps)]
+                print(f"seed {seed}: started", flush=True)
+                running.append(subprocess.Popen(cmd, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"}))
+            time.sleep(2)
+            for p in [p for p in running if p.poll() is not None]:
+                running.remove(p)
+                if p.returncode:
+                    sys.exit(f"a seed failed (exit {p.returncode})")
+    per_seed = {s: json.loads((out / f"seed{s}.json").read_text()) for s in args.seeds}
+    text = table(per_seed, args.seeds)
+    minutes = (time.perf_counter() - t0) / 60
+    print(text)
+    print(f"wall time {minutes:.1f} min")
     if args.record:
         cmd = f"PYTHONPATH=src python benchmarks/bench_ablation.py --seeds {' '.join(map(str, args.seeds))}"
-        if args.steps:
-            cmd += f" --steps {args.steps}"
+        cmd += f" --steps {args.steps}" if args.steps else ""
+        cmd += f" --jobs {args.jobs}" if args.jobs > 1 else ""
+        steps = per_seed[args.seeds[0]]["steps"]
         record_section(
             "ablation",
             "## GRPO ablation on sqlrl-toy (tiny model, CPU)\n\n"
-            f"`{cmd} --record`\n\nHeld-out dev split (153 questions, compositions unseen in training), greedy "
-            "decoding, execution match. All arms start from the same SFT warm start per seed and take the same "
-            "number of optimizer steps; a GRPO step samples 8 completions for each of 8 prompts, so it costs more "
-            f"than an SFT step (see minutes). {args.note}\n\n{table}",
+            f"`{cmd} --record` ({minutes:.0f} min wall time in all; {machine()})\n\n"
+            f"Every arm starts from the same SFT warm start per seed and takes {steps} optimizer steps. Greedy "
+            "execution accuracy on the i.i.d. hold-out (`iid`: new questions of the training compositions) and "
+            "the compositional one (`dev`: combinations never seen in training); sampled EX and pass@k at the "
+            f"quickstart's eval temperature. {args.note}\n\n{text}",
         )
 
 
