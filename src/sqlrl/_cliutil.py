@@ -19,7 +19,10 @@ __all__ = [
     "EXIT_BROKEN_PIPE",
     "CommandError",
     "UsageError",
+    "dialect",
     "error",
+    "fail",
+    "make_console",
     "non_negative_int",
     "positive_float",
     "positive_int",
@@ -75,6 +78,24 @@ def error(message: str, code: int = EXIT_FAILED) -> int:
     return code
 
 
+def fail(e: BaseException) -> int:
+    """``error: ...`` for an exception a command caught: exit 1 for files, databases and the
+    environment (missing, unreadable, malformed, a package not installed), 2 for a bad setting
+    (any other ``ValueError``)."""
+    setting = isinstance(e, UsageError) or isinstance(e, ValueError) and not isinstance(e, _data_error_classes())
+    return error(describe(e), EXIT_USAGE if setting else EXIT_FAILED)
+
+
+def _data_error_classes() -> tuple[type[BaseException], ...]:
+    """Errors about files and databases (some are ValueErrors, e.g. a malformed dataset file)."""
+    found: list[type[BaseException]] = [CommandError]
+    for module, name in (("sqlrl.data.errors", "DatasetError"), ("sqlrl.sandbox.errors", "SandboxError")):
+        loaded = sys.modules.get(module)
+        if loaded is not None:
+            found.append(getattr(loaded, name))
+    return tuple(found)
+
+
 def _stdout_is_broken() -> bool:
     """True when stdout is a pipe whose reader has gone (so a BrokenPipeError came from printing)."""
     try:
@@ -95,6 +116,19 @@ def _silence_stdout() -> None:
         os.close(devnull)
     except (AttributeError, OSError, ValueError):
         pass
+
+
+def make_console(stderr: bool = False) -> Any:
+    """A rich console whose closed pipe ends the command like a plain ``print`` does (exit 141, quiet),
+    instead of rich's own ``SystemExit(1)``."""
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return _Console(stderr=stderr)
 
 
 def run_guarded(run: Callable[[], int]) -> int:
@@ -166,6 +200,17 @@ def non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
     return value
+
+
+def dialect(text: str) -> str:
+    """A SQL dialect name sqlglot knows (with a suggestion when it does not)."""
+    from sqlrl.sql.dialects import resolve_dialect
+    from sqlrl.sql.errors import UnknownDialectError
+
+    try:
+        return resolve_dialect(text)
+    except UnknownDialectError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def workers_int(text: str) -> int:
