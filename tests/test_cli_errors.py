@@ -274,3 +274,23 @@ def test_generate_verbal_train_errors(capsys, files, tmp_path):
     code, out, err = run(capsys, "train", "--config", str(tmp_path / "bad.yaml"))
     assert_error((code, out, err), 2, "bad.yaml is not valid YAML", "line 2")
     assert err.count("\n") == 1
+
+
+def test_eval_spider2_database_folder_and_gold_files(capsys, files, tmp_path):
+    root = tmp_path / "spider2-lite"
+    gold = root / "evaluation_suite" / "gold"
+    (gold / "exec_result").mkdir(parents=True)
+    (gold / "spider2lite_eval.jsonl").write_text('{"instance_id": "local001", "condition_cols": []}\n')
+    (root / "spider2-lite.jsonl").write_text('{"instance_id": "local001", "db": "concert_singer"}\n')
+    (root / "sub").mkdir()
+    (root / "sub" / "local001.sql").write_text("SELECT count(*) > 0 AS n FROM singer")
+    base = ["eval", "spider2", "--result-dir", str(root / "sub"), "--gold-dir", str(gold), "--no-progress"]
+    # the default database folder (resource/databases) is missing: said up front, not 'missing_database' per task
+    assert_error(run(capsys, *base), 1, "Spider 2.0 database folder", "resource/databases", "not found")
+    (root / "resource" / "databases").mkdir(parents=True)
+    shutil.copy(files["singer"], root / "resource" / "databases" / "concert_singer.sqlite")
+    code, out, err = run(capsys, *base)  # no gold CSV for the one task: nothing could be judged
+    assert_error((code, out, err), 1, "none of the 1 examples could be evaluated", "missing_gold 1")
+    (gold / "exec_result" / "local001.csv").write_text("n\n1\n")
+    code, out, err = run(capsys, *base)
+    assert code == 0 and "Final score: 1.0" in out and err == ""
