@@ -17,8 +17,11 @@ from typing import Any
 
 __all__ = [
     "EXIT_BROKEN_PIPE",
+    "EXIT_FAILED",
+    "EXIT_USAGE",
     "CommandError",
     "UsageError",
+    "describe",
     "dialect",
     "error",
     "fail",
@@ -73,7 +76,10 @@ def describe(e: BaseException) -> str:
 
 def error(message: str, code: int = EXIT_FAILED) -> int:
     """Print ``error: message`` on stderr and return ``code``."""
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()  # what was printed before comes first
+    except (OSError, ValueError):  # a closed pipe or stream: the message matters more
+        pass
     print(f"error: {message}", file=sys.stderr, flush=True)
     return code
 
@@ -175,14 +181,6 @@ def positive_float(text: str) -> float:
     value = _number(text, float)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def non_negative_float(text: str) -> float:
-    """A finite number >= 0."""
-    value = _number(text, float)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
     return value
 
 
