@@ -63,9 +63,9 @@ def test_compare_failed_prediction_scores_zero(singer_db, capsys):
     assert all(v == 0.0 for v in report["scores"].values())
 
 
-def test_missing_database_is_a_clear_error(tmp_path):
-    with pytest.raises(SystemExit, match="database not found"):
-        main(["exec", "--db", str(tmp_path / "nope.sqlite"), "SELECT 1"])
+def test_missing_database_is_a_clear_error(tmp_path, capsys):
+    assert main(["exec", "--db", str(tmp_path / "nope.sqlite"), "SELECT 1"]) == 1
+    assert capsys.readouterr().err == f"error: database not found: {tmp_path / 'nope.sqlite'}\n"
 
 
 @pytest.mark.parametrize("engine", ["sqlite", "duckdb"])

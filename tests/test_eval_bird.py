@@ -320,4 +320,9 @@ def test_cli(bird_dir, tmp_path, capsys):
     assert run_cli([*base, "--json", "--metrics", "ex"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["metrics"] == ["ex"] and data["summary"]["all"]["count"] == len(CASES)
-    assert run_cli(["eval", "bird", "--pred", "nope.json", "--gold", "x", "--db-root", "y"]) == 2
+    capsys.readouterr()
+    # a missing input file: the command ran and failed (1); a bad setting is a usage error (2)
+    assert run_cli(["eval", "bird", "--pred", "nope.json", "--gold", "x", "--db-root", "y"]) == 1
+    assert capsys.readouterr().err.startswith("error: BIRD predictions")
+    assert run_cli([*base, "--metrics", "ex,nope"]) == 2
+    assert "unknown BIRD metric 'nope'" in capsys.readouterr().err

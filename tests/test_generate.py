@@ -177,10 +177,11 @@ def test_cli_end_to_end(tiny_model, cache, tmp_path, capsys):
 
 
 def test_cli_errors(tmp_path, cache, capsys):
-    assert main(["generate", "--model", str(tmp_path / "missing")]) == 2
+    # a missing or incomplete model folder: the command failed (1); a bad setting: a usage error (2)
+    assert main(["generate", "--model", str(tmp_path / "missing")]) == 1
     assert "no model at" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
-    assert main(["generate", "--model", str(tmp_path / "empty")]) == 2
+    assert main(["generate", "--model", str(tmp_path / "empty")]) == 1
     assert "no config.json" in capsys.readouterr().err
     (tmp_path / "empty" / "config.json").write_text("{}")
     assert main(["generate", "--model", str(tmp_path / "empty"), "--dataset", "spider"]) == 2

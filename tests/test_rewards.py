@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import pickle
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ from sqlrl.rewards import (
     score_terms,
     syntax_reward,
 )
+from sqlrl.rewards.spec import reward_params
 
 ENDLESS = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT max(x) FROM c"
 
@@ -133,8 +135,23 @@ def test_gold_missing_or_failing_is_not_applicable(db):
         db_path=[db, db, db],
     )
     assert out == [1.0, None, None]
-    missing = execution_reward()(completions=[fence("SELECT 1")], gold_sql=["SELECT 1"], db_path=["/nope.sqlite"])
-    assert missing == [None]
+
+
+@pytest.mark.parametrize(
+    "factory",
+    [execution_reward, partial_reward, length_reward, syntax_reward, schema_linking_reward, components_reward],
+)
+def test_a_database_that_cannot_open_is_a_setup_error(db, tmp_path, factory):
+    # not the completion's fault: raise, naming the row and the database, instead of scoring the batch 0 / None
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database\n")
+    for bad in ("/nope.sqlite", str(text)):
+        with pytest.raises(RewardInputError, match=f"row 1: cannot open database {bad}"):
+            factory()(completions=[fence("SELECT 1")] * 2, gold_sql=["SELECT 1"] * 2, db_path=[db, bad])
+    with pytest.raises(RewardInputError, match="unknown engine 'oracle'"):
+        call(execution_reward(), [fence("SELECT 1")], "SELECT 1", db, engine=["oracle"])
+    # rewards that do not read the database do not care
+    assert call(format_reward(think="optional"), [fence("SELECT 1")], "SELECT 1", "/nope.sqlite") == [1.0]
 
 
 def test_missing_column_is_a_setup_error(db):
@@ -144,15 +161,67 @@ def test_missing_column_is_a_setup_error(db):
         execution_reward()(completions=["SELECT 1"], gold_sql=["a", "b"], db_path=[db])
 
 
-def test_internal_error_scores_zero_and_is_logged(db, monkeypatch, caplog):
+def test_internal_error_raises_instead_of_scoring_zero(db, monkeypatch):
+    # a bug or a misconfiguration would otherwise give all-zero rewards at every step without stopping
     reward = execution_reward()
 
     def boom(batch):
-        raise RuntimeError("boom")
+        raise TypeError("boom")
 
     monkeypatch.setattr(reward.executor, "execute", boom)
-    assert call(reward, ["SELECT 1", "SELECT 2"], "SELECT 1", db) == [0.0, 0.0]
-    assert "boom" in caplog.text
+    with pytest.raises(TypeError, match="boom") as info:
+        call(reward, ["SELECT 1", "SELECT 2"], "SELECT 1", db)
+    if sys.version_info >= (3, 11):
+        assert "while the 'execution' reward scored a batch of 2" in "".join(info.value.__notes__)
+
+
+NASTY = [
+    "SELECT",
+    "SELECT 'unclosed",
+    "SELECT " + "(" * 3000 + "1" + ")" * 3000,  # deeper than sqlglot's recursion limit
+    "SELECT * FROM (" * 300 + "SELECT 1" + ")" * 300,
+    "SELECT \x00 FROM singer",
+    "SELECT '\ud800'",
+    "DROP TABLE singer",
+    "ATTACH 'x.db' AS y",
+    "SELECT " + ", ".join(f"{i} AS c{i}" for i in range(2000)),
+    "SELECT 1; SELECT 2",
+    "SELECT 1e999, x'ff', zeroblob(3), NULL",
+    None,
+    123,
+    [{"role": "assistant", "content": None}],
+]
+FACTORIES = {
+    "execution": execution_reward,
+    "partial": partial_reward,
+    "paverl_paper": lambda **k: partial_reward("paverl", paper_mapping=True, **k),
+    "length": length_reward,
+    "syntax": syntax_reward,
+    "syntax_bind": lambda **k: syntax_reward("bind", **k),
+    "schema_linking": schema_linking_reward,
+    "ngram": ngram_reward,
+    "components": components_reward,
+    "format": format_reward,
+}
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "duckdb"])
+@pytest.mark.parametrize("kind", sorted(FACTORIES))
+def test_bad_completions_score_zero_and_never_raise(db, tmp_path_factory, kind, engine):
+    # a completion can never stop training, and one bad completion does not cost the others their score
+    reward = FACTORIES[kind](timeout=0.5, cache_dir=str(tmp_path_factory.getbasetemp() / "nasty"))
+    gold = "SELECT name FROM singer WHERE age > 35"
+    completions = [fence(gold), *NASTY, ENDLESS, fence(gold)]
+    n = len(completions)
+    for dialect in (None, "postgres"):
+        columns = {"engine": [engine] * n} | ({"dialect": [dialect] * n} if dialect else {})
+        out = call(reward, completions, gold, db, **columns)
+        assert len(out) == n
+        assert all(v is None or (isinstance(v, float) and math.isfinite(v)) for v in out)
+        if kind not in ("format", "length"):
+            assert out[0] == out[-1] and out[0] >= 1.0, out
+            assert all(v == 0.0 for v in out[1:4] + out[-3:-2]), out
+            assert out[-2] == (1.0 if kind.startswith("syntax") else 0.0)  # a timeout is valid SQL for syntax
 
 
 def test_dialects_are_translated_and_engines_selectable(db, tmp_path):
@@ -183,7 +252,8 @@ def test_dialects_are_translated_and_engines_selectable(db, tmp_path):
         assert out == [1.0, 1.0], engine
     duck = execution_reward(cache_dir=str(tmp_path))
     assert duck(completions=[fence(gold)], gold_sql=[gold], db_path=[db], engine=["duckdb"]) == [1.0]
-    assert duck(completions=[fence(gold)], gold_sql=[gold], db_path=[db], engine=["oracle"]) == [None]
+    with pytest.raises(RewardInputError, match="unknown engine 'oracle'"):  # the dataset's fault
+        duck(completions=[fence(gold)], gold_sql=[gold], db_path=[db], engine=["oracle"])
 
 
 # ------------------------------------------------------------------------------------------ empty gold
@@ -392,6 +462,53 @@ def test_executor_options_are_checked():
         RewardExecutor(timeout=0)
     with pytest.raises(TypeError, match="executor"):
         execution_reward(executor=RewardExecutor(), timeout=2.0)
+    # unknown names and bad values fail at construction, not as a logged error at every call
+    with pytest.raises(TypeError, match=r"unknown option 'timout' of the reward executor \(did you mean 'timeout'"):
+        RewardExecutor(timout=2.0)
+    with pytest.raises(TypeError, match="valid options: timeout, max_rows, engine, workers"):
+        RewardExecutor(gold_cache=None)
+    with pytest.raises(ValueError, match="max_rows must be >= 0"):
+        RewardExecutor(max_rows=-1)
+    with pytest.raises(ValueError, match="not a size"):
+        RewardExecutor(memory_limit="lots")
+    with pytest.raises(ValueError, match="isolation"):
+        RewardExecutor(isolation="vm")
+
+
+def test_factory_options_are_checked():
+    with pytest.raises(TypeError, match=r"execution reward has no option 'empty_gol' \(did you mean 'empty_gold'") as e:
+        execution_reward(empty_gol="allow")
+    assert "its options: mode, empty_gold, correct, wrong, error; sandbox options: timeout" in str(e.value)
+    with pytest.raises(TypeError, match=r"no option 'timout' \(did you mean 'timeout'"):
+        partial_reward(timout=1.0)
+    with pytest.raises(ValueError, match="text_errors"):
+        format_reward(text_errors="loud")
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        # the observed case: a reward's setting given as if it were a sandbox option
+        (
+            {"empty_gold": "allow"},
+            "'empty_gold' is a parameter of the execution, partial, length rewards, not a sandbox",
+        ),
+        ({"metric": "soft_f1"}, "set it on the reward in the spec, e.g. {name: partial, metric: ...}"),
+        ({"timout": 3.0}, "unknown sandbox option 'timout' (did you mean 'timeout'?); build_rewards takes: timeout"),
+        ({"timeout": 0}, "timeout must be a positive number"),
+        ({"max_rows": -5}, "max_rows must be >= 0"),
+    ],
+)
+def test_build_rewards_rejects_misplaced_options(db, options, message):
+    with pytest.raises(RewardSpecError) as info:
+        build_rewards("stage2", **options)
+    assert message in str(info.value)
+
+
+def test_spec_rejects_sandbox_options_on_one_reward():
+    with pytest.raises(RewardSpecError, match=r"'timeout' is a sandbox option.*build_rewards\(spec, timeout=\.\.\.\)"):
+        RewardSpec.from_list([{"name": "execution", "timeout": 3.0}])
+    assert "timeout" in reward_params("judge")  # the judge's own HTTP timeout stays a reward parameter
 
 
 # ------------------------------------------------------------------------------------------ spec

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import sys
 import threading
@@ -18,6 +19,7 @@ from sqlrl.sandbox import (
     ExecResult,
     LRUCache,
     MissingDatabaseError,
+    NotADatabaseError,
     Sandbox,
     SandboxClosedError,
     UnsupportedDatabaseError,
@@ -269,6 +271,22 @@ def test_not_a_database_raises_at_open(tmp_path):
         Sandbox(junk)
     with pytest.raises(MissingDatabaseError, match="without CSV"):
         Sandbox(tmp_path)
+
+
+@pytest.mark.parametrize("engine", ["auto", "sqlite", "duckdb"])
+@pytest.mark.parametrize("name", ["notes.txt", "junk.sqlite", "junk.duckdb", "corrupt.sqlite", "folder"])
+def test_not_a_database_is_typed_on_every_engine(tmp_path, name, engine):
+    # a clear NotADatabaseError naming the path, never an engine's own exception (sqlite3.DatabaseError)
+    path = tmp_path / name
+    if name == "folder":
+        path.mkdir()
+        (path / "readme.md").write_text("no CSV here")
+    elif name == "corrupt.sqlite":  # a SQLite header, then garbage
+        path.write_bytes(b"SQLite format 3\x00" + b"garbage" * 200)
+    else:
+        path.write_text("hello, this is text\n" * 20)
+    with pytest.raises(NotADatabaseError, match=re.escape(name)):
+        Sandbox(path, engine=engine, cache_dir=tmp_path / "cache")
 
 
 def test_database_deleted_after_open_gives_missing_database(tmp_path):

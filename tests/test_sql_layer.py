@@ -85,6 +85,10 @@ def test_parse_errors_are_typed_with_position():
         parse_one("SELECT 1; SELECT 2")
     with pytest.raises(SqlParseError, match="empty SQL"):
         parse_one("   ")
+    deep = "SELECT " + "(" * 3000 + "1" + ")" * 3000  # beyond sqlglot's recursion: a parse error, not RecursionError
+    with pytest.raises(SqlParseError, match="nested too deeply"):
+        parse_one(deep)
+    assert check_syntax(deep).stage == "parse"
 
 
 def test_transpile_failure_is_typed():

@@ -8,27 +8,38 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table as RichTable
 
-console = Console()
-err_console = Console(stderr=True)
+from sqlrl._cliutil import (
+    CommandError,
+    UsageError,
+    dialect,
+    error,
+    make_console,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    run_guarded,
+)
+
+console = make_console()
+err_console = make_console(stderr=True)
 
 
 def _open_sandbox(args: argparse.Namespace):
+    """The sandbox on ``--db``; a path that is missing or no database raises a SandboxError (exit 1)."""
     from sqlrl.sandbox import Sandbox
 
-    path = Path(args.db)
-    if not path.exists():
-        raise SystemExit(f"error: database not found: {path}")
-    return Sandbox(path, engine=args.engine, timeout=args.timeout, max_rows=args.max_rows)
+    return Sandbox(Path(args.db), engine=args.engine, timeout=args.timeout, max_rows=args.max_rows)
 
 
 def _add_db_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", required=True, help="SQLite file, DuckDB file or directory of CSV files")
     p.add_argument("--engine", default="auto", choices=["auto", "sqlite", "duckdb"], help="execution engine")
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds before a query is stopped")
-    p.add_argument("--max-rows", type=int, default=100_000, help="row cap per result (flagged as truncated)")
+    p.add_argument("--timeout", type=positive_float, default=10.0, help="seconds before a query is stopped")
+    p.add_argument(
+        "--max-rows", type=non_negative_int, default=100_000, help="row cap per result (flagged as truncated)"
+    )
 
 
 def _result_json(result: Any) -> dict[str, Any]:
@@ -63,7 +74,7 @@ class ExecCommand:
         _add_db_options(p)
         p.add_argument("sql", help="the query")
         p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-        p.add_argument("--limit", type=int, default=50, help="rows to display")
+        p.add_argument("--limit", type=non_negative_int, default=50, help="rows to display")
         p.set_defaults(command=ExecCommand)
 
     @staticmethod
@@ -78,8 +89,7 @@ class ExecCommand:
             print(json.dumps(payload, default=str, ensure_ascii=False))
             return 0 if result.ok else 1
         if not result.ok:
-            err_console.print(f"[red]{result.error_kind}[/red]: {result.error}")
-            return 1
+            return error(f"the query failed ({result.error_kind}): {result.error}")
         console.print(render_table(result.table, args.limit))
         more = " (truncated)" if result.truncated else ""
         console.print(f"{result.table.num_rows} rows{more} in {result.elapsed * 1000:.1f} ms")
@@ -115,8 +125,7 @@ class CompareCommand:
             gold = sandbox.execute(args.gold)
             pred = sandbox.execute(args.pred)
         if not gold.ok:
-            err_console.print(f"[red]gold query failed[/red] ({gold.error_kind}): {gold.error}")
-            return 2
+            return error(f"the gold query failed ({gold.error_kind}): {gold.error}")
         order = {"yes": True, "no": False}.get(args.order_matters, gold_has_order_by(args.gold))
         report: dict[str, Any] = {"gold": _result_json(gold), "pred": _result_json(pred), "order_matters": order}
         if pred.ok:
@@ -151,7 +160,24 @@ class DemoCommand:
     def run(args: argparse.Namespace) -> int:
         from sqlrl.demo import run_demo
 
+        if args.dir is not None and Path(args.dir).exists() and not Path(args.dir).is_dir():
+            raise UsageError(f"--dir {args.dir} is a file; give a folder for the demo databases")
         return run_demo(engine=args.engine, directory=args.dir, console=console)
+
+
+def _read_text(path: str) -> str:
+    """A text file (``-``: stdin) as UTF-8; an error names the file."""
+    if path == "-":
+        stdin = getattr(sys.stdin, "buffer", None)
+        if stdin is None:  # a text stream without bytes underneath (tests, embedding)
+            return sys.stdin.read()
+        data, path = stdin.read(), "stdin"
+    else:
+        data = Path(path).read_bytes()  # a missing file or a directory: an OSError naming it
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CommandError(f"{path} is not UTF-8 text ({e})") from None
 
 
 def _load_schema(args: argparse.Namespace):
@@ -159,16 +185,24 @@ def _load_schema(args: argparse.Namespace):
     from sqlrl.sql import DbSchema, load_tables_json
 
     if getattr(args, "tables", None):
-        schemas = load_tables_json(args.tables)
         if not args.db_id:
-            raise SystemExit("error: --tables needs --db-id")
+            raise UsageError("--tables needs --db-id")
+        try:
+            schemas = load_tables_json(args.tables)
+        except ValueError as e:  # not JSON, not UTF-8, not tables.json entries: the message names the file
+            raise CommandError(str(e)) from None
         if args.db_id not in schemas:
-            raise SystemExit(f"error: db_id {args.db_id!r} is not in {args.tables}")
+            raise CommandError(f"db_id {args.db_id!r} is not in {args.tables}")
         return schemas[args.db_id]
     if getattr(args, "db", None):
-        if not Path(args.db).exists():
-            raise SystemExit(f"error: database not found: {args.db}")
-        return DbSchema.from_database(args.db)
+        from sqlrl.sandbox.source import database_kind
+
+        if database_kind(args.db) == "csv_dir":  # raises for a missing path or a file that is no database
+            raise CommandError(f"--db {args.db}: a CSV folder has no schema to read here; give a SQLite or DuckDB file")
+        try:
+            return DbSchema.from_database(args.db)
+        except Exception as e:  # the engine's error on a corrupt file; the file is named here
+            raise CommandError(f"cannot read the schema of {args.db}: {e}") from None
     return None
 
 
@@ -176,7 +210,7 @@ def _add_schema_options(p: argparse.ArgumentParser, required: bool = False) -> N
     p.add_argument("--db", help="SQLite or DuckDB file to read the schema from")
     p.add_argument("--tables", help="Spider/BIRD tables.json (with --db-id)")
     p.add_argument("--db-id", help="database id in tables.json")
-    p.add_argument("--dialect", default="sqlite", help="dialect of the SQL (default sqlite)")
+    p.add_argument("--dialect", type=dialect, default="sqlite", help="dialect of the SQL (default sqlite)")
 
 
 class SqlCommand:
@@ -194,8 +228,8 @@ class SqlCommand:
 
         t = sql_sub.add_parser("transpile", help="rewrite a query from one dialect into another")
         t.add_argument("sql")
-        t.add_argument("--read", default="sqlite", help="source dialect")
-        t.add_argument("--write", default="duckdb", help="target dialect")
+        t.add_argument("--read", type=dialect, default="sqlite", help="source dialect")
+        t.add_argument("--write", type=dialect, default="duckdb", help="target dialect")
         t.add_argument("--no-sqlite-compat", action="store_true", help="skip the SQLite-compat rewrites")
 
         c = sql_sub.add_parser("check", help="parse and bind a query against a schema, without executing it")
@@ -218,8 +252,8 @@ class SqlCommand:
         n = sql_sub.add_parser("ngram", help="token n-gram similarity of two queries")
         n.add_argument("gold")
         n.add_argument("pred")
-        n.add_argument("-n", type=int, default=2, help="n-gram size")
-        n.add_argument("--dialect", default="sqlite")
+        n.add_argument("-n", type=positive_int, default=2, help="n-gram size")
+        n.add_argument("--dialect", type=dialect, default="sqlite")
         p.set_defaults(command=SqlCommand)
 
     @staticmethod
@@ -227,7 +261,7 @@ class SqlCommand:
         from sqlrl import sql as sq
 
         if args.action == "extract":
-            text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+            text = _read_text(args.file)
             got = sq.extract_sql(text)
             print(json.dumps({"sql": got.sql, "source": got.source, "reason": got.reason}, ensure_ascii=False))
             return 0 if got.ok else 1
@@ -242,8 +276,7 @@ class SqlCommand:
                     )
                 )
             except sq.SqlError as e:
-                err_console.print(f"[red]{type(e).__name__}[/red]: {e}")
-                return 1
+                return error(f"{type(e).__name__}: {e}")
             return 0
         if args.action == "check":
             got = sq.check_syntax(args.sql, dialect=args.dialect, schema=_load_schema(args), engine=args.engine)
@@ -252,15 +285,14 @@ class SqlCommand:
         if args.action == "link":
             schema = _load_schema(args)
             if schema is None:
-                raise SystemExit("error: link needs a schema: --db or --tables with --db-id")
+                raise UsageError("link needs a schema: --db or --tables with --db-id")
             try:
                 items = sq.schema_items(args.sql, schema, args.dialect)
                 out: dict[str, Any] = {"tables": sorted(items.tables), "columns": sorted(items.columns)}
                 if args.gold:
                     out["scores"] = sq.linking_scores(args.gold, args.sql, schema, args.dialect)
             except sq.SqlError as e:
-                err_console.print(f"[red]{type(e).__name__}[/red]: {e}")
-                return 1
+                return error(f"{type(e).__name__}: {e}")
             print(json.dumps(out, indent=2))
             return 0
         if args.action == "components":
@@ -268,7 +300,7 @@ class SqlCommand:
 
             schema = _load_schema(args)
             if schema is None:
-                raise SystemExit("error: components needs a schema: --tables with --db-id, or --db")
+                raise UsageError("components needs a schema: --tables with --db-id, or --db")
             m = spider.evaluate(
                 args.gold,
                 args.pred if args.pred is not None else args.gold,
@@ -336,12 +368,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Exit codes: 0 success, 1 the command failed (``error: ...``), 2 a usage error."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "command"):
         parser.print_help()
         return 0
-    return args.command.run(args)
+    return run_guarded(lambda: args.command.run(args))
 
 
 if __name__ == "__main__":

@@ -21,19 +21,28 @@ def require_file(path: Path, what: str) -> Path:
 
 
 def require_dir(path: Path, what: str) -> Path:
+    """``path`` if it is a directory, else :class:`MissingDatasetFileError` saying what it should hold."""
     if not path.is_dir():
-        raise MissingDatasetFileError(f"{what}: directory {path} not found")
+        where = "is a file, not a directory" if path.exists() else "not found"
+        raise MissingDatasetFileError(f"{what}: directory {path} {where}")
     return path
 
 
-def read_json(path: Path, what: str) -> Any:
+def read_text(path: Path, what: str) -> str:
+    """The UTF-8 text of a file; a missing file, a directory or other bytes raise naming the file."""
     require_file(path, what)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise MalformedDatasetError(f"{path} is not valid JSON ({what}): {e}") from None
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
         raise MalformedDatasetError(f"{path} is not UTF-8 text ({what}): {e}") from None
+
+
+def read_json(path: Path, what: str) -> Any:
+    text = read_text(path, what)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise MalformedDatasetError(f"{path} is not valid JSON ({what}): {e}") from None
 
 
 def read_json_list(path: Path, what: str) -> list[Mapping[str, Any]]:
@@ -50,8 +59,12 @@ def read_json_list(path: Path, what: str) -> list[Mapping[str, Any]]:
 def iter_jsonl(path: Path, what: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
     """``(line number, object)`` for each non-blank line of a JSON Lines file."""
     require_file(path, what)
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
+    with open(path, "rb") as f:
+        for lineno, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise MalformedDatasetError(f"{path} line {lineno} is not UTF-8 text ({what}): {e}") from None
             if not line.strip():
                 continue
             try:

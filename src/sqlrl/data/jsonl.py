@@ -32,9 +32,9 @@ _SUFFIXES = (".sqlite", ".db", ".duckdb")
 def _entries(path: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
     what = "JSON Lines of {question, query, db_id or db_path}"
     require_file(path, what)
-    with open(path, encoding="utf-8") as f:
+    with open(path, "rb") as f:  # bytes: text that is not UTF-8 is reported by the readers, naming the file
         head = f.read(64).lstrip()
-    if head.startswith("["):
+    if head.startswith(b"["):
         for i, obj in enumerate(read_json_list(path, what)):
             yield f"{path.name} entry {i}", obj
     else:

@@ -49,7 +49,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlrl.data.errors import MalformedDatasetError, MissingDatasetFileError
+from sqlrl.data._files import read_json, read_text, require_dir, require_file
+from sqlrl.data.errors import MalformedDatasetError
 from sqlrl.eval._exec import (  # noqa: F401  (re-exported for callers of sqlrl.eval.bird)
     DEFAULT_MAX_ROWS,
     PathLike,
@@ -172,8 +173,8 @@ def load_bird_gold(path: PathLike) -> list[BirdGold]:
         MalformedDatasetError: a line without exactly one tab, or an entry without SQL / db_id.
     """
     p = Path(path)
-    if not p.is_file():
-        raise MissingDatasetFileError(f"BIRD gold (SQL\\tdb_id lines or dev.json): {p} not found")
+    what = "BIRD gold (SQL\\tdb_id lines or dev.json)"
+    require_file(p, what)
     if p.suffix.lower() in (".json", ".jsonl"):
         gold = []
         for where, entry in _json_entries(p, "BIRD gold entries ({SQL, db_id, difficulty?})"):
@@ -184,7 +185,7 @@ def load_bird_gold(path: PathLike) -> list[BirdGold]:
             diff = entry.get("difficulty")
             gold.append(BirdGold(sql, db_id, diff if isinstance(diff, str) else None, entry.get("question_id")))
         return gold
-    lines = p.read_text(encoding="utf-8").splitlines()
+    lines = read_text(p, what).splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
     gold = []
@@ -207,19 +208,12 @@ def load_difficulties(path: PathLike) -> list[str | None]:
 
 
 def _read_json(p: Path, what: str) -> Any:
-    if not p.is_file():
-        raise MissingDatasetFileError(f"{what}: {p} not found")
-    try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise MalformedDatasetError(f"{p} is not valid JSON ({what}): {e}") from None
+    return read_json(p, what)
 
 
 def _json_entries(p: Path, what: str) -> list[tuple[str, Mapping[str, Any]]]:
     """Entries of a JSON list or a JSON Lines file, with a location for messages."""
-    if not p.is_file():
-        raise MissingDatasetFileError(f"{what}: {p} not found")
-    text = p.read_text(encoding="utf-8")
+    text = read_text(p, what)
     if text.lstrip().startswith("["):
         data = _read_json(p, what)
         rows = [(f"{p.name} entry {i}", e) for i, e in enumerate(data)]
@@ -463,9 +457,7 @@ def evaluate_bird(
         diffs = load_difficulties(difficulty)
     else:
         diffs = list(difficulty)
-    root = Path(db_root)
-    if not root.is_dir():
-        raise MissingDatasetFileError(f"BIRD database root (with <db_id>/<db_id>.sqlite): {root} not found")
+    root = require_dir(Path(db_root), "BIRD database root (with <db_id>/<db_id>.sqlite)")
     pairs, notes = _pairs(preds, golds, diffs, pair_by, missing_as_wrong)
 
     paths: dict[str, str] = {}

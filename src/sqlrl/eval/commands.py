@@ -16,13 +16,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
-from rich.console import Console
+from sqlrl._cliutil import (
+    UsageError,
+    error,
+    fail,
+    make_console,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    run_guarded,
+    workers_int,
+)
 
-console = Console()
-err_console = Console(stderr=True)
+console = make_console()
+err_console = make_console(stderr=True)
 
 __all__ = [
     "EVAL_COMMANDS",
@@ -37,10 +50,18 @@ __all__ = [
 def _add_run_options(p: argparse.ArgumentParser, timeout: float, workers: int) -> None:
     p.add_argument("--engine", choices=["sqlite", "duckdb"], default="sqlite", help="execution engine (default sqlite)")
     p.add_argument(
-        "--timeout", type=float, default=timeout, help=f"seconds per query, really stopped (default {timeout:g})"
+        "--timeout",
+        type=positive_float,
+        default=timeout,
+        help=f"seconds per query, really stopped (default {timeout:g})",
     )
-    p.add_argument("--workers", type=int, default=workers, help=f"threads; -1 = all cores (default {workers})")
-    p.add_argument("--max-rows", type=int, default=10_000_000, help="rows kept per result (more are flagged truncated)")
+    p.add_argument("--workers", type=workers_int, default=workers, help=f"threads; -1 = all cores (default {workers})")
+    p.add_argument(
+        "--max-rows",
+        type=non_negative_int,
+        default=10_000_000,
+        help="rows kept per result (more are flagged truncated)",
+    )
     p.add_argument("--cache-dir", default=None, help="where DuckDB copies of SQLite databases are cached")
 
 
@@ -48,12 +69,70 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=None, help="folder for <stem>.json, <stem>.jsonl (per example) and <stem>.png")
     p.add_argument("--stem", default=None, help="file name stem in --out (default: the benchmark)")
     p.add_argument("--no-chart", action="store_true", help="do not draw the PNG")
+    p.add_argument("--overwrite", action="store_true", help="replace the files of an earlier run in --out")
     p.add_argument("--json", action="store_true", help="print the JSON summary instead of the table")
     bar = p.add_mutually_exclusive_group()
     bar.add_argument(
         "--progress", dest="progress", action="store_true", default=None, help="always show a progress bar"
     )
     bar.add_argument("--no-progress", dest="progress", action="store_false", help="never show a progress bar")
+
+
+def _check_out(args: argparse.Namespace, benchmark: str) -> None:
+    """Before any work: ``--out`` must be a folder that can be made, without an earlier run's files
+    unless ``--overwrite``."""
+    if not args.out:
+        return
+    out = Path(args.out)
+    stem = args.stem or benchmark
+    if out.exists() and not out.is_dir():
+        raise UsageError(
+            f"--out {out} is a file; --out names a folder for {stem}.json, {stem}.jsonl and {stem}.png: "
+            f"choose another path"
+        )
+    parent = out
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if parent.exists() and not parent.is_dir():
+        raise UsageError(f"--out {out} cannot be made: {parent} is a file")
+    if parent.exists() and not os.access(parent, os.W_OK):
+        raise UsageError(f"--out {out} cannot be written: no permission in {parent}")
+    names = [f"{stem}.json", f"{stem}.jsonl"] + ([] if args.no_chart else [f"{stem}.png"])
+    earlier = [n for n in names if (out / n).exists()]
+    if earlier and not args.overwrite:
+        raise UsageError(
+            f"--out {out} already holds {', '.join(earlier)}: pass --overwrite to replace them, "
+            f"or choose another --out or --stem"
+        )
+
+
+def _gold_failures(report: Any) -> int | None:
+    """Say, before the table, how many examples could not be judged (gold failed, database missing).
+
+    Returns an exit code when none could be (the table would be all zeros), else None.
+    """
+    failed = report.unjudged()
+    total = len(report.examples)
+    if total == 0:
+        return error("nothing was evaluated: the input has no examples")
+    if not failed:
+        return None
+    kinds = Counter(e.error_kind or "gold_error" for e in failed)
+    reasons = ", ".join(f"{k} {v}" for k, v in kinds.most_common())
+    first = failed[0].error or failed[0].extra.get("gold_error", "")
+    if len(failed) == total:
+        return error(
+            f"none of the {total} examples could be evaluated: every gold query failed or its database is "
+            f"missing ({reasons}); first: {first}. Check the gold and database paths and --timeout"
+        )
+    sys.stdout.flush()
+    print(
+        f"warning: {len(failed)} of {total} examples could not be evaluated and score 0 whatever the "
+        f"prediction ({reasons}); first: {first}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return None
 
 
 def _finish(report: Any, args: argparse.Namespace, text: str) -> int:
@@ -71,11 +150,6 @@ def _finish(report: Any, args: argparse.Namespace, text: str) -> int:
         paths = report.write(args.out, args.stem, chart=not args.no_chart)
         print("wrote " + ", ".join(str(p) for p in paths.values()), file=sys.stderr if args.json else sys.stdout)
     return 0
-
-
-def _fail(e: BaseException) -> int:
-    err_console.print(f"[red]error[/red]: {e}", highlight=False)
-    return 2
 
 
 class EvalBirdCommand:
@@ -117,7 +191,7 @@ class EvalBirdCommand:
         )
         p.add_argument(
             "--ves-iterations",
-            type=int,
+            type=positive_int,
             default=VES_ITERATIONS,
             help=f"R-VES timing runs per matching pair (official {VES_ITERATIONS})",
         )
@@ -159,6 +233,7 @@ class EvalBirdCommand:
         from sqlrl.eval.bird import evaluate_bird, format_bird_table
 
         metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+        _check_out(args, "bird")
         try:
             report = evaluate_bird(
                 args.pred,
@@ -179,8 +254,11 @@ class EvalBirdCommand:
                 cache_dir=args.cache_dir,
                 progress=args.progress,
             )
-        except (DatasetError, ValueError, OSError) as e:
-            return _fail(e)
+        except (DatasetError, ValueError, OSError, ImportError) as e:
+            return fail(e)
+        failed = _gold_failures(report)
+        if failed is not None:
+            return failed
         return _finish(report, args, format_bird_table(report))
 
 
@@ -230,6 +308,7 @@ class EvalSpider2Command:
         from sqlrl.data.errors import DatasetError
         from sqlrl.eval.spider2 import evaluate_spider2, format_spider2_summary
 
+        _check_out(args, "spider2")
         try:
             report = evaluate_spider2(
                 args.result_dir,
@@ -249,7 +328,10 @@ class EvalSpider2Command:
                 progress=args.progress,
             )
         except (DatasetError, ValueError, OSError, ImportError) as e:
-            return _fail(e)
+            return fail(e)
+        failed = _gold_failures(report)
+        if failed is not None:
+            return failed
         text = format_spider2_summary(report)
         if not args.json:
             console.print(report.table(title="Spider 2.0-lite", digits=4))
@@ -293,6 +375,7 @@ class EvalPaverlCommand:
         from sqlrl.data.errors import DatasetError
         from sqlrl.eval.paverl import evaluate_paverl, format_paverl_summary, load_dataset
 
+        _check_out(args, "paverl")
         try:
             dataset = load_dataset(args.dataset, args.path, split=args.split, cache_dir=args.cache_dir)
             report = evaluate_paverl(
@@ -310,7 +393,10 @@ class EvalPaverlCommand:
                 progress=args.progress,
             )
         except (DatasetError, ValueError, OSError, ImportError) as e:
-            return _fail(e)
+            return fail(e)
+        failed = _gold_failures(report)
+        if failed is not None:
+            return failed
         if not args.json:
             console.print(report.table(title=f"PaVeRL EX_b / EX_f on {report.meta['dataset']}"))
         return _finish(report, args, format_paverl_summary(report))
@@ -352,6 +438,7 @@ class EvalSpiderCommand:
         from sqlrl.data.errors import DatasetError
         from sqlrl.eval.spider import evaluate_spider, format_spider_table
 
+        _check_out(args, "spider")
         try:
             report = evaluate_spider(
                 args.gold,
@@ -368,8 +455,11 @@ class EvalSpiderCommand:
                 cache_dir=args.cache_dir,
                 progress=args.progress,
             )
-        except (DatasetError, ValueError, OSError) as e:
-            return _fail(e)
+        except (DatasetError, ValueError, OSError, ImportError) as e:
+            return fail(e)
+        failed = _gold_failures(report)
+        if failed is not None:
+            return failed
         return _finish(report, args, format_spider_table(report))
 
 
@@ -400,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     for command in EVAL_COMMANDS:
         command.register(sub)
     args = parser.parse_args(argv)
-    return args.command.run(args)
+    return run_guarded(lambda: args.command.run(args))
 
 
 if __name__ == "__main__":

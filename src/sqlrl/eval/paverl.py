@@ -38,7 +38,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlrl.data.errors import MalformedDatasetError, MissingDatasetFileError
+from sqlrl.data._files import read_text
+from sqlrl.data.errors import MalformedDatasetError
 from sqlrl.eval.bird import BIRD_DIFFICULTIES, BIRD_SEPARATOR, SandboxPool, parse_bird_prediction, resolve_workers
 from sqlrl.eval.report import EvalReport, ExampleResult
 
@@ -62,6 +63,8 @@ def load_dataset(kind: str, path: PathLike | None = None, *, split: str = "dev",
     from sqlrl import data
 
     if kind == "toy":
+        if path is not None:
+            raise ValueError(f"the toy benchmark is built in (see cache_dir); a path is for the other kinds: {path}")
         return data.load_toy(split, cache_dir=cache_dir)
     if kind not in DATASET_KINDS:
         raise ValueError(f"dataset kind must be one of {', '.join(DATASET_KINDS)}, got {kind!r}")
@@ -111,9 +114,7 @@ def load_predictions(path: PathLike, ids: Sequence[str]) -> tuple[list[str | Non
         MalformedDatasetError: the file cannot be read as any of the formats.
     """
     p = Path(path)
-    if not p.is_file():
-        raise MissingDatasetFileError(f"predictions file: {p} not found")
-    text = p.read_text(encoding="utf-8")
+    text = read_text(p, "predictions file")
     keyed: list[tuple[Any, str | None]] = []
     stripped = text.lstrip()
     if p.suffix.lower() == ".jsonl" or (p.suffix.lower() != ".json" and stripped.startswith("{") and "\n{" in text):
@@ -228,7 +229,7 @@ def evaluate_paverl(
     else:
         preds = list(predictions)
         if len(preds) != len(examples):
-            raise ValueError(f"got {len(preds)} predictions for {len(examples)} examples")
+            raise MalformedDatasetError(f"got {len(preds)} predictions for {len(examples)} examples")
     if extract:
         from sqlrl.sql import extract_sql
 

@@ -101,6 +101,19 @@ class EvalReport:
             "errors": self.error_counts(),
         }
 
+    def unjudged(self) -> list[ExampleResult]:
+        """The examples scored 0 whatever the prediction: their gold query failed or their gold file is
+        missing (``gold_error``, ``gold_<kind>``, ``missing_gold``), or their database cannot be
+        opened (``missing_database``, unless it is the database a prediction named itself)."""
+        out = []
+        for e in self.examples:
+            kind = e.error_kind or ""
+            if "gold_error" in e.extra or kind.startswith("gold_") or kind == "missing_gold":
+                out.append(e)
+            elif kind == "missing_database" and "pred_db" not in e.extra:
+                out.append(e)
+        return out
+
     def error_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for e in self.examples:

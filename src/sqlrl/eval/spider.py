@@ -6,7 +6,8 @@ does, and what this module reproduces:
 - Gold is a text file of ``SQL\\tdb_id`` lines, predictions one SQL per line (only the first tab
   field is read); blank lines separate sessions (SParC/CoSQL turns) in both files. The official
   script asserts that the session counts are equal and silently truncates a session to the shorter
-  side; here any difference in sessions or lines is a :class:`ValueError` naming the first one.
+  side; here any difference in sessions or lines is a :class:`~sqlrl.data.errors.MalformedDatasetError`
+  (a ``ValueError``) naming the first one.
 - Every prediction has ``"value"`` replaced by ``"1"`` (a quirk of the script, applied to exact
   match and execution alike, so a column named ``value`` is mangled too).
 - Execution (``etype`` ``exec`` or ``all``): both queries are post-processed (``> =`` → ``>=``,
@@ -48,6 +49,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sqlrl.data._files import read_json_list, read_text, require_dir
+from sqlrl.data.errors import MalformedDatasetError
 from sqlrl.eval._exec import SandboxPool, parallel_map
 from sqlrl.eval.plug_value import candidates as plug_candidates
 from sqlrl.eval.report import EvalReport, ExampleResult
@@ -75,17 +78,23 @@ ETYPES = ("all", "exec", "match")
 _CUR_YEAR = re.compile(r"YEAR\s*\(\s*CURDATE\s*\(\s*\)\s*\)\s*", re.IGNORECASE)
 
 
-def _read_sessions(path: PathLike) -> list[list[list[str]]]:
+def _lines(path: Path, what: str) -> list[str]:
+    """The lines of a text file as iterating over it gives them (only a newline ends a line)."""
+    text = read_text(path, what)
+    lines = text.split("\n")
+    return lines[:-1] if text.endswith("\n") else lines
+
+
+def _read_sessions(path: PathLike, what: str) -> list[list[list[str]]]:
     """Lines split on tabs, grouped into sessions at blank lines (the last session included)."""
     sessions: list[list[list[str]]] = []
     current: list[list[str]] = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if not line.strip():
-                sessions.append(current)
-                current = []
-            else:
-                current.append(line.strip().split("\t"))
+    for line in _lines(Path(path), what):
+        if not line.strip():
+            sessions.append(current)
+            current = []
+        else:
+            current.append(line.strip().split("\t"))
     if current:
         sessions.append(current)
     return sessions
@@ -94,11 +103,13 @@ def _read_sessions(path: PathLike) -> list[list[list[str]]]:
 def load_spider_gold(path: PathLike) -> list[list[tuple[str, str]]]:
     """Sessions of ``(sql, db_id)`` from a ``SQL\\tdb_id`` file."""
     out = []
-    for s, session in enumerate(_read_sessions(path)):
+    for s, session in enumerate(_read_sessions(path, "Spider gold (SQL<TAB>db_id lines)")):
         turns = []
         for t, fields in enumerate(session):
             if len(fields) < 2:
-                raise ValueError(f"{path}: session {s + 1}, line {t + 1}: expected 'SQL<TAB>db_id', got {fields!r}")
+                raise MalformedDatasetError(
+                    f"{path}: session {s + 1}, line {t + 1}: expected 'SQL<TAB>db_id', got {fields!r}"
+                )
             turns.append((fields[0], fields[1]))
         out.append(turns)
     return out
@@ -106,7 +117,9 @@ def load_spider_gold(path: PathLike) -> list[list[tuple[str, str]]]:
 
 def load_spider_predictions(path: PathLike) -> list[list[str]]:
     """Sessions of predicted SQL (the first tab field of each line)."""
-    return [[fields[0] for fields in session] for session in _read_sessions(path)]
+    return [
+        [fields[0] for fields in session] for session in _read_sessions(path, "Spider predictions (one SQL per line)")
+    ]
 
 
 def postprocess(query: str) -> str:
@@ -199,9 +212,11 @@ def evaluate_spider(
     gold_sessions = load_spider_gold(gold_path)
     pred_sessions = load_spider_predictions(pred_path)
     _check_counts(gold_sessions, pred_sessions, gold_path, pred_path)
-    schemas = Schema.load(tables_path)
+    schemas = _load_schemas(Path(tables_path))
     do_exec = etype in ("all", "exec")
     do_match = etype in ("all", "match")
+    if do_exec:
+        require_dir(Path(db_dir), "Spider database folder (with <db_id>/*.sqlite)")
 
     pairs: list[tuple[int, int, str, str, str]] = []  # (session, turn, gold, pred, db_id)
     for s, (gs, ps) in enumerate(zip(gold_sessions, pred_sessions, strict=True)):
@@ -209,7 +224,7 @@ def evaluate_spider(
             pairs.append((s, t, g_sql, p_sql.replace("value", "1"), db_id))
     missing = sorted({db for *_, db in pairs if db not in schemas})
     if missing:
-        raise ValueError(f"{tables_path}: no schema for database(s) {', '.join(missing[:5])}")
+        raise MalformedDatasetError(f"{tables_path}: no schema for database(s) {', '.join(missing[:5])}")
 
     if do_match:
         matches = [spider_match(g_sql, p_sql, schemas[db_id]) for _, _, g_sql, p_sql, db_id in pairs]
@@ -256,6 +271,19 @@ def evaluate_spider(
         "sessions": len(gold_sessions),
     }
     return _report(examples, do_exec, do_match, started, meta)
+
+
+def _load_schemas(path: Path) -> dict[str, Schema]:
+    """Every schema of ``tables.json`` by ``db_id``; a bad file or entry is named in the error."""
+    what = "Spider schemas (tables.json)"
+    out = {}
+    for i, entry in enumerate(read_json_list(path, what)):
+        try:
+            out[entry["db_id"]] = Schema.from_tables_json(entry)
+        except (KeyError, TypeError, ValueError, IndexError) as e:
+            detail = f"missing field {e}" if isinstance(e, KeyError) else str(e)
+            raise MalformedDatasetError(f"{path}: entry {i} is not a {what} entry: {detail}") from None
+    return out
 
 
 def _gold_hardness(gold: str, schema: Schema) -> str:
@@ -385,13 +413,13 @@ def _check_counts(
 ) -> None:
     n_gold, n_pred = sum(map(len, gold)), sum(map(len, pred))
     if len(gold) != len(pred):
-        raise ValueError(
+        raise MalformedDatasetError(
             f"{pred_path} has {len(pred)} sessions ({n_pred} predictions) but {gold_path} has {len(gold)} "
             f"({n_gold} gold queries); blank lines separate sessions"
         )
     for s, (g, p) in enumerate(zip(gold, pred, strict=True)):
         if len(g) != len(p):
-            raise ValueError(
+            raise MalformedDatasetError(
                 f"session {s + 1}: {pred_path} has {len(p)} predictions but {gold_path} has {len(g)} gold queries "
                 f"(in all {n_pred} vs {n_gold})"
             )

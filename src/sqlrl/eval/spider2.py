@@ -53,7 +53,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlrl.data.errors import MalformedDatasetError, MissingDatasetFileError
+from sqlrl.data._files import read_text, require_dir
+from sqlrl.data.errors import MalformedDatasetError
 from sqlrl.eval._exec import SandboxPool, parallel_map, resolve_workers
 from sqlrl.eval.report import EvalReport, ExampleResult
 
@@ -440,10 +441,8 @@ def extract_sql_query(text: str) -> str:
 
 
 def _read_jsonl_dict(path: Path, what: str) -> dict[str, dict[str, Any]]:
-    if not path.is_file():
-        raise MissingDatasetFileError(f"{what}: {path} not found")
     out: dict[str, dict[str, Any]] = {}
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for lineno, line in enumerate(read_text(path, what).splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -518,10 +517,8 @@ def evaluate_spider2(
     _use_pandas(csv_reader)  # fail early on a bad reader or pandas missing
     workers = resolve_workers(workers)
     pdir, gdir = Path(pred_dir), Path(gold_dir)
-    if not pdir.is_dir():
-        raise MissingDatasetFileError(f"Spider 2.0 prediction folder: {pdir} not found")
-    if not gdir.is_dir():
-        raise MissingDatasetFileError(f"Spider 2.0 gold folder (with exec_result/): {gdir} not found")
+    require_dir(pdir, "Spider 2.0 prediction folder")
+    require_dir(gdir, "Spider 2.0 gold folder (with exec_result/)")
     cfg_path = Path(eval_config) if eval_config is not None else gdir / "spider2lite_eval.jsonl"
     standard = _read_jsonl_dict(cfg_path, "Spider 2.0 evaluation settings ({instance_id, condition_cols, ...})")
     suffix = ".csv" if mode == "exec_result" else ".sql"
@@ -537,6 +534,8 @@ def evaluate_spider2(
         tasks_path = Path(tasks) if tasks is not None else gdir.resolve().parent.parent / "spider2-lite.jsonl"
         metadata = _read_jsonl_dict(tasks_path, "Spider 2.0-lite tasks (spider2-lite.jsonl)")
         db_base = Path(db_dir) if db_dir is not None else tasks_path.parent / "resource" / "databases"
+        if any(i.startswith("local") for i in eval_ids):
+            require_dir(db_base, "Spider 2.0 database folder (with <db>.sqlite; --db-dir)")
 
     instances = [
         _Instance(iid, standard[iid].get("condition_cols"), standard[iid].get("ignore_order", False))

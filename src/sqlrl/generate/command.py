@@ -16,14 +16,19 @@ from typing import Any
 
 from rich.console import Console
 
+from sqlrl._cliutil import (
+    UsageError,
+    error,
+    fail,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    workers_int,
+)
+
 err_console = Console(stderr=True)
 
 __all__ = ["GenerateCommand"]
-
-
-def _fail(message: str) -> int:
-    err_console.print(f"[red]error[/red]: {message}", highlight=False)
-    return 2
 
 
 def _eval_hint(dataset: Any, kind: str, paths: dict[str, Path], cache_dir: str | None) -> str | None:
@@ -61,18 +66,18 @@ class GenerateCommand:
         p.add_argument("--dataset", choices=DATASET_KINDS, default="toy", help="benchmark kind (default toy)")
         p.add_argument("--path", default=None, help="benchmark folder (spider, bird, spider2) or file (jsonl)")
         p.add_argument("--split", default="dev", help="split (toy, spider, bird; default dev)")
-        p.add_argument("--limit", type=int, default=None, help="only the first N examples")
+        p.add_argument("--limit", type=positive_int, default=None, help="only the first N examples")
         p.add_argument("--out", default="sqlrl-generate", help="output folder (default ./sqlrl-generate)")
         s = p.add_argument_group("sampling")
-        s.add_argument("--n", type=int, default=1, help="samples per question; > 1 votes by execution result")
+        s.add_argument("--n", type=positive_int, default=1, help="samples per question; > 1 votes by execution result")
         s.add_argument("--temperature", type=float, default=None, help="default: 0 (greedy) for --n 1, else 0.8")
         s.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling (default 1.0)")
         s.add_argument(
-            "--max-new-tokens", type=int, default=None,
+            "--max-new-tokens", type=positive_int, default=None,
             help="completion length (default: the model's training length from its sqlrl_prompt.json, else 256)",
         )  # fmt: skip
         s.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
-        s.add_argument("--batch-size", type=int, default=8, help="questions per generation batch (default 8)")
+        s.add_argument("--batch-size", type=positive_int, default=8, help="questions per generation batch (default 8)")
         s.add_argument("--backend", choices=BACKENDS, default="auto", help="auto: vLLM when installed with CUDA")
         s.add_argument("--device", default=None, help="torch device (default: cuda when available)")
         s.add_argument("--dtype", default=None, help="weights dtype, e.g. bfloat16 (default: the checkpoint's)")
@@ -85,7 +90,7 @@ class GenerateCommand:
         pr.add_argument(
             "--schema-format", choices=["ddl", "compact", "none"], default=None, help="schema in the prompt"
         )
-        pr.add_argument("--sample-values", type=int, default=None, help="sample values per column (ddl)")
+        pr.add_argument("--sample-values", type=non_negative_int, default=None, help="sample values per column (ddl)")
         pr.add_argument("--instruction", default=None, help="replace the instruction text")
         pr.add_argument("--dialect", default=None, help="SQL dialect asked for (default: the dataset's)")
         pr.add_argument(
@@ -102,8 +107,8 @@ class GenerateCommand:
         )  # fmt: skip
         ex = p.add_argument_group("execution (voting)")
         ex.add_argument("--engine", choices=["sqlite", "duckdb"], default="sqlite", help="sandbox engine")
-        ex.add_argument("--timeout", type=float, default=10.0, help="seconds per sampled query (default 10)")
-        ex.add_argument("--workers", type=int, default=2, help="threads executing samples (default 2)")
+        ex.add_argument("--timeout", type=positive_float, default=10.0, help="seconds per sampled query (default 10)")
+        ex.add_argument("--workers", type=workers_int, default=2, help="threads executing samples (default 2)")
         ex.add_argument("--cache-dir", default=None, help="sqlrl cache (sqlrl-toy build, DuckDB copies)")
         ex.add_argument(
             "--vote-ignore-column-order",
@@ -164,18 +169,19 @@ class GenerateCommand:
         from sqlrl.generate.backends import check_model_dir
         from sqlrl.generate.runner import generate_predictions
 
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"--out {out} is a file; --out names the folder for the prediction files")
         try:
-            check_model_dir(args.model)
             config = GenerateCommand.config(args)
-            if args.limit is not None and args.limit < 1:
-                raise ValueError(f"--limit must be at least 1, got {args.limit}")
+            check_model_dir(args.model)
             dataset = load_dataset(args.dataset, args.path, split=args.split, cache_dir=args.cache_dir)
-        except (DatasetError, ValueError, FileNotFoundError) as e:  # PromptSettingsError is a ValueError
-            return _fail(str(e))
+        except (DatasetError, ValueError, OSError) as e:  # PromptSettingsError is a ValueError
+            return fail(e)
         if args.limit is not None:
             dataset = dataset[: args.limit]
         if not len(dataset):
-            return _fail(f"no examples in {args.dataset} {args.split}")
+            return error(f"no examples in {args.dataset} {args.split}")
         settings = GenerateCommand.prompt_settings(args)
         if settings is not None:
             err_console.print(
@@ -191,8 +197,8 @@ class GenerateCommand:
             )
         try:
             result = generate_predictions(args.model, dataset, config, progress=args.progress, cache_dir=args.cache_dir)
-        except (ValueError, FileNotFoundError, ImportError, RuntimeError) as e:
-            return _fail(str(e))
+        except (ValueError, OSError, ImportError, RuntimeError) as e:  # the run failed (model, data, engine)
+            return error(str(e))
         paths = result.write(args.out)
         summary = result.summary()
         if args.json:

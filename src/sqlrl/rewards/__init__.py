@@ -15,8 +15,9 @@ Rewards: ``execution``, ``partial``, ``format``, ``syntax``, ``schema_linking``,
 Every function scores a whole batch at once: the predictions run in parallel in the sandbox, gold
 results are cached, the comparisons run in the compiled core, and the functions built together
 share the executions. They never raise for a completion or a query (0.0 when unscorable, None
-where not applicable, as each factory documents), and log the valid-SQL, timeout and empty-result
-rates through TRL's ``log_metric`` hook.
+where not applicable, as each factory documents), but do raise when a batch cannot be scored for
+another reason (a missing column or database, a misconfiguration, an internal error), and log the
+valid-SQL, timeout and empty-result rates through TRL's ``log_metric`` hook.
 """
 
 from __future__ import annotations

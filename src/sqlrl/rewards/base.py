@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from sqlrl.rewards.batch import Batch, RewardInputError, read_batch
+from sqlrl.rewards.batch import Batch, read_batch
 from sqlrl.rewards.executor import ExecutedBatch, RewardExecutor
+from sqlrl.sandbox.sandbox_pool import did_you_mean
 
 __all__ = ["SQLReward"]
 
@@ -18,10 +20,12 @@ class SQLReward:
     """A reward function in TRL's protocol: ``f(prompts, completions, completion_ids=None, **columns)``.
 
     Returns one float (or None, "not applicable") per completion and never raises for anything a
-    completion or a query does: an unscorable completion gets 0.0, and an unexpected internal error
-    is logged and scores the whole batch 0.0. It raises :class:`~sqlrl.rewards.batch.RewardInputError`
-    only when the dataset lacks a column the reward needs, a setup error that would otherwise
-    train on zeros.
+    completion or a query does: an unscorable completion (no SQL, unparseable, a failed or timed-out
+    query) gets 0.0. It raises when it cannot score the batch for a reason that is not the
+    completions' fault, which would otherwise train on zeros: a misconfiguration (``TypeError`` /
+    ``ValueError`` at construction), a batch that lacks a column the reward needs or names a
+    database that cannot be opened (:class:`~sqlrl.rewards.batch.RewardInputError`), and any
+    internal error (raised as is, with a note naming the reward).
 
     Subclasses set ``kind`` and ``required_columns`` and implement :meth:`compute`. Instances are
     picklable and carry ``__name__`` (TRL logs ``rewards/<__name__>/mean``). Rewards built together
@@ -31,18 +35,35 @@ class SQLReward:
 
     kind: ClassVar[str] = "reward"
     required_columns: ClassVar[tuple[str, ...]] = ()
+    #: Reads the databases of the batch (each one must open, else the call raises).
+    uses_database: ClassVar[bool] = True
 
     def __init__(self, *, name: str | None = None, executor: RewardExecutor | None = None, **sandbox_options: Any):
         if executor is not None and sandbox_options:
             raise TypeError(
                 f"pass sandbox options ({', '.join(sandbox_options)}) to the shared executor, not with executor="
             )
+        sandbox_valid = RewardExecutor.option_names()
+        for key in sandbox_options:
+            if key not in sandbox_valid:
+                own = self.option_names()
+                raise TypeError(
+                    f"the {self.kind} reward has no option {key!r}{did_you_mean(key, [*own, *sandbox_valid])}; "
+                    f"its options: {', '.join(own) or 'none'}; sandbox options: {', '.join(sandbox_valid)}"
+                )
         self.executor = executor if executor is not None else RewardExecutor(**sandbox_options)
         self.__name__ = name or self.default_name()
         self._metrics: dict[str, float] = {}
 
     def default_name(self) -> str:
         return self.kind
+
+    @classmethod
+    def option_names(cls) -> list[str]:
+        """The reward's own keyword options (not the sandbox's)."""
+        skip = ("self", "name", "executor")
+        params = inspect.signature(cls.__init__).parameters.values()
+        return [p.name for p in params if p.name not in skip and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.__name__!r}>"
@@ -60,14 +81,15 @@ class SQLReward:
             raise TypeError(f"{self.__name__}() needs completions")
         batch = read_batch(prompts, completions, completion_ids, kwargs, default_engine=self.executor.engine)
         batch.require(*self.required_columns, reward=f"the {self.__name__!r} reward")
+        if self.uses_database:
+            self.executor.check_databases(batch, reward=f"the {self.__name__!r} reward")
         self._metrics = {}
         try:
             values = self.compute(batch)
-        except RewardInputError:
+        except Exception as e:  # not a completion's doing (those score 0): stop rather than train on zeros
+            if hasattr(e, "add_note"):  # Python >= 3.11
+                e.add_note(f"(while the {self.__name__!r} reward scored a batch of {len(batch)})")
             raise
-        except Exception:  # noqa: BLE001 - a reward must not stop training; the error is logged
-            logger.exception("reward %r failed on a batch of %d; scoring it 0.0", self.__name__, len(batch))
-            values = [0.0] * len(batch)
         self._log(kwargs.get("log_metric"))
         return values
 

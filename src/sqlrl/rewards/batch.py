@@ -48,7 +48,8 @@ _DUCKDB_SUFFIXES = (".duckdb", ".ddb")
 
 
 class RewardInputError(ValueError):
-    """The batch lacks a column a reward needs, or a column has the wrong length (a setup error)."""
+    """The batch lacks a column a reward needs, a column has the wrong length, or a database it names
+    cannot be opened (a setup error, not a completion's)."""
 
 
 def completion_text(completion: Any) -> str:

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlrl.rewards.batch import Batch
+from sqlrl.rewards.batch import Batch, RewardInputError
 from sqlrl.sandbox import ErrorKind, ExecResult, Sandbox
-from sqlrl.sandbox.sandbox_pool import SandboxPool
+from sqlrl.sandbox.sandbox_pool import SANDBOX_OPTIONS, SandboxPool, did_you_mean
 from sqlrl.scoring import gold_has_order_by, score_batch
 
 __all__ = ["ENGINES", "ExecutedBatch", "Outcome", "RewardExecutor"]
@@ -231,6 +231,10 @@ class RewardExecutor:
         **sandbox_options: passed to every :class:`~sqlrl.sandbox.Sandbox` (``memory_limit``,
             ``cache_dir``, ``sqlite_compat``, ``isolation``, ``text_errors``, ...).
 
+    Raises:
+        TypeError: an option it does not take (the message lists the valid ones).
+        ValueError: a bad value (checked here, not at the first query).
+
     The executor is picklable: a copy keeps its settings and opens its own sandboxes.
 
     >>> ex = RewardExecutor(timeout=2.0)
@@ -256,9 +260,13 @@ class RewardExecutor:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         if workers is not None and workers != -1 and workers < 1:
             raise ValueError(f"workers must be >= 1, -1 (all cores) or None (automatic), got {workers}")
-        for bad in ("database", "gold_cache"):
-            if bad in sandbox_options:
-                raise TypeError(f"{bad!r} is not a sandbox option of the reward executor")
+        valid = self.option_names()
+        for name in sandbox_options:
+            if name not in valid:
+                raise TypeError(
+                    f"unknown option {name!r} of the reward executor{did_you_mean(name, valid)}; "
+                    f"valid options: {', '.join(valid)}"
+                )
         self.timeout = float(timeout)
         self.max_rows = int(max_rows)
         self.engine = engine
@@ -269,6 +277,12 @@ class RewardExecutor:
         self.recent_batches = recent_batches
         self.sandbox_options = dict(sandbox_options)
         self._init_state()
+
+    @staticmethod
+    def option_names() -> tuple[str, ...]:
+        """Every keyword :meth:`__init__` takes: its own and those passed on to the sandboxes."""
+        own = ("timeout", "max_rows", "engine", "workers", "memo_size", "gold_memo_size", "recent_batches")
+        return own + tuple(o for o in SANDBOX_OPTIONS if o not in own and o != "gold_cache")
 
     def _init_state(self) -> None:
         self._lock = threading.RLock()
@@ -319,6 +333,24 @@ class RewardExecutor:
         if engine not in ENGINES:
             return f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}"
         return self._sandboxes.get(db_path, engine)
+
+    def check_databases(self, batch: Batch, reward: str = "the reward") -> None:
+        """Raise :class:`~sqlrl.rewards.batch.RewardInputError` when a database the batch names cannot be
+        opened (missing, not a database, an unknown engine): the dataset's fault, not a completion's."""
+        seen: set[tuple[str, str]] = set()
+        for i in range(len(batch)):
+            db = batch.db(i)
+            if db is None:
+                continue
+            key = (db, batch.engine(i))
+            if key in seen:
+                continue
+            seen.add(key)
+            sb = self.sandbox(*key)
+            if isinstance(sb, str):
+                raise RewardInputError(
+                    f"{reward} cannot score row {i}: {sb} (check the dataset's db_path and engine columns)"
+                )
 
     def schema(self, db_path: str, engine: str) -> Any:
         """The :class:`~sqlrl.sql.schema.DbSchema` of a database (read once), or None."""

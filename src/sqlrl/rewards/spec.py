@@ -130,11 +130,18 @@ def _term(entry: Any, where: str) -> RewardTerm:
     params = {k: v for k, v in entry.items() if k not in _RESERVED}
     valid = reward_params(kind)
     for key in params:
-        if key not in valid:
+        if key in valid:
+            continue
+        if key in RewardExecutor.option_names():
             raise RewardSpecError(
-                f"{where} ({kind}): unknown parameter {key!r}{_suggest(key, valid)}; "
-                f"{kind} takes: {', '.join(valid) or 'no parameters'}"
+                f"{where} ({kind}): {key!r} is a sandbox option, shared by every reward of the spec, not a "
+                f"parameter of one reward: pass it to build_rewards(spec, {key}=...); {kind} takes: "
+                f"{', '.join(valid) or 'no parameters'}"
             )
+        raise RewardSpecError(
+            f"{where} ({kind}): unknown parameter {key!r}{_suggest(key, valid)}; "
+            f"{kind} takes: {', '.join(valid) or 'no parameters'}"
+        )
     term = RewardTerm(kind, float(weight), params, label)
     try:  # build once on an idle executor, so that bad values fail here and not in the first training step
         term.build(RewardExecutor())
@@ -266,6 +273,10 @@ def build_rewards(spec: Any = "stage2", **sandbox_options: Any) -> tuple[list[SQ
     Returns:
         ``(funcs, weights)`` for ``GRPOTrainer(reward_funcs=funcs, args=GRPOConfig(reward_weights=weights))``.
 
+    Raises:
+        RewardSpecError: a bad spec, or a sandbox option that does not exist, has a bad value or
+            belongs to a reward (``empty_gold``, ``mode``, ...: set those in the spec).
+
     >>> funcs, weights = build_rewards("stage2", timeout=3.0)
     >>> [f.__name__ for f in funcs], weights
     (['execution', 'format', 'length'], [1.0, 0.1, 0.1])
@@ -273,8 +284,30 @@ def build_rewards(spec: Any = "stage2", **sandbox_options: Any) -> tuple[list[SQ
     True
     """
     spec = RewardSpec.load(spec)
-    executor = RewardExecutor(**sandbox_options)
+    executor = _executor(sandbox_options)
     return [t.build(executor) for t in spec.terms], list(spec.weights)
+
+
+def _executor(sandbox_options: Mapping[str, Any]) -> RewardExecutor:
+    """The shared executor; an option that belongs to a reward, or none at all, fails here, naming the valid ones."""
+    valid = RewardExecutor.option_names()
+    for key in sandbox_options:
+        if key in valid:
+            continue
+        owners = [kind for kind in REWARDS if key in reward_params(kind)]
+        if owners:
+            raise RewardSpecError(
+                f"{key!r} is a parameter of the {', '.join(owners)} reward{'s' if len(owners) > 1 else ''}, not a "
+                f"sandbox option: set it on the reward in the spec, e.g. {{name: {owners[0]}, {key}: ...}}; "
+                f"build_rewards takes the sandbox options {', '.join(valid)}"
+            )
+        raise RewardSpecError(
+            f"unknown sandbox option {key!r}{_suggest(key, valid)}; build_rewards takes: {', '.join(valid)}"
+        )
+    try:
+        return RewardExecutor(**sandbox_options)
+    except (TypeError, ValueError) as e:
+        raise RewardSpecError(f"bad sandbox option: {e}") from None
 
 
 #: Ready-made specs. ``stage1``: dense partial rewards for the first GRPO stage; ``stage2``:

@@ -36,6 +36,7 @@ class FormatReward(SQLReward):
     """Format reward (see :func:`format_reward`)."""
 
     kind = "format"
+    uses_database = False
 
     def __init__(
         self,
@@ -284,6 +285,7 @@ class NgramReward(SQLReward):
 
     kind = "ngram"
     required_columns = ("gold_sql",)
+    uses_database = False
 
     def __init__(
         self, n: int = 2, *, name: str | None = None, executor: RewardExecutor | None = None, **sandbox_options: Any

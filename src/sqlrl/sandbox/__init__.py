@@ -19,6 +19,7 @@ from sqlrl.sandbox.csv_dir import load_csv_dir_to_duckdb, load_csv_dir_to_sqlite
 from sqlrl.sandbox.duckdb_engine import SQLITE_COMPAT_SETTINGS
 from sqlrl.sandbox.errors import (
     MissingDatabaseError,
+    NotADatabaseError,
     SandboxClosedError,
     SandboxError,
     UnsupportedDatabaseError,
@@ -36,6 +37,7 @@ __all__ = [
     "ImportReport",
     "LRUCache",
     "MissingDatabaseError",
+    "NotADatabaseError",
     "Sandbox",
     "SandboxClosedError",
     "SandboxConfig",

@@ -14,6 +14,11 @@ class MissingDatabaseError(SandboxError, FileNotFoundError):
     """The database path given to :class:`~sqlrl.sandbox.Sandbox` does not exist or is not a database."""
 
 
+class NotADatabaseError(MissingDatabaseError):
+    """The path exists but holds no database the sandbox can open: a text file, a corrupt database,
+    a directory without CSV files."""
+
+
 class UnsupportedDatabaseError(SandboxError, ValueError):
     """The database cannot be opened with the requested engine (a DuckDB file with ``engine="sqlite"``)."""
 

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlrl.sandbox import source as _source
+from sqlrl.sandbox.errors import NotADatabaseError
 
 IMPORTER_VERSION = 1
 
@@ -166,10 +167,12 @@ def import_sqlite_to_duckdb(
         for name, sql in views:
             _copy_view(dst, name, sql, report)
         dst.execute("CHECKPOINT")
-    except BaseException:
+    except BaseException as e:
         dst.close()
         src.close()
         tmp.unlink(missing_ok=True)
+        if isinstance(e, sqlite3.DatabaseError) and not isinstance(e, sqlite3.OperationalError):
+            raise NotADatabaseError(f"cannot read SQLite database {sqlite_path}: {e}") from e
         raise
     dst.close()
     src.close()

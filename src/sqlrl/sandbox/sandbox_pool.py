@@ -6,18 +6,58 @@ Used by the evaluators (:class:`sqlrl.eval._exec.SandboxPool` adds their default
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import inspect
 import os
 import threading
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
+from sqlrl.sandbox.config import SandboxConfig
 from sqlrl.sandbox.errors import SandboxError
 from sqlrl.sandbox.result import ErrorKind, ExecResult
 from sqlrl.sandbox.sandbox import Sandbox
 
-__all__ = ["SandboxPool"]
+__all__ = ["SANDBOX_OPTIONS", "SandboxPool", "check_sandbox_options"]
 
 PathLike = str | os.PathLike[str]
 _Pool = TypeVar("_Pool", bound="SandboxPool")
+
+#: The keyword options of :class:`~sqlrl.sandbox.Sandbox` (all but the database).
+SANDBOX_OPTIONS: tuple[str, ...] = tuple(
+    name for name in inspect.signature(Sandbox.__init__).parameters if name not in ("self", "database")
+)
+_CONFIG_FIELDS = frozenset(f.name for f in dataclasses.fields(SandboxConfig))
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices``, or an empty string."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def check_sandbox_options(options: Mapping[str, Any], valid: Iterable[str] = SANDBOX_OPTIONS) -> None:
+    """Fail now on an option no sandbox takes (``TypeError``, naming the valid ones) or a bad value
+    (``ValueError`` from :class:`~sqlrl.sandbox.SandboxConfig`), instead of at every query.
+
+    >>> check_sandbox_options({"timout": 2})
+    Traceback (most recent call last):
+    ...
+    TypeError: unknown sandbox option 'timout' (did you mean 'timeout'?); valid options: engine, timeout, \
+max_rows, memory_limit, threads, sqlite_compat, isolation, fetch, sqlglot_check, text_errors, max_sql_length, \
+cache_dir, gold_cache
+    """
+    valid = list(valid)
+    for name in options:
+        if name not in valid:
+            raise TypeError(
+                f"unknown sandbox option {name!r}{did_you_mean(name, valid)}; valid options: {', '.join(valid)}"
+            )
+    config = {k: v for k, v in options.items() if k in _CONFIG_FIELDS}
+    if config.get("cache_dir") is not None:
+        config["cache_dir"] = str(config["cache_dir"])
+    SandboxConfig(**config)
 
 
 class SandboxPool:
@@ -31,12 +71,16 @@ class SandboxPool:
         **sandbox_options: passed to every :class:`~sqlrl.sandbox.Sandbox` (``timeout``, ``max_rows``,
             ``memory_limit``, ``text_errors``, ``cache_dir``, ...); unset ones keep the Sandbox defaults.
 
+    Raises:
+        TypeError, ValueError: an unknown option or a bad value (at construction, not at the first query).
+
     >>> with SandboxPool(timeout=2.0) as pool:
     ...     pool.get("no_such.sqlite", engine="sqlite")
     'cannot open database no_such.sqlite with sqlite: ...'
     """
 
     def __init__(self, *, engine: str | None = None, **sandbox_options: Any) -> None:
+        check_sandbox_options({**sandbox_options, "engine": engine or "auto"})
         self.engine = engine
         self.options = dict(sandbox_options)
         self._opened: dict[tuple[str, str | None], Sandbox | str] = {}

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from sqlrl._cache import default_cache_dir
-from sqlrl.sandbox.errors import MissingDatabaseError
+from sqlrl.sandbox.errors import MissingDatabaseError, NotADatabaseError
 
 SQLITE = "sqlite"
 DUCKDB = "duckdb"
@@ -22,12 +22,18 @@ def database_kind(path: str | os.PathLike[str]) -> str:
     """``"sqlite"``, ``"duckdb"`` or ``"csv_dir"``, from the file's header (the suffix only breaks ties).
 
     Raises:
-        MissingDatabaseError: the path does not exist, or is a directory without CSV files.
+        MissingDatabaseError: the path does not exist or cannot be read.
+        NotADatabaseError: a directory without CSV files, or a file that is neither a SQLite nor a
+            DuckDB database (a non-empty SQLite database always starts with its header).
     """
     p = Path(path)
     if p.is_dir():
-        if not csv_files(p):
-            raise MissingDatabaseError(f"{p} is a directory without CSV files ({', '.join(CSV_SUFFIXES)})")
+        try:
+            found = csv_files(p)
+        except OSError as e:
+            raise MissingDatabaseError(f"cannot read directory {p}: {e}") from e
+        if not found:
+            raise NotADatabaseError(f"{p} is a directory without CSV files ({', '.join(CSV_SUFFIXES)})")
         return CSV_DIR
     if not p.is_file():
         raise MissingDatabaseError(f"database not found: {p}")
@@ -40,11 +46,9 @@ def database_kind(path: str | os.PathLike[str]) -> str:
         return SQLITE
     if head[8:12] == b"DUCK":
         return DUCKDB
-    if p.suffix.lower() in (".duckdb", ".ddb"):
-        return DUCKDB
-    if head == b"" or p.suffix.lower() in (".sqlite", ".sqlite3", ".db"):
-        return SQLITE  # an empty file is an empty SQLite database
-    raise MissingDatabaseError(f"{p} is neither a SQLite nor a DuckDB database (unknown header {head[:16]!r})")
+    if head == b"":  # an empty file is an empty database
+        return DUCKDB if p.suffix.lower() in (".duckdb", ".ddb") else SQLITE
+    raise NotADatabaseError(f"{p} is neither a SQLite nor a DuckDB database (unknown header {head[:16]!r})")
 
 
 def csv_files(directory: Path) -> list[Path]:

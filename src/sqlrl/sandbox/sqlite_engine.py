@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sqlrl.sandbox.config import SandboxConfig
-from sqlrl.sandbox.errors import MissingDatabaseError
+from sqlrl.sandbox.errors import MissingDatabaseError, NotADatabaseError
 from sqlrl.sandbox.result import ErrorKind, ExecResult
 from sqlrl.sandbox.watchdog import watchdog
 
@@ -161,8 +161,10 @@ class SQLiteEngine:
             raise MissingDatabaseError(f"cannot open SQLite database {self.path}: {e}") from e
         try:
             probe.con.execute("SELECT count(*) FROM sqlite_master").fetchall()
-        except sqlite3.DatabaseError as e:
+        except sqlite3.OperationalError as e:  # e.g. locked
             raise MissingDatabaseError(f"cannot open SQLite database {self.path}: {e}") from e
+        except sqlite3.DatabaseError as e:  # not a database, or a corrupt one
+            raise NotADatabaseError(f"cannot open SQLite database {self.path}: {e}") from e
         finally:
             self.close_conn(probe)
 

@@ -76,6 +76,8 @@ def parse_one(sql: str, dialect: str = "sqlite") -> exp.Expression:
         ) from None
     except TokenError as e:
         raise SqlParseError(f"cannot tokenize as {dialect}: {e}", dialect=dialect) from None
+    except RecursionError:
+        raise SqlParseError(f"cannot parse as {dialect}: nested too deeply", dialect=dialect) from None
     if len(trees) != 1:
         raise SqlParseError(f"expected one statement, found {len(trees)}", dialect=dialect)
     return trees[0]
@@ -107,6 +109,8 @@ def transpile(sql: str, *, read: str, write: str = "duckdb", sqlite_compat: bool
         out = tree.sql(dialect=write, unsupported_level=ErrorLevel.RAISE)
     except UnsupportedError as e:
         raise TranspileError(f"cannot write this {read} query as {write}: {e}") from None
+    except RecursionError:
+        raise TranspileError(f"cannot write this {read} query as {write}: nested too deeply") from None
     if sqlite_compat is None:
         sqlite_compat = read == "sqlite" and write == "duckdb"
     if sqlite_compat and write == "duckdb":

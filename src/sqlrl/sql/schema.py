@@ -182,6 +182,8 @@ def load_tables_json(path: str | Path) -> dict[str, DbSchema]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise ValueError(f"{path} is not valid JSON: {e}") from None
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path} is not UTF-8 text: {e}") from None
     if not isinstance(data, list):
         raise ValueError(f"{path} must hold a JSON list of schema entries")
     out = {}

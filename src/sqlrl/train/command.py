@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
+
+from sqlrl._cliutil import EXIT_USAGE, error
 
 __all__ = ["QuickstartCommand", "TrainCommand", "print_accuracy_table"]
 
@@ -72,8 +73,7 @@ def _run(cfg: Any, args: argparse.Namespace) -> int:
     try:
         summary = Runner(cfg, resume=args.resume, overwrite=args.overwrite).run()
     except TrainingError as exc:
-        print(f"sqlrl: error: {exc}", file=sys.stderr)
-        return 2
+        return error(str(exc), EXIT_USAGE)
     if _dist().is_main_process:
         print_accuracy_table(summary)
     return 0
@@ -114,7 +114,7 @@ def _finish_config(data: dict[str, Any], args: argparse.Namespace):
             data["output_dir"] = args.output_dir
         return TrainConfig.from_dict(data)
     except (ConfigError, IndexError, KeyError, ValueError) as exc:
-        print(f"sqlrl: config error: {exc}", file=sys.stderr)
+        error(f"config: {exc}", EXIT_USAGE)
         return None
 
 
@@ -137,15 +137,24 @@ class TrainCommand:
         from sqlrl.train.config import ConfigError
 
         path = Path(args.config)
+        if not path.is_file():
+            where = "is a directory" if path.is_dir() else "does not exist"
+            return error(f"--config {path} {where}; give a YAML file (see configs/)")
         try:
-            if not path.is_file():
-                raise ConfigError(f"config file {path} does not exist")
-            data = yaml.safe_load(path.read_text()) or {}
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            return error(f"--config {path} is not UTF-8 text ({exc})")
+        try:
+            data = yaml.safe_load(text) or {}
             if not isinstance(data, dict):
                 raise ConfigError(f"{path}: the top level must be a mapping of settings")
-        except (ConfigError, yaml.YAMLError) as exc:
-            print(f"sqlrl: config error: {exc}", file=sys.stderr)
-            return 2
+        except ConfigError as exc:
+            return error(f"config: {exc}", EXIT_USAGE)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            return error(f"config: {path} is not valid YAML: {problem}{where}", EXIT_USAGE)
         return _start(data, args)
 
 

@@ -8,6 +8,8 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from sqlrl._cliutil import UsageError, fail, non_negative_int, positive_int, workers_int
+
 __all__ = ["VerbalCommand"]
 
 _DATASETS = ("toy", "spider", "bird", "jsonl", "spider2")
@@ -22,7 +24,12 @@ def _switch(group: Any, name: str, default: bool, help: str) -> None:
 
 
 def _read(path: str | None) -> str | None:
-    return None if path is None else Path(path).read_text(encoding="utf-8")
+    """A template or instruction file as UTF-8 text; errors name the file."""
+    if path is None:
+        return None
+    from sqlrl.data._files import read_text
+
+    return read_text(Path(path), "a template or instruction file")
 
 
 class VerbalCommand:
@@ -44,7 +51,7 @@ class VerbalCommand:
         data.add_argument("--dataset", choices=_DATASETS, default="toy", help="benchmark kind (default toy: sqlrl-toy)")
         data.add_argument("--path", default=None, help="benchmark folder (spider, bird, spider2-lite) or file (jsonl)")
         data.add_argument("--split", default="dev", help="split (toy, spider, bird; default dev)")
-        data.add_argument("--limit", type=int, default=None, help="only the first N questions")
+        data.add_argument("--limit", type=positive_int, default=None, help="only the first N questions")
         data.add_argument("--cache-dir", default=None, help="where sqlrl-toy and DuckDB copies are cached")
 
         be = p.add_argument_group("model backend")
@@ -77,13 +84,13 @@ class VerbalCommand:
         _switch(s, "prefer-nonempty", d.prefer_nonempty, "results with rows rank before empty ones")
         _flag(s, "temperature", type=float, default=d.temperature, help="generator temperature")
         _flag(s, "top-p", type=float, default=d.top_p, help="generator top-p")
-        s.add_argument("--max-new-tokens", type=int, default=None,
+        s.add_argument("--max-new-tokens", type=positive_int, default=None,
                        help=f"generator completion length limit (default {d.max_new_tokens}; local backend: the "
                        "model's training length when its folder has a sqlrl_prompt.json)")  # fmt: skip
         _flag(s, "seed", type=int, default=d.seed, help="base seed of every request")
         s.add_argument(
             "--sample-values",
-            type=int,
+            type=non_negative_int,
             default=None,
             help="sample values per column in the schema (default 3, or the local model's training value)",
         )
@@ -136,7 +143,7 @@ class VerbalCommand:
 
         o = p.add_argument_group("run")
         o.add_argument("--out", default=None, help="output folder (default runs/verbal-<dataset>-<split>)")
-        _flag(o, "workers", type=int, default=4, help="questions in progress at once")
+        _flag(o, "workers", type=workers_int, default=4, help="questions in progress at once (-1: all cores)")
         o.add_argument("--restart", action="store_true", help="discard the trajectories in --out and start over")
         o.add_argument("--json", action="store_true", help="print the summary as JSON")
         bar = o.add_mutually_exclusive_group()
@@ -240,6 +247,7 @@ class VerbalCommand:
         from sqlrl.verbal.run import run_verbal
 
         err = Console(stderr=True)
+        out_path = Path(args.out or f"runs/verbal-{args.dataset}-{args.split}")
         try:
             config = VerbalCommand.config(args)
             dataset = load_dataset(args.dataset, args.path, split=args.split, cache_dir=args.cache_dir)
@@ -247,8 +255,9 @@ class VerbalCommand:
                 dataset = dataset[: args.limit]
             generator, judge = VerbalCommand.backends(args)
         except (DatasetError, ValueError, OSError, ImportError) as e:
-            err.print(f"[red]error[/red]: {e}", highlight=False)
-            return 2
+            return fail(e)
+        if out_path.exists() and not out_path.is_dir():
+            raise UsageError(f"--out {out_path} is a file; --out names the folder of the run")
         from sqlrl.eval._exec import SandboxPool
 
         pool = SandboxPool(engine=config.engine, timeout=config.exec_timeout, max_rows=config.max_rows,
