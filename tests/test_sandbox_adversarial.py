@@ -184,7 +184,7 @@ def test_engine_refuses_writes_without_the_keyword_gate(sandbox, target, file_ha
     sql = sql.replace("{outside}", str(outside))
     before = {p: file_hash(p) for p in _files(sandbox)}
     listing = sorted(p.name for p in outside.iterdir())
-    conn = sandbox._pool.get()
+    conn = sandbox._pool.get().conn
     r = sandbox._engine.run(conn, sql, sql, time.perf_counter())
     if name == "explain" and sandbox.engine == "sqlite":
         assert r.ok  # SQLite's EXPLAIN only lists the bytecode of a SELECT: a read
@@ -329,7 +329,7 @@ def test_duckdb_connection_itself_is_locked_down(target, tmp_path, sql):
 
     db, _, _ = target
     with Sandbox(db, engine="duckdb", timeout=TIMEOUT, cache_dir=tmp_path) as sb:
-        cursor = sb._pool.get()
+        cursor = sb._pool.get().conn
         with pytest.raises(duckdb.Error):
             cursor.execute(sql)
         assert sb.execute("SELECT current_setting('threads'), current_setting('enable_external_access')").rows == [

@@ -117,4 +117,10 @@ class SandboxConfig:
 
     @property
     def memory_bytes(self) -> int:
+        """The memory budget in bytes."""
         return parse_size(self.memory_limit)
+
+    @property
+    def max_result_bytes(self) -> int:
+        """Most bytes (estimated) of the Python rows of one result: half the memory budget."""
+        return self.memory_bytes // 2
