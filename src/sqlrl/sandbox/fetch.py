@@ -1,8 +1,8 @@
 """Reading an executed query's rows into Python within its deadline and its memory budget.
 
 Rows come in chunks (``fetchmany``): the first row alone, then chunks sized from the bytes per row
-seen so far, at most :data:`CELLS_PER_CHUNK` cells. After each chunk the deadline is checked
-(converting a wide or long result into Python objects is not part of the engine's own execution
+seen so far (a quarter of the room left), at most :data:`CELLS_PER_CHUNK` cells. After each chunk
+the deadline is checked (converting a wide or long result into Python objects is not part of the engine's own execution
 time) and the result's size is estimated (``sys.getsizeof`` of the row tuples and their cells,
 nested values counted shallowly); past ``max_bytes`` the query fails as ``resource``.
 """
@@ -56,4 +56,4 @@ def fetch_rows(cursor: Any, ncols: int, max_rows: int, deadline: float, max_byte
         if time.monotonic() > deadline:
             raise FetchDeadline("the deadline passed while fetching the result")
         per_row = size // len(rows) + 1
-        step = max(1, min(widest, 64 * len(rows), (max_bytes - size) // (2 * per_row)))
+        step = max(1, min(widest, 64 * len(rows), (max_bytes - size) // (4 * per_row)))

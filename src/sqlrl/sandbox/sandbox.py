@@ -45,9 +45,13 @@ class Sandbox:
         engine: ``"sqlite"``, ``"duckdb"``, or ``"auto"``: SQLite files run on SQLite, DuckDB
             files and CSV directories on DuckDB. ``engine="duckdb"`` on a SQLite file imports it
             once into a cached DuckDB file (see :mod:`sqlrl.sandbox.importer`).
-        timeout: seconds a query may run; it is then stopped and reported as ``timeout``.
+        timeout: seconds a query may run, fetching its rows included; it is then stopped and reported as
+            ``timeout``. A query inside one engine step that ignores the interrupt (a single long
+            function call) is abandoned 0.3 s later: it runs on its connection's own thread, which
+            closes the connection once the engine returns.
         max_rows: rows kept per result; a longer result is cut and marked ``truncated``.
-        memory_limit: DuckDB's memory limit for the sandbox's queries (shared by its connections).
+        memory_limit: the memory budget of a query (see :class:`SandboxConfig`); past it the query
+            fails as ``resource``.
         threads: DuckDB threads per query. 1 suits batches (parallelism comes from ``execute_many``).
         sqlite_compat: DuckDB only. SQLite semantics for integer division, NULL ordering,
             division by zero and LIKE. ``None``: on when the data comes from a SQLite file.
@@ -225,6 +229,11 @@ class Sandbox:
         try:
             if slot.thread is None:
                 return self._engine.run(slot.conn, sql, run_sql, t0)
+            run_inline = getattr(self._engine, "run_inline", None)  # SQLite: queries that cannot build large values
+            if run_inline is not None:
+                result = run_inline(slot.conn, sql, run_sql, t0)
+                if result is not None:
+                    return result
             wait = t0 + self.config.timeout + ABANDON_GRACE - time.perf_counter()
             finished, result = slot.thread.call(lambda: self._engine.run(slot.conn, sql, run_sql, t0), wait)
             if finished:

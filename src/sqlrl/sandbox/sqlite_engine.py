@@ -16,7 +16,11 @@ file) and ``VACUUM INTO 'copy.db'`` on a read-only connection. Each connection t
 - ``sqlite3``'s own rule that ``execute`` takes one statement;
 - a progress handler (every 1000 VM instructions) that aborts the query past its deadline,
   backed by the shared watchdog calling ``interrupt()``; neither fires inside one long function
-  call, which the sandbox's query thread covers (:mod:`sqlrl.sandbox.runner`);
+  call, which the sandbox's query thread covers (:mod:`sqlrl.sandbox.runner`). A query runs on the
+  caller's thread instead, saving the hand-off, only when it cannot build a large value: at most
+  :data:`INLINE_MAX_SQL` characters, no recursive CTE, and only the functions of
+  :data:`INLINE_FUNCTIONS` (the authorizer checks this while the statement is prepared; any other
+  query is refused there and then run on the query thread);
 - rows fetched in chunks within the deadline and the result budget (:mod:`sqlrl.sandbox.fetch`).
 
 Text that is not valid UTF-8: rows are read with the fast default decoder, and only when
@@ -31,6 +35,7 @@ import math
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -113,6 +118,29 @@ _SYNTAX_MARKERS = (
 MAX_VALUE_LENGTH = 1_000_000_000
 WATCHDOG_GRACE = 0.15
 PROGRESS_STEPS = 1000
+_FUNCTION = 31
+_RECURSIVE = 33
+#: Functions a query may call and still run on the caller's thread: linear in their arguments, with a
+#: result no larger than them (so no value can grow past the database's own cells), and common in
+#: benchmark queries. ``like``, ``instr``, ``replace``, ``trim`` (quadratic), ``printf``, ``zeroblob``,
+#: ``group_concat``, ``hex`` and the rest (which can build large values) run on the query thread.
+INLINE_FUNCTIONS = frozenset(
+    {
+        *("count", "sum", "total", "avg", "min", "max", "abs", "round", "sign"),
+        *("coalesce", "ifnull", "nullif", "iif", "if", "typeof", "likely", "unlikely", "likelihood"),
+        *("length", "octet_length", "lower", "upper", "substr", "substring"),
+        *("date", "time", "datetime", "julianday", "strftime", "unixepoch"),
+        *("row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead"),
+        *("first_value", "last_value", "nth_value", "ceil", "ceiling", "floor", "trunc", "mod"),
+    }
+)
+#: Longest query that may run on the caller's thread (longer text could double a value in every nested
+#: subquery, ``SELECT s || s FROM (SELECT s || s AS s FROM (...))``, and compare the result many times).
+INLINE_MAX_SQL = 500
+#: Queries remembered per connection as needing the query thread. Their statements stay in ``sqlite3``'s
+#: statement cache (256, prepared without the inline check); remembering more than that keeps a cached
+#: statement from being reused on the caller's thread.
+GUARDED_MEMO = 1024
 _HEAP_LOCK = threading.Lock()
 
 
@@ -126,19 +154,27 @@ def lower_heap_limit(con: sqlite3.Connection, limit: int) -> int:
 
 
 class _Conn:
-    """A pooled SQLite connection and its per-query state (deadline, denied actions)."""
+    """A pooled SQLite connection and its per-query state (deadline, denied actions, inline check)."""
 
-    __slots__ = ("con", "deadline", "denied")
+    __slots__ = ("con", "deadline", "denied", "inline", "needs_thread", "guarded")
 
     def __init__(self, con: sqlite3.Connection) -> None:
         self.con = con
         self.deadline = math.inf
         self.denied: list[str] = []
+        self.inline = False  # preparing on the caller's thread: refuse what must run on the query thread
+        self.needs_thread = False
+        self.guarded: OrderedDict[str, None] = OrderedDict()
 
     def progress(self) -> bool:
         return time.monotonic() > self.deadline
 
     def authorize(self, action: int, arg1: str | None, arg2: str | None, db: str | None, trigger: str | None) -> int:
+        if self.inline and (
+            action == _RECURSIVE or (action == _FUNCTION and (arg2 or "").lower() not in INLINE_FUNCTIONS)
+        ):
+            self.needs_thread = True
+            return sqlite3.SQLITE_DENY
         if (
             action in _READ_ACTIONS
             or (action == _PRAGMA and arg1 in SAFE_PRAGMAS)
@@ -211,6 +247,25 @@ class SQLiteEngine:
 
     def close(self) -> None:
         pass
+
+    def run_inline(self, state: _Conn, sql: str, run_sql: str, t0: float) -> ExecResult | None:
+        """Run ``run_sql`` on the calling thread if it cannot build a large value, else return None."""
+        guarded = state.guarded
+        if len(run_sql) > INLINE_MAX_SQL or run_sql in guarded:
+            if run_sql in guarded:
+                guarded.move_to_end(run_sql)
+            return None
+        state.inline, state.needs_thread = True, False
+        try:
+            result = self.run(state, sql, run_sql, t0)
+        finally:
+            state.inline = False
+        if not state.needs_thread:
+            return result
+        guarded[run_sql] = None
+        if len(guarded) > GUARDED_MEMO:
+            guarded.popitem(last=False)
+        return None
 
     def run(self, state: _Conn, sql: str, run_sql: str, t0: float) -> ExecResult:
         """Run ``run_sql`` on this thread's connection ``state``."""
