@@ -406,10 +406,20 @@ LIMIT_CASES = [
         "sqlite_huge_cells",
         "sqlite",
         {},
-        "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r LIMIT 60) SELECT n, zeroblob(40000000) FROM r",
+        "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r LIMIT 60) SELECT n, zeroblob(60000000) FROM r",
         {TO, MEM},
     ),
-    ("sqlite_wide_rows", "sqlite", {}, _wide(2000, _ROWS_SQLITE), {TO, MEM}),
+    (
+        "sqlite_wide_rows",
+        "sqlite",
+        {},
+        "SELECT "
+        + ", ".join(f"s AS c{k}" for k in range(2000))
+        + " FROM (SELECT n, printf('%.2000c', 'w') AS s FROM "
+        + _ROWS_SQLITE
+        + ")",
+        {TO, MEM},
+    ),
     # DuckDB: one long function call, and results whose conversion into Python outlives the engine's deadline.
     ("duckdb_hash_of_repeat", "duckdb", {}, "SELECT sha256(repeat('ab', 150000000))", {TO, MEM}),
     ("duckdb_list_sort", "duckdb", {}, "SELECT list_reverse_sort(range(1500000))[1 + 2]", {TO, MEM}),
