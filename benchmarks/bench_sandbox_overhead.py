@@ -55,6 +55,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--queries", type=int, default=5000)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--engines", nargs="+", default=["sqlite", "duckdb"], choices=["sqlite", "duckdb"])
     args = ap.parse_args()
     work = queries(args.queries)
     with tempfile.TemporaryDirectory() as tmp:
@@ -64,7 +65,8 @@ def main() -> None:
         }
         print(f"{len(work)} queries, median of {args.repeats} runs, microseconds per query")
         print(f"{'engine':8} {'sandbox':>9} {'bare':>9} {'overhead':>9}")
-        for engine, path in paths.items():
+        for engine in args.engines:
+            path = paths[engine]
             with Sandbox(path, engine=engine, timeout=5.0, cache_dir=Path(tmp) / "cache") as sb:
                 sandboxed = per_query_us(sb.execute, work, args.repeats)
             con = duckdb.connect(str(path), read_only=True) if engine == "duckdb" else sqlite3.connect(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlrl.sandbox.statement import DEFAULT_MAX_SQL_LENGTH
 
@@ -130,12 +131,12 @@ class SandboxConfig:
     def timeout_ms(self) -> int:
         return max(1, int(round(self.timeout * 1000)))
 
-    @property
+    @cached_property
     def memory_bytes(self) -> int:
         """The memory budget in bytes."""
         return parse_size(self.memory_limit)
 
-    @property
+    @cached_property
     def max_result_bytes(self) -> int:
         """Most bytes (estimated) of the Python rows of one result: a quarter of the memory budget."""
         return self.memory_bytes // 4

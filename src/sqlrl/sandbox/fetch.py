@@ -1,10 +1,10 @@
 """Reading an executed query's rows into Python within its deadline and its memory budget.
 
-Rows come in chunks (``fetchmany``): the first row alone, then chunks sized from the bytes per row
+Rows come in chunks (``fetchmany``): the first two rows alone, then chunks sized from the bytes per row
 seen so far (a quarter of the room left), at most :data:`CELLS_PER_CHUNK` cells. After each chunk
 the deadline is checked (converting a wide or long result into Python objects is not part of the engine's own execution
-time) and the result's size is estimated (``sys.getsizeof`` of the row tuples and their cells,
-nested values counted shallowly); past ``max_bytes`` the query fails as ``resource``.
+time) and the result's size is estimated (``sys.getsizeof`` of the cells, nested values counted
+shallowly, plus the row tuples); past ``max_bytes`` the query fails as ``resource``.
 """
 
 from __future__ import annotations
@@ -37,14 +37,15 @@ def fetch_rows(cursor: Any, ncols: int, max_rows: int, deadline: float, max_byte
     """
     want = max_rows + 1
     widest = max(1, CELLS_PER_CHUNK // max(ncols, 1))
+    row_bytes = _sizeof(()) + 8 * ncols  # the tuple holding a row
     rows: list[tuple[Any, ...]] = []
     size = 0
-    step = 1
+    step = 2  # the first row or two alone: one call for the many one-row results
     while True:
         step = min(step, want - len(rows))
         chunk = cursor.fetchmany(step)
         if chunk:
-            size += sum(map(_sizeof, chunk)) + sum(map(_sizeof, _chain(chunk)))
+            size += len(chunk) * row_bytes + sum(map(_sizeof, _chain(chunk)))
             rows += chunk
             if size > max_bytes:
                 raise ResultTooLarge(
