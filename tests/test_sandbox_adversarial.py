@@ -513,7 +513,7 @@ def test_abandoned_query_leaves_no_thread_and_a_usable_sandbox(target, tmp_path,
     db, _, _ = target
     slow = {
         "sqlite": "SELECT typeof(format('%.*c', 150000000, '#'))",  # about 1.5 s in one call
-        "duckdb": "SELECT sha256(repeat('ab', 60000000))",  # about 1 s in one call
+        "duckdb": "SELECT sha256(repeat('ab', 100000000))",  # about 2-4 s in one call
     }[engine]
     with Sandbox(db, engine=engine, timeout=0.2, cache_dir=tmp_path) as sb:
         assert sb.execute("SELECT 1").rows == [(1,)]  # the pooled connection, its thread and the watchdog
