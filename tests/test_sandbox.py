@@ -659,7 +659,7 @@ def test_process_isolation(tiny_sqlite, cache_dir):
         assert sb.execute("DROP TABLE t").error_kind is ErrorKind.NOT_READ_ONLY
         bomb = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r"
         assert sb.execute(bomb).error_kind is ErrorKind.TIMEOUT  # stopped inside the worker
-        worker = sb._pool.get()
+        worker = sb._pool.get().conn
         pid = worker.pid
         r = worker.execute(_CRASH, time.perf_counter())
         assert r.error_kind is ErrorKind.CRASHED

@@ -184,7 +184,7 @@ def test_engine_refuses_writes_without_the_keyword_gate(sandbox, target, file_ha
     sql = sql.replace("{outside}", str(outside))
     before = {p: file_hash(p) for p in _files(sandbox)}
     listing = sorted(p.name for p in outside.iterdir())
-    conn = sandbox._pool.get()
+    conn = sandbox._pool.get().conn
     r = sandbox._engine.run(conn, sql, sql, time.perf_counter())
     if name == "explain" and sandbox.engine == "sqlite":
         assert r.ok  # SQLite's EXPLAIN only lists the bytecode of a SELECT: a read
@@ -329,10 +329,233 @@ def test_duckdb_connection_itself_is_locked_down(target, tmp_path, sql):
 
     db, _, _ = target
     with Sandbox(db, engine="duckdb", timeout=TIMEOUT, cache_dir=tmp_path) as sb:
-        cursor = sb._pool.get()
+        cursor = sb._pool.get().conn
         with pytest.raises(duckdb.Error):
             cursor.execute(sql)
         assert sb.execute("SELECT current_setting('threads'), current_setting('enable_external_access')").rows == [
             (1, False)
         ]
     assert not Path("/tmp/sqlrl-should-not-exist.csv").exists()
+
+
+# -- time and memory limits, measured in a fresh process -------------------------------------------------
+
+_PROBE = r"""
+import json, os, resource, sys, time
+from sqlrl.sandbox import Sandbox
+
+db, options, sql = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+sb = Sandbox(db, **options)
+assert sb.execute("SELECT 1").rows == [(1,)]
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+t0 = time.perf_counter()
+r = sb.execute(sql)
+wall = time.perf_counter() - t0
+after = sb.execute("SELECT 2").rows
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+sb.close()
+worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+out = dict(wall=wall, kind=str(r.error_kind), error=r.error, after=after, growth=peak - base, worker_peak=worker)
+print(json.dumps(out), flush=True)
+os._exit(0)  # an abandoned query may still be inside the engine: do not wait for it
+"""
+LIMIT_TIMEOUT = 1.0
+
+
+def _wide(n_cols: int, source: str) -> str:
+    return "SELECT " + ", ".join(f"n + {k} AS c{k}" for k in range(n_cols)) + f" FROM {source}"
+
+
+_ROWS_SQLITE = "(WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r LIMIT 300000) SELECT n FROM r)"
+
+# (name, database kind, sandbox options, sql, allowed error kinds); every query runs with a 1 s timeout.
+LIMIT_CASES = [
+    # SQLite: one long function call, which neither the progress handler nor interrupt() stops.
+    ("sqlite_format_precision", "sqlite", {}, "SELECT typeof(format('%.*c', 1700000000, '#'))", {TO, MEM}),
+    (
+        "sqlite_instr_quadratic",
+        "sqlite",
+        {},
+        "WITH s(h, n) AS (SELECT printf('%.*c', 20000000, 'z'), printf('%.*c', 300000, 'z') || 'y') "
+        "SELECT instr(h, n) FROM s",
+        {TO, MEM},
+    ),
+    (
+        "sqlite_replace_quadratic",
+        "sqlite",
+        {},
+        "SELECT length(replace(printf('%.*c', 25000000, 'k'), printf('%.*c', 250000, 'k') || 'j', ''))",
+        {TO, MEM},
+    ),
+    (
+        "sqlite_trim_charset",
+        "sqlite",
+        {},
+        "SELECT length(trim(printf('%.*c', 20000000, 'q'), printf('%.*c', 200000, 'r') || 'q'))",
+        {TO, MEM},
+    ),
+    (
+        "sqlite_like_long_pattern",
+        "sqlite",
+        {},
+        "SELECT printf('%.*c', 5000000, 'a') LIKE '%' || printf('%.*c', 30000, 'a') || 'b'",
+        {TO, MEM},
+    ),
+    # SQLite memory: huge cells, 2,000-column rows.
+    (
+        "sqlite_huge_cells",
+        "sqlite",
+        {},
+        "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r LIMIT 60) SELECT n, zeroblob(60000000) FROM r",
+        {TO, MEM},
+    ),
+    (
+        "sqlite_wide_rows",
+        "sqlite",
+        {},
+        "SELECT "
+        + ", ".join(f"s AS c{k}" for k in range(2000))
+        + " FROM (SELECT n, printf('%.2000c', 'w') AS s FROM "
+        + _ROWS_SQLITE
+        + ")",
+        {TO, MEM},
+    ),
+    # DuckDB: one long function call, and results whose conversion into Python outlives the engine's deadline.
+    ("duckdb_hash_of_repeat", "duckdb", {}, "SELECT sha256(repeat('ab', 150000000))", {TO, MEM}),
+    ("duckdb_list_sort", "duckdb", {}, "SELECT list_reverse_sort(range(4000000))[1 + 2]", {TO, MEM}),
+    ("duckdb_wide_fetch", "duckdb", {}, _wide(2000, "range(100000) t(n)"), {TO, MEM}),
+    ("duckdb_big_cells", "duckdb", {}, "SELECT i, repeat('y', 20000) FROM range(200000) t(i)", {TO, MEM}),
+    (
+        "duckdb_big_sort",
+        "duckdb",
+        {},
+        "SELECT * FROM range(30000000) t(i) ORDER BY md5(i::VARCHAR) || md5((i + 1)::VARCHAR) LIMIT 3",
+        {TO, MEM},
+    ),
+    ("csv_dir_wide_fetch", "csv", {}, _wide(2000, "singer a, singer b, singer c, (SELECT 1 AS n) z"), {TO, MEM}),
+    (
+        "sqlite_on_duckdb_cross_sort",
+        "sqlite_on_duckdb",
+        {},
+        "SELECT a.Name || b.Name || c.Name || d.Name AS x FROM singer a, singer b, singer c, singer d, singer e "
+        "ORDER BY x DESC",
+        {TO, MEM},
+    ),
+    # Process isolation also caps the memory of values DuckDB does not count against its limit.
+    (
+        "process_duckdb_huge_value",
+        "duckdb",
+        {"isolation": "process"},
+        "SELECT md5(repeat('x', 2000000000))",
+        {MEM},
+    ),
+    ("process_duckdb_huge_list", "duckdb", {"isolation": "process"}, "SELECT list_sort(range(200000000))[1]", {MEM}),
+]
+
+
+@pytest.fixture(scope="module")
+def limit_databases(target, tmp_path_factory):
+    """Paths of the four kinds of database: SQLite, DuckDB file, CSV folder, and SQLite read through DuckDB."""
+    import duckdb
+
+    from sqlrl.data.demo import build_demo_duckdb
+
+    db, _, _ = target
+    root = tmp_path_factory.mktemp("limits")
+    duck = build_demo_duckdb(root / "concert_singer.duckdb", "concert_singer")
+    csv = root / "csv"
+    csv.mkdir()
+    with duckdb.connect(str(duck), read_only=True) as con:
+        for table in ("singer", "stadium", "concert", "singer_in_concert"):
+            con.execute(f"COPY {table} TO '{csv / table}.csv' (HEADER)")
+    return {"sqlite": db, "duckdb": duck, "csv": csv, "sqlite_on_duckdb": db}, root / "cache"
+
+
+def _probe(database, options: dict, sql: str) -> dict:
+    import json
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(database), json.dumps(options), sql],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(("name", "kind", "extra", "sql", "kinds"), LIMIT_CASES, ids=[c[0] for c in LIMIT_CASES])
+def test_query_stays_within_time_and_memory(limit_databases, name, kind, extra, sql, kinds):
+    from sqlrl.sandbox.config import parse_size
+    from sqlrl.sandbox.isolation import RLIMIT_SLACK
+
+    paths, cache = limit_databases
+    engine = "duckdb" if kind == "sqlite_on_duckdb" else "auto"
+    budget = "256MB"
+    options = dict(engine=engine, timeout=LIMIT_TIMEOUT, memory_limit=budget, cache_dir=str(cache), **extra)
+    out = _probe(paths[kind], options, sql)
+    assert out["wall"] <= LIMIT_TIMEOUT + SLACK, out
+    assert out["kind"] in {k.value for k in kinds}, out
+    assert out["error"], out
+    assert out["after"] == [[2]], out  # the sandbox answers the next query
+    if extra.get("isolation") == "process":  # the worker's own peak: its startup memory plus the budget
+        reference = _probe(paths[kind], options, "SELECT 1")["worker_peak"]
+        assert out["worker_peak"] <= reference + parse_size(budget) + RLIMIT_SLACK, out
+    elif not name.startswith(("duckdb_hash", "duckdb_list")):  # DuckDB does not count what one function builds
+        assert out["growth"] <= parse_size(budget), out
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_abandoned_query_leaves_no_thread_and_a_usable_sandbox(target, tmp_path, engine):
+    """A query stuck in one engine step is abandoned at timeout + 0.3 s; its thread ends when the engine returns."""
+    db, _, _ = target
+    slow = {
+        "sqlite": "SELECT typeof(format('%.*c', 150000000, '#'))",  # about 1.5 s in one call
+        "duckdb": "SELECT sha256(repeat('ab', 100000000))",  # about 2-4 s in one call
+    }[engine]
+    with Sandbox(db, engine=engine, timeout=0.2, cache_dir=tmp_path) as sb:
+        assert sb.execute("SELECT 1").rows == [(1,)]  # the pooled connection, its thread and the watchdog
+        before = threading.active_count()
+        t0 = time.perf_counter()
+        r = sb.execute(slow)
+        assert r.error_kind is ErrorKind.TIMEOUT and "abandoned" in r.error, r.error
+        assert time.perf_counter() - t0 < 0.2 + SLACK
+        assert sb.execute("SELECT count(*) FROM singer").rows == [(40,)]  # on a fresh connection
+        assert sb.connections == 1
+        waited = time.monotonic() + 60
+        while threading.active_count() > before and time.monotonic() < waited:
+            time.sleep(0.05)
+        assert threading.active_count() == before  # the abandoned thread closed its connection and ended
+    assert threading.active_count() == before - 1  # close() ended the connection's thread; the watchdog stays
+
+
+def test_sqlite_statement_cache_cannot_bypass_the_query_thread(target, monkeypatch):
+    """A short query that calls e.g. instr() runs on the query thread every time, not only when first prepared."""
+    from sqlrl.sandbox import runner
+
+    db, _, _ = target
+    calls = []
+    original = runner.QueryThread.call
+    monkeypatch.setattr(runner.QueryThread, "call", lambda self, fn, wait: calls.append(1) or original(self, fn, wait))
+    with Sandbox(db, engine="sqlite", timeout=TIMEOUT) as sb:
+        for _ in range(3):
+            assert sb.execute("SELECT count(*) FROM singer WHERE Age > 30").ok
+        assert calls == []  # simple queries stay on the caller's thread
+        for _ in range(3):
+            assert sb.execute("SELECT instr(Name, 'a') FROM singer").ok
+            assert sb.execute("SELECT count(*) FROM singer WHERE Name LIKE '%a%'").ok
+        assert len(calls) == 6
+
+
+def test_resource_is_the_error_kind_of_an_exhausted_budget(target):
+    assert ErrorKind.RESOURCE.value == "resource" and ErrorKind.MEMORY is ErrorKind.RESOURCE
+    db, _, _ = target
+    # (256MB as in the other sandboxes here: SQLite's heap limit is process-wide and only ever lowered)
+    with Sandbox(db, engine="sqlite", timeout=TIMEOUT, memory_limit="256MB") as sb:
+        r = sb.execute("SELECT zeroblob(70000000)")  # longer than a quarter of the budget
+        assert r.error_kind is ErrorKind.RESOURCE and "256MB" in r.error, r.error
+        r = sb.execute("SELECT Name, zeroblob(2000000) FROM singer")  # 40 rows of 2 MB: over the result budget
+        assert r.error_kind is ErrorKind.RESOURCE and "budget" in r.error, r.error
+        assert sb.execute("SELECT count(*) FROM singer").rows == [(40,)]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import time
+
 import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sqlrl import compare
 from sqlrl.sql import (
@@ -65,6 +70,46 @@ def test_extract(text, sql, source):
 def test_extract_nothing_says_why(text, reason):
     got = extract_sql(text)
     assert got.sql is None and not got.ok and reason in got.reason
+
+
+#: The fence pattern extract_sql used to apply to the whole text: the oracle for the linear scanner.
+_OLD_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
+_PIECES = ["`", "```", "````", "\n", " ", "\t", "sql", "SQL", "x", ";", "SELECT 1", "py", "-", "\u2003", "<answer>"]
+
+
+def _old_clean(sql: str) -> str:
+    sql = sql.strip()
+    while sql.endswith(";"):
+        sql = sql[:-1].rstrip()
+    return sql
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=16).map("".join))
+def test_fence_scanner_matches_the_old_pattern(text):
+    from sqlrl.sql.extract import _clean, _fences
+
+    assert _fences(text) == _OLD_FENCE.findall(text)
+    assert _clean(text) == _old_clean(text)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "source"),
+    [
+        ("backticks_without_newline", "```" * 333_000, "none"),  # 7 s at 100k characters before
+        ("one_line_fences", "```sql SELECT 1 " * 60_000, "none"),
+        ("unclosed_fence_of_spaces", "```sql" + " " * 1_000_000, "none"),
+        ("query_then_backticks", "```sql\nSELECT 1\n```\n" + "``` " * 250_000, "fence"),
+        ("trailing_semicolons", "```sql\nSELECT 1" + ";" * 1_000_000 + "\n```", "fence"),
+        ("unclosed_answers", "<answer>" * 120_000, "answer"),
+        ("fence_per_line", "```sql\n" * 30_000, "none"),
+    ],
+)
+def test_extract_is_linear_on_long_hostile_text(name, text, source):
+    t0 = time.perf_counter()
+    got = extract_sql(text)
+    assert time.perf_counter() - t0 < 0.5, name
+    assert got.source == source
 
 
 # ------------------------------------------------------------------ dialects

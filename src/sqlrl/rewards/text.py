@@ -110,7 +110,7 @@ def format_reward(
 # ------------------------------------------------------------------------------------------ syntax
 
 SYNTAX_MODES = ("execute", "bind")
-_BIND_AFTER = ("timeout", "memory")  # errors raised while running: the query bound, check it without data
+_BIND_AFTER = ("timeout", "resource")  # errors raised while running: the query bound, check it without data
 
 
 class SyntaxReward(SQLReward):

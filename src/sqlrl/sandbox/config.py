@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlrl.sandbox.statement import DEFAULT_MAX_SQL_LENGTH
 
@@ -46,16 +47,31 @@ def parse_size(text: str) -> int:
 
 @dataclass(frozen=True)
 class SandboxConfig:
-    """How every query of a :class:`~sqlrl.sandbox.Sandbox` runs."""
+    """How every query of a :class:`~sqlrl.sandbox.Sandbox` runs.
+
+    Limits: a query gets ``timeout`` seconds and the memory budget ``memory_limit`` (see the fields'
+    help). The default budget, 1 GB, suits a GRPO batch: DuckDB's limit is per database and SQLite's
+    per process, so the engines stay within it however many completions of a group run at once, and
+    only the fetched rows (a quarter of the budget each) add up with the number of workers.
+    """
 
     engine: str = field(default="auto", metadata={"help": "'sqlite', 'duckdb', or 'auto' (by the file's kind)."})
-    timeout: float = field(default=5.0, metadata={"help": "Seconds a query may run before it is stopped."})
+    timeout: float = field(
+        default=5.0,
+        metadata={
+            "help": "Seconds a query may run, fetching its rows included; one the engine cannot stop in time "
+            "is abandoned 0.3 s later (the caller gets 'timeout', the connection is retired)."
+        },
+    )
     max_rows: int = field(default=100_000, metadata={"help": "Rows kept per result; more sets `truncated`."})
     memory_limit: str = field(
         default="1GB",
         metadata={
-            "help": "DuckDB memory limit (shared by the sandbox's connections); for SQLite it bounds "
-            "the length of one string or blob instead."
+            "help": "Memory budget of a query; past it the query fails as 'resource'. DuckDB: the database's "
+            "memory limit (shared by the sandbox's concurrent queries; nothing spills to disk). SQLite: the "
+            "process-wide heap limit (the smallest budget of the process's SQLite sandboxes) and, a quarter of "
+            "it, the longest string or blob. Both: a quarter of it for the Python rows of one result. "
+            "isolation='process': also the worker's data memory."
         },
     )
     threads: int = field(default=1, metadata={"help": "DuckDB threads per query; 1 is best for batches."})
@@ -115,6 +131,12 @@ class SandboxConfig:
     def timeout_ms(self) -> int:
         return max(1, int(round(self.timeout * 1000)))
 
-    @property
+    @cached_property
     def memory_bytes(self) -> int:
+        """The memory budget in bytes."""
         return parse_size(self.memory_limit)
+
+    @cached_property
+    def max_result_bytes(self) -> int:
+        """Most bytes (estimated) of the Python rows of one result: a quarter of the memory budget."""
+        return self.memory_bytes // 4

@@ -9,8 +9,10 @@ every door before any query runs, then locks it:
   ``allow_community_extensions=false``: no extension code;
 - ``python_enable_replacements=false``: a query cannot read a variable of the calling frame;
 - ``allow_persistent_secrets=false``, ``temp_directory=''`` (nothing spills to disk: a query
-  over the memory limit fails instead);
-- ``memory_limit`` and ``threads`` (per database instance, shared by the sandbox's connections);
+  over the memory limit fails instead, as ``resource``);
+- ``memory_limit`` and ``threads`` (per database instance, shared by the sandbox's connections;
+  DuckDB counts sorts, hash tables and aggregates against it, not the values one scalar function
+  builds, such as ``repeat('x', 10^9)``: only ``isolation="process"`` bounds those);
 - ``max_execution_time`` (milliseconds in DuckDB 2.0) = the timeout;
 - SQLite-compat settings when asked (:data:`SQLITE_COMPAT_SETTINGS`);
 - ``lock_configuration=true``, set last, after all of the above.
@@ -19,7 +21,9 @@ Each thread then gets a cursor of that connection (its own client context). A qu
 first split by DuckDB's own parser (``extract_statements``): exactly one statement of type
 SELECT may run, and the parsed statement is executed as it is, so the text is parsed once.
 A watchdog calls ``interrupt()`` shortly after the deadline in case ``max_execution_time``
-does not fire (``enable_external_access`` and ``lock_configuration`` are set with ``SET``
+does not fire, and the sandbox's query thread (:mod:`sqlrl.sandbox.runner`) walks away from a
+single step that ignores both. Rows are fetched in chunks within the deadline and the result budget
+(:mod:`sqlrl.sandbox.fetch`) (``enable_external_access`` and ``lock_configuration`` are set with ``SET``
 right after opening: DuckDB refuses ``temp_directory`` in the same startup configuration as
 ``enable_external_access=false``). One configuration per database file and process: a
 second sandbox on the same file shares DuckDB's instance if its settings are equal, and
@@ -59,6 +63,7 @@ from typing import Any
 from sqlrl.sandbox.compat import BARE_COLUMN_ERROR, rewrite_bare_columns, rewrite_tokens
 from sqlrl.sandbox.config import SandboxConfig
 from sqlrl.sandbox.errors import MissingDatabaseError, SandboxError
+from sqlrl.sandbox.fetch import FetchDeadline, ResultTooLarge, fetch_rows
 from sqlrl.sandbox.result import ErrorKind, ExecResult
 from sqlrl.sandbox.watchdog import watchdog
 
@@ -107,10 +112,10 @@ def classify(e: BaseException) -> ErrorKind:
 
     if isinstance(e, (duckdb.ParserException, duckdb.SyntaxException)):
         return ErrorKind.SYNTAX
-    if isinstance(e, duckdb.InterruptException):
+    if isinstance(e, (duckdb.InterruptException, FetchDeadline)):
         return ErrorKind.TIMEOUT
-    if isinstance(e, (duckdb.OutOfMemoryException, MemoryError)):
-        return ErrorKind.MEMORY
+    if isinstance(e, (duckdb.OutOfMemoryException, MemoryError, ResultTooLarge)):
+        return ErrorKind.RESOURCE
     if isinstance(e, duckdb.PermissionException):
         return ErrorKind.PERMISSION
     msg = str(e)
@@ -144,6 +149,7 @@ class DuckDBEngine:
         self.config = config
         self.compat = compat
         self._lock = threading.Lock()
+        self._closing = False  # close() was called while a cursor was still busy (an abandoned query)
         self._root = self._open_root()
         self._as_table = _arrow_table_builder() if config.fetch == "arrow" else None
 
@@ -190,13 +196,19 @@ class DuckDBEngine:
         con.execute("SET enable_progress_bar = false")  # the one setting left changeable (allowed_configs)
         return con
 
-    @staticmethod
-    def close_conn(con: Any) -> None:
+    def close_conn(self, con: Any) -> None:
         con.close()
+        if self._closing:  # the last abandoned query has returned: the database can be closed now
+            self.close()
 
     def close(self) -> None:
         with self._lock:
-            self._root.close()
+            try:
+                self._root.close()
+            except Exception:  # noqa: BLE001 - DuckDB refuses while an abandoned query still runs on a cursor
+                self._closing = True
+            else:
+                self._closing = False
 
     def run(self, con: Any, sql: str, run_sql: str, t0: float) -> ExecResult:
         """Run ``run_sql`` (``sql`` after any compat rewrite) on this thread's cursor ``con``.
@@ -241,24 +253,24 @@ class DuckDBEngine:
                 t0,
             )
         dog = watchdog()
-        token = dog.arm(time.monotonic() + cfg.timeout + WATCHDOG_GRACE, con.interrupt)
+        deadline = time.monotonic() + cfg.timeout
+        token = dog.arm(deadline + WATCHDOG_GRACE, con.interrupt)
         try:
             if self._as_table is not None:
                 return self._run_arrow(con, sql, statement, t0)
             con.execute(statement)
             columns = [d[0] for d in con.description]
-            rows = con.fetchmany(cfg.max_rows + 1)
+            rows = fetch_rows(con, len(columns), cfg.max_rows, deadline, cfg.max_result_bytes)
         except Exception as e:  # noqa: BLE001
+            if isinstance(e, (FetchDeadline, ResultTooLarge)):
+                _drop_result(con)
             return self._failure(sql, classify(e), e, t0)
         finally:
             dog.disarm(token)
         truncated = len(rows) > cfg.max_rows
         if truncated:
             del rows[cfg.max_rows :]
-            try:
-                con.execute("SELECT 1")  # drop the rest of the streaming result now, not at the next query
-            except Exception:  # noqa: BLE001
-                pass
+            _drop_result(con)
         return ExecResult(
             sql=sql,
             ok=True,
@@ -285,6 +297,16 @@ class DuckDBEngine:
 
     def _failure(self, sql: str, kind: ErrorKind, error: object, t0: float) -> ExecResult:
         message = str(error)
+        if kind is ErrorKind.RESOURCE and not isinstance(error, ResultTooLarge):
+            message = f"query over its memory budget ({self.config.memory_limit}): {message}"
         if kind is ErrorKind.TIMEOUT:
             message = f"query stopped after the {self.config.timeout:g} s timeout ({message})"
         return ExecResult.failure(sql, kind, message, elapsed=time.perf_counter() - t0, engine=self.name)
+
+
+def _drop_result(con: Any) -> None:
+    """Drop the rest of a streaming result now, not at the next query."""
+    try:
+        con.execute("SELECT 1")
+    except Exception:  # noqa: BLE001
+        pass

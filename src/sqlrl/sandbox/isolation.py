@@ -6,6 +6,11 @@ one query at a time over a pipe. The worker enforces the timeout itself, exactly
 sandbox does; the parent only steps in when no answer comes within ``timeout + KILL_GRACE``
 (the worker hangs) or the pipe breaks (the worker died, e.g. an engine crash): it kills the
 worker, answers ``timeout`` or ``crashed``, and starts a fresh worker for the next query.
+
+On Linux the worker also caps its own data memory (``RLIMIT_DATA``) at what it uses once the
+database is open plus ``memory_limit`` (plus :data:`RLIMIT_SLACK`): an allocation past that fails
+inside the engine, so even values DuckDB does not count against its memory limit (one
+``repeat('x', 10^9)``) come back as ``resource`` errors instead of growing the process.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from sqlrl.sandbox.result import ErrorKind, ExecResult
 KILL_GRACE = 1.0
 #: Seconds a new worker may take to import sqlrl and open the database.
 STARTUP_TIMEOUT = 60.0
+#: Bytes a worker may allocate beyond its memory at startup and ``memory_limit``: thread stacks, pickling.
+RLIMIT_SLACK = 64 * 2**20
 
 # Test hooks: texts that make a worker die or hang. Both hold a NUL, which the parent refuses
 # before a query reaches the worker, so only tests calling ProcessWorker.execute directly send them.
@@ -37,6 +44,8 @@ def _worker_main(conn: Any, database: str, options: dict[str, Any]) -> None:
     except BaseException as e:  # noqa: BLE001 - report any startup failure to the parent
         conn.send(("error", f"{type(e).__name__}: {e}"))
         return
+    sandbox.execute("SELECT 1")  # start the query thread and the watchdog before measuring
+    _cap_data_memory(sandbox.config.memory_bytes + RLIMIT_SLACK)
     conn.send(("ready", os.getpid()))
     try:
         while True:
@@ -50,9 +59,28 @@ def _worker_main(conn: Any, database: str, options: dict[str, Any]) -> None:
                 os._exit(3)
             if sql == _HANG:
                 time.sleep(3600)
-            conn.send(sandbox.execute(sql))
+            try:
+                result = sandbox.execute(sql)
+                conn.send(result)
+            except MemoryError:
+                result = ExecResult.failure(
+                    sql, ErrorKind.RESOURCE, "the result does not fit the worker's memory budget", engine=sandbox.engine
+                )
+                conn.send(result)
     finally:
         sandbox.close()
+
+
+def _cap_data_memory(extra: int) -> None:
+    """Limit this process's data memory to what it uses now plus ``extra`` bytes (Linux only)."""
+    try:
+        import resource
+
+        status = open("/proc/self/status").read()
+        vm_data = next(int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmData:"))
+        resource.setrlimit(resource.RLIMIT_DATA, (vm_data + extra, resource.RLIM_INFINITY))
+    except (ImportError, OSError, StopIteration, ValueError):
+        pass
 
 
 class ProcessWorker:

@@ -31,8 +31,10 @@ class ErrorKind(str, enum.Enum):
     """Any other engine error while binding or running: unknown table or column, bad cast, ..."""
     TIMEOUT = "timeout"
     """The query ran past the timeout and was stopped."""
-    MEMORY = "memory"
-    """The query ran out of its memory limit (or SQLite's string/blob length limit)."""
+    RESOURCE = "resource"
+    """The query went over its memory budget (``memory_limit``): the engine's memory limit, SQLite's
+    string/blob length limit, or a result too large to fetch."""
+    MEMORY = "resource"  # former name (value "memory"), kept as an alias of RESOURCE
     MISSING_DATABASE = "missing_database"
     """The database file disappeared or cannot be opened."""
     CRASHED = "crashed"

@@ -17,6 +17,7 @@ from sqlrl.sandbox.config import SandboxConfig
 from sqlrl.sandbox.errors import SandboxClosedError, UnsupportedDatabaseError
 from sqlrl.sandbox.pool import ThreadLocalPool
 from sqlrl.sandbox.result import ErrorKind, ExecResult
+from sqlrl.sandbox.runner import Slot
 from sqlrl.sandbox.statement import (
     DEFAULT_MAX_SQL_LENGTH,
     check_statement,
@@ -27,9 +28,12 @@ from sqlrl.sandbox.statement import (
 
 #: Error kinds that say nothing about the query itself; such gold results are not cached.
 TRANSIENT_ERRORS = frozenset(
-    {ErrorKind.TIMEOUT, ErrorKind.MEMORY, ErrorKind.MISSING_DATABASE, ErrorKind.CRASHED, ErrorKind.INTERNAL}
+    {ErrorKind.TIMEOUT, ErrorKind.RESOURCE, ErrorKind.MISSING_DATABASE, ErrorKind.CRASHED, ErrorKind.INTERNAL}
 )
 _CHUNK = 4096
+#: Seconds past the timeout that a caller waits for a query before abandoning it (the watchdog
+#: interrupts the engine 0.15 s past the timeout; an engine step that ignores it is left behind).
+ABANDON_GRACE = 0.3
 
 
 class Sandbox:
@@ -41,9 +45,13 @@ class Sandbox:
         engine: ``"sqlite"``, ``"duckdb"``, or ``"auto"``: SQLite files run on SQLite, DuckDB
             files and CSV directories on DuckDB. ``engine="duckdb"`` on a SQLite file imports it
             once into a cached DuckDB file (see :mod:`sqlrl.sandbox.importer`).
-        timeout: seconds a query may run; it is then stopped and reported as ``timeout``.
+        timeout: seconds a query may run, fetching its rows included; it is then stopped and reported as
+            ``timeout``. A query inside one engine step that ignores the interrupt (a single long
+            function call) is abandoned 0.3 s later: it runs on its connection's own thread, which
+            closes the connection once the engine returns.
         max_rows: rows kept per result; a longer result is cut and marked ``truncated``.
-        memory_limit: DuckDB's memory limit for the sandbox's queries (shared by its connections).
+        memory_limit: the memory budget of a query (see :class:`SandboxConfig`); past it the query
+            fails as ``resource``.
         threads: DuckDB threads per query. 1 suits batches (parallelism comes from ``execute_many``).
         sqlite_compat: DuckDB only. SQLite semantics for integer division, NULL ordering,
             division by zero and LIKE. ``None``: on when the data comes from a SQLite file.
@@ -123,7 +131,7 @@ class Sandbox:
         self._engine = self._make_engine()
         if self.sqlite_compat:
             rewrite_tokens("SELECT CAST(1 AS INT) LIKE 'a'")  # load sqlglot's tokenizer now, not in the first query
-        self._pool: ThreadLocalPool[Any] = ThreadLocalPool(self._engine.connect, self._engine.close_conn)
+        self._pool: ThreadLocalPool[Slot] = ThreadLocalPool(self._new_slot, Slot.close)
         self._executor: ThreadPoolExecutor | None = None
         self._executor_workers = 0
         self._lock = threading.Lock()
@@ -183,6 +191,10 @@ class Sandbox:
 
         return DuckDBEngine(self.database_path, cfg, compat=self.sqlite_compat)
 
+    def _new_slot(self) -> Slot:
+        # Under process isolation the worker process guards its own deadline (with its own slots).
+        return Slot(self._engine.connect(), self._engine.close_conn, threaded=self.config.isolation == "thread")
+
     # -- running queries ---------------------------------------------------------------------------
 
     def execute(self, sql: str) -> ExecResult:
@@ -204,7 +216,7 @@ class Sandbox:
         # Compat rewrites happen where the query runs (in the worker process under process isolation).
         run_sql = rewrite_tokens(sql) if self.sqlite_compat and self.config.isolation == "thread" else sql
         try:
-            conn = self._pool.get()
+            slot = self._pool.get()
         except Exception as e:  # noqa: BLE001 - e.g. the file was deleted after the sandbox opened it
             kind = ErrorKind.MISSING_DATABASE if not self.database_path.exists() else ErrorKind.INTERNAL
             return ExecResult.failure(
@@ -215,7 +227,26 @@ class Sandbox:
                 engine=self.engine,
             )
         try:
-            return self._engine.run(conn, sql, run_sql, t0)
+            if slot.thread is None:
+                return self._engine.run(slot.conn, sql, run_sql, t0)
+            run_inline = getattr(self._engine, "run_inline", None)  # SQLite: queries that cannot build large values
+            if run_inline is not None:
+                result = run_inline(slot.conn, sql, run_sql, t0)
+                if result is not None:
+                    return result
+            wait = t0 + self.config.timeout + ABANDON_GRACE - time.perf_counter()
+            finished, result = slot.thread.call(lambda: self._engine.run(slot.conn, sql, run_sql, t0), wait)
+            if finished:
+                return result
+            self._pool.discard()  # its thread closes the connection once the engine returns
+            return ExecResult.failure(
+                sql,
+                ErrorKind.TIMEOUT,
+                f"query stopped after the {self.config.timeout:g} s timeout (abandoned inside one long engine "
+                f"step; its connection is retired)",
+                elapsed=time.perf_counter() - t0,
+                engine=self.engine,
+            )
         except Exception as e:  # noqa: BLE001 - the promise is: never raise for a query
             self._pool.discard()
             return ExecResult.failure(

@@ -4,14 +4,24 @@ A read-only URI alone is not enough: SQLite still runs ``ATTACH 'new.db'`` (crea
 file) and ``VACUUM INTO 'copy.db'`` on a read-only connection. Each connection therefore has:
 
 - ``file:...?mode=ro`` (``uri=True``) and ``PRAGMA query_only=ON``;
-- ``SQLITE_LIMIT_ATTACHED = 0`` (no ATTACH at all) and a bound on string/blob length derived
-  from ``memory_limit`` (SQLite has no per-connection memory limit);
+- ``SQLITE_LIMIT_ATTACHED = 0`` (no ATTACH at all) and ``SQLITE_LIMIT_LENGTH`` = a quarter of
+  ``memory_limit`` (the longest string or blob a query may build; ``Connection.setlimit`` needs
+  Python 3.11: on 3.10 the authorizer still refuses ATTACH and the heap limit bounds values);
+- ``PRAGMA hard_heap_limit`` = ``memory_limit``: SQLite has no per-connection memory limit, so this
+  bounds the heap of *all* SQLite connections of the process together (the pragma can only lower
+  it: the smallest ``memory_limit`` of the process's SQLite sandboxes wins);
 - an authorizer that allows only reading: SELECT, reads of columns, function calls,
   recursive CTEs and the side-effect-free ``pragma_*`` table functions; every other action
   (writes, ATTACH, transactions, ...) is denied while the statement is prepared, so it never runs;
 - ``sqlite3``'s own rule that ``execute`` takes one statement;
 - a progress handler (every 1000 VM instructions) that aborts the query past its deadline,
-  backed by the shared watchdog calling ``interrupt()``.
+  backed by the shared watchdog calling ``interrupt()``; neither fires inside one long function
+  call, which the sandbox's query thread covers (:mod:`sqlrl.sandbox.runner`). A query runs on the
+  caller's thread instead, saving the hand-off, only when it cannot build a large value: at most
+  :data:`INLINE_MAX_SQL` characters, no recursive CTE, and only the functions of
+  :data:`INLINE_FUNCTIONS` (the authorizer checks this while the statement is prepared; any other
+  query is refused there and then run on the query thread);
+- rows fetched in chunks within the deadline and the result budget (:mod:`sqlrl.sandbox.fetch`).
 
 Text that is not valid UTF-8: rows are read with the fast default decoder, and only when
 SQLite reports undecodable text is the query run again with a decoder that applies the
@@ -23,7 +33,9 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,6 +43,7 @@ from urllib.parse import quote
 
 from sqlrl.sandbox.config import SandboxConfig
 from sqlrl.sandbox.errors import MissingDatabaseError, NotADatabaseError
+from sqlrl.sandbox.fetch import FetchDeadline, ResultTooLarge, fetch_rows
 from sqlrl.sandbox.result import ErrorKind, ExecResult
 from sqlrl.sandbox.watchdog import watchdog
 
@@ -105,22 +118,63 @@ _SYNTAX_MARKERS = (
 MAX_VALUE_LENGTH = 1_000_000_000
 WATCHDOG_GRACE = 0.15
 PROGRESS_STEPS = 1000
+_FUNCTION = 31
+_RECURSIVE = 33
+#: Functions a query may call and still run on the caller's thread: linear in their arguments, with a
+#: result no larger than them (so no value can grow past the database's own cells), and common in
+#: benchmark queries. ``like``, ``instr``, ``replace``, ``trim`` (quadratic), ``printf``, ``zeroblob``,
+#: ``group_concat``, ``hex`` and the rest (which can build large values) run on the query thread.
+INLINE_FUNCTIONS = frozenset(
+    {
+        *("count", "sum", "total", "avg", "min", "max", "abs", "round", "sign"),
+        *("coalesce", "ifnull", "nullif", "iif", "if", "typeof", "likely", "unlikely", "likelihood"),
+        *("length", "octet_length", "lower", "upper", "substr", "substring"),
+        *("date", "time", "datetime", "julianday", "strftime", "unixepoch"),
+        *("row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead"),
+        *("first_value", "last_value", "nth_value", "ceil", "ceiling", "floor", "trunc", "mod"),
+    }
+)
+#: Longest query that may run on the caller's thread (longer text could double a value in every nested
+#: subquery, ``SELECT s || s FROM (SELECT s || s AS s FROM (...))``, and compare the result many times).
+INLINE_MAX_SQL = 500
+#: Queries remembered per connection as needing the query thread. Their statements stay in ``sqlite3``'s
+#: statement cache (256, prepared without the inline check); remembering more than that keeps a cached
+#: statement from being reused on the caller's thread.
+GUARDED_MEMO = 1024
+_HEAP_LOCK = threading.Lock()
+
+
+def lower_heap_limit(con: sqlite3.Connection, limit: int) -> int:
+    """Lower SQLite's process-wide hard heap limit to ``limit`` bytes (never raise it); returns the limit now."""
+    with _HEAP_LOCK:
+        current = con.execute("PRAGMA hard_heap_limit").fetchone()[0]
+        if current == 0 or current > limit:
+            current = con.execute(f"PRAGMA hard_heap_limit = {int(limit)}").fetchone()[0]
+        return int(current)
 
 
 class _Conn:
-    """A pooled SQLite connection and its per-query state (deadline, denied actions)."""
+    """A pooled SQLite connection and its per-query state (deadline, denied actions, inline check)."""
 
-    __slots__ = ("con", "deadline", "denied")
+    __slots__ = ("con", "deadline", "denied", "inline", "needs_thread", "guarded")
 
     def __init__(self, con: sqlite3.Connection) -> None:
         self.con = con
         self.deadline = math.inf
         self.denied: list[str] = []
+        self.inline = False  # preparing on the caller's thread: refuse what must run on the query thread
+        self.needs_thread = False
+        self.guarded: OrderedDict[str, None] = OrderedDict()
 
     def progress(self) -> bool:
         return time.monotonic() > self.deadline
 
     def authorize(self, action: int, arg1: str | None, arg2: str | None, db: str | None, trigger: str | None) -> int:
+        if self.inline and (
+            action == _RECURSIVE or (action == _FUNCTION and (arg2 or "").lower() not in INLINE_FUNCTIONS)
+        ):
+            self.needs_thread = True
+            return sqlite3.SQLITE_DENY
         if (
             action in _READ_ACTIONS
             or (action == _PRAGMA and arg1 in SAFE_PRAGMAS)
@@ -180,8 +234,10 @@ class SQLiteEngine:
         )
         con.execute("PRAGMA query_only = ON")
         con.execute("PRAGMA trusted_schema = OFF")
-        con.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
-        con.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max(1_000_000, min(MAX_VALUE_LENGTH, cfg.memory_bytes // 4)))
+        lower_heap_limit(con, cfg.memory_bytes)
+        if hasattr(con, "setlimit"):  # Python >= 3.11
+            con.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+            con.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max(1_000_000, min(MAX_VALUE_LENGTH, cfg.memory_bytes // 4)))
         state = _Conn(con)
         con.set_authorizer(state.authorize)
         con.set_progress_handler(state.progress, PROGRESS_STEPS)
@@ -194,6 +250,25 @@ class SQLiteEngine:
     def close(self) -> None:
         pass
 
+    def run_inline(self, state: _Conn, sql: str, run_sql: str, t0: float) -> ExecResult | None:
+        """Run ``run_sql`` on the calling thread if it cannot build a large value, else return None."""
+        guarded = state.guarded
+        if len(run_sql) > INLINE_MAX_SQL or run_sql in guarded:
+            if run_sql in guarded:
+                guarded.move_to_end(run_sql)
+            return None
+        state.inline, state.needs_thread = True, False
+        try:
+            result = self.run(state, sql, run_sql, t0)
+        finally:
+            state.inline = False
+        if not state.needs_thread:
+            return result
+        guarded[run_sql] = None
+        if len(guarded) > GUARDED_MEMO:
+            guarded.popitem(last=False)
+        return None
+
     def run(self, state: _Conn, sql: str, run_sql: str, t0: float) -> ExecResult:
         """Run ``run_sql`` on this thread's connection ``state``."""
         cfg = self.config
@@ -204,13 +279,13 @@ class SQLiteEngine:
         token = dog.arm(state.deadline + WATCHDOG_GRACE, con.interrupt)
         try:
             try:
-                columns, rows = self._fetch(con, run_sql)
+                columns, rows = self._fetch(con, run_sql, state.deadline)
             except sqlite3.OperationalError as e:
                 if "decode" not in str(e) or cfg.text_errors == "strict":
                     raise
                 con.text_factory = self._decoder  # rare: undecodable text; read again, decoding it leniently
                 try:
-                    columns, rows = self._fetch(con, run_sql)
+                    columns, rows = self._fetch(con, run_sql, state.deadline)
                 finally:
                     con.text_factory = str
         except Exception as e:  # noqa: BLE001 - every engine error becomes a result
@@ -231,13 +306,14 @@ class SQLiteEngine:
             engine=self.name,
         )
 
-    def _fetch(self, con: sqlite3.Connection, sql: str) -> tuple[list[str], list[tuple]]:
+    def _fetch(self, con: sqlite3.Connection, sql: str, deadline: float) -> tuple[list[str], list[tuple]]:
+        cfg = self.config
         cur = con.execute(sql)
         try:
             desc = cur.description
             if desc is None:
                 return [], []
-            return [d[0] for d in desc], cur.fetchmany(self.config.max_rows + 1)
+            return [d[0] for d in desc], fetch_rows(cur, len(desc), cfg.max_rows, deadline, cfg.max_result_bytes)
         finally:
             cur.close()
 
@@ -251,8 +327,10 @@ class SQLiteEngine:
         low = msg.lower()
         if isinstance(e, sqlite3.ProgrammingError) and "one statement" in low:
             return ErrorKind.MULTIPLE_STATEMENTS, "more than one statement; exactly one query may run"
-        if "interrupted" in low:
+        if "interrupted" in low or isinstance(e, FetchDeadline):
             return ErrorKind.TIMEOUT, f"query stopped after the {self.config.timeout:g} s timeout"
+        if isinstance(e, ResultTooLarge):
+            return ErrorKind.RESOURCE, str(e)
         if state.denied:
             denied = ", ".join(dict.fromkeys(state.denied))
             return ErrorKind.NOT_READ_ONLY, f"only read-only queries may run; refused: {denied} ({msg})"
@@ -263,7 +341,10 @@ class SQLiteEngine:
         if any(m in low for m in _SYNTAX_MARKERS):
             return ErrorKind.SYNTAX, msg
         if isinstance(e, MemoryError) or "too big" in low or "out of memory" in low:
-            return ErrorKind.MEMORY, msg
+            return ErrorKind.RESOURCE, (
+                f"query over its memory budget ({self.config.memory_limit}: heap limit, or "
+                f"{self.config.memory_bytes // 4:,} bytes per string or blob): {msg or type(e).__name__}"
+            )
         if "unable to open database" in low:
             return ErrorKind.MISSING_DATABASE, f"{msg}: {self.path}"
         return ErrorKind.RUNTIME, msg

@@ -23,7 +23,8 @@ __all__ = ["Extraction", "extract_sql"]
 _THINK_CLOSE = re.compile(r"</think\s*>", re.I)
 _THINK_OPEN = re.compile(r"<think\s*>", re.I)
 _ANSWER = re.compile(r"<answer\s*>(.*?)(?:</answer\s*>|\Z)", re.I | re.S)
-_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
+_FENCE_OPEN = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n")
+_TRAILING = re.compile(r"[\s;]*")
 _BARE_START = re.compile(r"(?im)^[ \t]*(?:SELECT|WITH)\b")
 _QUERY_START = re.compile(r"\s*(?:\(\s*)*(?:SELECT|WITH|VALUES)\b", re.I)
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
@@ -49,14 +50,39 @@ class Extraction:
 
 
 def _clean(sql: str) -> str:
+    """``sql`` without surrounding whitespace and trailing semicolons."""
     sql = sql.strip()
-    while sql.endswith(";"):
-        sql = sql[:-1].rstrip()
-    return sql
+    return sql[: len(sql) - _TRAILING.match(sql[::-1]).end()]  # reversed: one pass over the trailing run
+
+
+def _fences(text: str) -> list[tuple[str, str]]:
+    """The ``(tag, body)`` of every fenced block, in order, in time linear in ``len(text)``.
+
+    A block opens with three backticks and the rest of their line (its tag is the word right
+    after the backticks); its body runs from the next line up to the next three backticks, or to
+    the end of the text when the fence is unclosed. Openers are searched only up to the last line
+    break: three backticks after it cannot open a block, and a single pattern for the whole block
+    would rescan the rest of the text at each of them (quadratic on long one-line fences).
+    """
+    blocks = []
+    end = text.rfind("\n") + 1
+    pos = 0
+    while True:
+        opened = _FENCE_OPEN.search(text, pos, end)
+        if opened is None:
+            break
+        body = opened.end()
+        close = text.find("```", body)
+        if close < 0:
+            blocks.append((opened.group(1), text[body:]))
+            break
+        blocks.append((opened.group(1), text[body:close]))
+        pos = close + 3
+    return blocks
 
 
 def _from_fences(text: str) -> str | None:
-    blocks = _FENCE.findall(text)
+    blocks = _fences(text)
     tagged = [body for tag, body in blocks if tag.lower() == "sql"]
     for body in reversed(tagged):
         if body.strip():
