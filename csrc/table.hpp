@@ -48,8 +48,10 @@ class Table {
   Table(const Table&) = delete;
   Table& operator=(const Table&) = delete;
 
-  // Building: append bytes to the arena (returns offset), then finalize() once.
+  // Building: append bytes to the arena (returns offset), or write to it directly (a cell's text
+  // then starts at an offset into it), then finalize() once.
   uint64_t arena_append(const char* p, size_t n);
+  std::string& arena() { return arena_; }
   void finalize();
 
  private:
