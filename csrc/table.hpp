@@ -61,4 +61,10 @@ class Table {
 };
 
 
+// A table read from zero Python rows (what sqlite3 returns for an empty result) carries no column
+// count. Scored against `other`, it takes other's column count, or one column when other has none
+// either: the shape an empty result of a well-formed query has in the official scripts (the
+// convention of the reference twin). Any other table is returned as it is.
+const Table& shaped_like(const Table& t, const Table& other, std::unique_ptr<Table>& own);
+
 }  // namespace sqlrl

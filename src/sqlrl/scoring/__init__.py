@@ -97,6 +97,8 @@ def gold_has_order_by(gold_sql: str) -> bool:
     >>> gold_has_order_by("SELECT a FROM t ORDER BY a"), gold_has_order_by("SELECT a FROM t")
     (True, False)
     """
+    if not isinstance(gold_sql, str):
+        raise TypeError(f"gold_has_order_by expects the gold SQL as a string, got {type(gold_sql).__name__}")
     return _ORDER_BY.search(gold_sql.lower()) is not None
 
 
