@@ -642,7 +642,7 @@ void read_duckdb_ext(const View& v, int64_t i, Cell& c, std::string& buf, const 
       buf += m.to_decimal();
       return;
     }
-    case Ext::None:
+    case Ext::Bool8: case Ext::None:
       break;
   }
   (void)i;

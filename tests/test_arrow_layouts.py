@@ -34,7 +34,7 @@ TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=8)
 
 def epoch(unit: str, lo_s: int = PY_RANGE_S[0], hi_s: int = PY_RANGE_S[1]) -> st.SearchStrategy[int]:
     per = UNIT_PER_SEC[unit]
-    lo, hi = max(lo_s * per, -(2**63) + 2), min(hi_s * per, 2**63 - 2)
+    lo, hi = max(lo_s * per, -(2**63) + 10**14), min(hi_s * per, 2**63 - 10**14)  # a day inside int64 ns
     if unit == "ns":  # before 1970: whole microseconds (see the module docstring)
         return st.integers(lo, hi).map(lambda x: x if x >= 0 else x - x % 1000)
     return st.integers(lo, hi)
