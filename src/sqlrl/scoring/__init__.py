@@ -64,6 +64,10 @@ def _duckdb_lossy_arrow(obj: Any) -> bool:
 def as_table(obj: Any, columns: Sequence[str] | None = None, *, max_rows: int | None = None) -> Table:
     """Canonicalise a result table once.
 
+    A value gets the same cell whichever way it is given (README "What the scores mean"). A DuckDB
+    relation holding a type DuckDB's Arrow export loses (UHUGEINT, TIMETZ, BIT) is read through
+    DuckDB's rows.
+
     Args:
         obj: a :class:`Table`, an object with ``__arrow_c_stream__``, or a sequence of row tuples.
         columns: column names for row tuples (default ``c0, c1, ...``).
