@@ -337,3 +337,17 @@ def test_rows_mutated_by_another_thread():
         print("ok")
         """
     )
+
+
+def test_bytes_print_as_python_prints_them_in_sort_keys():
+    # Spider 2.0 sorts a column by str(x): str(b"\t") is "b'\\t'", the same text as the string
+    # "b'\\t'", so the two tie and keep their places; the core printed b'\x09' and paired them.
+    gold = [("b'\\t'",), (b"\t",)]
+    pred = [(b"\t",), ("b'\\t'",)]
+    want = reference.execution_match(gold, pred, "spider2", ignore_order=True)
+    assert want is False
+    assert compare(gold, pred, mode="spider2", ignore_order=True) is want
+    quoted = [(b"it's",), ('b"it\'s"',)]
+    assert compare(quoted, quoted[::-1], mode="spider2", ignore_order=True) is reference.execution_match(
+        quoted, quoted[::-1], "spider2", ignore_order=True
+    )
