@@ -15,9 +15,14 @@ namespace {
 
 using TableRef = std::shared_ptr<Table>;
 
+// A Table argument that pybind11 let through as None (a null holder).
+void require_tables(const TableRef& gold, const TableRef& pred) {
+  if (!gold || !pred) throw py::type_error("gold and pred must be Table objects, not None");
+}
+
 bool match_one(const TableRef& gold, const TableRef& pred, const std::string& mode, bool order_matters,
                bool ignore_order, const std::vector<int>& condition_cols, bool quirks) {
-  if (!gold || !pred) throw std::invalid_argument("gold and pred must be Table objects");
+  require_tables(gold, pred);
   const Mode m = parse_mode(mode);
   MatchOptions opt;
   opt.order_matters = order_matters;
@@ -29,7 +34,7 @@ bool match_one(const TableRef& gold, const TableRef& pred, const std::string& mo
 }
 
 double partial_one(const TableRef& gold, const TableRef& pred, const std::string& metric) {
-  if (!gold || !pred) throw std::invalid_argument("gold and pred must be Table objects");
+  require_tables(gold, pred);
   const Metric m = parse_metric(metric);
   py::gil_scoped_release release;
   return partial(m, *gold, *pred);
@@ -60,7 +65,7 @@ std::map<std::string, std::vector<double>> score_batch(const std::vector<TableRe
   check_len(ignore_order.size(), "ignore_order");
   check_len(condition_cols.size(), "condition_cols");
   for (const auto& g : golds)
-    if (!g) throw std::invalid_argument("every gold must be a Table (None is allowed only for preds)");
+    if (!g) throw py::type_error("every gold must be a Table (None is allowed only for preds)");
   std::vector<Mode> mode_ids;
   for (const auto& m : modes) mode_ids.push_back(parse_mode(m));
   std::vector<Metric> metric_ids;
@@ -90,6 +95,7 @@ std::map<std::string, std::vector<double>> score_batch(const std::vector<TableRe
 }
 
 std::vector<int> column_permutation(const TableRef& gold, const TableRef& pred, bool order_matters) {
+  require_tables(gold, pred);
   std::vector<int> perm;
   py::gil_scoped_release release;
   if (!find_column_permutation(*gold, *pred, order_matters, perm)) perm.clear();

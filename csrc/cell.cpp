@@ -1,5 +1,7 @@
 #include "cell.hpp"
 
+#include "canonical.hpp"
+
 #include <charconv>
 #include <cstdio>
 #include <limits>
@@ -142,24 +144,9 @@ void append_py_str(std::string& out, const Cell& c) {
     case Kind::Text:
       out.append(c.p, c.len);
       return;
-    case Kind::Bytes: {
-      out += "b'";
-      for (uint32_t k = 0; k < c.len; ++k) {
-        unsigned char ch = static_cast<unsigned char>(c.p[k]);
-        if (ch == '\\' || ch == '\'') {
-          out += '\\';
-          out += static_cast<char>(ch);
-        } else if (ch >= 32 && ch < 127) {
-          out += static_cast<char>(ch);
-        } else {
-          char hb[8];
-          std::snprintf(hb, sizeof(hb), "\\x%02x", ch);
-          out += hb;
-        }
-      }
-      out += '\'';
+    case Kind::Bytes:
+      append_bytes_repr(out, c.bytes());
       return;
-    }
   }
 }
 

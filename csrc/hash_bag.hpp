@@ -31,10 +31,12 @@ struct NumberSums {
   }
   // False when no one-to-one pairing of the two bags has every pair within `tol` (absolute, plus
   // the 1e-9 relative tolerance of math.isclose): the sums then differ by at most that per pair,
-  // plus summation rounding. True when it cannot tell (infinities, or close sums).
+  // plus summation rounding. True when it cannot tell (infinities, overflowing sums, or close sums).
   bool may_pair_within(const NumberSums& o, double tol) const {
     if (count != o.count) return false;
     if (!finite || !o.finite) return true;
+    // Finite numbers whose sums overflow (two values near 1e308) say nothing either.
+    if (!std::isfinite(abs_sum) || !std::isfinite(o.abs_sum)) return true;
     const double slack = tol * static_cast<double>(count) * (1 + 1e-9) + 1e-8 * (abs_sum + o.abs_sum) + 1e-9;
     return std::fabs(sum - o.sum) <= slack;
   }

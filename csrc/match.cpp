@@ -318,7 +318,7 @@ bool match_strict(const Table& gold, const Table& pred) {
 bool match_spider2(const Table& gold, const Table& pred, const std::vector<int>& condition_cols, bool ignore_order) {
   std::vector<size_t> gcols;
   const long gn = static_cast<long>(gold.ncols());
-  if (condition_cols.empty()) {
+  if (condition_cols.empty() || gold.nrows == 0) {  // an empty gold's vectors are all empty: any of them will do
     for (size_t c = 0; c < gold.ncols(); ++c) gcols.push_back(c);
   } else {
     for (int c : condition_cols) {
@@ -347,7 +347,10 @@ bool match_spider2(const Table& gold, const Table& pred, const std::vector<int>&
   return true;
 }
 
-bool match(Mode mode, const Table& gold, const Table& pred, const MatchOptions& opt) {
+bool match(Mode mode, const Table& gold_in, const Table& pred_in, const MatchOptions& opt) {
+  std::unique_ptr<Table> own_gold, own_pred;
+  const Table& gold = shaped_like(gold_in, pred_in, own_gold);
+  const Table& pred = shaped_like(pred_in, gold_in, own_pred);
   switch (mode) {
     case Mode::Spider: return match_spider(gold, pred, opt.order_matters, opt.quirks);
     case Mode::Bird: return match_bird(gold, pred);

@@ -4,17 +4,19 @@
 #include <atomic>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
 namespace sqlrl {
 
+// Threads to use for `workers` (-1: all cores). More threads than cores only add overhead to this
+// CPU-bound work, so the count is capped at the cores (and at 256 when they are unknown).
 inline int resolve_workers(int workers) {
-  if (workers < 0) {
-    unsigned hc = std::thread::hardware_concurrency();
-    return hc ? static_cast<int>(hc) : 1;
-  }
-  return std::max(1, workers);
+  const unsigned hc = std::thread::hardware_concurrency();
+  const int cores = hc ? static_cast<int>(hc) : 256;
+  if (workers < 0) return hc ? cores : 1;
+  return std::clamp(workers, 1, cores);
 }
 
 template <class Fn>
@@ -43,7 +45,11 @@ void run_parallel(size_t n, int workers, Fn&& fn) {
   };
   std::vector<std::thread> threads;
   threads.reserve(nthreads - 1);
-  for (size_t t = 0; t + 1 < nthreads; ++t) threads.emplace_back(worker);
+  try {
+    for (size_t t = 0; t + 1 < nthreads; ++t) threads.emplace_back(worker);
+  } catch (const std::system_error&) {
+    // The system refused another thread: the ones started (and this one) share the work.
+  }
   worker();
   for (auto& th : threads) th.join();
   if (first_error) std::rethrow_exception(first_error);

@@ -521,7 +521,10 @@ double table_f1(const Table& gold, const Table& pred) {
   return std::max(table_f1_search(gold, pred, ov, score, false), table_f1_search(pred, gold, ov_t, score, true));
 }
 
-double partial(Metric metric, const Table& gold, const Table& pred) {
+double partial(Metric metric, const Table& gold_in, const Table& pred_in) {
+  std::unique_ptr<Table> own_gold, own_pred;
+  const Table& gold = shaped_like(gold_in, pred_in, own_gold);
+  const Table& pred = shaped_like(pred_in, gold_in, own_pred);
   switch (metric) {
     case Metric::Paverl: return paverl_acc(gold, pred);
     case Metric::SoftF1: return soft_f1(gold, pred);

@@ -45,6 +45,16 @@ void Table::finalize() {
   row_hashes = RowSpec::all(*this).hashes().own;
 }
 
+const Table& shaped_like(const Table& t, const Table& other, std::unique_ptr<Table>& own) {
+  if (t.nrows != 0 || t.ncols() != 0) return t;
+  const bool other_shapeless = other.nrows == 0 && other.ncols() == 0;
+  own = std::make_unique<Table>();
+  own->cols.resize(other_shapeless ? 1 : other.ncols());
+  for (size_t c = 0; c < own->cols.size(); ++c) own->names.push_back("c" + std::to_string(c));
+  own->finalize();
+  return *own;
+}
+
 uint64_t Table::fingerprint(bool ordered, bool column_order) const {
   RowHashes own;
   const uint64_t* rh = row_hashes.data();

@@ -48,8 +48,10 @@ class Table {
   Table(const Table&) = delete;
   Table& operator=(const Table&) = delete;
 
-  // Building: append bytes to the arena (returns offset), then finalize() once.
+  // Building: append bytes to the arena (returns offset), or write to it directly (a cell's text
+  // then starts at an offset into it), then finalize() once.
   uint64_t arena_append(const char* p, size_t n);
+  std::string& arena() { return arena_; }
   void finalize();
 
  private:
@@ -58,5 +60,11 @@ class Table {
   mutable std::unique_ptr<RowGroups> groups_;
 };
 
+
+// A table read from zero Python rows (what sqlite3 returns for an empty result) carries no column
+// count. Scored against `other`, it takes other's column count, or one column when other has none
+// either: the shape an empty result of a well-formed query has in the official scripts (the
+// convention of the reference twin). Any other table is returned as it is.
+const Table& shaped_like(const Table& t, const Table& other, std::unique_ptr<Table>& own);
 
 }  // namespace sqlrl

@@ -42,8 +42,8 @@ EXPECTED_ROW = (
     "03:04:05",
     "2020-01-02 03:04:05.250000",
     "[1, 2]",
-    "{'k': 'v'}",
-    "{'a': 1}",
+    "[['k', 'v']]",  # a struct or map is its list of [key, value] pairs (README "What the scores mean")
+    "[['a', 1]]",
 )
 
 

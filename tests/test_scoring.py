@@ -249,7 +249,9 @@ PAVERL_CASES = [
     ([(1, "a"), (2, "b"), (3, "c"), (4, "d")], [(1, "a"), (2, "b"), (3, "c")], 0.75),
     # more than 5 rows apart
     ([(i,) for i in range(10)], [(0,), (1,), (2,)], 0.0),
-    ([], [], 0.0),  # no gold columns: PaVeRL divides by zero and scores 0
+    # two empty results given as rows (no column count): each takes the other's columns, and
+    # PaVeRL's check_dataframe matches every column of two empty frames (issue 11)
+    ([], [], 1.0),
     ([], [(1,)], 0.0),
 ]
 

@@ -44,10 +44,29 @@ METRICS = ("paverl", "soft_f1", "table_f1")
 
 _NO_LIMIT = 2**63 - 1
 _ORDER_BY = re.compile(r"order by")
+# DuckDB types whose Arrow export (without its setting arrow_lossless_conversion) loses the value:
+# UHUGEINT >= 2**127 (exported as a signed decimal128), TIMETZ (the offset is dropped) and BIT (bytes
+# indistinguishable from a BLOB). A relation holding one is read through DuckDB's Python rows.
+_DUCKDB_LOSSY_ARROW = re.compile(r"UHUGEINT|TIME WITH TIME ZONE|\bBIT\b")
+
+
+def _duckdb_lossy_arrow(obj: Any) -> bool:
+    """Whether ``obj`` is a DuckDB relation with a column whose Arrow export loses values."""
+    if not type(obj).__module__.lstrip("_").startswith("duckdb"):
+        return False
+    try:
+        types = obj.types
+    except Exception:  # noqa: BLE001 - not a relation after all: read it through Arrow
+        return False
+    return any(_DUCKDB_LOSSY_ARROW.search(str(t)) for t in types)
 
 
 def as_table(obj: Any, columns: Sequence[str] | None = None, *, max_rows: int | None = None) -> Table:
     """Canonicalise a result table once.
+
+    A value gets the same cell whichever way it is given (README "What the scores mean"). A DuckDB
+    relation holding a type DuckDB's Arrow export loses (UHUGEINT, TIMETZ, BIT) is read through
+    DuckDB's rows.
 
     Args:
         obj: a :class:`Table`, an object with ``__arrow_c_stream__``, or a sequence of row tuples.
@@ -62,6 +81,9 @@ def as_table(obj: Any, columns: Sequence[str] | None = None, *, max_rows: int | 
     if isinstance(obj, Table):
         return obj
     if hasattr(obj, "__arrow_c_stream__"):
+        if _duckdb_lossy_arrow(obj):
+            rows = (obj if max_rows is None else obj.limit(max_rows + 1)).fetchall()
+            return Table.from_rows(rows, list(obj.columns), max_rows=limit)
         return Table.from_arrow(obj, max_rows=limit)
     if isinstance(obj, (str, bytes)):
         raise TypeError("a result table must be rows or an Arrow-compatible object, not a string")
@@ -79,6 +101,8 @@ def gold_has_order_by(gold_sql: str) -> bool:
     >>> gold_has_order_by("SELECT a FROM t ORDER BY a"), gold_has_order_by("SELECT a FROM t")
     (True, False)
     """
+    if not isinstance(gold_sql, str):
+        raise TypeError(f"gold_has_order_by expects the gold SQL as a string, got {type(gold_sql).__name__}")
     return _ORDER_BY.search(gold_sql.lower()) is not None
 
 

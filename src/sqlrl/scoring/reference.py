@@ -19,12 +19,12 @@ Conventions
 from __future__ import annotations
 
 import bisect
-import datetime
-import decimal
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from sqlrl.scoring._canonical import canonical
 
 __all__ = ["MODES", "METRICS", "canonical", "execution_match", "partial_match"]
 
@@ -33,48 +33,9 @@ METRICS = ("paverl", "soft_f1", "table_f1")
 
 Rows = Sequence[Sequence[Any]]
 
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-
-
 # --------------------------------------------------------------------------------------
 # Cells
 # --------------------------------------------------------------------------------------
-
-
-def canonical(value: Any) -> Any:
-    """Map a Python cell to its canonical value (NULL, int, float, str or bytes).
-
-    ``bool`` stays ``bool`` (it already equals 0/1 and the official quirks print it as
-    ``True``); ints outside int64 become floats; ``Decimal`` becomes float unless it has
-    scale <= 0 and fits int64; dates, times and intervals become their ``str()`` (ISO text with
-    a space between date and time, as SQLite writes timestamps); anything unknown becomes
-    ``str(value)``.
-
-    >>> canonical(True), canonical(2**70), canonical(decimal.Decimal("12"))
-    (True, 1.1805916207174113e+21, 12)
-    >>> canonical(decimal.Decimal("1.50")), canonical(datetime.date(2024, 1, 31))
-    (1.5, '2024-01-31')
-    >>> canonical(bytearray(b"ab")), canonical(datetime.timedelta(hours=1))
-    (b'ab', '1:00:00')
-    """
-    if value is None:
-        return None
-    for plain in (bool, str, bytes):  # subclasses (e.g. numpy.str_) become the plain type
-        if isinstance(value, plain):
-            return plain(value)
-    if isinstance(value, int):
-        return int(value) if _INT64_MIN <= value <= _INT64_MAX else float(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, (bytearray, memoryview)):
-        return bytes(value)
-    if isinstance(value, decimal.Decimal):
-        if value.is_finite() and value.as_tuple().exponent >= 0 and _INT64_MIN <= value <= _INT64_MAX:
-            return int(value)  # scale <= 0, e.g. DuckDB's SUM(int) as DECIMAL(38, 0)
-        return float(value)
-    if isinstance(value, (datetime.date, datetime.time, datetime.timedelta)):
-        return str(value)  # ISO text as Python prints it: '2024-01-31 12:30:00' for a datetime
-    return str(value)
 
 
 class _NaN:
