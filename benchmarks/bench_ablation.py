@@ -98,8 +98,8 @@ def run_seed(seed: int, out: Path, steps: int | None, threads: int) -> dict:
     results: dict[str, dict] = {}
     results["warm_start"] = _run({**base, "output_dir": str(root / "warm"), "stages": []}, "SFT warm start")
     after = {**base, "model": {"path": results["warm_start"]["phases"]["sft"]["final"]}, "sft": None}
-    sft_more = {**after, "output_dir": str(root / "sft"), "stages": [],
-                "sft": {**base["sft"], "steps": total, "learning_rate": stages[0]["learning_rate"], "warmup": 0.0}}  # fmt: skip
+    more = {**base["sft"], "steps": total, "learning_rate": stages[0]["learning_rate"], "warmup": 0.0}
+    sft_more = {**after, "output_dir": str(root / "sft"), "stages": [], "sft": more}
     results["sft"] = _run(sft_more, f"SFT +{total} steps")
     exec_stage = {**copy.deepcopy(stages[-1]), "name": "grpo_exec", "rewards": "execution", "init": "previous",
                   "steps": total}  # fmt: skip

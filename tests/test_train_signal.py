@@ -79,3 +79,13 @@ def test_keep_is_trls_own_trainer_and_bad_choices_fail():
     assert grpo_trainer_class("keep") is GRPOTrainer
     with pytest.raises(ValueError, match="zero_variance must be one of"):
         grpo_trainer_class("drop")
+
+
+def test_negative_weight_scales_only_the_negative_advantages():
+    from sqlrl.train.grpo_trainer import weigh_negatives
+
+    out = weigh_negatives(torch.tensor([1.5, -0.5, 0.0, -1.0]), 0.1)
+    assert out.tolist() == pytest.approx([1.5, -0.05, 0.0, -0.1])
+    assert grpo_trainer_class("keep", negative_weight=0.5) is not grpo_trainer_class("keep")
+    with pytest.raises(ValueError, match="negative_weight must be in"):
+        grpo_trainer_class("keep", negative_weight=1.5)

@@ -172,6 +172,9 @@ class GRPOStageConfig:
             ``keep`` (TRL's default), ``skip`` (leave them out of the loss) or ``resample`` (replace them by groups
             of fresh prompts, at most ``resample_rounds`` extra generations per step; one process only). See
             :mod:`sqlrl.train.grpo_trainer`.
+        negative_weight: scale the advantages of below-average completions by this (1: TRL's GRPO; 0: only
+            better-than-average completions are reinforced). Below 1 favours pass@1 over pass@k (W-REINFORCE,
+            Zhu et al. 2025); see :mod:`sqlrl.train.grpo_trainer`.
         curriculum_samples: before the stage, sample this many completions per training prompt with the start
             model and train only on prompts it solves sometimes but not always (0: off). ``curriculum_pool``:
             score this many seeded training prompts (0: all). See :mod:`sqlrl.train.curriculum`.
@@ -196,6 +199,7 @@ class GRPOStageConfig:
     warmup: float = 0.0
     zero_variance: str = "keep"
     resample_rounds: int = 2
+    negative_weight: float = 1.0
     curriculum_samples: int = 0
     curriculum_pool: int = 0
 
@@ -210,6 +214,8 @@ class TrainConfig:
         eval_max_new_tokens: greedy tokens per evaluation completion. eval_batch_size: prompts per batch.
         eval_samples: also sample this many completions per eval question at ``eval_temperature`` after each
             phase and report sampled EX (mean match over samples) and pass@k (0: greedy EX only).
+        val_samples: also sample this many completions per validation question at each GRPO stage's temperature at
+            every checkpoint: the stage's reward on a fixed prompt set (0: greedy validation EX only).
         timeout: seconds per query in rewards and evaluation. workers: sandbox threads (-1 all cores).
         report_to: transformers loggers (``tensorboard``, ``none``, ``wandb``...).
         use_vllm / vllm_mode: generation through TRL's vLLM integration (needs vllm installed).
@@ -237,6 +243,7 @@ class TrainConfig:
     eval_batch_size: int = 64
     eval_samples: int = 0
     eval_temperature: float = 1.0
+    val_samples: int = 0
     timeout: float = 5.0
     workers: int = -1
     report_to: list[str] = field(default_factory=lambda: ["tensorboard"])
@@ -301,8 +308,8 @@ class TrainConfig:
         splits = [self.data.eval_split] if isinstance(self.data.eval_split, str) else self.data.eval_split
         if not splits or not all(isinstance(x, str) and x for x in splits) or len(set(splits)) != len(splits):
             raise ConfigError(f"data.eval_split must be a split name or a list of distinct names, not {splits!r}")
-        if self.eval_samples < 0 or self.eval_temperature <= 0:
-            raise ConfigError("eval_samples must be >= 0 and eval_temperature > 0")
+        if self.eval_samples < 0 or self.val_samples < 0 or self.eval_temperature <= 0:
+            raise ConfigError("eval_samples and val_samples must be >= 0 and eval_temperature > 0")
         if not self.stages and self.sft is None:
             raise ConfigError("nothing to train: give an sft section, stages, or both")
         names = [s.name for s in self.stages]
@@ -324,6 +331,8 @@ class TrainConfig:
                 raise ConfigError(f"{where}.scale_rewards must be group, batch or none, not {s.scale_rewards!r}")
             if s.zero_variance not in ("keep", "skip", "resample"):
                 raise ConfigError(f"{where}.zero_variance must be keep, skip or resample, not {s.zero_variance!r}")
+            if not 0.0 <= s.negative_weight <= 1.0:
+                raise ConfigError(f"{where}.negative_weight must be in [0, 1], not {s.negative_weight!r}")
             if s.resample_rounds < 0 or s.curriculum_samples < 0 or s.curriculum_pool < 0:
                 raise ConfigError(f"{where}: resample_rounds, curriculum_samples and curriculum_pool must be >= 0")
             if s.curriculum_samples == 1:

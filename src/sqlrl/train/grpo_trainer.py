@@ -1,4 +1,5 @@
-"""TRL's ``GRPOTrainer`` with a choice of what to do with groups that carry no gradient.
+"""TRL's ``GRPOTrainer`` with a choice of what to do with groups that carry no gradient, and with
+less weight on the completions that did worse than their group.
 
 A GRPO group whose completions all get the same reward has zero advantage everywhere: it costs a
 generation and a backward pass and teaches nothing, and with token-normalised losses (``dapo``,
@@ -14,6 +15,14 @@ stage's ``zero_variance`` setting decides:
   missing after that are skipped as above. One process only (the groups of a step must be whole on
   one process to be replaced).
 
+**Negative weight.** With binary execution rewards, a group's below-average completions are often
+low-probability samples from the tail; pushing them down moves probability to other tail sequences
+rather than to the group's right answers, and on a small model the sampled reward on a fixed prompt
+set falls (``benchmarks/bench_grpo_signal.py``). ``negative_weight`` < 1 scales the negative
+advantages (W-REINFORCE, Zhu et al. 2025, "The Surprising Effectiveness of Negative Reinforcement in
+LLM Reasoning": positive samples raise pass@1, negative ones keep pass@k); 0 reinforces only the
+better-than-average completions.
+
 Each step logs ``zero_variance/share`` (the share of the first generation's completions in zero-variance
 groups; TRL's own ``frac_reward_zero_std`` logs it over all generations of the step),
 ``zero_variance/skipped`` (the share of the final batch's completions left out of the loss) and, with
@@ -25,7 +34,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-__all__ = ["ZERO_VARIANCE", "grpo_trainer_class"]
+__all__ = ["ZERO_VARIANCE", "grpo_trainer_class", "weigh_negatives"]
 
 #: The choices of a stage's ``zero_variance`` setting.
 ZERO_VARIANCE = ("keep", "skip", "resample")
@@ -67,13 +76,23 @@ def _merge(parts: list[dict[str, Any]], pad_id: int) -> dict[str, Any] | None:
     return out
 
 
-def grpo_trainer_class(zero_variance: str = "keep", resample_rounds: int = 2, seed: int = 0) -> type:
-    """A ``GRPOTrainer`` subclass applying ``zero_variance`` (see the module docs); TRL's own class for ``keep``."""
+def weigh_negatives(advantages: Any, weight: float) -> Any:
+    """``advantages`` with every negative entry multiplied by ``weight`` (positive ones unchanged)."""
+    return advantages.where(advantages >= 0, advantages * weight)
+
+
+def grpo_trainer_class(
+    zero_variance: str = "keep", resample_rounds: int = 2, seed: int = 0, negative_weight: float = 1.0
+) -> type:
+    """A ``GRPOTrainer`` subclass applying ``zero_variance`` and ``negative_weight`` (see the module docs); TRL's
+    own class when both keep TRL's behaviour (``keep``, 1.0)."""
     from trl import GRPOTrainer
 
     if zero_variance not in ZERO_VARIANCE:
         raise ValueError(f"zero_variance must be one of {', '.join(ZERO_VARIANCE)}, not {zero_variance!r}")
-    if zero_variance == "keep":
+    if not 0.0 <= negative_weight <= 1.0:
+        raise ValueError(f"negative_weight must be in [0, 1], not {negative_weight!r}")
+    if zero_variance == "keep" and negative_weight == 1.0:
         return GRPOTrainer
 
     class SignalGRPOTrainer(GRPOTrainer):
@@ -83,12 +102,16 @@ def grpo_trainer_class(zero_variance: str = "keep", resample_rounds: int = 2, se
             out = super()._generate_and_score_completions(inputs)
             if not self.model.training:
                 return out
-            g = self.num_generations
-            informative = out["advantages"].abs() > _EPS
-            self._metrics["train"]["zero_variance/share"].append(1.0 - informative.float().mean().item())
-            if zero_variance == "resample" and self.accelerator.num_processes == 1 and len(inputs) % g == 0:
-                out, informative = self._resample(out, informative, len(inputs) // g)
-            return self._skip(out, informative)
+            if zero_variance != "keep":
+                g = self.num_generations
+                informative = out["advantages"].abs() > _EPS
+                self._metrics["train"]["zero_variance/share"].append(1.0 - informative.float().mean().item())
+                if zero_variance == "resample" and self.accelerator.num_processes == 1 and len(inputs) % g == 0:
+                    out, informative = self._resample(out, informative, len(inputs) // g)
+                out = self._skip(out, informative)
+            if negative_weight != 1.0:
+                out["advantages"] = weigh_negatives(out["advantages"], negative_weight)
+            return out
 
         def _group_flags(self, informative: Any) -> Any:
             return informative.view(-1, self.num_generations).any(dim=1)

@@ -310,11 +310,19 @@ class Runner:
         return self._eval_reward
 
     def _evaluate(
-        self, model: Any, tokenizer: Any, split: str, desc: str, sampled: bool = False, record: Path | None = None
+        self,
+        model: Any,
+        tokenizer: Any,
+        split: str,
+        desc: str,
+        samples: int = 0,
+        temperature: float = 1.0,
+        record: Path | None = None,
     ) -> dict[str, Any] | None:
         """Execution accuracy on the rows of ``split`` (``val`` or ``eval/<name>``), with sampled EX and pass@k
-        when ``sampled`` and ``eval_samples`` ask for them; None on processes other than the main one. With
-        ``record``, every question's greedy completion and verdict are written there as JSON lines."""
+        over ``samples`` completions at ``temperature`` when ``samples`` > 0; None on processes other than the
+        main one. With ``record``, every question's greedy completion and verdict are written there as JSON
+        lines."""
         if not _dist().is_main_process:
             return None
         from sqlrl.train.evaluate import execution_accuracy
@@ -323,7 +331,7 @@ class Runner:
         res = execution_accuracy(
             model, tokenizer, self._rows[split], max_new_tokens=self.cfg.eval_max_new_tokens,
             batch_size=self.cfg.eval_batch_size, reward=self._execution_reward(), progress=self.cfg.progress, desc=desc,
-            samples=self.cfg.eval_samples if sampled else 0, temperature=self.cfg.eval_temperature, seed=self.cfg.seed,
+            samples=samples, temperature=temperature, seed=self.cfg.seed,
         )  # fmt: skip
         out = {**res.to_dict(), "seconds": round(time.perf_counter() - t0, 2)}
         if record is not None:
@@ -398,27 +406,40 @@ class Runner:
         runner = self
         val: dict[str, Any] = phase.setdefault("val", {})
 
+        def validate(model: Any, step: int) -> dict[str, Any] | None:
+            """Validation EX of the model at ``step``; with ``val_samples`` also its sampled EX at the stage's
+            temperature: the reward the stage optimises, on a fixed prompt set (the training log's per-step reward
+            is on whichever prompts each step drew, so it can fall while the policy improves)."""
+            res = runner._evaluate(model, tok, "val", f"{stage.name} val@{step}", samples=runner.cfg.val_samples,
+                                   temperature=stage.temperature)  # fmt: skip
+            if res is not None:
+                line = f"{stage.name} {'start' if step == 0 else f'step {step}'}: validation EX {res['accuracy']:.3f}"
+                if res.get("k"):
+                    line += f", sampled EX {res['sampled']:.3f} at temperature {stage.temperature}"
+                _log(line)
+            return res
+
         class Validate(TrainerCallback):
             """Validation execution accuracy of every checkpoint, written next to it."""
 
             def on_save(self, args, state, control, model=None, **kwargs):  # noqa: ANN001
                 ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-                res = runner._evaluate(model, tok, "val", f"{stage.name} val@{state.global_step}")
+                res = validate(model, state.global_step)
                 if res is not None:
                     val[str(state.global_step)] = {**res, "path": str(ckpt)}
                     if ckpt.is_dir():
                         (ckpt / _VAL_FILE).write_text(json.dumps(res) + "\n")
                     runner._write_state()  # no barrier: the other processes are mid-step
-                    _log(f"{stage.name} step {state.global_step}: validation EX {res['accuracy']:.3f}")
 
         if "0" not in val:
-            res = self._evaluate(model, tok, "val", f"{stage.name} val@0")
+            res = validate(model, 0)
             if res is not None:
                 val["0"] = {**res, "path": start}
-                _log(f"{stage.name} start: validation EX {res['accuracy']:.3f}")
             self._save_state()
         rows = self._curriculum(stage, model, tok, phase)
-        trainer_class = grpo_trainer_class(stage.zero_variance, stage.resample_rounds, seed=self.cfg.seed)
+        trainer_class = grpo_trainer_class(
+            stage.zero_variance, stage.resample_rounds, seed=self.cfg.seed, negative_weight=stage.negative_weight
+        )
         trainer = trainer_class(
             model=model, reward_funcs=funcs, args=args, train_dataset=Dataset.from_list(rows),
             processing_class=tok, peft_config=self._peft_config(),
@@ -567,7 +588,8 @@ class Runner:
         evals: dict[str, Any] = {}
         for split in self.data.evals if self.data is not None else []:
             record = self.out / name / f"eval-{split}.jsonl"
-            res = self._evaluate(model, tok, f"eval/{split}", f"eval {name} on {split}", sampled=True, record=record)
+            res = self._evaluate(model, tok, f"eval/{split}", f"eval {name} on {split}", samples=self.cfg.eval_samples,
+                                 temperature=self.cfg.eval_temperature, record=record)  # fmt: skip
             if res is None:
                 continue
             evals[split] = res

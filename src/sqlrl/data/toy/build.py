@@ -34,7 +34,7 @@ from sqlrl.data.toy.generate import (
 __all__ = ["HARDNESS_LEVELS", "SPLITS", "TOY_VERSION", "ToyPaths", "build_toy", "sql_tokens", "tables_json_entry"]
 
 #: Bump whenever the generated files change; it names the cache directory (``toy-<version>``).
-TOY_VERSION = "3"
+TOY_VERSION = "4"
 HARDNESS_LEVELS = ("easy", "medium", "hard", "extra")
 #: The splits of sqlrl-toy: training, the compositional hold-out and the i.i.d. hold-out.
 SPLITS = ("train", "dev", "iid")

@@ -55,7 +55,7 @@ ATTEMPTS = 8
 #: Share of each template's signatures held out for dev.
 DEV_FRACTION = 0.3
 #: Share of the train compositions that get an i.i.d. held-out question.
-IID_FRACTION = 0.6
+IID_FRACTION = 1.0
 
 
 @dataclass(frozen=True)
