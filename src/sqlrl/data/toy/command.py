@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import sys
 
 __all__ = ["ToyCommand"]
 
@@ -26,14 +25,14 @@ class ToyCommand:
 
     @staticmethod
     def run(args: argparse.Namespace) -> int:
+        from sqlrl._cliutil import error
         from sqlrl.data.toy.build import TOY_VERSION, build_toy
         from sqlrl.data.toy.load import toy_dir
 
         try:
             paths = build_toy(toy_dir())
         except OSError as e:
-            print(f"sqlrl: error: cannot build sqlrl-toy in {toy_dir()}: {e} (set SQLRL_CACHE_DIR)", file=sys.stderr)
-            return 1
+            return error(f"cannot build sqlrl-toy in {toy_dir()}: {e} (set SQLRL_CACHE_DIR to a writable folder)")
         if args.path:
             print(paths.root)
             return 0
