@@ -283,3 +283,25 @@ def test_load_toy_uses_the_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_load_toy_explicit_cache_dir(tmp_path: Path):
     ds = load_toy("dev", cache_dir=tmp_path)
     assert os.path.commonpath([str(ds[0].db_path), str(tmp_path)]) == str(tmp_path)
+
+
+def test_sqlrl_toy_prints_where_the_files_are_and_a_working_eval_command(tmp_path, monkeypatch, capsys):
+    import shlex
+
+    from sqlrl.cli import main
+
+    monkeypatch.setenv("SQLRL_CACHE_DIR", str(tmp_path / "cache"))
+    assert main(["toy", "--path"]) == 0
+    root = Path(capsys.readouterr().out.strip())
+    assert root == tmp_path / "cache" / f"toy-{TOY_VERSION}"
+    assert all(p.is_file() for p in ToyPaths.at(root).files())
+    assert main(["toy"]) == 0
+    out = capsys.readouterr().out
+    assert str(root / "tables.json") in out and "flights, library, university" in out
+    command = next(line.strip() for line in out.splitlines() if line.strip().startswith("sqlrl eval spider"))
+    assert main(shlex.split(command)[1:] + ["--etype", "exec"]) == 0  # no model: the gold against itself
+    table = capsys.readouterr().out
+    assert re.search(r"execution\s+1\.000\s+1\.000\s+1\.000\s+1\.000\s+1\.000", table), table
+    monkeypatch.setenv("SQLRL_CACHE_DIR", str(root / "dev.json"))  # a file: cannot build there
+    assert main(["toy"]) == 1
+    assert "cannot build sqlrl-toy" in capsys.readouterr().err

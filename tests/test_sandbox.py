@@ -410,6 +410,48 @@ def test_sqlite_compat_matches_sqlite(open_sandbox, tiny_sqlite, cache_dir, sql,
             assert plain.execute(sql).rows == without
 
 
+@pytest.fixture(scope="module")
+def tv_sqlite(tmp_path_factory) -> Path:
+    """Spider's ``tv_series`` with its ``18_49_Rating_Share`` column."""
+    path = tmp_path_factory.mktemp("tv") / "tv.sqlite"
+    con = sqlite3.connect(path)
+    con.execute('CREATE TABLE tv_series (id INTEGER, Share REAL, "18_49_Rating_Share" REAL)')
+    con.execute("INSERT INTO tv_series VALUES (1, 5.0, 3.5), (2, 6.0, 4.25)")
+    con.commit()
+    con.close()
+    return path
+
+
+@pytest.mark.parametrize("isolation", ["thread", "process"])
+def test_a_number_glued_to_a_name_is_refused_on_duckdb_as_on_sqlite(tv_sqlite, cache_dir, isolation):
+    # SQLite refuses `18_49_Rating_Share` unquoted; DuckDB alone would read `1849 AS _Rating_Share`.
+    glued = "SELECT 18_49_Rating_Share FROM tv_series WHERE id > 1"
+    quoted = """SELECT "18_49_Rating_Share" FROM tv_series WHERE id > 1 AND CAST(id AS TEXT) LIKE '2%'"""
+    separated = []  # `1_000`: a number since SQLite 3.46, an unrecognized token before; the same on both engines
+    for engine in ENGINES:
+        with Sandbox(tv_sqlite, engine=engine, cache_dir=cache_dir, isolation=isolation) as sb:
+            assert sb.sqlite_compat == (engine == "duckdb")
+            r = sb.execute(glued)
+            assert (r.ok, r.error_kind, r.error) == (
+                False,
+                ErrorKind.SYNTAX,
+                'unrecognized token: "18_49_Rating_Share"',
+            )
+            assert sb.execute(quoted).rows == [(4.25,)]
+            assert sb.execute("SELECT '18_49_x', 1e1 /* 3rd */ FROM tv_series WHERE id = 1").rows == [("18_49_x", 10.0)]
+            r = sb.execute("SELECT count(*) FROM tv_series WHERE id < 1_000")
+            separated.append((r.ok, r.rows, r.error))
+    assert separated[0] == separated[1]
+    assert separated[0] == (
+        (True, [(2,)], "") if sqlite3.sqlite_version_info >= (3, 46) else (False, [], 'unrecognized token: "1_000"')
+    )
+    check = check_statement(glued, "sqlite")
+    assert check.ok and check.parsed
+    # a rewrite that regenerates the query keeps the name (not `1849 AS _Rating_Share`)
+    out = rewrite_tokens("SELECT 18_49_Rating_Share FROM tv_series WHERE Share LIKE '%ö%'")
+    assert '"18_49_Rating_Share"' in out and "1849" not in out
+
+
 def test_one_duckdb_configuration_per_file(tiny_sqlite, cache_dir):
     from sqlrl.sandbox import SandboxError
 

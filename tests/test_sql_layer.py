@@ -9,6 +9,7 @@ import duckdb
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlglot import exp
 
 from sqlrl import compare
 from sqlrl.sql import (
@@ -17,6 +18,7 @@ from sqlrl.sql import (
     TranspileError,
     UnknownDialectError,
     check_syntax,
+    dialect_names,
     extract_sql,
     linking_scores,
     load_tables_json,
@@ -25,6 +27,7 @@ from sqlrl.sql import (
     parse_one,
     resolve_dialect,
     schema_items,
+    sql_tokens,
     transpile,
 )
 
@@ -363,3 +366,50 @@ def test_ngram_similarity():
     assert many == [1.0, pytest.approx(0.2), 0.0]
     # n=1 is the bag-of-tokens Jaccard
     assert ngram_similarity("SELECT a, a FROM t", "SELECT a FROM t", n=1) == pytest.approx(4 / 6)
+
+
+# ------------------------------------------------------------------ names that start with a digit
+
+TV = DbSchema.from_mapping({"tv_series": {"id": "INTEGER", "Share": "REAL", "18_49_Rating_Share": "REAL"}})
+
+
+@pytest.fixture(scope="module")
+def tv_duckdb(tmp_path_factory):
+    """A DuckDB database with Spider's ``tv_series."18_49_Rating_Share"`` column."""
+    path = tmp_path_factory.mktemp("tv") / "tv.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute('CREATE TABLE tv_series(id INTEGER, Share DOUBLE, "18_49_Rating_Share" DOUBLE)')
+    con.execute("INSERT INTO tv_series VALUES (1, 5.0, 3.5), (2, 6.0, 4.25)")
+    con.close()
+    return path
+
+
+def test_a_name_that_starts_with_a_digit_is_one_identifier_in_sqlite_text(tv_duckdb):
+    # Spider's tokenizer reads 18_49_Rating_Share as one name; sqlglot's SQLite reads it as
+    # `18 AS _49_Rating_Share` (before 30.2x) or `1849 AS _Rating_Share` (since), whatever is installed.
+    sql = "SELECT T1.18_49_Rating_Share FROM tv_series AS T1 WHERE T1.18_49_Rating_Share > 4 AND T1.id < 1_000"
+    tree = parse_one(sql)
+    assert [c.name for c in tree.find_all(exp.Column)] == ["18_49_Rating_Share", "18_49_Rating_Share", "id"]
+    assert [lit.this for lit in tree.find_all(exp.Literal)] == ["4", "1000"]  # 1_000 is a number, as SQLite 3.46+
+    assert not list(tree.find_all(exp.Alias))
+    out = transpile(sql, read="sqlite", write="duckdb")
+    assert '"18_49_Rating_Share"' in out and "1849" not in out
+    con = duckdb.connect(str(tv_duckdb), read_only=True)
+    try:
+        assert con.sql(out).fetchall() == [(4.25,)]
+    finally:
+        con.close()
+    assert '"18_49_Rating_Share"' in transpile(sql, read="sqlite", write="sqlite")  # written quoted, runs on SQLite
+    assert sql_tokens("SELECT 18_49_Rating_Share FROM tv_series") == [
+        "select",
+        "18_49_rating_share",
+        "from",
+        "tv_series",
+    ]
+    items = schema_items("SELECT 18_49_Rating_Share, Share FROM tv_series", TV)
+    assert set(items.columns) == {"tv_series.18_49_rating_share", "tv_series.share"}
+    assert check_syntax("SELECT 18_49_Rating_Share FROM tv_series", schema=TV, engine="duckdb").ok
+    # SQLite itself refuses the unquoted name; binding on SQLite says so, as the evaluators' sqlite3 would.
+    on_sqlite = check_syntax("SELECT 18_49_Rating_Share FROM tv_series", schema=TV)
+    assert on_sqlite.stage == "bind" and "unrecognized token" in on_sqlite.error
+    assert "sqlrlsqlite" not in dialect_names() and "sqlite" in dialect_names()

@@ -150,6 +150,80 @@ def test_pruning_keeps_the_newest_the_protected_and_newer_partial_folders(tmp_pa
     assert _prune_checkpoints(tmp_path / "missing", 1, []) == []
 
 
+# -- what a run makes, a user keeps ----------------------------------------------------------------------
+
+
+def _previous_run(out: Path) -> Path:
+    out.mkdir(parents=True)
+    (out / "state.json").write_text('{"phases": {}}')
+    (out / "config.yaml").write_text("seed: 0\n")
+    keep = out / "notes.txt"
+    keep.write_text("my notes")
+    return keep
+
+
+def _no_training(monkeypatch):
+    from sqlrl.train.runner import Runner
+
+    def refuse(self):
+        raise AssertionError("the run started")
+
+    monkeypatch.setattr(Runner, "run", refuse)
+
+
+@pytest.mark.parametrize("command", ["quickstart", "train"])
+def test_an_existing_run_is_never_deleted_without_overwrite(tmp_path, monkeypatch, capsys, command):
+    from sqlrl.cli import main
+
+    _no_training(monkeypatch)
+    out = tmp_path / "runs" / "quickstart"
+    keep = _previous_run(out)
+    config = _write_config(tmp_path)
+    args = ["quickstart"] if command == "quickstart" else ["train", "--config", str(config)]
+    assert main([*args, "--output-dir", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "already holds a run" in err and "--overwrite" in err and "--output-dir" in err and "--resume" in err
+    assert "Traceback" not in err
+    assert keep.read_text() == "my notes" and (out / "state.json").exists()
+
+
+def test_output_dir_rules(tmp_path):
+    from sqlrl.train.runner import TrainingError, _check_output_dir
+
+    assert _check_output_dir(tmp_path / "new", overwrite=False) is False
+    (tmp_path / "empty").mkdir()
+    assert _check_output_dir(tmp_path / "empty", overwrite=False) is False
+    keep = _previous_run(tmp_path / "run")
+    assert _check_output_dir(tmp_path / "run", overwrite=True) is True  # only then is it deleted
+    with pytest.raises(TrainingError, match="already holds a run"):
+        _check_output_dir(tmp_path / "run", overwrite=False)
+    keep.unlink()
+    (tmp_path / "run" / "state.json").unlink()
+    with pytest.raises(TrainingError, match="already holds a run"):  # a run killed before its first state
+        _check_output_dir(tmp_path / "run", overwrite=False)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "data.csv").write_text("a\n")
+    for overwrite in (False, True):  # not a run: never deleted, even with --overwrite
+        with pytest.raises(TrainingError, match="holds no sqlrl run"):
+            _check_output_dir(other, overwrite=overwrite)
+    with pytest.raises(TrainingError, match="is a file"):
+        _check_output_dir(other / "data.csv", overwrite=True)
+
+
+@pytest.mark.filterwarnings("error:.*checkpointing:FutureWarning")
+def test_training_arguments_use_the_installed_transformers_names(tmp_path):
+    from trl import GRPOConfig, SFTConfig
+
+    from sqlrl.train.runner import Runner
+
+    runner = Runner(TrainConfig.from_dict(smoke_config(str(tmp_path / "run"))))
+    for cls in (SFTConfig, GRPOConfig):
+        args = cls(output_dir=str(tmp_path / "x"), **runner._common_args())
+        assert args.gradient_checkpointing is False  # TRL's default (on) is overridden under either name
+
+
+@pytest.mark.filterwarnings("error:.*checkpointing:FutureWarning")  # transformers' renames: none may come back
 def test_keep_checkpoints_keeps_the_best_and_the_newest(tmp_path, monkeypatch):
     from sqlrl.train.runner import Runner
 

@@ -345,6 +345,12 @@ def _train_commands():
     return [QuickstartCommand, TrainCommand]
 
 
+def _toy_command():
+    from sqlrl.data.toy.command import ToyCommand
+
+    return ToyCommand
+
+
 def _generate_command():
     from sqlrl.generate.command import GenerateCommand
 
@@ -352,8 +358,8 @@ def _generate_command():
 
 
 COMMANDS = [
-    DemoCommand, ExecCommand, CompareCommand, SqlCommand, _eval_command(), _generate_command(), _verbal_command(),
-    *_train_commands(),
+    DemoCommand, ExecCommand, CompareCommand, SqlCommand, _eval_command(), _toy_command(), _generate_command(),
+    _verbal_command(), *_train_commands(),
 ]  # fmt: skip
 
 

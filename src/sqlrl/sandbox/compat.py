@@ -1,7 +1,10 @@
 """Rewrites that make SQLite-dialect queries behave on DuckDB as they do on SQLite.
 
 Used by the DuckDB engine when ``sqlite_compat`` is on, together with the settings in
-:data:`sqlrl.sandbox.duckdb_engine.SQLITE_COMPAT_SETTINGS`. Two kinds, by cost:
+:data:`sqlrl.sandbox.duckdb_engine.SQLITE_COMPAT_SETTINGS`. A number glued to a name
+(``18_49_Rating_Share``, a Spider column, unquoted) is refused as SQLite refuses it
+(:func:`unrecognized_token`), where DuckDB would read ``1849 AS _Rating_Share``. Two kinds of
+rewrites, by cost:
 
 - :func:`rewrite_tokens` runs on every query that mentions ``LIKE`` or ``CAST`` (one pass of
   sqlglot's tokenizer, 20-150 us; untouched text is kept byte for byte):
@@ -30,6 +33,9 @@ tie under ``ORDER BY``, and Unicode case mapping in ``upper``/``lower``.
 
 from __future__ import annotations
 
+import re
+import sqlite3
+
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _LOWER = _UPPER.lower()
 
@@ -40,6 +46,42 @@ CAST_TYPES = {
     "INT": "BIGINT", "INTEGER": "BIGINT", "TINYINT": "BIGINT", "SMALLINT": "BIGINT", "MEDIUMINT": "BIGINT",
     "INT2": "BIGINT", "INT4": "BIGINT", "INT8": "BIGINT",
 }  # fmt: skip
+
+
+# A word that starts with a digit and has a letter or ``_`` later: the texts that may hold a
+# number glued to a name (false positives such as ``1e5`` or ``'3rd'`` are sorted out by tokens).
+_GLUED_CANDIDATE = re.compile(r"(?<![\w$])[0-9][\w.$]*[^\W0-9]")
+
+
+def unrecognized_token(sql: str) -> str | None:
+    """SQLite's error for a number glued to a name (``18_49_Rating_Share``, ``12abc``), which
+    SQLite refuses as one unrecognized token and DuckDB reads as a number and an alias, or for a
+    number with ``_`` separators (``1_000``) when this Python's SQLite is older than 3.46; None
+    when there is none (strings, quoted names and comments do not count).
+
+    >>> unrecognized_token("SELECT 18_49_Rating_Share FROM tv_series")
+    'unrecognized token: "18_49_Rating_Share"'
+    >>> unrecognized_token("SELECT \"18_49_Rating_Share\", 1e5, 1_000 FROM t WHERE x = '3rd'") is None
+    True
+    """
+    if _GLUED_CANDIDATE.search(sql) is None:
+        return None
+    from sqlglot.errors import SqlglotError
+    from sqlglot.tokens import TokenType
+
+    from sqlrl.sql.dialects import reader
+
+    try:
+        tokens = reader("sqlite").tokenize(sql)
+    except (SqlglotError, ValueError):
+        return None  # the engine reports it
+    for tok in tokens:
+        text = sql[tok.start : tok.end + 1]
+        if (tok.token_type == TokenType.VAR and text[:1].isdigit()) or (
+            tok.token_type == TokenType.NUMBER and "_" in text and sqlite3.sqlite_version_info < (3, 46)
+        ):
+            return f'unrecognized token: "{text}"'
+    return None
 
 
 def _has_cased_non_ascii(text: str) -> bool:
@@ -58,12 +100,13 @@ def rewrite_tokens(sql: str, dialect: str = "sqlite") -> str:
     low = sql.lower()
     if "like" not in low and "cast" not in low:
         return sql
-    from sqlglot.dialects.dialect import Dialect
     from sqlglot.errors import SqlglotError
     from sqlglot.tokens import TokenType
 
+    from sqlrl.sql.dialects import reader
+
     try:
-        tokens = Dialect.get_or_raise(dialect).tokenize(sql)
+        tokens = reader(dialect).tokenize(sql)
     except (SqlglotError, ValueError):
         return sql
     edits: list[tuple[int, int, str]] = []
@@ -144,8 +187,10 @@ def _exact_like(sql: str, dialect: str) -> str | None:
             return exp.ILike(this=node.this.copy(), expression=pattern.copy())
         return node
 
+    from sqlrl.sql.dialects import reader
+
     try:
-        tree = sqlglot.parse_one(sql, read=dialect)
+        tree = sqlglot.parse_one(sql, read=reader(dialect))
         return tree.transform(rewrite).sql(dialect="duckdb")
     except (SqlglotError, ValueError, RecursionError):
         return None
@@ -167,8 +212,10 @@ def rewrite_bare_columns(sql: str, dialect: str = "sqlite") -> str | None:
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
 
+    from sqlrl.sql.dialects import reader
+
     try:
-        tree = sqlglot.parse_one(sql, read=dialect)
+        tree = sqlglot.parse_one(sql, read=reader(dialect))
     except (SqlglotError, ValueError, RecursionError):
         return None
     changed = False

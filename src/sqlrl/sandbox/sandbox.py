@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlrl.sandbox import source as _source
 from sqlrl.sandbox.cache import DEFAULT_GOLD_CACHE, LRUCache
-from sqlrl.sandbox.compat import rewrite_tokens
+from sqlrl.sandbox.compat import rewrite_tokens, unrecognized_token
 from sqlrl.sandbox.config import SandboxConfig
 from sqlrl.sandbox.errors import SandboxClosedError, UnsupportedDatabaseError
 from sqlrl.sandbox.pool import ThreadLocalPool
@@ -207,6 +207,8 @@ class Sandbox:
         if self._closed:
             raise SandboxClosedError("this Sandbox is closed")
         refused = check_text(sql, self.config.max_sql_length) or keyword_gate(sql, self.engine)
+        if refused is None and self.sqlite_compat and (glued := unrecognized_token(sql)) is not None:
+            refused = (ErrorKind.SYNTAX, glued)  # as SQLite refuses it; DuckDB would read a number and an alias
         if refused is None and self.config.sqlglot_check:
             check = check_statement(sql, self.dialect)
             if not check.ok:

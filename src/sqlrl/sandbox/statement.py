@@ -228,10 +228,12 @@ def check_statement(sql: str, dialect: str | None = None) -> StatementCheck:
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
 
+    from sqlrl.sql.dialects import reader
+
     if is_blank(sql):
         return StatementCheck(False, True, ErrorKind.EMPTY, "no SQL statement in the text")
     try:
-        trees = [t for t in sqlglot.parse(sql, read=dialect) if t is not None]
+        trees = [t for t in sqlglot.parse(sql, read=reader(dialect)) if t is not None]
     except (SqlglotError, RecursionError, ValueError):
         return StatementCheck(True, False)
     if not trees:

@@ -9,6 +9,12 @@ For SQLite-origin data on DuckDB (``sqlite_compat``), the output also gets the r
 :mod:`sqlrl.sandbox.compat` (case-insensitive ``LIKE``, SQLite's ``CAST`` types). The other
 SQLite behaviours (integer division, NULL order, division by zero) are DuckDB settings that the
 sandbox applies to the connection.
+
+SQLite text is read with :class:`SqliteReader`, which reads a name that starts with a digit
+(``18_49_Rating_Share``, a Spider column) as one identifier, as Spider's evaluator does, whatever
+the installed sqlglot reads there (older releases read ``18 AS _49_Rating_Share``, newer ones
+``1849 AS _Rating_Share``). Output is always written by sqlglot's own dialects, which quote such
+names.
 """
 
 from __future__ import annotations
@@ -19,11 +25,12 @@ from functools import lru_cache
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
+from sqlglot.dialects.sqlite import SQLite
 from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 
 from sqlrl.sql.errors import SqlParseError, TranspileError, UnknownDialectError
 
-__all__ = ["COMMON_DIALECTS", "dialect_names", "parse_one", "resolve_dialect", "transpile"]
+__all__ = ["COMMON_DIALECTS", "SqliteReader", "dialect_names", "parse_one", "reader", "resolve_dialect", "transpile"]
 
 #: Dialects tested in sqlrl's suite (sqlglot reads more).
 COMMON_DIALECTS = ("sqlite", "duckdb", "postgres", "mysql", "snowflake", "bigquery")
@@ -31,10 +38,34 @@ COMMON_DIALECTS = ("sqlite", "duckdb", "postgres", "mysql", "snowflake", "bigque
 _ALIASES = {"postgresql": "postgres", "sqlite3": "sqlite", "mssql": "tsql", "sqlserver": "tsql", "mariadb": "mysql"}
 
 
+class SqliteReader(SQLite):
+    """sqlglot's SQLite for reading only: a word that starts with a digit and goes on with letters,
+    digits or ``_`` (``18_49_Rating_Share``, ``12abc``) is one identifier, as in Spider's
+    tokenizer (SQLite itself refuses such a word as one "unrecognized token"), and ``1_000`` is
+    the number 1000 (SQLite 3.46+). Both settings are pinned here because sqlglot changed its
+    SQLite defaults within a major version. Never write SQL with it: it would leave such names
+    unquoted.
+    """
+
+    IDENTIFIERS_CAN_START_WITH_DIGIT = True
+    NUMBERS_CAN_BE_UNDERSCORE_SEPARATED = True
+
+
+@lru_cache(maxsize=64)
+def reader(dialect: str | None) -> Dialect:
+    """The sqlglot dialect sqlrl reads ``dialect`` with: :class:`SqliteReader` for ``sqlite``,
+    sqlglot's own dialect for the others (``None``: sqlglot's default dialect)."""
+    if dialect is None:
+        return Dialect.get_or_raise(None)
+    name = resolve_dialect(dialect)
+    return SqliteReader() if name == "sqlite" else Dialect.get_or_raise(name)
+
+
 @lru_cache(maxsize=1)
 def dialect_names() -> tuple[str, ...]:
-    """Every dialect name sqlglot knows."""
-    return tuple(sorted(name for name in Dialect.classes if name))
+    """Every dialect name sqlglot knows (sqlrl's reading variants left out)."""
+    classes = Dialect.classes.items()
+    return tuple(sorted(name for name, cls in classes if name and not cls.__module__.startswith("sqlrl.")))
 
 
 def resolve_dialect(name: str) -> str:
@@ -65,7 +96,7 @@ def parse_one(sql: str, dialect: str = "sqlite") -> exp.Expression:
     if not isinstance(sql, str) or not sql.strip():
         raise SqlParseError("empty SQL", dialect=dialect)
     try:
-        trees = [t for t in sqlglot.parse(sql, read=dialect, error_level=ErrorLevel.RAISE) if t is not None]
+        trees = [t for t in sqlglot.parse(sql, read=reader(dialect), error_level=ErrorLevel.RAISE) if t is not None]
     except ParseError as e:
         err = e.errors[0] if e.errors else {}
         raise SqlParseError(

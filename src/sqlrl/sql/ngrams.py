@@ -14,7 +14,7 @@ from sqlglot.errors import TokenError
 from sqlglot.tokens import TokenType
 
 from sqlrl._core import ngram_jaccard, ngram_jaccard_many
-from sqlrl.sql.dialects import resolve_dialect
+from sqlrl.sql.dialects import reader
 
 __all__ = ["ngram_similarity", "ngram_similarity_many", "sql_tokens", "token_ids"]
 
@@ -29,10 +29,8 @@ def sql_tokens(sql: str, dialect: str = "sqlite") -> list[str]:
     >>> sql_tokens("SELECT Name FROM  singer WHERE age > 30")
     ['select', 'name', 'from', 'singer', 'where', 'age', '>', '30']
     """
-    from sqlglot.dialects.dialect import Dialect
-
     try:
-        tokens = Dialect.get_or_raise(resolve_dialect(dialect)).tokenize(sql)
+        tokens = reader(dialect).tokenize(sql)
     except (TokenError, ValueError):
         return sql.lower().split()
     return [t.text if t.token_type in _CASE_SENSITIVE else t.text.lower() for t in tokens]

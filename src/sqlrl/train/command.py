@@ -93,7 +93,9 @@ def _start(data: dict[str, Any], args: argparse.Namespace) -> int:
 def _add_run_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output-dir", default=None, help="override output_dir")
     p.add_argument("--resume", action="store_true", help="continue a killed run in output_dir (skips finished phases)")
-    p.add_argument("--overwrite", action="store_true", help="delete a previous run in output_dir first")
+    p.add_argument(
+        "--overwrite", action="store_true", help="delete a previous run in output_dir first (never without this flag)"
+    )
     p.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE",
         help="override a field, e.g. --set stages.0.steps=5 --set data.augment=0 (repeatable)",
@@ -177,8 +179,6 @@ class QuickstartCommand:
         from sqlrl.train.presets import quickstart_config
 
         data = quickstart_config()
-        if not args.resume:
-            args.overwrite = True  # a demo: running it again starts over (--resume continues instead)
         if args.seed is not None:
             data["seed"] = args.seed
         return _start(data, args)

@@ -28,13 +28,15 @@ plots and deletes checkpoints.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
 import os
 import shutil
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +94,49 @@ def _dist():
     return PartialState(cpu=not torch.cuda.is_available())
 
 
+def _check_output_dir(out: Path, overwrite: bool) -> bool:
+    """Whether a new run must first delete a previous run in ``out`` (only with ``overwrite``); raises
+    TrainingError when ``out`` holds a run and ``overwrite`` is off, or holds anything else at all."""
+    if not out.exists():
+        return False
+    if not out.is_dir():
+        raise TrainingError(f"output_dir {out} is a file; pass --output-dir DIR to write the run elsewhere")
+    if (out / "state.json").exists() or (out / "config.yaml").exists():
+        if overwrite:
+            return True
+        raise TrainingError(
+            f"{out} already holds a run; pass --resume to continue it, --overwrite to delete it and start over, "
+            "or --output-dir DIR to keep it and write the new run elsewhere"
+        )
+    if any(out.iterdir()):
+        raise TrainingError(
+            f"{out} is not empty and holds no sqlrl run (no state.json or config.yaml), so nothing is deleted; "
+            "pass --output-dir DIR with a new or empty folder"
+        )
+    return False
+
+
+def _checkpointing_arg(on: bool) -> dict[str, bool]:
+    """Activation (gradient) checkpointing under the installed transformers' name for it: transformers 5.x
+    renamed TrainingArguments' ``gradient_checkpointing`` to ``activation_checkpointing`` (the old name
+    warns); earlier 5.x releases know only the old one. TRL's configs default it to on, so it is always set."""
+    from transformers import TrainingArguments
+
+    fields = {f.name for f in dataclasses.fields(TrainingArguments)}
+    return {"activation_checkpointing" if "activation_checkpointing" in fields else "gradient_checkpointing": on}
+
+
+@contextlib.contextmanager
+def _trl_quiet() -> Iterator[None]:
+    """Around a training phase: TRL reads ``model.is_gradient_checkpointing`` around every generation (and
+    peft when it wraps a model), a property newer transformers deprecate for ``is_activation_checkpointing``
+    with a FutureWarning each time. Only that warning is hidden (sqlrl's arguments do not cause it and a user
+    cannot act on it); drop this once TRL and peft read the new name."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"`is_gradient_checkpointing` is deprecated", FutureWarning)
+        yield
+
+
 def _log(msg: str) -> None:
     if _dist().is_main_process:
         print(f"[sqlrl] {msg}", flush=True)
@@ -119,12 +164,10 @@ class Runner:
         self.out = Path(cfg.output_dir)
         self.resume = resume
         state_file = self.out / "state.json"
-        if state_file.exists() and not resume:
-            if not overwrite:
-                raise TrainingError(
-                    f"{self.out} already holds a run; pass --resume to continue it or --overwrite to start over"
-                )
-            if _dist().is_main_process:
+        if not resume:
+            delete = _check_output_dir(self.out, overwrite)  # every process decides before anything is deleted
+            _dist().wait_for_everyone()
+            if delete and _dist().is_main_process:
                 shutil.rmtree(self.out)
         _dist().wait_for_everyone()
         self.state: dict[str, Any] = json.loads(state_file.read_text()) if resume and state_file.exists() else {}
@@ -255,7 +298,7 @@ class Runner:
             "dataloader_num_workers": 0,
             "save_strategy": "steps",
             "save_total_limit": None,
-            "gradient_checkpointing": self.cfg.gradient_checkpointing,
+            **_checkpointing_arg(self.cfg.gradient_checkpointing),
         }
 
     def _callbacks(self, protect: Callable[[], list[str]] = list) -> list[Any]:
@@ -345,6 +388,7 @@ class Runner:
 
     # -- phases --------------------------------------------------------------------------------------
 
+    @_trl_quiet()
     def _run_sft(self, start: str) -> str:
         from datasets import Dataset
         from trl import SFTConfig, SFTTrainer
@@ -371,6 +415,7 @@ class Runner:
         self._phase("sft")["log_history"] = trainer.state.log_history
         return final
 
+    @_trl_quiet()
     def _run_grpo(self, stage: GRPOStageConfig, start: str) -> tuple[str, str]:
         """Train one GRPO stage from ``start``; returns (final model, best checkpoint by validation)."""
         from datasets import Dataset

@@ -71,8 +71,10 @@ def sql_complexity(sql: str, dialect: str = "sqlite") -> int:
     """
     import sqlglot
 
+    from sqlrl.sql.dialects import reader
+
     try:
-        tree = sqlglot.parse_one(sql, read=dialect)
+        tree = sqlglot.parse_one(sql, read=reader(dialect))
         return sum(1 for _ in tree.walk())
     except Exception:  # noqa: BLE001 - sqlglot raises several kinds; any failure means "not simple"
         return 10_000 + len(sql.split())

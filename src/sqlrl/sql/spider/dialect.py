@@ -2,10 +2,11 @@
 
 Spider writes string values in double quotes (``WHERE name = "Bob"``), which SQLite accepts as
 a string when no column has that name and the official evaluator always reads as a string. The
-tokens of sqlglot's SQLite dialect are taken as they are, except:
+tokens of sqlrl's SQLite reader (:class:`sqlrl.sql.dialects.SqliteReader`: a name that starts
+with a digit, ``18_49_Rating_Share``, a Spider column, is one identifier, with every sqlglot
+version) are taken as they are, except:
 
 * ``"..."`` is a string literal (identifiers may still be quoted with backticks or brackets);
-* a number glued to a name (``18_49_Rating_Share``, a Spider column) is one identifier;
 * ``<>``, ``==`` and string values containing a quote character are refused: the official
   tokenizer cannot read them;
 * ``! =``, ``> =``, ``< =`` are one operator, as the official tokenizer reads them;
@@ -20,13 +21,14 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from sqlglot import exp
-from sqlglot.dialects.sqlite import SQLite
 from sqlglot.errors import SqlglotError
 from sqlglot.tokens import Token, TokenType
 
+from sqlrl.sql.dialects import reader
+
 from .errors import SpiderParseError
 
-_DIALECT = SQLite()
+_DIALECT = reader("sqlite")
 
 
 def tokenize(sql: str) -> list[Token]:
@@ -63,25 +65,13 @@ def tokenize(sql: str) -> list[Token]:
                 prev = out.pop()
                 merged = _BEFORE_EQ[prev.token_type]
                 tok = Token(merged, prev.text + "=", prev.line, prev.col, prev.start, tok.end, prev.comments)
-        elif kind is TokenType.VAR:
-            prev = out[-1] if out else None
-            if (
-                prev is not None
-                and prev.token_type is TokenType.NUMBER
-                and prev.end + 1 == tok.start
-                and "." not in prev.text
-            ):
-                out.pop()
-                tok = Token(
-                    TokenType.VAR, prev.text + tok.text, prev.line, prev.col, prev.start, tok.end, prev.comments
-                )
         out.append(tok)
     return out
 
 
 # ``! =``, ``> =``, ``< =`` are one operator to the official tokenizer.
 _BEFORE_EQ = {TokenType.NOT: TokenType.NEQ, TokenType.GT: TokenType.GTE, TokenType.LT: TokenType.LTE}
-_REPAIRED = frozenset({TokenType.IDENTIFIER, TokenType.STRING, TokenType.NEQ, TokenType.EQ, TokenType.VAR})
+_REPAIRED = frozenset({TokenType.IDENTIFIER, TokenType.STRING, TokenType.NEQ, TokenType.EQ})
 
 _CLAUSE_RANK = {
     TokenType.SELECT: 0,
