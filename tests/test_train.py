@@ -434,3 +434,17 @@ def test_a_quickstart_grpo_stage_raises_its_reward_on_a_fixed_prompt_set(tmp_pat
     assert 0.1 < before < 0.9, before  # the set has signal: solved sometimes, not always
     after = reward(Runner(train_cfg).run()["phases"][stage["name"]]["final"])
     assert after >= before + 0.05, (before, after)
+
+
+def test_torch_threads_default_to_the_idle_cores(monkeypatch):
+    from sqlrl.train import runner
+
+    monkeypatch.setattr(runner.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(runner.os, "getloadavg", lambda: (0.2, 0.0, 0.0))
+    assert runner.torch_threads(0) == 8 and runner.torch_threads(0, processes=2) == 4
+    monkeypatch.setattr(runner.os, "getloadavg", lambda: (6.7, 0.0, 0.0))
+    assert runner.torch_threads(0) == 1  # a busy machine: one thread beats threads waiting on each other
+    monkeypatch.setattr(runner.os, "getloadavg", lambda: (20.0, 0.0, 0.0))
+    assert runner.torch_threads(0) == 1 and runner.torch_threads(3) == 3 and runner.torch_threads(-1) == 0
+    with pytest.raises(ConfigError, match="torch_threads must be"):
+        TrainConfig.from_dict({"torch_threads": -2})

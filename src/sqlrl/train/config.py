@@ -223,9 +223,11 @@ class TrainConfig:
         eval_base: also evaluate the starting model before any training.
         progress: show progress bars.
         gradient_checkpointing: trade compute for memory (TRL's default is on; off suits small models).
-        torch_threads: CPU threads for torch (0: torch's default, one per core). On a CPU machine that is
-            busy with other work, 1 avoids threads waiting on each other (seen here: 9x slower SFT steps
-            with 2 threads on 2 loaded cores).
+        torch_threads: CPU threads for torch on a machine without CUDA. 0 (default): the cores that are idle
+            when the run starts (cores minus the 1-minute load average, at least 1), because threads that wait on
+            busy cores are far slower than fewer threads (seen here: 9x slower SFT steps with 2 threads on 2
+            loaded cores); with several processes, that count is shared out among them. -1: torch's own default
+            (one per core).
         keep_checkpoints: keep at most this many of the newest checkpoints in each phase folder, deleting
             older ones after every save (null: keep all). Never deleted: the stage's best checkpoint by
             validation execution accuracy (what ``init: best`` and ``summary.json`` point to, so a stage
@@ -340,6 +342,10 @@ class TrainConfig:
                                   "'sometimes' from 'always'")  # fmt: skip
         if self.sft is not None and (self.sft.epochs <= 0 or self.sft.batch_size < 1):
             raise ConfigError("sft.epochs must be > 0 and sft.batch_size >= 1")
+        if self.torch_threads < -1:
+            raise ConfigError(
+                f"torch_threads must be -1 (torch's default), 0 (idle cores) or a count, not {self.torch_threads}"
+            )
         k = self.keep_checkpoints
         if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
             raise ConfigError(

@@ -82,6 +82,26 @@ def _prune_checkpoints(phase_dir: Path, keep: int, protect: list[str]) -> list[P
     return removed
 
 
+def torch_threads(setting: int, processes: int = 1) -> int:
+    """The torch thread count for ``setting`` (see ``TrainConfig.torch_threads``); 0 means leave torch's default
+    (``setting`` -1, or a CUDA machine)."""
+    if setting > 0:
+        return setting
+    if setting < 0:
+        return 0
+    import torch
+
+    if torch.cuda.is_available():
+        return 0
+    cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        busy = 0.0
+    idle = max(1, min(cores, int(cores - busy + 0.5)))
+    return max(1, idle // max(1, processes))
+
+
 class TrainingError(RuntimeError):
     """A run that cannot start or continue (e.g. an output folder with another run in it)."""
 
@@ -570,10 +590,12 @@ class Runner:
     def run(self) -> dict[str, Any]:
         cfg = self.cfg
         t_start = time.perf_counter()
-        if cfg.torch_threads > 0:
+        threads = torch_threads(cfg.torch_threads, _dist().num_processes)
+        if threads:
             import torch
 
-            torch.set_num_threads(cfg.torch_threads)
+            torch.set_num_threads(threads)
+            _log(f"torch threads: {threads}")
         if _dist().is_main_process:
             self.out.mkdir(parents=True, exist_ok=True)
             (self.out / "config.yaml").write_text(cfg.to_yaml())
