@@ -1,4 +1,4 @@
-// Execution-match verdicts (DESIGN.md §3). Gold is always the first table.
+// Execution-match verdicts (docs/architecture.md, 'Semantics: execution match'). Gold is always the first table.
 #pragma once
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-// Partial-match scores in [0, 1] (DESIGN.md §4). Gold is always the first table.
+// Partial-match scores in [0, 1] (docs/architecture.md, 'Semantics: partial match'). Gold is always the first table.
 #pragma once
 #include <string>
 

@@ -1,4 +1,8 @@
-"""The rules of DESIGN.md §2-§4 on hand-built tables, through the public API (C++ core)."""
+"""The scoring rules on hand-built tables, through the public API (C++ core).
+
+The rules: docs/architecture.md, 'Semantics: canonical cells', 'Semantics: execution match' and
+'Semantics: partial match'.
+"""
 
 from __future__ import annotations
 

@@ -37,9 +37,9 @@ __all__ = [
     "score_group",
 ]
 
-#: Execution-match modes (verdict 0/1), see DESIGN.md §3.
+#: Execution-match modes (verdict 0/1), see docs/architecture.md, 'Semantics: execution match'.
 MODES = ("spider", "bird", "spider2", "strict")
-#: Partial-match metrics (float in [0, 1]), see DESIGN.md §4.
+#: Partial-match metrics (float in [0, 1]), see docs/architecture.md, 'Semantics: partial match'.
 METRICS = ("paverl", "soft_f1", "table_f1")
 
 _NO_LIMIT = 2**63 - 1

@@ -1,4 +1,6 @@
-"""Verbal RL: in-context improvement of SQL by group self-evaluation with execution feedback (DESIGN.md §8).
+"""Verbal RL: in-context improvement of SQL by group self-evaluation with execution feedback.
+
+See docs/architecture.md, 'Verbal RL and generation'.
 
 No gradients: a backbone LLM samples candidate queries until ``k`` of them execute (or a bounded
 number of attempts); the candidates run in the sandbox and are clustered by result hash; a judge

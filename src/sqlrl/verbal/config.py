@@ -19,7 +19,7 @@ def _placeholders(template: str) -> set[str]:
 
 @dataclass(frozen=True)
 class VerbalConfig:
-    """How the verbal loop samples, executes, judges and refines (DESIGN.md §8).
+    """How the verbal loop samples, executes, judges and refines (docs/architecture.md, 'Verbal RL and generation').
 
     Every loop is bounded by a count here; every call by a timeout (HTTP in the backend, SQL in
     the sandbox), so a question always finishes.
