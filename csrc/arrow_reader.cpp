@@ -816,7 +816,7 @@ std::string stream_error(ArrowArrayStream* s, int code) {
 
 }  // namespace
 
-std::shared_ptr<Table> table_from_arrow_stream(ArrowArrayStream* stream, size_t max_rows) {
+std::shared_ptr<Table> table_from_arrow_stream(ArrowArrayStream* stream, size_t max_rows, size_t max_bytes) {
   StreamGuard guard{stream};
   SchemaGuard schema;
   int rc = stream->get_schema(stream, &schema.s);
@@ -831,6 +831,15 @@ std::shared_ptr<Table> table_from_arrow_stream(ArrowArrayStream* stream, size_t 
     table->names.emplace_back(nm ? nm : "");
   }
   std::string& arena = table->arena();
+  size_t ncells = 0;  // cells of the columns read so far
+  auto check_budget = [&](size_t rows) {
+    const size_t bytes = arena.size() + ncells * sizeof(Cell);
+    if (bytes > max_bytes)
+      throw ResultTooLarge("result over its " + std::to_string(max_bytes) + "-byte budget within " +
+                           std::to_string(rows) + " rows of " + std::to_string(ncols) +
+                           " columns (about " + std::to_string(bytes) +
+                           " bytes); select fewer or smaller columns or rows");
+  };
   while (true) {
     ArrayGuard batch;
     rc = stream->get_next(stream, &batch.a);
@@ -856,6 +865,8 @@ std::shared_ptr<Table> table_from_arrow_stream(ArrowArrayStream* stream, size_t 
         read_cell(views[c], r + base, cell, arena);
         cells.push_back(cell);
       }
+      ncells += static_cast<size_t>(n);
+      check_budget(table->nrows + static_cast<size_t>(n));
     }
     table->nrows += static_cast<size_t>(n);
     if (n < batch.a.length) {

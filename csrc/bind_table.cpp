@@ -12,14 +12,14 @@ using namespace sqlrl;
 
 namespace {
 
-std::shared_ptr<Table> from_arrow(py::object obj, size_t max_rows) {
+std::shared_ptr<Table> from_arrow(py::object obj, size_t max_rows, size_t max_bytes) {
   if (!py::hasattr(obj, "__arrow_c_stream__"))
     throw std::invalid_argument("object does not implement the Arrow PyCapsule interface (__arrow_c_stream__)");
   py::object capsule = obj.attr("__arrow_c_stream__")();
   auto* stream = static_cast<ArrowArrayStream*>(PyCapsule_GetPointer(capsule.ptr(), "arrow_array_stream"));
   if (!stream) throw py::error_already_set();
   if (stream->release == nullptr) throw std::invalid_argument("Arrow stream was already consumed");
-  return table_from_arrow_stream(stream, max_rows);
+  return table_from_arrow_stream(stream, max_rows, max_bytes);
 }
 
 py::list table_rows(const Table& t) {
@@ -36,8 +36,10 @@ py::list table_rows(const Table& t) {
 
 void register_table(py::module_& m) {
   constexpr size_t kNoLimit = std::numeric_limits<size_t>::max();
+  py::register_exception<ResultTooLarge>(m, "ResultTooLarge", PyExc_MemoryError);
   py::class_<Table, std::shared_ptr<Table>>(m, "Table")
-      .def_static("from_arrow", &from_arrow, py::arg("obj"), py::arg("max_rows") = kNoLimit)
+      .def_static("from_arrow", &from_arrow, py::arg("obj"), py::arg("max_rows") = kNoLimit,
+                  py::arg("max_bytes") = kNoLimit)
       .def_static("from_rows", &table_from_rows, py::arg("rows"), py::arg("columns") = py::none(),
                   py::arg("max_rows") = kNoLimit)
       .def_property_readonly("columns", [](const Table& t) { return t.names; })

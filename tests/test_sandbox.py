@@ -726,8 +726,8 @@ def test_arrow_fetch_uses_the_core_reader_when_it_caps_rows(tiny_sqlite, cache_d
         def __init__(self, rows, truncated):
             self.rows, self.truncated, self.nrows = rows, truncated, len(rows)
 
-    def as_table(obj, columns=None, max_rows=None):
-        calls.append(max_rows)
+    def as_table(obj, columns=None, max_rows=None, max_bytes=None):
+        calls.append((max_rows, max_bytes))
         reader = pa.RecordBatchReader.from_stream(obj)
         rows = [tuple(r.values()) for r in reader.read_all().to_pylist()]
         return FakeTable(rows[:max_rows], len(rows) > max_rows)
@@ -739,7 +739,7 @@ def test_arrow_fetch_uses_the_core_reader_when_it_caps_rows(tiny_sqlite, cache_d
         r = sb.execute("SELECT i, s FROM t ORDER BY i")
         assert r.ok and r.truncated and r.columns == ["i", "s"] and r.rows is None
         assert r.table.rows == [(0, None), (1, "s1"), (2, "s2"), (3, "s3"), (4, "s4")] and r.num_rows == 5
-        assert calls == [5]
+        assert calls == [(5, sb.config.max_result_bytes)]
         assert sb.execute("SELECT nope").error_kind is ErrorKind.RUNTIME
 
 

@@ -346,12 +346,12 @@ from sqlrl.sandbox import Sandbox
 
 db, options, sql = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
 sb = Sandbox(db, **options)
-assert sb.execute("SELECT 1").rows == [(1,)]
+assert sb.execute("SELECT 1").table.rows() == [(1,)]  # rows or, with fetch="arrow", the core's table
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 t0 = time.perf_counter()
 r = sb.execute(sql)
 wall = time.perf_counter() - t0
-after = sb.execute("SELECT 2").rows
+after = sb.execute("SELECT 2").table.rows()
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 sb.close()
 worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
@@ -425,6 +425,15 @@ LIMIT_CASES = [
     ("duckdb_list_sort", "duckdb", {}, "SELECT list_reverse_sort(range(4000000))[1 + 2]", {TO, MEM}),
     ("duckdb_wide_fetch", "duckdb", {}, _wide(2000, "range(100000) t(n)"), {TO, MEM}),
     ("duckdb_big_cells", "duckdb", {}, "SELECT i, repeat('y', 20000) FROM range(200000) t(i)", {TO, MEM}),
+    # The same results read through the Arrow path (fetch="arrow"): the core reader keeps the result budget.
+    ("duckdb_arrow_wide_fetch", "duckdb", {"fetch": "arrow"}, _wide(2000, "range(100000) t(n)"), {TO, MEM}),
+    (
+        "duckdb_arrow_big_cells",
+        "duckdb",
+        {"fetch": "arrow"},
+        "SELECT i, repeat('y', 20000) FROM range(200000) t(i)",
+        {TO, MEM},
+    ),
     (
         "duckdb_big_sort",
         "duckdb",
@@ -503,7 +512,8 @@ def test_query_stays_within_time_and_memory(limit_databases, name, kind, extra, 
     if extra.get("isolation") == "process":  # the worker's own peak: its startup memory plus the budget
         reference = _probe(paths[kind], options, "SELECT 1")["worker_peak"]
         assert out["worker_peak"] <= reference + parse_size(budget) + RLIMIT_SLACK, out
-    elif not name.startswith(("duckdb_hash", "duckdb_list")):  # DuckDB does not count what one function builds
+    # DuckDB does not count what one function builds, nor the Arrow batch it hands the core's reader
+    elif not name.startswith(("duckdb_hash", "duckdb_list", "duckdb_arrow")):
         assert out["growth"] <= parse_size(budget), out
 
 
@@ -547,6 +557,33 @@ def test_sqlite_statement_cache_cannot_bypass_the_query_thread(target, monkeypat
             assert sb.execute("SELECT instr(Name, 'a') FROM singer").ok
             assert sb.execute("SELECT count(*) FROM singer WHERE Name LIKE '%a%'").ok
         assert len(calls) == 6
+
+
+def test_the_arrow_path_keeps_the_result_budget(tmp_path):
+    """fetch="arrow" reads DuckDB's Arrow stream into the core's table, which stops at the result budget."""
+    import duckdb
+
+    db = tmp_path / "t.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE t AS SELECT range AS i FROM range(10)")
+    for fetch in ("rows", "arrow"):
+        with Sandbox(db, fetch=fetch, memory_limit="64MB", timeout=TIMEOUT) as sb:  # a 16 MB result budget
+            r = sb.execute("SELECT i, repeat('x', 100000) AS s FROM range(500) t(i)")  # 50 MB of text
+            assert r.error_kind is ErrorKind.RESOURCE and "16000000-byte budget" in r.error.replace(",", ""), r.error
+            assert sb.execute("SELECT i FROM t ORDER BY i DESC LIMIT 2").table.rows() == [(9,), (8,)]
+
+
+def test_core_arrow_reader_stops_at_max_bytes():
+    import pyarrow as pa  # a dev dependency
+
+    from sqlrl import _core
+    from sqlrl.scoring import as_table
+
+    batch = pa.table({"s": ["y" * 1000] * 100})  # about 100 kB of text
+    assert as_table(batch, max_bytes=1_000_000).num_rows == 100
+    with pytest.raises(_core.ResultTooLarge, match="50000-byte budget"):
+        as_table(batch, max_bytes=50_000)
+    assert issubclass(_core.ResultTooLarge, MemoryError)
 
 
 def test_resource_is_the_error_kind_of_an_exhausted_budget(target):

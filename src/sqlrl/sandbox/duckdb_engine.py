@@ -46,8 +46,12 @@ join + group by, 11 rows                1.04 ms       1.32 ms
 so a huge result is never materialised, and the extra row sets ``truncated``. It wins on
 Spider-size results, where the Python relation layer of ``"arrow"`` costs a second bind.
 ``"arrow"``: ``con.sql(statement)`` read through the Arrow C stream by
-``as_table(relation, max_rows=...)``, which stops after ``max_rows`` rows and sets the
-table's ``truncated``; no Python row objects are made, so it wins from ~1,000 rows on.
+``as_table(relation, max_rows=..., max_bytes=...)``, which stops after ``max_rows`` rows and sets
+the table's ``truncated``, and fails as ``resource`` once the cells read exceed the result budget
+(``SandboxConfig.max_result_bytes``, as the rows path does); no Python row objects are made, so it
+wins from ~1,000 rows on. DuckDB builds each Arrow batch (up to a million rows) outside its
+``memory_limit`` before the reader sees it: a query selecting many huge cells can take more memory
+than the budget for a moment; ``isolation="process"`` caps that too.
 Wrapping the query as ``SELECT * FROM (<sql>) LIMIT n`` was not used: it breaks on trailing
 comments and renames duplicate column names.
 """
@@ -112,8 +116,8 @@ def classify(e: BaseException) -> ErrorKind:
 
     if isinstance(e, (duckdb.ParserException, duckdb.SyntaxException)):
         return ErrorKind.SYNTAX
-    if isinstance(e, (duckdb.InterruptException, FetchDeadline)):
-        return ErrorKind.TIMEOUT
+    if isinstance(e, (duckdb.InterruptException, FetchDeadline)) or "INTERRUPT Error" in str(e):
+        return ErrorKind.TIMEOUT  # (the Arrow path reports an interrupt through the stream's error text)
     if isinstance(e, (duckdb.OutOfMemoryException, MemoryError, ResultTooLarge)):
         return ErrorKind.RESOURCE
     if isinstance(e, duckdb.PermissionException):
@@ -127,7 +131,7 @@ def classify(e: BaseException) -> ErrorKind:
 
 
 def _arrow_table_builder() -> Any:
-    """``sqlrl.scoring.as_table`` when it can cap rows while reading an Arrow stream, else None."""
+    """``sqlrl.scoring.as_table`` when it can cap rows and bytes while reading an Arrow stream, else None."""
     try:
         from sqlrl.scoring import as_table
     except ImportError:
@@ -136,7 +140,7 @@ def _arrow_table_builder() -> Any:
         params = inspect.signature(as_table).parameters
     except (TypeError, ValueError):
         return None
-    return as_table if "max_rows" in params else None
+    return as_table if {"max_rows", "max_bytes"} <= set(params) else None
 
 
 class DuckDBEngine:
@@ -283,7 +287,14 @@ class DuckDBEngine:
 
     def _run_arrow(self, con: Any, sql: str, statement: Any, t0: float) -> ExecResult:
         relation = con.sql(statement)
-        table = self._as_table(relation, max_rows=self.config.max_rows)
+        try:
+            table = self._as_table(relation, max_rows=self.config.max_rows, max_bytes=self.config.max_result_bytes)
+        except MemoryError as e:  # the core's ResultTooLarge: over the result budget, as on the rows path
+            _drop_result(con)
+            raise ResultTooLarge(str(e)) from None
+        except Exception:
+            _drop_result(con)
+            raise
         return ExecResult(
             sql=sql,
             ok=True,
@@ -307,6 +318,10 @@ class DuckDBEngine:
 def _drop_result(con: Any) -> None:
     """Drop the rest of a streaming result now, not at the next query."""
     try:
-        con.execute("SELECT 1")
+        abort = getattr(con, "abort", None)  # DuckDB 2: a half-read Arrow stream blocks the connection until then
+        if abort is not None:
+            abort()
+        else:
+            con.execute("SELECT 1")
     except Exception:  # noqa: BLE001
         pass

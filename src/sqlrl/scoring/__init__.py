@@ -61,7 +61,9 @@ def _duckdb_lossy_arrow(obj: Any) -> bool:
     return any(_DUCKDB_LOSSY_ARROW.search(str(t)) for t in types)
 
 
-def as_table(obj: Any, columns: Sequence[str] | None = None, *, max_rows: int | None = None) -> Table:
+def as_table(
+    obj: Any, columns: Sequence[str] | None = None, *, max_rows: int | None = None, max_bytes: int | None = None
+) -> Table:
     """Canonicalise a result table once.
 
     A value gets the same cell whichever way it is given (README "What the scores mean"). A DuckDB
@@ -72,6 +74,8 @@ def as_table(obj: Any, columns: Sequence[str] | None = None, *, max_rows: int | 
         obj: a :class:`Table`, an object with ``__arrow_c_stream__``, or a sequence of row tuples.
         columns: column names for row tuples (default ``c0, c1, ...``).
         max_rows: keep at most this many rows; ``Table.truncated`` tells whether rows were dropped.
+        max_bytes: for an Arrow stream, fail with ``sqlrl._core.ResultTooLarge`` (a ``MemoryError``) once the
+            cells read take more than this many bytes (checked after every column of every batch).
 
     >>> t = as_table([(1, "a"), (2, None)], columns=["id", "name"])
     >>> t.num_rows, t.columns, t.rows()
@@ -84,7 +88,7 @@ def as_table(obj: Any, columns: Sequence[str] | None = None, *, max_rows: int | 
         if _duckdb_lossy_arrow(obj):
             rows = (obj if max_rows is None else obj.limit(max_rows + 1)).fetchall()
             return Table.from_rows(rows, list(obj.columns), max_rows=limit)
-        return Table.from_arrow(obj, max_rows=limit)
+        return Table.from_arrow(obj, max_rows=limit, max_bytes=_NO_LIMIT if max_bytes is None else max_bytes)
     if isinstance(obj, (str, bytes)):
         raise TypeError("a result table must be rows or an Arrow-compatible object, not a string")
     try:
