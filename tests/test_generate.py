@@ -175,6 +175,15 @@ def test_cli_end_to_end(tiny_model, cache, tmp_path, capsys):
     votes = json.loads(capsys.readouterr().out)["summary"]["votes"]  # garbage: no SQL, or the single sample
     assert sum(votes.values()) == 2 and set(votes) <= {"single", "no_sql"}
 
+    # a second run into the same folder: refused before any generation, the earlier files kept; --overwrite replaces
+    before = (out / "samples.jsonl").read_text()
+    assert main([*base, "--out", str(out), "--max-new-tokens", "4"]) == 2
+    err = capsys.readouterr().err
+    assert "already holds an earlier run" in err and "--overwrite" in err and "Traceback" not in err
+    assert (out / "samples.jsonl").read_text() == before
+    assert main([*base, "--out", str(out), "--max-new-tokens", "4", "--overwrite"]) == 0
+    assert (out / "samples.jsonl").read_text() != before
+
 
 def test_cli_errors(tmp_path, cache, capsys):
     # a missing or incomplete model folder: the command failed (1); a bad setting: a usage error (2)

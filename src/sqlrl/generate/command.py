@@ -68,6 +68,7 @@ class GenerateCommand:
         p.add_argument("--split", default="dev", help="split (toy, spider, bird; default dev)")
         p.add_argument("--limit", type=positive_int, default=None, help="only the first N examples")
         p.add_argument("--out", default="sqlrl-generate", help="output folder (default ./sqlrl-generate)")
+        p.add_argument("--overwrite", action="store_true", help="replace the prediction files of an earlier run in --out")
         s = p.add_argument_group("sampling")
         s.add_argument("--n", type=positive_int, default=1, help="samples per question; > 1 votes by execution result")
         s.add_argument("--temperature", type=float, default=None, help="default: 0 (greedy) for --n 1, else 0.8")
@@ -182,6 +183,12 @@ class GenerateCommand:
             dataset = dataset[: args.limit]
         if not len(dataset):
             return error(f"no examples in {args.dataset} {args.split}")
+        earlier = sorted(p.name for p in (out / "generate.json", out / "samples.jsonl", out / "pred.sql") if p.exists())
+        if earlier and not args.overwrite:
+            raise UsageError(
+                f"--out {out} already holds an earlier run ({', '.join(earlier)}): pass --overwrite to replace it, "
+                "or name another folder with --out"
+            )
         settings = GenerateCommand.prompt_settings(args)
         if settings is not None:
             err_console.print(
