@@ -68,7 +68,7 @@ class GenerateCommand:
         p.add_argument("--split", default="dev", help="split (toy, spider, bird; default dev)")
         p.add_argument("--limit", type=positive_int, default=None, help="only the first N examples")
         p.add_argument("--out", default="sqlrl-generate", help="output folder (default ./sqlrl-generate)")
-        p.add_argument("--overwrite", action="store_true", help="replace the prediction files of an earlier run in --out")
+        p.add_argument("--overwrite", action="store_true", help="replace the files of an earlier run in --out")
         s = p.add_argument_group("sampling")
         s.add_argument("--n", type=positive_int, default=1, help="samples per question; > 1 votes by execution result")
         s.add_argument("--temperature", type=float, default=None, help="default: 0 (greedy) for --n 1, else 0.8")
