@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("trl", reason="the [train] extra is part of [dev]; CI installs it")
 
 from sqlrl.train.curriculum import pool_indices, select_prompts  # noqa: E402
-from sqlrl.train.grpo_trainer import _merge, grpo_trainer_class  # noqa: E402
+from sqlrl.train.grpo_trainer import _merge, grpo_trainer_class, informative_completions  # noqa: E402
 
 
 def test_curriculum_keeps_prompts_solved_sometimes_and_tops_up_by_closeness_to_half():
@@ -44,6 +44,12 @@ def test_skip_leaves_zero_advantage_completions_out_of_the_loss_and_its_normalis
     assert res["completion_mask"].tolist() == [[0, 0, 0], [0, 0, 0], [1, 0, 0], [1, 1, 0]]
     assert res["num_items_in_batch"].item() == 3
     assert fake._metrics["train"]["zero_variance/skipped"] == [0.5]
+
+
+def test_informative_means_the_group_varies_not_the_completion():
+    adv = torch.tensor([0.5, 0.0, -0.5, 0.0, 0.0, 0.0])  # groups of 3: varied (one at its mean), all equal
+    assert informative_completions(adv, 3).tolist() == [True, True, True, False, False, False]
+    assert informative_completions(adv, 4).tolist() == [True, False, True, False, False, False]  # no whole groups
 
 
 def test_skip_changes_nothing_when_no_completion_carries_signal():

@@ -76,6 +76,16 @@ def _merge(parts: list[dict[str, Any]], pad_id: int) -> dict[str, Any] | None:
     return out
 
 
+def informative_completions(advantages: Any, group_size: int) -> Any:
+    """A bool per completion: its group's advantages are not all zero (the group's rewards differ). A completion
+    whose own advantage is 0 in a group that varies (it sits at the mean) stays in. Rows that do not split into
+    whole groups (a group cut across processes) are judged one by one."""
+    nonzero = advantages.abs() > _EPS
+    if group_size < 1 or len(nonzero) % group_size:
+        return nonzero
+    return nonzero.view(-1, group_size).any(dim=1).repeat_interleave(group_size)
+
+
 def weigh_negatives(advantages: Any, weight: float) -> Any:
     """``advantages`` with every negative entry multiplied by ``weight`` (positive ones unchanged)."""
     return advantages.where(advantages >= 0, advantages * weight)
@@ -104,7 +114,7 @@ def grpo_trainer_class(
                 return out
             if zero_variance != "keep":
                 g = self.num_generations
-                informative = out["advantages"].abs() > _EPS
+                informative = informative_completions(out["advantages"], g)
                 self._metrics["train"]["zero_variance/share"].append(1.0 - informative.float().mean().item())
                 if zero_variance == "resample" and self.accelerator.num_processes == 1 and len(inputs) % g == 0:
                     out, informative = self._resample(out, informative, len(inputs) // g)
@@ -130,7 +140,7 @@ def grpo_trainer_class(
                 fresh = [self.train_dataset[i] for i in idx for _ in range(g)]
                 more = super()._generate_and_score_completions(fresh)
                 parts.append(more)
-                part_flags.append(self._group_flags(more["advantages"].abs() > _EPS))
+                part_flags.append(self._group_flags(informative_completions(more["advantages"], g)))
                 extra += missing
             self._metrics["train"]["zero_variance/extra_groups"].append(float(extra))
             if len(parts) == 1:
@@ -145,7 +155,7 @@ def grpo_trainer_class(
             rows = torch.tensor([i * g + j for i in order for j in range(g)], device=merged["advantages"].device)
             picked = {k: (v.index_select(0, rows) if v is not None else None) for k, v in merged.items()}
             picked["num_items_in_batch"] = picked["completion_mask"].sum()
-            return picked, picked["advantages"].abs() > _EPS
+            return picked, informative_completions(picked["advantages"], g)
 
         def _skip(self, out: dict[str, Any], informative: Any) -> dict[str, Any]:
             mask = out["completion_mask"]
