@@ -64,7 +64,7 @@ def _signal(state: dict) -> dict:
 
     curves = {k: quarters(k) for k in ("reward", "rewards/execution/mean", "frac_reward_zero_std", "entropy",
                                        "completions/mean_length", "sql/valid")}  # fmt: skip
-    val = {name: {s: v["accuracy"] for s, v in sorted(p["val"].items(), key=lambda x: int(x[0]))}
+    val = {name: {s: round(v["accuracy"], 3) for s, v in sorted(p["val"].items(), key=lambda x: int(x[0]))}
            for name, p in state["phases"].items() if p.get("val")}  # fmt: skip
     zero = [r["frac_reward_zero_std"] for r in logs]
     return {"zero_std_groups": statistics.mean(zero), "curves": {k: v for k, v in curves.items() if v}, "val": val}

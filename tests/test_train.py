@@ -441,12 +441,25 @@ def test_a_quickstart_grpo_stage_raises_its_reward_on_a_fixed_prompt_set(tmp_pat
 def test_torch_threads_default_to_the_idle_cores(monkeypatch):
     from sqlrl.train import runner
 
+    busy = 0.0
     monkeypatch.setattr(runner.os, "cpu_count", lambda: 8)
-    monkeypatch.setattr(runner.os, "getloadavg", lambda: (0.2, 0.0, 0.0))
+    monkeypatch.setattr(runner, "_busy_cores", lambda cores: busy)
+    busy = 0.2
     assert runner.torch_threads(0) == 8 and runner.torch_threads(0, processes=2) == 4
-    monkeypatch.setattr(runner.os, "getloadavg", lambda: (6.7, 0.0, 0.0))
+    busy = 6.7
     assert runner.torch_threads(0) == 1  # a busy machine: one thread beats threads waiting on each other
-    monkeypatch.setattr(runner.os, "getloadavg", lambda: (20.0, 0.0, 0.0))
+    busy = 20.0
     assert runner.torch_threads(0) == 1 and runner.torch_threads(3) == 3 and runner.torch_threads(-1) == 0
     with pytest.raises(ConfigError, match="torch_threads must be"):
         TrainConfig.from_dict({"torch_threads": -2})
+
+
+def test_busy_cores_is_measured_now_not_a_minute_ago(monkeypatch):
+    from sqlrl.train import runner
+
+    samples = iter([(100, 1000), (150, 1100)])  # 50 of 100 jiffies idle over the window: half the CPUs busy
+    monkeypatch.setattr(runner, "_cpu_times", lambda: next(samples))
+    monkeypatch.setattr(runner.os, "getloadavg", lambda: (9.0, 9.0, 9.0))  # a trailing average is not used
+    assert runner._busy_cores(4, window=0.0) == pytest.approx(2.0)
+    monkeypatch.setattr(runner, "_cpu_times", lambda: None)  # no /proc/stat: the load average
+    assert runner._busy_cores(4, window=0.0) == 9.0

@@ -94,12 +94,33 @@ def torch_threads(setting: int, processes: int = 1) -> int:
     if torch.cuda.is_available():
         return 0
     cores = os.cpu_count() or 1
-    try:
-        busy = os.getloadavg()[0]
-    except OSError:  # not available on this platform
-        busy = 0.0
-    idle = max(1, min(cores, int(cores - busy + 0.5)))
+    idle = max(1, min(cores, int(cores - _busy_cores(cores) + 0.5)))
     return max(1, idle // max(1, processes))
+
+
+def _cpu_times() -> tuple[int, int] | None:
+    """(idle, total) jiffies of all CPUs from /proc/stat; None where there is none."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return fields[3] + (fields[4] if len(fields) > 4 else 0), sum(fields[:8])
+
+
+def _busy_cores(cores: int, window: float = 0.5) -> float:
+    """How many cores other processes keep busy now: CPU time over ``window`` seconds from /proc/stat (the load
+    average trails by a minute: a machine that just went quiet still looks loaded), else the load average."""
+    first = _cpu_times()
+    if first is not None:
+        time.sleep(window)
+        second = _cpu_times()
+        if second is not None and second[1] > first[1]:
+            return cores * (1.0 - (second[0] - first[0]) / (second[1] - first[1]))
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        return 0.0
 
 
 class TrainingError(RuntimeError):
