@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -40,18 +41,18 @@ def print_accuracy_table(summary: dict[str, Any]) -> None:
     table = Table(title=f"Execution accuracy after each phase ({summary['output_dir']})")
     table.add_column("after")
     for split in splits:
-        table.add_column(f"{split} EX", justify="right")
+        table.add_column(f"{split}\nEX", justify="right")
         if k:
-            table.add_column(f"{split} sampled EX", justify="right")
-            table.add_column(f"{split} pass@{k}", justify="right")
-    table.add_column("executable", justify="right")
-    table.add_column("best validation EX", justify="right")
-    table.add_column("minutes", justify="right")
+            table.add_column(f"{split}\nsampled", justify="right")
+            table.add_column(f"{split}\npass@{k}", justify="right")
+    table.add_column("exec-\nutable", justify="right")
+    table.add_column("best\nval. EX", justify="right")
+    table.add_column("min", justify="right")
     for name, p in phases.items():
         val = p.get("val_accuracy") or {}
         best = f"{max(val.values()):.1%}" if val else ""
         mins = f"{p['seconds'] / 60:.1f}" if "seconds" in p else ""
-        label = {"base": "nothing (initial model)", "sft": "SFT warm start"}.get(name, f"GRPO {name}")
+        label = {"base": "initial model", "sft": "SFT"}.get(name, f"GRPO {name}")
         cells = []
         for split in splits:
             r = (p.get("eval") or {}).get(split) or {"accuracy": p["eval_accuracy"]}
@@ -60,7 +61,7 @@ def print_accuracy_table(summary: dict[str, Any]) -> None:
                 cells += [f"{r['sampled']:.1%}" if r.get("sampled") is not None else "",
                           f"{r['pass_at_k']:.1%}" if r.get("pass_at_k") is not None else ""]  # fmt: skip
         table.add_row(label, *cells, f"{p['eval_executable']:.1%}", best, mins)
-    Console().print(table)
+    Console(width=None if sys.stdout.isatty() else 160).print(table)  # a log file gets the whole table
     if len(splits) > 1:
         print(f"executable: on {splits[0]}; sampled EX: {k} samples per question at the eval temperature" if k else
               f"executable: on {splits[0]}")  # fmt: skip
