@@ -60,8 +60,11 @@ def prompt_order(run: Path, stage_name: str, samples: int) -> dict:
     rows = to_rows(data.train, cfg.prompt, cfg.data, seed=cfg.seed, tables=data.tables)
     if phase.get("curriculum"):
         rows = [rows[i] for i in phase["curriculum"]["rows"]]
-    order = list(RepeatSampler(rows, mini_repeat_count=stage.num_generations, batch_size=stage.prompts_per_step,
-                               repeat_count=1, shuffle=True, seed=cfg.seed))[:: stage.num_generations]  # fmt: skip
+    sampler = RepeatSampler(rows, mini_repeat_count=stage.num_generations, batch_size=stage.prompts_per_step,
+                            repeat_count=1, shuffle=True, seed=cfg.seed)  # fmt: skip
+    order: list[int] = []
+    while len(order) < stage.steps * stage.prompts_per_step:  # a stage longer than one pass: the next epoch's order
+        order += list(sampler)[:: stage.num_generations]
     order = order[: stage.steps * stage.prompts_per_step]
     model, tok = _model(phase["start"])
     correct = sampled_correctness(model, tok, [rows[i] for i in order], samples=samples, temperature=stage.temperature,
