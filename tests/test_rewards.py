@@ -426,6 +426,9 @@ def test_rewards_built_together_execute_each_query_once(db):
     # a new batch with known queries runs nothing new
     call(funcs[0], [fence("SELECT name FROM singer"), fence(GOLD)], GOLD, db)
     assert executor.stats["executed"] == 3 and executor.stats["batches"] == 2
+    # a gold written with a trailing `;` runs as the completions are extracted (without it): one run for both
+    call(funcs[0], [fence(GOLD + ";"), fence(GOLD + " ;")], GOLD + " ;\n", db)
+    assert executor.stats["executed"] == 3 and executor.stats["batches"] == 3
 
 
 def test_metrics_are_logged_once_per_batch(db):

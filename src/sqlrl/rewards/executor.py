@@ -34,6 +34,7 @@ from sqlrl.rewards.batch import Batch, RewardInputError
 from sqlrl.sandbox import ErrorKind, ExecResult, Sandbox
 from sqlrl.sandbox.sandbox_pool import SANDBOX_OPTIONS, SandboxPool, did_you_mean
 from sqlrl.scoring import gold_has_order_by, score_batch
+from sqlrl.sql.extract import clean_sql
 
 __all__ = ["ENGINES", "ExecutedBatch", "Outcome", "RewardExecutor"]
 
@@ -502,7 +503,7 @@ class RewardExecutor:
                     native = natives[(db, engine)] = self.sandbox_dialect(db, engine)
             gold_sql = batch.gold(i)
             if native is not None and gold_sql is not None:
-                gold_text = gold_sql.strip()
+                gold_text = clean_sql(gold_sql)  # as extract_sql leaves a completion: `;` off
                 if batch.gold_dialect(i) is not None:
                     # an untranslatable gold runs as is and fails there, with the engine's message
                     gold_text = self.translate(gold_text, batch.gold_dialect(i), native)[0] or gold_text

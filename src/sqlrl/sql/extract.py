@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Extraction", "extract_sql"]
+__all__ = ["Extraction", "clean_sql", "extract_sql"]
 
 _THINK_CLOSE = re.compile(r"</think\s*>", re.I)
 _THINK_OPEN = re.compile(r"<think\s*>", re.I)
@@ -49,8 +49,13 @@ class Extraction:
         return self.sql is not None
 
 
-def _clean(sql: str) -> str:
-    """``sql`` without surrounding whitespace and trailing semicolons."""
+def clean_sql(sql: str) -> str:
+    """``sql`` without surrounding whitespace and trailing semicolons: the form :func:`extract_sql` returns, and
+    the one gold queries are run in, so that a completion equal to its gold reuses the gold's run.
+
+    >>> clean_sql("  SELECT 1 ;  ")
+    'SELECT 1'
+    """
     sql = sql.strip()
     return sql[: len(sql) - _TRAILING.match(sql[::-1]).end()]  # reversed: one pass over the trailing run
 
@@ -86,10 +91,10 @@ def _from_fences(text: str) -> str | None:
     tagged = [body for tag, body in blocks if tag.lower() == "sql"]
     for body in reversed(tagged):
         if body.strip():
-            return _clean(body)
+            return clean_sql(body)
     for tag, body in reversed(blocks):
         if not tag and _QUERY_START.match(body):
-            return _clean(body)
+            return clean_sql(body)
     return None
 
 
@@ -105,7 +110,7 @@ def _bare(text: str) -> str | None:
     blank = _BLANK_LINE.search(tail, 0, end)
     if blank:
         end = blank.start()
-    sql = _clean(tail[:end])
+    sql = clean_sql(tail[:end])
     return sql or None
 
 
@@ -133,7 +138,7 @@ def extract_sql(text: str) -> Extraction:
     answers = _ANSWER.findall(text)
     if answers:
         body = answers[-1]
-        sql = _from_fences(body) or _clean(body)
+        sql = _from_fences(body) or clean_sql(body)
         if sql:
             return Extraction(sql, "answer")
     sql = _from_fences(text)
