@@ -90,10 +90,10 @@ def _old_clean(sql: str) -> str:
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from(_PIECES), max_size=16).map("".join))
 def test_fence_scanner_matches_the_old_pattern(text):
-    from sqlrl.sql.extract import _clean, _fences
+    from sqlrl.sql.extract import _fences, clean_sql
 
     assert _fences(text) == _OLD_FENCE.findall(text)
-    assert _clean(text) == _old_clean(text)
+    assert clean_sql(text) == _old_clean(text)
 
 
 @pytest.mark.parametrize(

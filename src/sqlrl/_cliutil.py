@@ -124,9 +124,7 @@ def _silence_stdout() -> None:
         pass
 
 
-def make_console(stderr: bool = False) -> Any:
-    """A rich console whose closed pipe ends the command like a plain ``print`` does (exit 141, quiet),
-    instead of rich's own ``SystemExit(1)``."""
+def _rich_console(stderr: bool) -> Any:
     from rich.console import Console
 
     class _Console(Console):
@@ -135,6 +133,26 @@ def make_console(stderr: bool = False) -> Any:
             raise BrokenPipeError
 
     return _Console(stderr=stderr)
+
+
+class _LazyConsole:
+    """Stands for a rich console and builds it on first use: a command that prints no rich output (``--help``,
+    ``--json``, an error) never imports rich."""
+
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            self._console = _rich_console(self._stderr)
+        return getattr(self._console, name)
+
+
+def make_console(stderr: bool = False) -> Any:
+    """A rich console whose closed pipe ends the command like a plain ``print`` does (exit 141, quiet),
+    instead of rich's own ``SystemExit(1)``; rich is imported when the console first prints."""
+    return _LazyConsole(stderr)
 
 
 def run_guarded(run: Callable[[], int]) -> int:

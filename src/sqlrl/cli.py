@@ -8,8 +8,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rich.table import Table as RichTable
-
 from sqlrl._cliutil import (
     CommandError,
     UsageError,
@@ -53,8 +51,10 @@ def _result_json(result: Any) -> dict[str, Any]:
     }
 
 
-def render_table(table: Any, limit: int = 50, title: str | None = None) -> RichTable:
+def render_table(table: Any, limit: int = 50, title: str | None = None) -> Any:
     """A rich table showing the first ``limit`` rows of a result table."""
+    from rich.table import Table as RichTable
+
     out = RichTable(title=title, show_lines=False)
     for name in table.columns:
         out.add_column(str(name), overflow="fold")

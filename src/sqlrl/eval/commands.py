@@ -409,7 +409,7 @@ class EvalSpiderCommand:
 
     @staticmethod
     def register(sub: argparse._SubParsersAction) -> None:
-        from sqlrl.eval.spider import ETYPES
+        from sqlrl.eval.report import SPIDER_ETYPES as ETYPES
 
         p = sub.add_parser(
             EvalSpiderCommand.name, help=EvalSpiderCommand.__doc__, description=EvalSpiderCommand.__doc__

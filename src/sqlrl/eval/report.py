@@ -13,8 +13,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table as RichTable
+#: What ``sqlrl eval spider --etype`` evaluates (here, not in ``eval/spider.py``, so that registering the
+#: command does not import the SQL layer).
+SPIDER_ETYPES = ("all", "exec", "match")
+
 
 __all__ = ["EvalReport", "ExampleResult"]
 
@@ -75,10 +77,12 @@ class EvalReport:
                 out[g][m] = sum(vals) / len(vals) if vals else 0.0
         return out
 
-    def table(self, title: str | None = None, scale: float = 1.0, digits: int = 3) -> RichTable:
+    def table(self, title: str | None = None, scale: float = 1.0, digits: int = 3) -> Any:
         """The breakdown as a rich table: columns are groups, rows are count and metrics."""
         summary = self.summary()
         cols = [*self.groups, "all"]
+        from rich.table import Table as RichTable
+
         t = RichTable(title=title or f"{self.benchmark} evaluation")
         t.add_column("")
         for g in cols:
@@ -88,8 +92,13 @@ class EvalReport:
             t.add_row(m, *(f"{summary[g][m] * scale:.{digits}f}" for g in cols))
         return t
 
-    def print(self, console: Console | None = None, **kwargs: Any) -> None:
-        (console or Console()).print(self.table(**kwargs))
+    def print(self, console: Any = None, **kwargs: Any) -> None:
+        """Print :meth:`table` on ``console`` (a rich console; default: a new one)."""
+        if console is None:
+            from rich.console import Console
+
+            console = Console()
+        console.print(self.table(**kwargs))
 
     def to_json(self) -> dict[str, Any]:
         return {

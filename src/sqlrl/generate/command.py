@@ -14,19 +14,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
 from sqlrl._cliutil import (
     UsageError,
     error,
     fail,
+    make_console,
     non_negative_int,
     positive_float,
     positive_int,
     workers_int,
 )
 
-err_console = Console(stderr=True)
+err_console = make_console(stderr=True)
 
 __all__ = ["GenerateCommand"]
 

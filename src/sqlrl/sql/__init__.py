@@ -3,13 +3,37 @@ check syntax without executing, resolve the schema items a query uses, n-gram si
 and Spider's structural evaluation (:mod:`sqlrl.sql.spider`).
 """
 
-from sqlrl.sql.dialects import COMMON_DIALECTS, dialect_names, parse_one, resolve_dialect, transpile
-from sqlrl.sql.errors import SqlError, SqlParseError, TranspileError, UnknownDialectError
-from sqlrl.sql.extract import Extraction, extract_sql
-from sqlrl.sql.linking import SchemaItems, linking_scores, schema_items
-from sqlrl.sql.ngrams import ngram_similarity, ngram_similarity_many, sql_tokens
-from sqlrl.sql.schema import DbSchema, load_tables_json
-from sqlrl.sql.syntax import SyntaxCheck, check_syntax
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Each name is imported from its module on first use: `sqlrl.sql.extract` (what every reward needs) does
+# not pull in sqlglot, whose import is most of the package's import time.
+_HOMES = {
+    "COMMON_DIALECTS": "dialects", "dialect_names": "dialects", "parse_one": "dialects",
+    "resolve_dialect": "dialects", "transpile": "dialects",
+    "SqlError": "errors", "SqlParseError": "errors", "TranspileError": "errors", "UnknownDialectError": "errors",
+    "Extraction": "extract", "extract_sql": "extract", "clean_sql": "extract",
+    "SchemaItems": "linking", "linking_scores": "linking", "schema_items": "linking",
+    "ngram_similarity": "ngrams", "ngram_similarity_many": "ngrams", "sql_tokens": "ngrams",
+    "DbSchema": "schema", "load_tables_json": "schema",
+    "SyntaxCheck": "syntax", "check_syntax": "syntax",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'sqlrl.sql' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"sqlrl.sql.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])
+
 
 __all__ = [
     "COMMON_DIALECTS",
@@ -22,6 +46,7 @@ __all__ = [
     "TranspileError",
     "UnknownDialectError",
     "check_syntax",
+    "clean_sql",
     "dialect_names",
     "extract_sql",
     "linking_scores",

@@ -1,0 +1,60 @@
+"""Entry points import what they use: the heavy libraries stay out of the rewards and the light commands."""
+
+import json
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("sqlglot", "rich", "matplotlib", "torch", "transformers")
+
+_CLI = r"""
+import json, sys
+heavy = json.loads(sys.argv[2])
+sys.argv = ["sqlrl", *json.loads(sys.argv[1])]
+from sqlrl.cli import main
+try:
+    code = main()
+except SystemExit as e:
+    code = e.code
+print(json.dumps({"code": code, "loaded": [m for m in heavy if m in sys.modules]}), file=sys.stderr)
+"""
+
+_REWARD = r"""
+import json, sys
+import sqlrl.rewards
+from sqlrl.rewards import build_rewards
+funcs, _ = build_rewards("execution")
+out = funcs[0](prompts=["q"], completions=["```sql\nSELECT a FROM t\n```"], gold_sql=["SELECT a FROM t;"],
+               db_path=[sys.argv[1]])
+print(json.dumps({"out": out, "loaded": [m for m in json.loads(sys.argv[2]) if m in sys.modules]}))
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("imports") / "t.sqlite"
+    with sqlite3.connect(path) as con:
+        con.execute("CREATE TABLE t (a INTEGER)")
+        con.execute("INSERT INTO t VALUES (1)")
+    return path
+
+
+def test_an_execution_reward_imports_no_heavy_library(tiny_db):
+    proc = subprocess.run([sys.executable, "-c", _REWARD, str(tiny_db), json.dumps(HEAVY)],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert res["out"] == [1.0] and res["loaded"] == [], res
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["eval", "bird", "--help"], ["exec", "--json", "--db", "DB", "SELECT a FROM t"]]
+)
+def test_light_commands_import_no_heavy_library(tiny_db, args):
+    args = [str(tiny_db) if a == "DB" else a for a in args]
+    proc = subprocess.run([sys.executable, "-c", _CLI, json.dumps(args), json.dumps(HEAVY)],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    res = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert res["code"] in (0, None) and res["loaded"] == [], (res, proc.stderr[-2000:])
