@@ -7,22 +7,22 @@ the generated sqlrl-toy benchmark (:mod:`sqlrl.data.toy`), prompt building
 >>> messages = build_messages(ds[0], tables_entry=ds.tables[ds[0].db_id])  # doctest: +SKIP
 """
 
-from sqlrl.data.bird import BIRD_DIFFICULTIES, load_bird
-from sqlrl.data.errors import DatasetError, MalformedDatasetError, MissingDatasetFileError
-from sqlrl.data.example import Dataset, Example
-from sqlrl.data.jsonl import load_jsonl
-from sqlrl.data.prompts import (
-    PromptOptions,
-    PromptTooLongError,
-    build_messages,
-    build_prompt,
-    dialect_label,
-    schema_ddl,
-)
-from sqlrl.data.spider import HARDNESS_LEVELS, load_spider, load_tables, suite_databases
-from sqlrl.data.spider2 import gold_csv_files, load_spider2_lite
-from sqlrl.data.toy import TOY_VERSION, ToyPaths, build_toy
-from sqlrl.data.toy.load import load_toy, toy_dir
+from __future__ import annotations
+
+from sqlrl._lazy import lazy_exports
+
+# Names are imported from their modules on first use (a command that needs one loader loads one).
+_HOMES = {
+    "BIRD_DIFFICULTIES": "bird", "load_bird": "bird",
+    "DatasetError": "errors", "MalformedDatasetError": "errors", "MissingDatasetFileError": "errors",
+    "Dataset": "example", "Example": "example", "load_jsonl": "jsonl",
+    "PromptOptions": "prompts", "PromptTooLongError": "prompts", "build_messages": "prompts",
+    "build_prompt": "prompts", "dialect_label": "prompts", "schema_ddl": "prompts",
+    "HARDNESS_LEVELS": "spider", "load_spider": "spider", "load_tables": "spider", "suite_databases": "spider",
+    "gold_csv_files": "spider2", "load_spider2_lite": "spider2",
+    "TOY_VERSION": "toy", "ToyPaths": "toy", "build_toy": "toy", "load_toy": "toy.load", "toy_dir": "toy.load",
+}  # fmt: skip
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)
 
 __all__ = [
     "BIRD_DIFFICULTIES",

@@ -60,6 +60,7 @@ from sqlrl.eval._exec import (  # noqa: F401  (re-exported for callers of sqlrl.
     parallel_map,
     resolve_workers,
 )
+from sqlrl.eval.options import PAIR_BY, VES_ITERATIONS
 from sqlrl.eval.pred_files import BIRD_SEPARATOR
 from sqlrl.eval.report import EvalReport, ExampleResult
 from sqlrl.sandbox import ErrorKind
@@ -90,9 +91,6 @@ BIRD_DIFFICULTIES = ("simple", "moderate", "challenging")
 #: Metric names in reports; displayed as EX, Soft-F1 and R-VES.
 BIRD_METRICS = ("ex", "soft_f1", "r_ves")
 METRIC_LABELS = {"ex": "EX", "soft_f1": "Soft-F1", "r_ves": "R-VES"}
-#: Timing iterations of evaluation_ves.py (``run_sqls_parallel(..., iterate_num=100)``).
-VES_ITERATIONS = 100
-PAIR_BY = ("position", "key", "question_id")
 # -- inputs --------------------------------------------------------------------------------------
 
 

@@ -159,7 +159,7 @@ class EvalBirdCommand:
 
     @staticmethod
     def register(sub: argparse._SubParsersAction) -> None:
-        from sqlrl.eval.bird import PAIR_BY, VES_ITERATIONS
+        from sqlrl.eval.options import PAIR_BY, VES_ITERATIONS
 
         p = sub.add_parser(EvalBirdCommand.name, help=EvalBirdCommand.__doc__, description=EvalBirdCommand.__doc__)
         p.add_argument(
@@ -345,7 +345,7 @@ class EvalPaverlCommand:
 
     @staticmethod
     def register(sub: argparse._SubParsersAction) -> None:
-        from sqlrl.eval.paverl import DATASET_KINDS, EX_MODES
+        from sqlrl.eval.options import DATASET_KINDS, EX_MODES
 
         p = sub.add_parser(
             EvalPaverlCommand.name, help=EvalPaverlCommand.__doc__, description=EvalPaverlCommand.__doc__
@@ -409,7 +409,7 @@ class EvalSpiderCommand:
 
     @staticmethod
     def register(sub: argparse._SubParsersAction) -> None:
-        from sqlrl.eval.report import SPIDER_ETYPES as ETYPES
+        from sqlrl.eval.options import SPIDER_ETYPES as ETYPES
 
         p = sub.add_parser(
             EvalSpiderCommand.name, help=EvalSpiderCommand.__doc__, description=EvalSpiderCommand.__doc__

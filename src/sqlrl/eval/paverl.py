@@ -41,13 +41,12 @@ from typing import Any
 from sqlrl.data._files import read_text
 from sqlrl.data.errors import MalformedDatasetError
 from sqlrl.eval.bird import BIRD_DIFFICULTIES, BIRD_SEPARATOR, SandboxPool, parse_bird_prediction, resolve_workers
+from sqlrl.eval.options import DATASET_KINDS, EX_MODES
 from sqlrl.eval.report import EvalReport, ExampleResult
 
 __all__ = ["DATASET_KINDS", "evaluate_paverl", "format_paverl_summary", "load_dataset", "load_predictions"]
 
 PathLike = str | os.PathLike[str]
-DATASET_KINDS = ("toy", "spider", "bird", "jsonl", "spider2")
-EX_MODES = ("auto", "spider", "bird", "spider2", "none")
 _ID_FIELDS = ("id", "question_id", "instance_id", "testid", "qid", "index", "idx")
 _SQL_FIELDS = ("pred", "prediction", "predicted_sql", "pred_sql", "pred_sqls", "sql", "SQL", "query", "completion",
                "output")  # fmt: skip

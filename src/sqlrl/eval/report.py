@@ -13,11 +13,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: What ``sqlrl eval spider --etype`` evaluates (here, not in ``eval/spider.py``, so that registering the
-#: command does not import the SQL layer).
-SPIDER_ETYPES = ("all", "exec", "match")
-
-
 __all__ = ["EvalReport", "ExampleResult"]
 
 

@@ -52,8 +52,9 @@ from typing import Any
 from sqlrl.data._files import read_json_list, read_text, require_dir
 from sqlrl.data.errors import MalformedDatasetError
 from sqlrl.eval._exec import SandboxPool, parallel_map
+from sqlrl.eval.options import SPIDER_ETYPES
 from sqlrl.eval.plug_value import candidates as plug_candidates
-from sqlrl.eval.report import SPIDER_ETYPES, EvalReport, ExampleResult
+from sqlrl.eval.report import EvalReport, ExampleResult
 from sqlrl.scoring import compare
 from sqlrl.sql.spider import COMPONENTS, LEVELS, Schema, SpiderParseError
 from sqlrl.sql.spider import evaluate as spider_match

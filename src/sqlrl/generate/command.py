@@ -57,7 +57,7 @@ class GenerateCommand:
 
     @staticmethod
     def register(sub: argparse._SubParsersAction) -> None:
-        from sqlrl.eval.paverl import DATASET_KINDS
+        from sqlrl.eval.options import DATASET_KINDS
         from sqlrl.generate.backends import BACKENDS
 
         p = sub.add_parser(GenerateCommand.name, help=GenerateCommand.__doc__, description=GenerateCommand.__doc__)

@@ -5,8 +5,7 @@ and Spider's structural evaluation (:mod:`sqlrl.sql.spider`).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from sqlrl._lazy import lazy_exports
 
 # Each name is imported from its module on first use: `sqlrl.sql.extract` (what every reward needs) does
 # not pull in sqlglot, whose import is most of the package's import time.
@@ -20,20 +19,7 @@ _HOMES = {
     "DbSchema": "schema", "load_tables_json": "schema",
     "SyntaxCheck": "syntax", "check_syntax": "syntax",
 }  # fmt: skip
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'sqlrl.sql' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"sqlrl.sql.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_HOMES])
-
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)
 
 __all__ = [
     "COMMON_DIALECTS",

@@ -9,18 +9,17 @@ Run a configuration with ``sqlrl train --config FILE.yaml`` or ``Runner(cfg).run
 this package does not import torch; :class:`~sqlrl.train.runner.Runner` needs the extra.
 """
 
-from sqlrl.train.config import (
-    ConfigError,
-    DataConfig,
-    GRPOStageConfig,
-    LoraSettings,
-    ModelConfig,
-    PromptConfig,
-    SFTConfig,
-    TrainConfig,
-)
-from sqlrl.train.presets import quickstart_config, smoke_config
-from sqlrl.train.runner import Runner, TrainingError
+from __future__ import annotations
+
+from sqlrl._lazy import lazy_exports
+
+# Names are imported from their modules on first use: `sqlrl train --help` does not load the runner.
+_HOMES = {
+    "ConfigError": "config", "DataConfig": "config", "GRPOStageConfig": "config", "LoraSettings": "config",
+    "ModelConfig": "config", "PromptConfig": "config", "SFTConfig": "config", "TrainConfig": "config",
+    "quickstart_config": "presets", "smoke_config": "presets", "Runner": "runner", "TrainingError": "runner",
+}  # fmt: skip
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)
 
 __all__ = [
     "ConfigError",

@@ -12,16 +12,17 @@ split of new questions from the compositions train has.
 'library.sqlite'
 """
 
-from sqlrl.data.toy.build import (
-    HARDNESS_LEVELS,
-    SPLITS,
-    TOY_VERSION,
-    ToyPaths,
-    build_toy,
-    sql_tokens,
-    tables_json_entry,
-)
-from sqlrl.data.toy.generate import DEV_FRACTION, IID_FRACTION, ToyExample, composition
+from __future__ import annotations
+
+from sqlrl._lazy import lazy_exports
+
+# Names are imported from their modules on first use.
+_HOMES = {
+    "HARDNESS_LEVELS": "build", "SPLITS": "build", "TOY_VERSION": "build", "ToyPaths": "build",
+    "build_toy": "build", "sql_tokens": "build", "tables_json_entry": "build",
+    "DEV_FRACTION": "generate", "IID_FRACTION": "generate", "ToyExample": "generate", "composition": "generate",
+}  # fmt: skip
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)
 
 __all__ = [
     "DEV_FRACTION",
