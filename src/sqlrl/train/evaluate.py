@@ -42,10 +42,16 @@ class EvalResult:
 
 
 def _generate(
-    lm: Any, rows: Sequence[dict[str, Any]], batch_size: int, progress: bool, desc: str, seed: int | None = None,
-    **kwargs: Any,
+    model: Any, tokenizer: Any, rows: Sequence[dict[str, Any]], batch_size: int, progress: bool, desc: str,
+    seed: int | None = None, **kwargs: Any,
 ) -> list[list[str]]:  # fmt: skip
-    """Completions for every row, ``batch_size`` prompts per call; batch ``i`` is seeded ``seed + i``."""
+    """Completions for every row, ``batch_size`` prompts per call (batch ``i`` seeded ``seed + i``); the model
+    is left in the train/eval mode it was in."""
+    from sqlrl.models.local import LocalChatModel
+
+    was_training = model.training
+    device = str(next(model.parameters()).device)
+    lm = LocalChatModel(model, tokenizer, device=device, batch_size=batch_size)
     chunks = range(0, len(rows), batch_size)
     if progress:
         from tqdm.auto import tqdm
@@ -55,19 +61,16 @@ def _generate(
     for start in chunks:
         part = [r["prompt"] for r in rows[start : start + batch_size]]
         out.extend(lm.generate(part, seed=None if seed is None else seed + start, **kwargs))
+    if was_training:
+        model.train()
     return out
 
 
-def _score(reward: Any, rows: Sequence[dict[str, Any]], completions: list[str]) -> list[float]:
+def _scorer(reward: Any, rows: Sequence[dict[str, Any]]) -> Any:
+    """``completions -> [score per row]`` with ``reward``, the rows' prompts and columns read once."""
     columns = {k: [r.get(k) for r in rows] for k in rows[0] if k != "prompt"}
     prompts = [r["prompt"] for r in rows]
-    return [float(x or 0.0) for x in reward(prompts=prompts, completions=completions, **columns)]
-
-
-def _chat_model(model: Any, tokenizer: Any, batch_size: int) -> Any:
-    from sqlrl.models.local import LocalChatModel
-
-    return LocalChatModel(model, tokenizer, device=str(next(model.parameters()).device), batch_size=batch_size)
+    return lambda completions: [float(x or 0.0) for x in reward(prompts=prompts, completions=completions, **columns)]
 
 
 def _reward(reward: Any, timeout: float, workers: int) -> Any:
@@ -100,14 +103,10 @@ def sampled_correctness(
     """
     if not rows or samples < 1:
         return [[] for _ in rows]
-    was_training = model.training
-    lm = _chat_model(model, tokenizer, batch_size)
-    texts = _generate(lm, rows, batch_size, progress, desc, n=samples, temperature=temperature,
+    texts = _generate(model, tokenizer, rows, batch_size, progress, desc, n=samples, temperature=temperature,
                       max_new_tokens=max_new_tokens, seed=seed)  # fmt: skip
-    if was_training:
-        model.train()
-    reward = _reward(reward, timeout, workers)
-    per_sample = [_score(reward, rows, [t[j] for t in texts]) for j in range(samples)]
+    score = _scorer(_reward(reward, timeout, workers), rows)
+    per_sample = [score([t[j] for t in texts]) for j in range(samples)]
     return [[per_sample[j][i] for j in range(samples)] for i in range(len(rows))]
 
 
@@ -141,14 +140,11 @@ def execution_accuracy(
 
     if not rows:
         return EvalResult(0.0, 0.0, 0)
-    was_training = model.training
-    lm = _chat_model(model, tokenizer, batch_size)
-    completions = [o[0] for o in _generate(lm, rows, batch_size, progress, desc, max_new_tokens=max_new_tokens)]
-    if was_training:
-        model.train()
+    texts = _generate(model, tokenizer, rows, batch_size, progress, desc, max_new_tokens=max_new_tokens)
+    completions = [t[0] for t in texts]
     reward = _reward(reward, timeout, workers)
-    correct = _score(reward, rows, completions)
-    runs = _score(syntax_reward(executor=reward.executor), rows, completions)
+    correct = _scorer(reward, rows)(completions)
+    runs = _scorer(syntax_reward(executor=reward.executor), rows)(completions)
     n = len(rows)
     result = EvalResult(sum(correct) / n, sum(runs) / n, n, completions, correct)
     if samples > 0:
