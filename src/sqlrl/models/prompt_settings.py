@@ -65,13 +65,9 @@ class PromptSettings:
 
     def options(self, **overrides: Any) -> PromptOptions:
         """The :class:`~sqlrl.data.prompts.PromptOptions` these settings describe, with ``overrides``."""
-        fields = {
-            "schema_format": self.schema_format, "sample_values": self.sample_values, "think": self.think,
-            "instruction": self.instruction, "max_length": self.max_length, "system_message": self.system_message,
-            "dialect": self.dialect,
-        }  # fmt: skip
-        fields.update(overrides)
-        return PromptOptions(**fields)
+        fields = dataclasses.asdict(self)
+        del fields["chat_template"], fields["max_new_tokens"]  # how to ask, not what the prompt says
+        return PromptOptions(**{**fields, **overrides})
 
     def to_dict(self) -> dict[str, Any]:
         return {"format_version": _FORMAT_VERSION, **dataclasses.asdict(self)}

@@ -197,10 +197,8 @@ class Runner:
                 raise TrainingError("use_vllm is set but vllm is not installed (pip install vllm, on a GPU machine)")
         self.cfg = cfg = dataclasses.replace(cfg, prompt=self._prompt_config(cfg))
         self.prompt_settings = PromptSettings(
-            schema_format=cfg.prompt.schema_format, sample_values=cfg.prompt.sample_values, think=cfg.prompt.think,
-            instruction=cfg.prompt.instruction, max_length=cfg.prompt.max_length,
+            **dataclasses.asdict(cfg.prompt), max_new_tokens=cfg.eval_max_new_tokens,
             dialect=cfg.data.dialects[0] if len(cfg.data.dialects) == 1 else None,
-            max_new_tokens=cfg.eval_max_new_tokens,
         )  # fmt: skip
         self.out = Path(cfg.output_dir)
         self.resume = resume
@@ -226,10 +224,7 @@ class Runner:
         if settings is None:
             return PromptConfig()
         _log(f"prompt: as {cfg.model.path} was trained (its sqlrl_prompt.json)")
-        return PromptConfig(
-            schema_format=settings.schema_format, sample_values=settings.sample_values, think=settings.think,
-            instruction=settings.instruction, max_length=settings.max_length,
-        )  # fmt: skip
+        return PromptConfig(**{f.name: getattr(settings, f.name) for f in dataclasses.fields(PromptConfig)})
 
     # -- state ---------------------------------------------------------------------------------------
 
