@@ -289,11 +289,10 @@ class DuckDBEngine:
         relation = con.sql(statement)
         try:
             table = self._as_table(relation, max_rows=self.config.max_rows, max_bytes=self.config.max_result_bytes)
-        except MemoryError as e:  # the core's ResultTooLarge: over the result budget, as on the rows path
-            _drop_result(con)
-            raise ResultTooLarge(str(e)) from None
-        except Exception:
-            _drop_result(con)
+        except Exception as e:
+            _drop_result(con)  # a half-read stream would block the connection's next query
+            if isinstance(e, MemoryError):  # the core's ResultTooLarge: over the result budget, as on the rows path
+                raise ResultTooLarge(str(e)) from None
             raise
         return ExecResult(
             sql=sql,

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CurriculumStats", "select_prompts"]
+__all__ = ["CurriculumStats", "pool_indices", "select_prompts"]
 
 
 @dataclass
