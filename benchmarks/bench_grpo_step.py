@@ -49,7 +49,6 @@ def main() -> None:
         sys.exit(f"error: --model {args.model} is not a model folder; run `sqlrl quickstart` first")
 
     from sqlrl.train import Runner, TrainConfig, quickstart_config
-    from sqlrl.train.runner import torch_threads
 
     cfg = quickstart_config()
     stage = {**cfg["stages"][-1], "init": "previous", "steps": args.steps}
@@ -105,7 +104,9 @@ def main() -> None:
     print(summary)
     print(f"process wall time {wall:.0f} s (imports before it not counted)")
     if args.record:
-        threads = torch_threads(args.threads) or "default"
+        import torch
+
+        threads = torch.get_num_threads()  # what the run set
         record_section(
             "grpo step profile",
             "## Where a GRPO step's time goes (CPU)\n\n"
