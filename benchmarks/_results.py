@@ -41,3 +41,9 @@ def machine(*extra: str) -> str:
     parts = [cpu, f"{os.cpu_count()} cores", f"{platform.system()} {platform.release()}"]
     parts += [f"Python {platform.python_version()}", *extra, f"sqlrl {sqlrl.__version__}"]
     return ", ".join(parts)
+
+
+def quarter_means(values: list[float], digits: int = 3) -> list[float]:
+    """The means of ``values`` over its four quarters (fewer when there are under four values): a curve in a line."""
+    q = max(1, len(values) // 4)
+    return [round(sum(part) / len(part), digits) for i in range(0, 4 * q, q) if (part := values[i : i + q])]

@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _results import machine, record_section  # noqa: E402
+from _results import machine, quarter_means, record_section  # noqa: E402
 
 ARMS = [
     ("warm_start", "SFT warm start (shared start of the arms)"),
@@ -56,11 +56,7 @@ def _signal(state: dict) -> dict:
         return {}
 
     def quarters(key: str) -> list[float]:
-        vals = [r[key] for r in logs if isinstance(r.get(key), (int, float))]
-        if not vals:
-            return []
-        q = max(1, len(vals) // 4)
-        return [round(statistics.mean(vals[i : i + q]), 4) for i in range(0, q * 4, q) if vals[i : i + q]]
+        return quarter_means([r[key] for r in logs if isinstance(r.get(key), (int, float))], digits=4)
 
     curves = {k: quarters(k) for k in ("reward", "rewards/execution/mean", "frac_reward_zero_std", "entropy",
                                        "completions/mean_length", "sql/valid")}  # fmt: skip

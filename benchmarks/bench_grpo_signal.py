@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _results import machine, record_section  # noqa: E402
+from _results import machine, quarter_means, record_section  # noqa: E402
 
 FIXED_ARMS = [  # (label, stage overrides)
     ("TRL defaults (negative_weight 1), lr 1e-4", {"learning_rate": 1e-4, "negative_weight": 1.0}),
@@ -73,11 +73,7 @@ def prompt_order(run: Path, stage_name: str, samples: int) -> dict:
                                 for x in row) for s in range(stage.steps)]  # fmt: skip
     logged = [r["rewards/execution/mean"] for r in phase["log_history"] if "rewards/execution/mean" in r]
 
-    def quarters(xs: list[float]) -> list[float]:
-        q = max(1, len(xs) // 4)
-        return [round(statistics.mean(xs[i : i + q]), 3) for i in range(0, 4 * q, q)]
-
-    return {"start_model_on_drawn_prompts": quarters(per_step), "logged_execution_reward": quarters(logged)}
+    return {"start_model_on_drawn_prompts": quarter_means(per_step), "logged_execution_reward": quarter_means(logged)}
 
 
 def fixed_set(out: Path, steps: int) -> list[tuple[str, float, float, float]]:
