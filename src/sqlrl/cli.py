@@ -21,7 +21,6 @@ from sqlrl._cliutil import (
 )
 
 console = make_console()
-err_console = make_console(stderr=True)
 
 
 def _open_sandbox(args: argparse.Namespace):
