@@ -58,7 +58,8 @@ from typing import Any
 from _results import record_section
 
 from sqlrl.data import load_toy
-from sqlrl.eval._exec import SandboxPool
+from sqlrl.eval._exec import evaluation_service
+from sqlrl.sandbox.service import ExecutionService
 from sqlrl.scoring import compare, gold_has_order_by
 from sqlrl.verbal import FunctionBackend, VerbalConfig, VerbalLoop
 
@@ -175,7 +176,7 @@ def mutate(sql: str, kind: str, columns: dict[str, list[str]], rng: random.Rando
 class Question:
     """The gold query, its cluster-preserving variants and its result-changing mistakes."""
 
-    def __init__(self, ex: Any, pool: SandboxPool, columns: dict[str, list[str]], rng: random.Random) -> None:
+    def __init__(self, ex: Any, pool: ExecutionService, columns: dict[str, list[str]], rng: random.Random) -> None:
         import sqlglot
 
         self.ex = ex
@@ -298,7 +299,7 @@ def rubric_judge(noise: float) -> FunctionBackend:
     return FunctionBackend(fn, "rubric-judge")
 
 
-def oracle_judge(questions: dict[str, Question], pool: SandboxPool, accuracy: float) -> FunctionBackend:
+def oracle_judge(questions: dict[str, Question], pool: ExecutionService, accuracy: float) -> FunctionBackend:
     """Knows the gold: right results score 6.5 + noise, wrong ones 3.5 + noise; P(right > wrong) = accuracy."""
     sigma = 3.0 / (2**0.5 * statistics.NormalDist().inv_cdf(accuracy))
     cache: dict[tuple[str, str], bool] = {}
@@ -347,14 +348,14 @@ def run(examples, questions, pool, p, n, judge, seed, rounds, vote_weight) -> di
     return out
 
 
-def summary_of(pool: SandboxPool, ex: Any, sql: str) -> str:
+def summary_of(pool: ExecutionService, ex: Any, sql: str) -> str:
     from sqlrl.verbal.prompts import format_summary
 
     r = pool.execute(ex.db_path, sql)
     return format_summary(r.ok, r.columns, (r.rows or [])[:5], r.num_rows, error_kind=str(r.error_kind), error=r.error)
 
 
-def rubric_audit(questions: dict[str, Question], pool: SandboxPool) -> dict[str, list[int]]:
+def rubric_audit(questions: dict[str, Question], pool: ExecutionService) -> dict[str, list[int]]:
     """Per mistake kind: how often the noise-free rubric scores the gold above / equal to / below the mistake
     (equal votes), over the executable mistakes."""
     out: dict[str, list[int]] = {}
@@ -413,7 +414,7 @@ def main() -> int:
     examples = list(load_toy("train", cache_dir=cache)) + list(load_toy("dev", cache_dir=cache))
     examples = examples[: args.limit] if args.limit else examples
     rng = random.Random(0)
-    pool = SandboxPool(engine="sqlite", timeout=10.0, max_rows=100_000)
+    pool = evaluation_service(engine="sqlite", timeout=10.0, max_rows=100_000)
     columns = {ex.db_id: table_columns(ex.db_path) for ex in examples}
     questions = {ex.question: Question(ex, pool, columns[ex.db_id], rng) for ex in examples}
     with_mistake = sum(1 for q in questions.values() if q.favourite is not None)

@@ -12,13 +12,11 @@ import pytest
 from sqlrl.data.errors import MalformedDatasetError
 from sqlrl.eval.bird import (
     BIRD_SEPARATOR,
-    SandboxPool,
     clean_ratios,
     evaluate_bird,
     format_bird_table,
     load_bird_gold,
     load_bird_predictions,
-    parallel_map,
     parse_bird_prediction,
     ves_reward,
 )
@@ -279,27 +277,6 @@ def test_bad_arguments(bird_dir):
         evaluate_bird(*args, pair_by="idx")
     with pytest.raises(FileNotFoundError):
         evaluate_bird(args[0], args[1], bird_dir / "nope")
-
-
-def test_parallel_map_keeps_order_and_raises():
-    assert parallel_map(lambda x: x * x, range(100), workers=4) == [x * x for x in range(100)]
-
-    def boom(x: int) -> int:
-        if x == 37:
-            raise KeyError(x)
-        return x
-
-    with pytest.raises(KeyError):
-        parallel_map(boom, range(100), workers=3)
-
-
-def test_sandbox_pool_shares_identical_queries(bird_dir):
-    db = bird_dir / "dev_databases" / "shop" / "shop.sqlite"
-    with SandboxPool(timeout=2) as pool:
-        a, b, c = pool.run([(db, "SELECT 1", True), (db, "SELECT 1", False), (db, "SELECT random()", False)])
-        assert a is b and a.rows == [(1,)] and c is not a
-        missing = pool.execute(bird_dir / "nope.sqlite", "SELECT 1")
-        assert missing.error_kind == "missing_database"
 
 
 def run_cli(argv: list[str]) -> int:

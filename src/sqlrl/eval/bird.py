@@ -51,19 +51,13 @@ from typing import Any
 
 from sqlrl.data._files import read_json, read_text, require_dir, require_file
 from sqlrl.data.errors import MalformedDatasetError
-from sqlrl.eval._exec import (  # noqa: F401  (re-exported for callers of sqlrl.eval.bird)
-    DEFAULT_MAX_ROWS,
-    PathLike,
-    SandboxPool,
-    _nondeterministic,
-    _progress_bar,
-    parallel_map,
-    resolve_workers,
-)
+from sqlrl.eval._exec import DEFAULT_MAX_ROWS, PathLike, evaluation_service
 from sqlrl.eval.options import PAIR_BY, VES_ITERATIONS
 from sqlrl.eval.pred_files import BIRD_SEPARATOR
 from sqlrl.eval.report import EvalReport, ExampleResult
 from sqlrl.sandbox import ErrorKind
+from sqlrl.sandbox.parallel import resolve_workers
+from sqlrl.sandbox.service import ExecutionService
 from sqlrl.scoring import as_table, score_batch
 
 __all__ = [
@@ -73,7 +67,6 @@ __all__ = [
     "VES_ITERATIONS",
     "BirdGold",
     "BirdPrediction",
-    "SandboxPool",
     "clean_ratios",
     "evaluate_bird",
     "format_bird_table",
@@ -286,7 +279,7 @@ class _VesOutcome:
 
 
 def _time_pair(
-    pool: SandboxPool,
+    pool: ExecutionService,
     db_pred: PathLike,
     db_gold: PathLike,
     pred_sql: str,
@@ -467,17 +460,17 @@ def evaluate_bird(
         return path
 
     report = EvalReport("bird", list(BIRD_DIFFICULTIES), metrics)
-    with SandboxPool(engine=engine, timeout=timeout, max_rows=max_rows, cache_dir=cache_dir) as pool:
-        tasks: list[tuple[PathLike, Any, bool]] = []
+    with evaluation_service(engine=engine, timeout=timeout, max_rows=max_rows, cache_dir=cache_dir) as pool:
+        tasks: list[tuple[PathLike, Any]] = []
         slots: list[tuple[int, int]] = []  # (pred task, gold task) per pair, -1 when absent
         for pair in pairs:
             gi = len(tasks)
-            tasks.append((db_path(pair.gold.db_id), pair.gold.sql, True))
+            tasks.append((db_path(pair.gold.db_id), pair.gold.sql))
             pi = -1
             if pair.pred is not None:
                 pi = len(tasks)
                 db = pair.pred.db_id if pred_db else pair.gold.db_id
-                tasks.append((db_path(db), pair.pred.sql, False))
+                tasks.append((db_path(db), pair.pred.sql))
             slots.append((pi, gi))
         results = pool.run(tasks, workers=workers, progress=progress, desc="bird")
 
@@ -548,7 +541,7 @@ def evaluate_bird(
                     ves_iterations, budget, ves_keep_all, not empty_as_error,
                 )  # fmt: skip
 
-            outcomes = parallel_map(time_one, todo, workers=workers, progress=progress, desc="r-ves")
+            outcomes = pool.map(time_one, todo, workers=workers, progress=progress, desc="r-ves")
             for ex in examples:
                 ex.metrics["r_ves"] = 0.0
             for k, o in zip(todo, outcomes, strict=True):

@@ -40,9 +40,11 @@ from typing import Any
 
 from sqlrl.data._files import read_text
 from sqlrl.data.errors import MalformedDatasetError
-from sqlrl.eval.bird import BIRD_DIFFICULTIES, BIRD_SEPARATOR, SandboxPool, parse_bird_prediction, resolve_workers
+from sqlrl.eval._exec import evaluation_service
+from sqlrl.eval.bird import BIRD_DIFFICULTIES, BIRD_SEPARATOR, parse_bird_prediction
 from sqlrl.eval.options import DATASET_KINDS, EX_MODES
 from sqlrl.eval.report import EvalReport, ExampleResult
+from sqlrl.sandbox.parallel import resolve_workers
 
 __all__ = ["DATASET_KINDS", "evaluate_paverl", "format_paverl_summary", "load_dataset", "load_predictions"]
 
@@ -240,19 +242,19 @@ def evaluate_paverl(
         mode = "bird" if name == "bird" else "spider2" if any(csv_gold) else "spider"
     groups, group_field = _groups(examples)
 
-    tasks: list[tuple[PathLike, Any, bool]] = []
+    tasks: list[tuple[PathLike, Any]] = []
     slots: list[tuple[int, int]] = []
     for ex, sql, from_csv in zip(examples, preds, csv_gold, strict=True):
         gi = -1
         if not from_csv and ex.gold_sql is not None and ex.db_path is not None:
             gi = len(tasks)
-            tasks.append((ex.db_path, ex.gold_sql, True))
+            tasks.append((ex.db_path, ex.gold_sql))
         pi = -1
         if sql is not None and ex.db_path is not None:
             pi = len(tasks)
-            tasks.append((ex.db_path, sql, False))
+            tasks.append((ex.db_path, sql))
         slots.append((pi, gi))
-    with SandboxPool(
+    with evaluation_service(
         engine=engine, timeout=timeout, max_rows=max_rows, text_errors="ignore", cache_dir=cache_dir
     ) as pool:
         results = pool.run(tasks, workers=workers, progress=progress, desc="paverl")

@@ -51,10 +51,11 @@ from typing import Any
 
 from sqlrl.data._files import read_json_list, read_text, require_dir
 from sqlrl.data.errors import MalformedDatasetError
-from sqlrl.eval._exec import SandboxPool, parallel_map
+from sqlrl.eval._exec import evaluation_service
 from sqlrl.eval.options import SPIDER_ETYPES
 from sqlrl.eval.plug_value import candidates as plug_candidates
 from sqlrl.eval.report import EvalReport, ExampleResult
+from sqlrl.sandbox.service import ExecutionService
 from sqlrl.scoring import compare
 from sqlrl.sql.spider import COMPONENTS, LEVELS, Schema, SpiderParseError
 from sqlrl.sql.spider import evaluate as spider_match
@@ -235,7 +236,7 @@ def evaluate_spider(
 
     variants: dict[str, list[Path] | str] = {}
     exec_plan: list[tuple[list[Path] | str, str, str, bool, str, str]] = []
-    tasks: list[tuple[Path, str, bool]] = []
+    tasks: list[tuple[Path, str]] = []
     if do_exec:
         for _, _, g_sql, p_sql, db_id in pairs:
             if db_id not in variants:
@@ -249,9 +250,9 @@ def evaluate_spider(
             dbs = variants[db_id]
             if not isinstance(dbs, str):
                 for db in dbs:
-                    tasks.append((db, gold_x, True))
-                    tasks.append((db, pred_x, False))
-    with SandboxPool(
+                    tasks.append((db, gold_x))
+                    tasks.append((db, pred_x))
+    with evaluation_service(
         engine=engine, timeout=timeout, max_rows=max_rows, text_errors="ignore", cache_dir=cache_dir
     ) as pool:
         results = pool.run(tasks, workers=workers, progress=progress, desc="spider")
@@ -352,7 +353,7 @@ def _plug_values(
     examples: list[ExampleResult],
     gold_results: Sequence[Sequence[Any]],
     exec_plan: Sequence[tuple[Any, ...]],
-    pool: SandboxPool,
+    pool: ExecutionService,
     workers: int,
     progress: bool | None,
 ) -> None:
@@ -379,7 +380,7 @@ def _plug_values(
         return None, tried, count
 
     for ex, (plugged, tried, count) in zip(
-        todo, parallel_map(attempt, todo, workers=workers, progress=progress, desc="plug_value"), strict=True
+        todo, pool.map(attempt, todo, workers=workers, progress=progress, desc="plug_value"), strict=True
     ):
         ex.extra["plug_candidates"], ex.extra["plug_tried"] = count, tried
         if plugged is not None:

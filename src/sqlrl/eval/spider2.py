@@ -55,8 +55,9 @@ from typing import Any
 
 from sqlrl.data._files import read_text, require_dir
 from sqlrl.data.errors import MalformedDatasetError
-from sqlrl.eval._exec import SandboxPool, parallel_map, resolve_workers
+from sqlrl.eval._exec import evaluation_service
 from sqlrl.eval.report import EvalReport, ExampleResult
+from sqlrl.sandbox.parallel import parallel_map, resolve_workers
 
 __all__ = [
     "CsvFrame",
@@ -549,7 +550,7 @@ def evaluate_spider2(
 
     if mode == "sql":
         assert db_base is not None
-        tasks_run: list[tuple[PathLike, Any, bool]] = []
+        tasks_run: list[tuple[PathLike, Any]] = []
         slots: list[int] = []
         for k, inst in enumerate(instances):
             ex = examples[k]
@@ -578,8 +579,8 @@ def evaluate_spider2(
             if not path.exists() and (db_base / "spider2-localdb" / f"{inst.db}.sqlite").exists():
                 path = db_base / "spider2-localdb" / f"{inst.db}.sqlite"
             slots.append(len(tasks_run))
-            tasks_run.append((path, inst.sql, False))
-        with SandboxPool(engine=engine, timeout=timeout, max_rows=max_rows, cache_dir=cache_dir) as pool:
+            tasks_run.append((path, inst.sql))
+        with evaluation_service(engine=engine, timeout=timeout, max_rows=max_rows, cache_dir=cache_dir) as pool:
             results = pool.run(tasks_run, workers=workers, progress=progress, desc="spider2 sql")
         save = Path(save_csv_dir) if save_csv_dir is not None else None
         if save is not None:

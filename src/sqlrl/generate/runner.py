@@ -245,16 +245,16 @@ def _execute(
     cache_dir: PathLike | None,
 ) -> list[list[dict[str, Any]]]:  # fmt: skip
     """Run every extracted query on its example's database; per sample ``ok``, errors, rows, fingerprint."""
-    from sqlrl.eval._exec import SandboxPool
+    from sqlrl.eval._exec import evaluation_service
 
     tasks, where = [], []
     for i, (ex, row) in enumerate(zip(examples, sqls, strict=True)):
         for j, sql in enumerate(row):
             if sql is not None and ex.db_path is not None:
-                tasks.append((ex.db_path, sql, False))
+                tasks.append((ex.db_path, sql))
                 where.append((i, j))
     outcomes: list[list[dict[str, Any]]] = [[{"ok": False} for _ in row] for row in sqls]
-    with SandboxPool(
+    with evaluation_service(
         engine=cfg.engine, timeout=cfg.timeout, max_rows=cfg.max_rows, text_errors="ignore", cache_dir=cache_dir
     ) as pool:
         results = pool.run(tasks, workers=cfg.workers, progress=progress, desc="execute")

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from sqlrl.rewards.batch import Batch, read_batch
 from sqlrl.rewards.executor import ExecutedBatch, RewardExecutor
-from sqlrl.sandbox.sandbox_pool import did_you_mean
+from sqlrl.sandbox.service import did_you_mean
 
 __all__ = ["SQLReward"]
 

@@ -7,125 +7,49 @@ number of execution-based rewards read it:
 - an :class:`ExecutedBatch` per batch (the last few are kept, keyed by the batch's texts, gold
   queries, databases, engines and dialects) holds every prediction's and gold's
   :class:`Outcome` and memoises scores computed from them (verdicts per mode, partial scores);
-- across batches, outcomes are memoised by ``(database, engine, SQL that ran)`` in two LRU
-  caches, one for gold queries (they come back every epoch) and one for predictions. Query
-  texts that look non-deterministic (``random()``, ``now``, ``current_*``) are not memoised
-  across batches. A prediction that timed out is remembered as a timeout.
+- the queries run on the executor's :class:`~sqlrl.sandbox.service.ExecutionService`: each distinct
+  ``(database, engine, SQL that ran)`` once, remembered across batches in two memos (gold
+  queries come back every epoch; predictions), in parallel when queries are slow enough to gain
+  from it; query texts that look non-deterministic (``random()``, ``now``, ``current_*``) are
+  never shared. A prediction that timed out is remembered as a timeout. Results keep only
+  their table, canonicalised once for the scoring core.
 
-Every distinct query of a batch that is not memoised runs once, in parallel on a persistent
-thread pool when queries are slow enough to gain from it (both engines release the GIL while
-executing; each worker thread keeps its pooled connection), and its result table is
-canonicalised once for the scoring core. Scores of all pairs come from one call of the core.
+Scores of all pairs come from one call of the core.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Hashable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlrl.rewards.batch import Batch, RewardInputError
 from sqlrl.sandbox import ErrorKind, ExecResult, Sandbox
-from sqlrl.sandbox.sandbox_pool import SANDBOX_OPTIONS, SandboxPool, did_you_mean
+from sqlrl.sandbox.cache import LRUCache
+from sqlrl.sandbox.parallel import resolve_workers
+from sqlrl.sandbox.service import SANDBOX_OPTIONS, ExecutionService, did_you_mean
 from sqlrl.scoring import gold_has_order_by, score_batch
 from sqlrl.sql.extract import clean_sql
 
 __all__ = ["ENGINES", "ExecutedBatch", "Outcome", "RewardExecutor"]
 
 ENGINES = ("sqlite", "duckdb")
-#: Error kinds of predictions that never reached the engine's data.
-NO_SQL = "no_sql"
-TRANSPILE = "transpile"
-BAD_ENGINE = "bad_engine"
-_NONDETERMINISTIC = ("random", "now", "current_", "changes", "last_insert_rowid")
-_SERIAL_BELOW = 4  # fewer queries than this run on the calling thread
-_PARALLEL_ABOVE = 0.0005  # seconds per query: quicker queries run on one thread (with workers=None)
+#: Error kinds of predictions that never reached the engine's data (values of :class:`~sqlrl.sandbox.ErrorKind`).
+NO_SQL = ErrorKind.NO_SQL.value
+TRANSPILE = ErrorKind.TRANSPILE.value
+BAD_ENGINE = ErrorKind.BAD_ENGINE.value
+#: Former name of the result type the rewards read: an :class:`~sqlrl.sandbox.ExecResult` without rows.
+Outcome = ExecResult
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What running one query gave, in the form the rewards read.
-
-    Attributes:
-        ok: the query ran; ``table`` is its canonicalised result.
-        table: a ``sqlrl._core.Table`` (None when not ok).
-        num_rows, num_columns: the result's shape (0 when not ok).
-        error_kind: an :class:`~sqlrl.sandbox.ErrorKind` value, or ``no_sql`` (nothing to run),
-            ``transpile`` (the dialect could not be translated), ``bad_engine``; None when ok.
-        error: the message.
-        elapsed: seconds in the sandbox.
-        truncated: the result had more rows than ``max_rows``.
-        sql: the text that ran (after translation into the sandbox's dialect).
-    """
-
-    ok: bool
-    table: Any = None
-    num_rows: int = 0
-    num_columns: int = 0
-    error_kind: str | None = None
-    error: str = ""
-    elapsed: float = 0.0
-    truncated: bool = False
-    sql: str = ""
-
-    @property
-    def empty(self) -> bool:
-        """The query ran and returned no rows."""
-        return self.ok and self.num_rows == 0
-
-    @classmethod
-    def failure(cls, kind: str, message: str, sql: str = "") -> Outcome:
-        return cls(False, error_kind=kind, error=message, sql=sql)
-
-    @classmethod
-    def from_result(cls, r: ExecResult) -> Outcome:
-        if not r.ok:
-            return cls(False, error_kind=str(r.error_kind), error=r.error, elapsed=r.elapsed, sql=r.sql)
-        try:
-            table = r.table
-        except Exception as e:  # noqa: BLE001 - a cell the core cannot read: unscorable, not fatal
-            return cls(False, error_kind=str(ErrorKind.INTERNAL), error=f"cannot score the result: {e}", sql=r.sql)
-        return cls(True, table, r.num_rows, len(r.columns), None, "", r.elapsed, r.truncated, r.sql)
-
-
-class _LRU:
-    """A small LRU dict (the executor holds the lock)."""
-
-    def __init__(self, maxsize: int) -> None:
-        self.maxsize = maxsize
-        self.data: OrderedDict[Hashable, Any] = OrderedDict()
-
-    def get(self, key: Hashable) -> Any:
-        value = self.data.get(key)
-        if value is not None:
-            self.data.move_to_end(key)
-        return value
-
-    def put(self, key: Hashable, value: Any) -> None:
-        if self.maxsize <= 0:
-            return
-        self.data[key] = value
-        self.data.move_to_end(key)
-        while len(self.data) > self.maxsize:
-            self.data.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-
-def _nondeterministic(sql: str) -> bool:
-    low = sql.lower()
-    return any(w in low for w in _NONDETERMINISTIC)
+def _failure(kind: str, message: str, sql: str = "") -> ExecResult:
+    return ExecResult.failure(sql, ErrorKind(kind), message)
 
 
 class ExecutedBatch:
-    """One batch after execution: an :class:`Outcome` per prediction and per gold, plus shared scores.
+    """One batch after execution: an :class:`~sqlrl.sandbox.ExecResult` per prediction and per gold, plus shared scores.
 
     Attributes:
         batch: the :class:`~sqlrl.rewards.batch.Batch`.
@@ -135,7 +59,7 @@ class ExecutedBatch:
     """
 
     def __init__(
-        self, batch: Batch, preds: list[Outcome], golds: list[Outcome | None], executor: RewardExecutor
+        self, batch: Batch, preds: list[ExecResult], golds: list[ExecResult | None], executor: RewardExecutor
     ) -> None:
         self.batch = batch
         self.preds = preds
@@ -204,9 +128,9 @@ class ExecutedBatch:
         return {
             "sql/extracted": len(ran) / n,
             "sql/valid": sum(p.ok for p in preds) / n,
-            "sql/timeout": sum(p.error_kind == ErrorKind.TIMEOUT.value for p in preds) / n,
-            "sql/error": sum(not p.ok and p.error_kind not in (NO_SQL, ErrorKind.TIMEOUT.value) for p in preds) / n,
-            "sql/not_read_only": sum(p.error_kind == ErrorKind.NOT_READ_ONLY.value for p in preds) / n,
+            "sql/timeout": sum(p.error_kind == ErrorKind.TIMEOUT for p in preds) / n,
+            "sql/error": sum(not p.ok and p.error_kind not in (ErrorKind.NO_SQL, ErrorKind.TIMEOUT) for p in preds) / n,
+            "sql/not_read_only": sum(p.error_kind == ErrorKind.NOT_READ_ONLY for p in preds) / n,
             "sql/empty_result": sum(p.empty for p in preds) / n,
             "sql/truncated": sum(p.ok and p.truncated for p in preds) / n,
             "sql/exec_ms": 1e3 * sum(p.elapsed for p in ran) / max(len(ran), 1),
@@ -261,6 +185,8 @@ class RewardExecutor:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         if workers is not None and workers != -1 and workers < 1:
             raise ValueError(f"workers must be >= 1, -1 (all cores) or None (automatic), got {workers}")
+        if workers is not None:
+            resolve_workers(workers)
         valid = self.option_names()
         for name in sandbox_options:
             if name not in valid:
@@ -271,8 +197,8 @@ class RewardExecutor:
         self.timeout = float(timeout)
         self.max_rows = int(max_rows)
         self.engine = engine
-        self._auto_workers = workers is None
-        self.workers = workers if workers is not None and workers > 0 else os.cpu_count() or 1
+        self._workers_option = workers
+        self.workers = resolve_workers(workers, default=resolve_workers(-1))
         self.memo_size = memo_size
         self.gold_memo_size = gold_memo_size
         self.recent_batches = recent_batches
@@ -287,16 +213,25 @@ class RewardExecutor:
 
     def _init_state(self) -> None:
         self._lock = threading.RLock()
-        self._sandboxes = SandboxPool(timeout=self.timeout, max_rows=self.max_rows, **self.sandbox_options)
-        self._memo = _LRU(self.memo_size)
-        self._gold_memo = _LRU(self.gold_memo_size)
-        self._recent: OrderedDict[int, ExecutedBatch] = OrderedDict()
-        self._transpiled = _LRU(8192)
+        self.service = ExecutionService(
+            timeout=self.timeout,
+            max_rows=self.max_rows,
+            workers=self._workers_option,
+            memo_size=self.memo_size,
+            gold_memo_size=self.gold_memo_size,
+            keep_rows=False,
+            **self.sandbox_options,
+        )
+        self._recent: LRUCache[ExecutedBatch] = LRUCache(self.recent_batches)
+        self._transpiled: LRUCache[tuple[str | None, str]] = LRUCache(8192)
         self._schemas: dict[tuple[str, str], Any] = {}
-        self._derived: OrderedDict[Hashable, Any] = OrderedDict()
-        self._pool: ThreadPoolExecutor | None = None
-        self._mean_query: float | None = None
-        self.stats = {"executed": 0, "memo_hits": 0, "batches": 0}
+        self._derived: LRUCache[Any] = LRUCache(4096)
+        self._batches = 0
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Queries executed, memo hits and batches executed so far."""
+        return {**self.service.stats, "batches": self._batches}
 
     def options(self) -> dict[str, Any]:
         """The settings this executor was made with (what :meth:`__init__` takes)."""
@@ -304,7 +239,7 @@ class RewardExecutor:
             timeout=self.timeout,
             max_rows=self.max_rows,
             engine=self.engine,
-            workers=None if self._auto_workers else self.workers,
+            workers=self._workers_option,
             memo_size=self.memo_size,
             gold_memo_size=self.gold_memo_size,
             recent_batches=self.recent_batches,
@@ -319,13 +254,13 @@ class RewardExecutor:
         workers = opts.pop("workers")
         for k in ("timeout", "max_rows", "engine", "memo_size", "gold_memo_size", "recent_batches"):
             setattr(self, k, opts.pop(k))
-        self._auto_workers = workers is None
-        self.workers = workers if workers is not None and workers > 0 else os.cpu_count() or 1
+        self._workers_option = workers
+        self.workers = resolve_workers(workers, default=resolve_workers(-1))
         self.sandbox_options = opts
         self._init_state()
 
     def __repr__(self) -> str:
-        return f"RewardExecutor(timeout={self.timeout}, workers={self.workers}, sandboxes={len(self._sandboxes)})"
+        return f"RewardExecutor(timeout={self.timeout}, workers={self.workers}, sandboxes={len(self.service)})"
 
     # -- sandboxes ---------------------------------------------------------------------------------
 
@@ -333,7 +268,7 @@ class RewardExecutor:
         """The sandbox for ``(db_path, engine)``, or a message saying why it cannot be opened."""
         if engine not in ENGINES:
             return f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}"
-        return self._sandboxes.get(db_path, engine)
+        return self.service.get(db_path, engine)
 
     def check_databases(self, batch: Batch, reward: str = "the reward") -> None:
         """Raise :class:`~sqlrl.rewards.batch.RewardInputError` when a database the batch names cannot be
@@ -394,8 +329,7 @@ class RewardExecutor:
         if read == write:
             return sql, ""
         key = (sql, read, write)
-        with self._lock:
-            hit = self._transpiled.get(key)
+        hit = self._transpiled.get(key)
         if hit is not None:
             return hit
         try:
@@ -404,95 +338,39 @@ class RewardExecutor:
             value = (None, str(e))
         except Exception as e:  # noqa: BLE001 - sqlglot raises odd errors on odd input
             value = (None, f"cannot translate from {read} to {write}: {e}")
-        with self._lock:
-            self._transpiled.put(key, value)
+        self._transpiled.put(key, value)
         return value
 
     # -- running -----------------------------------------------------------------------------------
 
-    def _run_one(self, task: tuple[str, str, str]) -> Outcome:
-        db, engine, sql = task
-        sb = self.sandbox(db, engine)
-        if isinstance(sb, str):
-            kind = BAD_ENGINE if engine not in ENGINES else ErrorKind.MISSING_DATABASE.value
-            return Outcome.failure(kind, sb, sql)
-        return Outcome.from_result(sb.execute(sql))
-
-    def run(self, tasks: Sequence[tuple[str, str, str]], *, gold: bool = False) -> list[Outcome]:
-        """Outcomes of ``(db_path, engine, sql)`` tasks: memoised ones looked up, the rest run in parallel.
-
-        Each distinct task runs once, whatever the number of times it occurs.
-        """
-        memo = self._gold_memo if gold else self._memo
-        out: list[Outcome | None] = [None] * len(tasks)
-        todo: dict[tuple[str, str, str], list[int]] = {}
-        with self._lock:
-            for i, task in enumerate(tasks):
-                hit = memo.get(task)
-                if hit is None and not gold:
-                    hit = self._gold_memo.get(task)  # a prediction that is its gold's text
-                if hit is not None:
-                    out[i] = hit
-                    self.stats["memo_hits"] += 1
-                else:
-                    todo.setdefault(task, []).append(i)
-        if todo:
-            keys = list(todo)
-            results = self._run_all(keys)
-            with self._lock:
-                self.stats["executed"] += len(keys)
-                for k, r in zip(keys, results, strict=True):
-                    if not _nondeterministic(k[2]):
-                        memo.put(k, r)
-                    for i in todo[k]:
-                        out[i] = r
+    def run(self, tasks: Sequence[tuple[str, str, str]], *, gold: bool = False) -> list[ExecResult]:
+        """Results of ``(db_path, engine, sql)`` tasks, each distinct one run once (see the module docs)."""
+        out: list[ExecResult | None] = [None] * len(tasks)
+        todo: list[int] = []
+        for i, (db, engine, sql) in enumerate(tasks):
+            sb = self.sandbox(db, engine)
+            if isinstance(sb, str):
+                out[i] = _failure(BAD_ENGINE if engine not in ENGINES else ErrorKind.MISSING_DATABASE, sb, sql)
+            else:
+                todo.append(i)
+        queries = [(tasks[i][0], tasks[i][2], tasks[i][1]) for i in todo]
+        for i, result in zip(todo, self.service.run(queries, gold=gold), strict=True):
+            out[i] = result
         return out  # type: ignore[return-value]
-
-    def _run_all(self, keys: list[tuple[str, str, str]]) -> list[Outcome]:
-        """Run the tasks: serially when queries are quick (thread hand-offs would cost more than they
-        save), else in ``workers`` contiguous chunks on the pool."""
-        if len(keys) < _SERIAL_BELOW or self.workers == 1 or self._quick():
-            results = [self._run_one(k) for k in keys]
-        else:
-            step = -(-len(keys) // (self.workers * 4))
-            chunks = [keys[i : i + step] for i in range(0, len(keys), step)]
-            results = [r for part in self._executor().map(self._run_chunk, chunks) for r in part]
-        seconds = [r.elapsed for r in results if r.elapsed > 0]
-        if seconds:
-            with self._lock:
-                mean = sum(seconds) / len(seconds)
-                self._mean_query = mean if self._mean_query is None else 0.8 * self._mean_query + 0.2 * mean
-        return results
-
-    def _run_chunk(self, keys: list[tuple[str, str, str]]) -> list[Outcome]:
-        return [self._run_one(k) for k in keys]
-
-    def _quick(self) -> bool:
-        """Whether recent queries took so little engine time that one thread is fastest (``workers``
-        given explicitly: never)."""
-        return self._auto_workers and self._mean_query is not None and self._mean_query < _PARALLEL_ABOVE
-
-    def _executor(self) -> ThreadPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="sqlrl-reward")
-            return self._pool
 
     def execute(self, batch: Batch) -> ExecutedBatch:
         """Run every prediction and gold query of ``batch`` (once per batch, see the module docs)."""
         sig = batch.signature
-        with self._lock:
-            hit = self._recent.get(sig)
-            if hit is not None and hit.batch.texts == batch.texts:
-                self._recent.move_to_end(sig)
-                return hit
+        hit = self._recent.get(sig)
+        if hit is not None and hit.batch.texts == batch.texts:
+            return hit
         t0 = time.perf_counter()
         n = len(batch)
         gold_tasks: dict[tuple[str, str, str], None] = {}
         row_gold: list[tuple[str, str, str] | None] = [None] * n
         pred_tasks: list[tuple[str, str, str]] = []
         pred_where: list[int] = []
-        preds: list[Outcome | None] = [None] * n
+        preds: list[ExecResult | None] = [None] * n
         natives: dict[tuple[str, str], str] = {}
         for i in range(n):
             db, engine = batch.db(i), batch.engine(i)
@@ -513,15 +391,15 @@ class RewardExecutor:
             extraction = batch.extractions[i]
             sql = extraction.sql
             if sql is None:
-                preds[i] = Outcome.failure(NO_SQL, extraction.reason)
+                preds[i] = _failure(NO_SQL, extraction.reason)
                 continue
             if native is None:
-                preds[i] = Outcome.failure(ErrorKind.MISSING_DATABASE.value, "no db_path for this row", sql)
+                preds[i] = _failure(ErrorKind.MISSING_DATABASE, "no db_path for this row", sql)
                 continue
             if batch.dialect(i) is not None:
                 text, err = self.translate(sql, batch.dialect(i), native)
                 if text is None:
-                    preds[i] = Outcome.failure(TRANSPILE, err, sql)
+                    preds[i] = _failure(TRANSPILE, err, sql)
                     continue
                 sql = text
             pred_tasks.append((db, engine, sql))
@@ -534,37 +412,20 @@ class RewardExecutor:
         executed = ExecutedBatch(batch, preds, golds, self)  # type: ignore[arg-type]
         executed.seconds = time.perf_counter() - t0
         with self._lock:
-            self.stats["batches"] += 1
-            self._recent[sig] = executed
-            while len(self._recent) > self.recent_batches:
-                self._recent.popitem(last=False)
+            self._batches += 1
+        self._recent.put(sig, executed)
         return executed
 
     def derived(self, key: Hashable, compute: Any) -> Any:
         """A value computed once per key and kept (schemas in other forms, parsed gold queries, ...)."""
-        with self._lock:
-            if key in self._derived:
-                self._derived.move_to_end(key)
-                return self._derived[key]
-        value = compute()
-        with self._lock:
-            self._derived[key] = value
-            while len(self._derived) > 4096:
-                self._derived.popitem(last=False)
-        return value
+        return self._derived.get_or_compute(key, compute)
 
     def close(self) -> None:
         """Close the sandboxes and the thread pool; the executor opens new ones when used again."""
-        with self._lock:
-            pool, self._pool = self._pool, None
-            self._recent.clear()
-        if pool is not None:
-            pool.shutdown(wait=True)
-        self._sandboxes.close()
+        self._recent.clear()
+        self.service.close()
 
     def clear(self) -> None:
-        """Forget every memoised outcome (e.g. after a database file changed)."""
-        with self._lock:
-            self._memo = _LRU(self.memo_size)
-            self._gold_memo = _LRU(self.gold_memo_size)
-            self._recent.clear()
+        """Forget every memoised result (e.g. after a database file changed)."""
+        self.service.clear()
+        self._recent.clear()

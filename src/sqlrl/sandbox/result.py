@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,12 @@ class ErrorKind(str, enum.Enum):
     """The isolated worker process died while running the query (``isolation="process"`` only)."""
     INTERNAL = "internal"
     """An unexpected error inside sqlrl; please report it."""
+    NO_SQL = "no_sql"
+    """Nothing to run: no SQL was found in a model's output (rewards)."""
+    TRANSPILE = "transpile"
+    """The query could not be translated from its dialect into the sandbox's (rewards)."""
+    BAD_ENGINE = "bad_engine"
+    """An engine name that is neither ``sqlite`` nor ``duckdb`` (rewards)."""
 
     def __str__(self) -> str:
         return self.value
@@ -100,6 +107,32 @@ class ExecResult:
         if self.rows is not None:
             return len(self.rows)
         return int(getattr(self._table, "nrows", getattr(self._table, "num_rows", 0)))
+
+    @property
+    def num_columns(self) -> int:
+        """Number of result columns."""
+        return len(self.columns)
+
+    @property
+    def empty(self) -> bool:
+        """The query ran and returned no rows."""
+        return self.ok and self.num_rows == 0
+
+    def without_rows(self) -> ExecResult:
+        """This result with its table built and its Python rows dropped (what a memo keeps).
+
+        A result whose cells the core cannot read becomes an ``internal`` failure: unscorable,
+        not fatal.
+        """
+        if not self.ok or self.rows is None:
+            return self
+        try:
+            table = self.table
+        except Exception as e:  # noqa: BLE001 - a cell the core cannot read
+            return ExecResult.failure(
+                self.sql, ErrorKind.INTERNAL, f"cannot score the result: {e}", elapsed=self.elapsed, engine=self.engine
+            )
+        return dataclasses.replace(self, rows=None, _table=table)
 
     @property
     def table(self) -> Any:

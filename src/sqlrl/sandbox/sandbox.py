@@ -15,6 +15,7 @@ from sqlrl.sandbox.cache import DEFAULT_GOLD_CACHE, LRUCache
 from sqlrl.sandbox.compat import rewrite_tokens, unrecognized_token
 from sqlrl.sandbox.config import SandboxConfig
 from sqlrl.sandbox.errors import SandboxClosedError, UnsupportedDatabaseError
+from sqlrl.sandbox.parallel import parallel_map, resolve_workers
 from sqlrl.sandbox.pool import ThreadLocalPool
 from sqlrl.sandbox.result import ErrorKind, ExecResult
 from sqlrl.sandbox.runner import Slot
@@ -30,7 +31,6 @@ from sqlrl.sandbox.statement import (
 TRANSIENT_ERRORS = frozenset(
     {ErrorKind.TIMEOUT, ErrorKind.RESOURCE, ErrorKind.MISSING_DATABASE, ErrorKind.CRASHED, ErrorKind.INTERNAL}
 )
-_CHUNK = 4096
 #: Seconds past the timeout that a caller waits for a query before abandoning it (the watchdog
 #: interrupts the engine 0.15 s past the timeout; an engine step that ignores it is left behind).
 ABANDON_GRACE = 0.3
@@ -271,28 +271,10 @@ class Sandbox:
             gold: run through :meth:`execute_gold` (cached).
         """
         sqls = list(sqls)
+        workers = resolve_workers(workers if workers == -1 or workers > 1 else 1)
+        executor = self._get_executor(workers) if workers > 1 and len(sqls) > 1 else None
         run = self.execute_gold if gold else self.execute
-        if workers == -1:
-            workers = os.cpu_count() or 1
-        bar = _progress_bar(len(sqls)) if progress else None
-        results: list[ExecResult] = []
-        try:
-            if workers <= 1 or len(sqls) <= 1:
-                for sql in sqls:
-                    results.append(run(sql))
-                    if bar is not None:
-                        bar.update(1)
-                return results
-            executor = self._get_executor(workers)
-            for i in range(0, len(sqls), _CHUNK):
-                chunk = list(executor.map(run, sqls[i : i + _CHUNK]))
-                results.extend(chunk)
-                if bar is not None:
-                    bar.update(len(chunk))
-            return results
-        finally:
-            if bar is not None:
-                bar.close()
+        return parallel_map(run, sqls, workers=workers, progress=progress, desc="sql", executor=executor)
 
     def execute_gold(self, sql: str) -> ExecResult:
         """Like :meth:`execute`, but cached by (database, normalised SQL): run once per gold query.
@@ -351,9 +333,3 @@ class Sandbox:
         state = "closed" if self._closed else "open"
         compat = ", sqlite_compat" if self.sqlite_compat else ""
         return f"Sandbox({str(self.source)!r}, engine={self.engine!r}{compat}, {state})"
-
-
-def _progress_bar(total: int) -> Any:
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc="sql", unit="q")

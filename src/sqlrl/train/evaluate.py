@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlrl.sandbox.parallel import progress_bar
+
 __all__ = ["EvalResult", "execution_accuracy", "sampled_correctness"]
 
 
@@ -53,14 +55,15 @@ def _generate(
     device = str(next(model.parameters()).device)
     lm = LocalChatModel(model, tokenizer, device=device, batch_size=batch_size)
     chunks = range(0, len(rows), batch_size)
-    if progress:
-        from tqdm.auto import tqdm
-
-        chunks = tqdm(chunks, desc=desc, unit="batch", leave=False)
+    bar = progress_bar(len(chunks), bool(progress), desc, unit="batch")
     out: list[list[str]] = []
     for start in chunks:
         part = [r["prompt"] for r in rows[start : start + batch_size]]
         out.extend(lm.generate(part, seed=None if seed is None else seed + start, **kwargs))
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
     if was_training:
         model.train()
     return out

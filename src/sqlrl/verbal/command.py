@@ -258,9 +258,9 @@ class VerbalCommand:
             return fail(e)
         if out_path.exists() and not out_path.is_dir():
             raise UsageError(f"--out {out_path} is a file; --out names the folder of the run")
-        from sqlrl.eval._exec import SandboxPool
+        from sqlrl.eval._exec import evaluation_service
 
-        pool = SandboxPool(engine=config.engine, timeout=config.exec_timeout, max_rows=config.max_rows,
+        pool = evaluation_service(engine=config.engine, timeout=config.exec_timeout, max_rows=config.max_rows,
                            cache_dir=args.cache_dir)  # fmt: skip
         out = args.out or f"runs/verbal-{args.dataset}-{args.split}"
         try:

@@ -241,7 +241,7 @@ class VerbalLoop:
         generator: the backend that writes SQL.
         judge: the backend that scores result clusters (default: the generator).
         config: every setting (:class:`~sqlrl.verbal.config.VerbalConfig`).
-        pool: a :class:`sqlrl.eval._exec.SandboxPool` to execute in (default: one made from the
+        pool: an :class:`~sqlrl.sandbox.service.ExecutionService` to execute in (default: one made from the
             config, closed by :meth:`close`).
 
     >>> loop = VerbalLoop(backend, config=VerbalConfig(k=4, judge_rounds=3))  # doctest: +SKIP
@@ -257,13 +257,13 @@ class VerbalLoop:
         config: VerbalConfig | None = None,
         pool: Any = None,
     ) -> None:
-        from sqlrl.eval._exec import SandboxPool
+        from sqlrl.eval._exec import evaluation_service
 
         self.generator = generator
         self.judge = judge if judge is not None else generator
         self.config = config or VerbalConfig()
         self._own_pool = pool is None
-        self.pool = pool or SandboxPool(
+        self.pool = pool or evaluation_service(
             engine=self.config.engine, timeout=self.config.exec_timeout, max_rows=self.config.max_rows
         )
         self.config_hash = format(

@@ -177,13 +177,13 @@ def run_verbal(
             bounds the requests in flight).
         resume: skip the questions already in ``trajectories.jsonl``; False starts the file afresh.
         progress: show a progress bar (None: when stderr is a terminal).
-        pool: a :class:`sqlrl.eval._exec.SandboxPool` to execute in (default: one from the config).
+        pool: an :class:`~sqlrl.sandbox.service.ExecutionService` to execute in (default: one from the config).
 
     Example failures (a prompt that cannot be built, a missing database) are recorded with
     ``reason="error"`` and the prediction :data:`~sqlrl.verbal.loop.NO_SQL`; a resumed run tries them
     again. Ctrl-C stops after the questions in progress, whose trajectories are written.
     """
-    from sqlrl.eval._exec import parallel_map
+    from sqlrl.sandbox.parallel import parallel_map
 
     cfg = config or VerbalConfig()
     kind = kind or dataset_kind(dataset)

@@ -1,4 +1,4 @@
-"""SandboxPool: one sandbox per (database, engine), options passed through, failures as messages, closed together."""
+"""ExecutionService: one sandbox per (database, engine), options passed through, failures as messages, closed together."""
 
 from __future__ import annotations
 
@@ -6,14 +6,15 @@ import threading
 
 import pytest
 
-from sqlrl.eval._exec import SandboxPool as EvalSandboxPool
+from sqlrl.eval._exec import evaluation_service
 from sqlrl.rewards.executor import RewardExecutor
 from sqlrl.sandbox import ErrorKind, Sandbox, SandboxClosedError
-from sqlrl.sandbox.sandbox_pool import SandboxPool
+from sqlrl.sandbox.parallel import parallel_map
+from sqlrl.sandbox.service import ExecutionService
 
 
 def test_one_sandbox_per_database_and_engine(tiny_sqlite, cache_dir):
-    with SandboxPool(engine="sqlite", cache_dir=cache_dir) as pool:
+    with ExecutionService(engine="sqlite", cache_dir=cache_dir) as pool:
         default = pool.get(tiny_sqlite)
         assert isinstance(default, Sandbox) and default.engine == "sqlite"
         assert pool.get(str(tiny_sqlite)) is default and pool.get(tiny_sqlite, engine="sqlite") is default
@@ -34,7 +35,7 @@ def test_one_sandbox_per_database_and_engine(tiny_sqlite, cache_dir):
     ],
 )
 def test_options_reach_every_sandbox(tiny_sqlite, pool_options, expected):
-    with SandboxPool(**pool_options) as pool:
+    with ExecutionService(**pool_options) as pool:
         sb = pool.get(tiny_sqlite)  # no engine named anywhere: the Sandbox default ("auto")
         assert isinstance(sb, Sandbox)
         assert {k: getattr(sb, k) if k == "engine" else getattr(sb.config, k) for k in expected} == expected
@@ -42,7 +43,7 @@ def test_options_reach_every_sandbox(tiny_sqlite, pool_options, expected):
 
 
 def test_evaluator_and_reward_defaults(tiny_sqlite):
-    with EvalSandboxPool() as pool:
+    with evaluation_service() as pool:
         cfg = pool.get(tiny_sqlite).config
         assert (cfg.engine, cfg.timeout, cfg.text_errors, cfg.memory_limit) == ("sqlite", 30.0, "strict", "2GB")
     ex = RewardExecutor(timeout=2.0, max_rows=50)
@@ -62,7 +63,7 @@ def test_evaluator_and_reward_defaults(tiny_sqlite):
 
 def test_unopenable_database_is_a_message_remembered_until_close(tmp_path):
     missing = tmp_path / "missing.sqlite"
-    pool = SandboxPool(engine="sqlite")
+    pool = ExecutionService(engine="sqlite")
     message = pool.get(missing)
     assert isinstance(message, str) and message.startswith(f"cannot open database {missing} with sqlite: ")
     assert pool.get(missing) is message and len(pool) == 0
@@ -73,7 +74,7 @@ def test_unopenable_database_is_a_message_remembered_until_close(tmp_path):
 
 
 def test_concurrent_first_use_opens_once_and_close_closes_all(tiny_sqlite, cache_dir):
-    pool = SandboxPool(cache_dir=cache_dir)
+    pool = ExecutionService(cache_dir=cache_dir)
     got: list[object] = []
     threads = [
         threading.Thread(target=lambda e=e: got.append(pool.get(tiny_sqlite, engine=e)))
@@ -92,3 +93,48 @@ def test_concurrent_first_use_opens_once_and_close_closes_all(tiny_sqlite, cache
             sb.execute("SELECT 1")
     assert pool.get(tiny_sqlite, engine="sqlite") not in opened.values()
     pool.close()
+
+
+def test_parallel_map_keeps_order_and_raises():
+    assert parallel_map(lambda x: x * x, range(100), workers=4) == [x * x for x in range(100)]
+
+    def boom(x: int) -> int:
+        if x == 37:
+            raise KeyError(x)
+        return x
+
+    with pytest.raises(KeyError):
+        parallel_map(boom, range(100), workers=3)
+
+
+def test_identical_queries_run_once_unless_nondeterministic(tiny_sqlite, tmp_path):
+    with evaluation_service(timeout=2) as service:
+        a, b, c, d = service.run(
+            [(tiny_sqlite, "SELECT 1"), (tiny_sqlite, "SELECT 1"), (tiny_sqlite, "SELECT random()"),
+             (tiny_sqlite, "SELECT random()")]
+        )  # fmt: skip
+        assert a is b and a.rows == [(1,)] and c is not a and d is not c
+        assert service.stats["executed"] == 3
+        missing = service.execute(tmp_path / "nope.sqlite", "SELECT 1")
+        assert missing.error_kind == "missing_database"
+        with pytest.raises(TypeError, match=r"\(database, sql\) or \(database, sql, engine\)"):
+            service.run([(tiny_sqlite, "SELECT 1", True)])
+
+
+def test_memos_across_calls_and_gold_reuse(tiny_sqlite):
+    with ExecutionService(engine="sqlite", memo_size=8, gold_memo_size=8, keep_rows=False) as service:
+        [gold] = service.run([(tiny_sqlite, "SELECT count(*) FROM t")], gold=True)
+        assert gold.ok and gold.rows is None and gold.num_rows == 1 and gold.table.num_rows == 1
+        pred, other = service.run([(tiny_sqlite, "SELECT count(*) FROM t"), (tiny_sqlite, "SELECT 2")])
+        assert pred is gold  # a prediction that is its gold's text reuses the gold's run
+        assert service.run([(tiny_sqlite, "SELECT 2")])[0] is other
+        assert service.stats == {"executed": 2, "memo_hits": 2}
+        service.clear()
+        assert service.run([(tiny_sqlite, "SELECT 2")])[0] is not other
+
+
+@pytest.mark.parametrize("workers", [1, 4, None])
+def test_run_in_order_on_any_number_of_threads(tiny_sqlite, workers):
+    with ExecutionService(engine="sqlite", workers=workers) as service:
+        results = service.run([(tiny_sqlite, f"SELECT {i}") for i in range(50)], workers=workers)
+        assert [r.rows for r in results] == [[(i,)] for i in range(50)]

@@ -1,0 +1,297 @@
+"""The execution service: every batch of queries in sqlrl runs here.
+
+Rewards, evaluators, generation and verbal RL hand it ``(database, sql)`` queries and get one
+:class:`~sqlrl.sandbox.ExecResult` per query, in order:
+
+- sandboxes are opened on first use and kept, one per ``(database, engine)``, all with the
+  service's options; a database that cannot be opened gives ``missing_database`` results (the
+  message is remembered until :meth:`ExecutionService.close`);
+- each distinct query of a call runs once, whatever the number of times it occurs, unless its
+  text looks non-deterministic (``random()``, ``now``, ``current_*``, ...); with ``memo_size`` /
+  ``gold_memo_size`` results are also remembered across calls (a prediction equal to a gold
+  reuses the gold's result);
+- the queries to run go to one thread pool (both engines release the GIL; each thread keeps its
+  connection in each sandbox), with one progress bar; with ``workers=None`` queries that take
+  under half a millisecond run on the calling thread, where a thread hand-off costs more than
+  the query.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import inspect
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from sqlrl.sandbox.cache import LRUCache
+from sqlrl.sandbox.config import SandboxConfig
+from sqlrl.sandbox.errors import SandboxError
+from sqlrl.sandbox.parallel import parallel_map, resolve_workers
+from sqlrl.sandbox.result import ErrorKind, ExecResult
+from sqlrl.sandbox.sandbox import Sandbox
+
+__all__ = ["SANDBOX_OPTIONS", "ExecutionService", "check_sandbox_options", "did_you_mean", "nondeterministic"]
+
+PathLike = str | os.PathLike[str]
+_Service = TypeVar("_Service", bound="ExecutionService")
+
+#: The keyword options of :class:`~sqlrl.sandbox.Sandbox` (all but the database).
+SANDBOX_OPTIONS: tuple[str, ...] = tuple(
+    name for name in inspect.signature(Sandbox.__init__).parameters if name not in ("self", "database")
+)
+_CONFIG_FIELDS = frozenset(f.name for f in dataclasses.fields(SandboxConfig))
+#: Words of query texts whose result may change between two runs: such queries are never shared.
+_NONDETERMINISTIC = ("random", "now", "current_", "changes", "last_insert_rowid")
+_SERIAL_BELOW = 4  # fewer queries than this run on the calling thread
+_PARALLEL_ABOVE = 0.0005  # seconds per query: quicker queries run on one thread (with workers=None)
+
+
+def nondeterministic(sql: Any) -> bool:
+    """Whether a query's text looks like its result may change between runs (or it is not text)."""
+    if not isinstance(sql, str):
+        return True
+    low = sql.lower()
+    return any(w in low for w in _NONDETERMINISTIC)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices``, or an empty string."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def check_sandbox_options(options: Mapping[str, Any], valid: Iterable[str] = SANDBOX_OPTIONS) -> None:
+    """Fail now on an option no sandbox takes (``TypeError``, naming the valid ones) or a bad value
+    (``ValueError`` from :class:`~sqlrl.sandbox.SandboxConfig`), instead of at every query.
+
+    >>> check_sandbox_options({"timout": 2})
+    Traceback (most recent call last):
+    ...
+    TypeError: unknown sandbox option 'timout' (did you mean 'timeout'?); valid options: engine, timeout, \
+max_rows, memory_limit, threads, sqlite_compat, isolation, fetch, sqlglot_check, text_errors, max_sql_length, \
+cache_dir, gold_cache
+    """
+    valid = list(valid)
+    for name in options:
+        if name not in valid:
+            raise TypeError(
+                f"unknown sandbox option {name!r}{did_you_mean(name, valid)}; valid options: {', '.join(valid)}"
+            )
+    config = {k: v for k, v in options.items() if k in _CONFIG_FIELDS}
+    if config.get("cache_dir") is not None:
+        config["cache_dir"] = str(config["cache_dir"])
+    SandboxConfig(**config)
+
+
+class ExecutionService:
+    """Sandboxes, memos and a thread pool for running many queries; safe to share between threads.
+
+    Args:
+        engine: the engine of queries that name none (None: :class:`~sqlrl.sandbox.Sandbox`'s default).
+        workers: threads running a call's queries (``-1``: as many as cores). None (default): as
+            many as cores while recent queries average over 0.5 ms, else the calling thread.
+        memo_size: results of queries remembered across calls (0: none).
+        gold_memo_size: results of gold queries (``run(..., gold=True)``) remembered across calls.
+        keep_rows: results keep their Python rows; False keeps only the core's table (what the
+            rewards score), which is lighter in memory.
+        **sandbox_options: passed to every :class:`~sqlrl.sandbox.Sandbox` (``timeout``,
+            ``max_rows``, ``memory_limit``, ``text_errors``, ``cache_dir``, ...); unset ones keep
+            the Sandbox defaults.
+
+    Raises:
+        TypeError, ValueError: an unknown option or a bad value (at construction, not at the first query).
+
+    >>> with ExecutionService(timeout=2.0) as service:
+    ...     service.get("no_such.sqlite", engine="sqlite")
+    'cannot open database no_such.sqlite with sqlite: ...'
+    """
+
+    def __init__(
+        self,
+        *,
+        engine: str | None = None,
+        workers: int | None = None,
+        memo_size: int = 0,
+        gold_memo_size: int = 0,
+        keep_rows: bool = True,
+        **sandbox_options: Any,
+    ) -> None:
+        check_sandbox_options({**sandbox_options, "engine": engine or "auto"})
+        if workers is not None:
+            resolve_workers(workers)
+        self.engine = engine
+        self.workers = workers
+        self.memo_size = memo_size
+        self.gold_memo_size = gold_memo_size
+        self.keep_rows = keep_rows
+        self.options = dict(sandbox_options)
+        self._opened: dict[tuple[str, str | None], Sandbox | str] = {}
+        self._lock = threading.Lock()
+        self._memo: LRUCache[ExecResult] = LRUCache(memo_size)
+        self._gold_memo: LRUCache[ExecResult] = LRUCache(gold_memo_size)
+        self._pool: ThreadPoolExecutor | None = None
+        self._mean_query: float | None = None
+        self.stats = {"executed": 0, "memo_hits": 0}
+
+    # -- sandboxes ---------------------------------------------------------------------------------
+
+    def get(self, database: PathLike, engine: str | None = None) -> Sandbox | str:
+        """The sandbox of ``database`` on ``engine`` (default: the service's), or why it cannot be opened (a str)."""
+        engine = engine or self.engine
+        key = (str(database), engine)
+        sb = self._opened.get(key)
+        if sb is not None:
+            return sb
+        with self._lock:
+            sb = self._opened.get(key)
+            if sb is not None:
+                return sb
+            engine_option: dict[str, Any] = {} if engine is None else {"engine": engine}
+            try:
+                sb = Sandbox(key[0], **engine_option, **self.options)
+            except (SandboxError, OSError, ValueError) as e:
+                on = "" if engine is None else f" with {engine}"
+                sb = f"cannot open database {key[0]}{on}: {e}"
+            self._opened[key] = sb
+            return sb
+
+    def execute(self, database: PathLike, sql: Any, gold: bool = False, *, engine: str | None = None) -> ExecResult:
+        """Run one query (through the sandbox's gold cache with ``gold``); never raises for bad SQL or a
+        missing database."""
+        sb = self.get(database, engine)
+        if isinstance(sb, str):
+            return ExecResult.failure(str(sql), ErrorKind.MISSING_DATABASE, sb)
+        return sb.execute_gold(sql) if gold else sb.execute(sql)
+
+    # -- batches -----------------------------------------------------------------------------------
+
+    def run(
+        self,
+        queries: Sequence[tuple[Any, ...]],
+        *,
+        gold: bool = False,
+        workers: int | None = None,
+        progress: bool | None = None,
+        desc: str = "sql",
+    ) -> list[ExecResult]:
+        """The result of every ``(database, sql)`` or ``(database, sql, engine)`` query, in order.
+
+        Each distinct query runs once (see the module docs); ``gold`` files the results in the
+        gold memo, where later predictions find them too.
+        """
+        memo = self._gold_memo if gold else self._memo
+        out: list[ExecResult | None] = [None] * len(queries)
+        todo: dict[tuple[str, str | None, Any], list[int]] = {}
+        hits = 0
+        for i, query in enumerate(queries):
+            db, sql = query[0], query[1]
+            engine = (query[2] if len(query) > 2 else None) or self.engine
+            if not (engine is None or isinstance(engine, str)):
+                raise TypeError(f"a query is (database, sql) or (database, sql, engine), got {query!r}")
+            if nondeterministic(sql):
+                todo[(str(db), engine, _Unshared(sql))] = [i]
+                continue
+            key = (str(db), engine, sql)
+            hit = memo.get(key)
+            if hit is None and not gold:
+                hit = self._gold_memo.get(key)  # a prediction that is its gold's text
+            if hit is not None:
+                out[i] = hit
+                hits += 1
+            else:
+                todo.setdefault(key, []).append(i)
+        with self._lock:
+            self.stats["memo_hits"] += hits
+            self.stats["executed"] += len(todo)
+        if todo:
+            keys = list(todo)
+            results = self._run_all(keys, workers, progress, desc)
+            for key, result in zip(keys, results, strict=True):
+                if not isinstance(key[2], _Unshared):
+                    memo.put(key, result)
+                for i in todo[key]:
+                    out[i] = result
+        return out  # type: ignore[return-value]
+
+    def map(
+        self, fn: Callable[[Any], Any], items: Sequence[Any], *, workers: int | None = None,
+        progress: bool | None = None, desc: str = "",
+    ) -> list[Any]:  # fmt: skip
+        """``[fn(x) for x in items]`` on the service's threads (see :func:`~sqlrl.sandbox.parallel.parallel_map`)."""
+        n = resolve_workers(workers if workers is not None else self.workers, default=os.cpu_count() or 1)
+        return parallel_map(fn, items, workers=n, progress=progress, desc=desc, executor=self._executor(n))
+
+    def _run_one(self, key: tuple[str, str | None, Any]) -> ExecResult:
+        db, engine, sql = key
+        if isinstance(sql, _Unshared):
+            sql = sql.sql
+        result = self.execute(db, sql, engine=engine)
+        return result if self.keep_rows else result.without_rows()
+
+    def _run_all(
+        self, keys: list[tuple[str, str | None, Any]], workers: int | None, progress: bool | None, desc: str
+    ) -> list[ExecResult]:
+        if workers is None and self.workers is None and (len(keys) < _SERIAL_BELOW or self._quick()):
+            workers = 1
+        results = self.map(self._run_one, keys, workers=workers, progress=progress, desc=desc)
+        seconds = [r.elapsed for r in results if r.elapsed > 0]
+        if seconds:
+            mean = sum(seconds) / len(seconds)
+            self._mean_query = mean if self._mean_query is None else 0.8 * self._mean_query + 0.2 * mean
+        return results
+
+    def _quick(self) -> bool:
+        """Whether recent queries took so little engine time that one thread is fastest."""
+        return self._mean_query is not None and self._mean_query < _PARALLEL_ABOVE
+
+    def _executor(self, workers: int) -> ThreadPoolExecutor | None:
+        if workers <= 1:
+            return None
+        with self._lock:
+            if self._pool is None or self._pool._max_workers < workers:
+                old, self._pool = self._pool, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sqlrl-exec")
+                if old is not None:
+                    old.shutdown(wait=False)
+            return self._pool
+
+    # -- lifetime ----------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        """The number of sandboxes open."""
+        return sum(1 for sb in list(self._opened.values()) if isinstance(sb, Sandbox))
+
+    def clear(self) -> None:
+        """Forget every remembered result (e.g. after a database file changed)."""
+        self._memo.clear()
+        self._gold_memo.clear()
+
+    def close(self) -> None:
+        """Close every sandbox and the thread pool and forget failures; the service opens new ones
+        when used again (remembered results are kept)."""
+        with self._lock:
+            opened, self._opened = list(self._opened.values()), {}
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+        for sb in opened:
+            if isinstance(sb, Sandbox):
+                sb.close()
+
+    def __enter__(self: _Service) -> _Service:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Unshared:
+    """A query text that runs every time it occurs (its result may change between runs)."""
+
+    __slots__ = ("sql",)
+
+    def __init__(self, sql: Any) -> None:
+        self.sql = sql
