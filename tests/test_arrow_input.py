@@ -42,7 +42,7 @@ EXPECTED_ROW = (
     "03:04:05",
     "2020-01-02 03:04:05.250000",
     "[1, 2]",
-    "[['k', 'v']]",  # a struct or map is its list of [key, value] pairs (README "What the scores mean")
+    "[['k', 'v']]",  # a struct or map is its list of [key, value] pairs (docs/scores.md)
     "[['a', 1]]",
 )
 

@@ -4,8 +4,8 @@ hypothesis builds columns of many Arrow types (nested ones with children at offs
 in several chunks, and checks ``as_table(arrow.slice(k)) == as_table(rows[k:])`` at every offset,
 where ``rows`` are the library's own Python rows (``to_pylist``, ``DataFrame.rows``).
 
-Sub-microsecond parts are dropped toward zero, as DuckDB drops them (README "What the scores
-mean"); pandas' Timestamp and polars round negative nanosecond times down instead, so nanosecond
+Sub-microsecond parts are dropped toward zero, as DuckDB drops them (docs/scores.md);
+pandas' Timestamp and polars round negative nanosecond times down instead, so nanosecond
 values before 1970 are drawn in whole microseconds here.
 """
 

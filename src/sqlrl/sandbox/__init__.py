@@ -7,8 +7,9 @@
 (True, [(6,)], None)
 
 Main pieces: :class:`Sandbox` (one database, pooled connections, ``execute`` /
-``execute_many`` / ``execute_gold``), :class:`ExecResult` and :class:`ErrorKind` (what a query
-returns), :func:`check_statement` (sqlglot read-only check without executing),
+``execute_many`` / ``execute_gold``), :class:`ExecutionService` (many queries over many databases:
+a sandbox per database, each distinct query once, memos, one thread pool), :class:`ExecResult`
+and :class:`ErrorKind` (what a query returns), :func:`check_statement` (sqlglot read-only check without executing),
 :func:`import_sqlite_to_duckdb` and :func:`load_csv_dir_to_duckdb` (database conversion).
 """
 
@@ -27,6 +28,7 @@ from sqlrl.sandbox.errors import (
 from sqlrl.sandbox.importer import ImportReport, import_sqlite_to_duckdb
 from sqlrl.sandbox.result import ErrorKind, ExecResult
 from sqlrl.sandbox.sandbox import Sandbox
+from sqlrl.sandbox.service import ExecutionService
 from sqlrl.sandbox.statement import StatementCheck, check_statement, normalize_sql
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "SQLITE_COMPAT_SETTINGS",
     "ErrorKind",
     "ExecResult",
+    "ExecutionService",
     "ImportReport",
     "LRUCache",
     "MissingDatabaseError",

@@ -9,7 +9,7 @@ grace period; a query still running then is *abandoned*: the caller gets a ``tim
 once, the connection is retired from the pool, and the thread closes it and ends as soon as the
 engine returns (the watchdog has interrupted it, so that is at its next check).
 
-The hand-off costs two thread switches per query (about 20-40 us); see the README's sandbox section
+The hand-off costs two thread switches per query (about 20-40 us); see docs/sandbox.md
 for the measured overhead.
 """
 

@@ -66,7 +66,7 @@ def as_table(
 ) -> Table:
     """Canonicalise a result table once.
 
-    A value gets the same cell whichever way it is given (README "What the scores mean"). A DuckDB
+    A value gets the same cell whichever way it is given (docs/scores.md). A DuckDB
     relation holding a type DuckDB's Arrow export loses (UHUGEINT, TIMETZ, BIT) is read through
     DuckDB's rows.
 

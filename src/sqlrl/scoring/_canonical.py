@@ -1,5 +1,5 @@
 """Canonical cells in pure Python: the readable statement of what the core's two readers (Python rows
-and Arrow) turn each value into. README "What the scores mean" lists the forms; the core writes the
+and Arrow) turn each value into. docs/scores.md lists the forms; the core writes the
 same text byte for byte (``csrc/canonical.cpp``), and the tests check both against each other.
 
 A value becomes NULL, an integer, a float, text or bytes:

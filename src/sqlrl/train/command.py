@@ -129,7 +129,7 @@ class TrainCommand:
     @staticmethod
     def register(sub: argparse._SubParsersAction) -> None:
         p = sub.add_parser(TrainCommand.name, help=TrainCommand.__doc__, description=TrainCommand.__doc__)
-        p.add_argument("--config", required=True, help="YAML configuration file (see configs/ and the README)")
+        p.add_argument("--config", required=True, help="YAML configuration file (see configs/ and docs/training.md)")
         _add_run_flags(p)
         p.set_defaults(command=TrainCommand)
 
