@@ -222,7 +222,7 @@ class ExecutionService:
         progress: bool | None = None, desc: str = "",
     ) -> list[Any]:  # fmt: skip
         """``[fn(x) for x in items]`` on the service's threads (see :func:`~sqlrl.sandbox.parallel.parallel_map`)."""
-        n = resolve_workers(workers if workers is not None else self.workers, default=os.cpu_count() or 1)
+        n = resolve_workers(workers if workers is not None else self.workers, default=resolve_workers(-1))
         return parallel_map(fn, items, workers=n, progress=progress, desc=desc, executor=self._executor(n))
 
     def _run_one(self, key: tuple[str, str | None, Any]) -> ExecResult:
