@@ -235,3 +235,21 @@ def workers_int(text: str) -> int:
     if value < 1 and value != -1:
         raise argparse.ArgumentTypeError(f"must be >= 1, or -1 for all cores, got {text}")
     return value
+
+
+def keywords_for(fn: Callable[..., Any], args: argparse.Namespace, **given: Any) -> dict[str, Any]:
+    """The keyword arguments of ``fn`` that the parsed ``args`` hold under the same name, plus ``given``.
+
+    A command's flags are named (``dest``) after the parameters they set, so a command calls
+    ``fn(positional..., **keywords_for(fn, args))`` instead of copying every flag by hand.
+
+    >>> def f(a, *, timeout=1.0, workers=1): ...
+    >>> keywords_for(f, argparse.Namespace(a=0, timeout=2.0, out="x"), workers=4)
+    {'timeout': 2.0, 'workers': 4}
+    """
+    import inspect
+
+    names = [p.name for p in inspect.signature(fn).parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    out = {name: getattr(args, name) for name in names if hasattr(args, name)}
+    out.update(given)
+    return out

@@ -26,6 +26,7 @@ from sqlrl._cliutil import (
     UsageError,
     error,
     fail,
+    keywords_for,
     make_console,
     non_negative_int,
     positive_float,
@@ -239,20 +240,7 @@ class EvalBirdCommand:
                 args.pred,
                 args.gold,
                 args.db_root,
-                difficulty=args.diff,
-                metrics=metrics,
-                engine=args.engine,
-                timeout=args.timeout,
-                workers=args.workers,
-                ves_iterations=args.ves_iterations,
-                pair_by=args.pair_by,
-                missing_as_wrong=args.missing_as_wrong,
-                empty_as_error=args.empty_as_error,
-                ves_keep_all=args.ves_keep_all,
-                pred_db=args.pred_db,
-                max_rows=args.max_rows,
-                cache_dir=args.cache_dir,
-                progress=args.progress,
+                **keywords_for(evaluate_bird, args, difficulty=args.diff, metrics=metrics),
             )
         except (DatasetError, ValueError, OSError, ImportError) as e:
             return fail(e)
@@ -311,21 +299,7 @@ class EvalSpider2Command:
         _check_out(args, "spider2")
         try:
             report = evaluate_spider2(
-                args.result_dir,
-                args.gold_dir,
-                mode=args.mode,
-                eval_config=args.eval_config,
-                tasks=args.tasks,
-                db_dir=args.db_dir,
-                engine=args.engine,
-                timeout=args.timeout,
-                workers=args.workers,
-                csv_reader=args.csv_reader,
-                save_csv_dir=args.save_csv,
-                local_only=args.local_only,
-                cache_dir=args.cache_dir,
-                max_rows=args.max_rows,
-                progress=args.progress,
+                args.result_dir, args.gold_dir, **keywords_for(evaluate_spider2, args, save_csv_dir=args.save_csv)
             )
         except (DatasetError, ValueError, OSError, ImportError) as e:
             return fail(e)
@@ -378,20 +352,7 @@ class EvalPaverlCommand:
         _check_out(args, "paverl")
         try:
             dataset = load_dataset(args.dataset, args.path, split=args.split, cache_dir=args.cache_dir)
-            report = evaluate_paverl(
-                dataset,
-                args.pred,
-                ex_mode=args.ex_mode,
-                engine=args.engine,
-                timeout=args.timeout,
-                workers=args.workers,
-                extract=args.extract,
-                gold_via_csv=args.gold_via_csv,
-                csv_reader=args.csv_reader,
-                cache_dir=args.cache_dir,
-                max_rows=args.max_rows,
-                progress=args.progress,
-            )
+            report = evaluate_paverl(dataset, args.pred, **keywords_for(evaluate_paverl, args))
         except (DatasetError, ValueError, OSError, ImportError) as e:
             return fail(e)
         failed = _gold_failures(report)
@@ -440,21 +401,7 @@ class EvalSpiderCommand:
 
         _check_out(args, "spider")
         try:
-            report = evaluate_spider(
-                args.gold,
-                args.pred,
-                args.db,
-                args.table,
-                etype=args.etype,
-                keep_distinct=args.keep_distinct,
-                plug_value=args.plug_value,
-                engine=args.engine,
-                timeout=args.timeout,
-                workers=args.workers,
-                max_rows=args.max_rows,
-                cache_dir=args.cache_dir,
-                progress=args.progress,
-            )
+            report = evaluate_spider(args.gold, args.pred, args.db, args.table, **keywords_for(evaluate_spider, args))
         except (DatasetError, ValueError, OSError, ImportError) as e:
             return fail(e)
         failed = _gold_failures(report)
