@@ -469,68 +469,26 @@ def evaluate_bird(
             pi = -1
             if pair.pred is not None:
                 pi = len(tasks)
-                db = pair.pred.db_id if pred_db else pair.gold.db_id
-                tasks.append((db_path(db), pair.pred.sql))
+                tasks.append((db_path(pair.pred.db_id if pred_db else pair.gold.db_id), pair.pred.sql))
             slots.append((pi, gi))
         results = pool.run(tasks, workers=workers, progress=progress, desc="bird")
-
-        golds_t: list[Any] = []
-        preds_t: list[Any] = []
-        examples: list[ExampleResult] = []
         empty = as_table([], columns=[])
-        for pair, (pi, gi) in zip(pairs, slots, strict=True):
-            g = results[gi]
-            p = results[pi] if pi >= 0 else None
-            ex = ExampleResult(
-                index=pair.index,
-                db_id=pair.gold.db_id,
-                group=pair.group,
-                gold=pair.gold.sql,
-                pred="" if pair.pred is None else pair.pred.sql,
-                elapsed=g.elapsed + (p.elapsed if p is not None else 0.0),
-                extra={"key": None if pair.pred is None else pair.pred.key},
-            )
-            if pair.pred is not None and (pred_db or not pair.pred.has_separator):
-                ex.extra["pred_db"] = pair.pred.db_id
-            pred_table = None
-            if p is None:
-                ex.error_kind, ex.error = "missing_prediction", "no prediction for this gold entry"
-            elif p.ok:
-                pred_table = p.table
-                ex.extra["pred_rows"] = p.num_rows
-            elif p.error_kind == ErrorKind.EMPTY and not empty_as_error:
-                pred_table = empty  # sqlite3 runs an empty statement and returns no rows
-                ex.extra["pred_rows"] = 0
-                ex.extra["empty_prediction"] = True
-            else:
-                ex.error_kind, ex.error = str(p.error_kind), p.error
-            if not g.ok:
-                ex.error_kind = ex.error_kind or f"gold_{g.error_kind}"
-                ex.error = ex.error or f"gold query failed: {g.error}"
-                ex.extra["gold_error"] = f"{g.error_kind}: {g.error}"
-                pred_table = None
-            else:
-                ex.extra["gold_rows"] = g.num_rows
-            if g.truncated or (p is not None and p.truncated):
-                ex.extra["truncated"] = True
-            golds_t.append(g.table if g.ok else empty)
-            preds_t.append(pred_table)
-            examples.append(ex)
-
-        scores: dict[str, list[float]] = {}
+        rows = [
+            _example(pair, results[pi] if pi >= 0 else None, results[gi], pred_db, empty_as_error, empty)
+            for pair, (pi, gi) in zip(pairs, slots, strict=True)
+        ]
+        examples = [ex for ex, _, _ in rows]
         if examples:
             want_f1 = "soft_f1" in metrics
             scores = score_batch(
-                golds_t, preds_t, modes=["bird"], metrics=["soft_f1"] if want_f1 else [], workers=workers
-            )
-        for k, ex in enumerate(examples):
-            ex.metrics["ex"] = scores["bird"][k]
-            if "soft_f1" in metrics:
-                ex.metrics["soft_f1"] = scores["soft_f1"][k]
-
+                [g for _, g, _ in rows], [p for _, _, p in rows], modes=["bird"],
+                metrics=["soft_f1"] if want_f1 else [], workers=workers,
+            )  # fmt: skip
+            for k, ex in enumerate(examples):
+                ex.metrics["ex"] = scores["bird"][k]
+                if want_f1:
+                    ex.metrics["soft_f1"] = scores["soft_f1"][k]
         if "r_ves" in metrics:
-            todo = [k for k, ex in enumerate(examples) if ex.metrics["ex"] == 1.0]
-            budget = timeout * ves_iterations
 
             def time_one(k: int) -> _VesOutcome:
                 pair = pairs[k]
@@ -538,24 +496,12 @@ def evaluate_bird(
                 db_pred = db_path(pair.pred.db_id if pred_db else pair.gold.db_id)
                 return _time_pair(
                     pool, db_pred, db_path(pair.gold.db_id), pair.pred.sql, pair.gold.sql,
-                    ves_iterations, budget, ves_keep_all, not empty_as_error,
+                    ves_iterations, timeout * ves_iterations, ves_keep_all, not empty_as_error,
                 )  # fmt: skip
 
-            outcomes = pool.map(time_one, todo, workers=workers, progress=progress, desc="r-ves")
-            for ex in examples:
-                ex.metrics["r_ves"] = 0.0
-            for k, o in zip(todo, outcomes, strict=True):
-                ex = examples[k]
-                ex.metrics["r_ves"] = math.sqrt(o.reward)
-                ex.elapsed += o.seconds
-                ex.extra["ves"] = {
-                    "reward": o.reward,
-                    "time_ratio": o.time_ratio,
-                    "runs": o.runs,
-                    "kept": o.kept,
-                    **({"note": o.note} if o.note else {}),
-                }
-        if not metrics or "ex" not in metrics:
+            todo = [k for k, ex in enumerate(examples) if ex.metrics["ex"] == 1.0]
+            _record_ves(examples, todo, pool.map(time_one, todo, workers=workers, progress=progress, desc="r-ves"))
+        if "ex" not in metrics:
             for ex in examples:
                 ex.metrics.pop("ex", None)
 
@@ -582,6 +528,63 @@ def evaluate_bird(
         "seconds": round(time.perf_counter() - t_start, 3),
     }
     return report
+
+
+def _example(
+    pair: Any, p: Any, g: Any, pred_db: bool, empty_as_error: bool, empty: Any
+) -> tuple[ExampleResult, Any, Any]:
+    """One pair's :class:`ExampleResult` from its executions, with the gold and predicted tables to score
+    (the empty table for a failed gold, None for a prediction that scores 0)."""
+    ex = ExampleResult(
+        index=pair.index,
+        db_id=pair.gold.db_id,
+        group=pair.group,
+        gold=pair.gold.sql,
+        pred="" if pair.pred is None else pair.pred.sql,
+        elapsed=g.elapsed + (p.elapsed if p is not None else 0.0),
+        extra={"key": None if pair.pred is None else pair.pred.key},
+    )
+    if pair.pred is not None and (pred_db or not pair.pred.has_separator):
+        ex.extra["pred_db"] = pair.pred.db_id
+    pred_table = None
+    if p is None:
+        ex.error_kind, ex.error = "missing_prediction", "no prediction for this gold entry"
+    elif p.ok:
+        pred_table = p.table
+        ex.extra["pred_rows"] = p.num_rows
+    elif p.error_kind == ErrorKind.EMPTY and not empty_as_error:
+        pred_table = empty  # sqlite3 runs an empty statement and returns no rows
+        ex.extra["pred_rows"] = 0
+        ex.extra["empty_prediction"] = True
+    else:
+        ex.error_kind, ex.error = str(p.error_kind), p.error
+    if not g.ok:
+        ex.error_kind = ex.error_kind or f"gold_{g.error_kind}"
+        ex.error = ex.error or f"gold query failed: {g.error}"
+        ex.extra["gold_error"] = f"{g.error_kind}: {g.error}"
+        pred_table = None
+    else:
+        ex.extra["gold_rows"] = g.num_rows
+    if g.truncated or (p is not None and p.truncated):
+        ex.extra["truncated"] = True
+    return ex, g.table if g.ok else empty, pred_table
+
+
+def _record_ves(examples: list[ExampleResult], timed: list[int], outcomes: list[_VesOutcome]) -> None:
+    """R-VES per example: sqrt of the reward for the timed (matching) ones, 0 elsewhere."""
+    for ex in examples:
+        ex.metrics["r_ves"] = 0.0
+    for k, o in zip(timed, outcomes, strict=True):
+        ex = examples[k]
+        ex.metrics["r_ves"] = math.sqrt(o.reward)
+        ex.elapsed += o.seconds
+        ex.extra["ves"] = {
+            "reward": o.reward,
+            "time_ratio": o.time_ratio,
+            "runs": o.runs,
+            "kept": o.kept,
+            **({"note": o.note} if o.note else {}),
+        }
 
 
 def _as_predictions(predictions: Any) -> list[BirdPrediction]:

@@ -46,9 +46,8 @@ import json
 import math
 import os
 import re
-import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +56,7 @@ from sqlrl.data._files import read_text, require_dir
 from sqlrl.data.errors import MalformedDatasetError
 from sqlrl.eval._exec import evaluation_service
 from sqlrl.eval.report import EvalReport, ExampleResult
+from sqlrl.sandbox.cache import LRUCache
 from sqlrl.sandbox.parallel import parallel_map, resolve_workers
 
 __all__ = [
@@ -550,80 +550,20 @@ def evaluate_spider2(
 
     if mode == "sql":
         assert db_base is not None
-        tasks_run: list[tuple[PathLike, Any]] = []
-        slots: list[int] = []
-        for k, inst in enumerate(instances):
-            ex = examples[k]
-            try:
-                inst.sql = extract_sql_query((pdir / f"{inst.iid}.sql").read_text())
-            except (OSError, UnicodeDecodeError) as e:
-                ex.error_kind, ex.error = "evaluation_error", f"Evaluation Error: {e}"
-                slots.append(-1)
-                continue
-            ex.pred = inst.sql
-            if inst.iid.startswith(("bq", "ga")):
-                ex.error_kind, ex.error = "unsupported", "BigQuery instance: not run locally"
-                slots.append(-1)
-                continue
-            if not inst.iid.startswith("local"):
-                ex.error_kind, ex.error = "unsupported", f"Unsupported instance id prefix: {inst.iid}"
-                slots.append(-1)
-                continue
-            inst.db = metadata.get(inst.iid, {}).get("db")
-            if not inst.db:
-                ex.error_kind, ex.error = "missing_database", f"Missing database mapping for {inst.iid}"
-                slots.append(-1)
-                continue
-            ex.db_id = inst.db
-            path = db_base / f"{inst.db}.sqlite"
-            if not path.exists() and (db_base / "spider2-localdb" / f"{inst.db}.sqlite").exists():
-                path = db_base / "spider2-localdb" / f"{inst.db}.sqlite"
-            slots.append(len(tasks_run))
-            tasks_run.append((path, inst.sql))
+        paths = [_sql_task(inst, ex, pdir, metadata, db_base) for inst, ex in zip(instances, examples, strict=True)]
+        todo = [k for k, path in enumerate(paths) if path is not None]
         with evaluation_service(engine=engine, timeout=timeout, max_rows=max_rows, cache_dir=cache_dir) as pool:
-            results = pool.run(tasks_run, workers=workers, progress=progress, desc="spider2 sql")
+            results = pool.run(
+                [(paths[k], instances[k].sql) for k in todo], workers=workers, progress=progress, desc="spider2 sql"
+            )
         save = Path(save_csv_dir) if save_csv_dir is not None else None
         if save is not None:
             save.mkdir(parents=True, exist_ok=True)
-        for k, slot in enumerate(slots):
-            if slot < 0:
-                continue
-            r, ex = results[slot], examples[k]
-            ex.elapsed = r.elapsed
-            if not r.ok:
-                ex.error_kind, ex.error = str(r.error_kind), r.error
-                continue
-            ex.extra["pred_rows"] = r.num_rows
-            if r.truncated:
-                ex.extra["truncated"] = True
-            text = result_to_csv_text(r.columns, r.rows, reader=csv_reader)
-            if save is not None:
-                (save / f"{instances[k].iid}.csv").write_text(text, encoding="utf-8")
-            try:
-                pred_frames[k] = read_csv_text(text, reader=csv_reader)
-            except (CsvError, ValueError) as e:
-                ex.error_kind, ex.error = "evaluation_error", f"Evaluation Error: {e}"
+        for k, r in zip(todo, results, strict=True):
+            csv_path = None if save is None else save / f"{instances[k].iid}.csv"
+            pred_frames[k] = _result_frame(r, examples[k], csv_reader, csv_path)
 
-    gold_cache: dict[str, Any] = {}
-    lock = threading.Lock()
-
-    def load_gold(path: Path) -> CsvFrame:
-        key = str(path)
-        with lock:
-            if key in gold_cache:
-                got = gold_cache[key]
-                if isinstance(got, Exception):
-                    raise got
-                return got
-        try:
-            frame: Any = read_csv(path, reader=csv_reader)
-        except Exception as e:  # noqa: BLE001 - cached like the frame, re-raised per use
-            frame = e
-        with lock:
-            gold_cache[key] = frame
-        if isinstance(frame, Exception):
-            raise frame
-        return frame
+    load_gold = _gold_loader(csv_reader)
 
     def score_one(k: int) -> None:
         inst, ex = instances[k], examples[k]
@@ -636,22 +576,8 @@ def evaluate_spider2(
             except Exception as e:  # noqa: BLE001 - the official script scores 0 on any failure
                 ex.error_kind, ex.error = "evaluation_error", f"Evaluation Error: {e}"
         pred = pred_frames[k]
-        if pred is None:
-            ex.elapsed += time.perf_counter() - t0
-            return
-        paths, single = resolve_gold_paths(inst.iid, exec_dir)
-        ex.extra["gold_files"] = [p.name for p in paths]
-        if not paths:
-            ex.error_kind, ex.error = "missing_gold", "No matching gold file found"
-        else:
-            try:
-                golds = [load_gold(p) for p in paths]
-                ok = compare_spider2(pred, golds, inst.cond, inst.ignore_order, is_single=single)
-                ex.metrics["ex"] = 1.0 if ok else 0.0
-                if not ok:
-                    ex.extra["error_info"] = "Result Error"
-            except Exception as e:  # noqa: BLE001 - "Python Script Error" in the official script
-                ex.error_kind, ex.error = "compare_error", f"Python Script Error:{e}"
+        if pred is not None:
+            _score_instance(inst, ex, pred, exec_dir, load_gold)
         ex.elapsed += time.perf_counter() - t0
 
     parallel_map(score_one, range(len(instances)), workers=workers, progress=progress, desc="spider2")
@@ -675,6 +601,89 @@ def evaluate_spider2(
         "seconds": round(time.perf_counter() - t_start, 3),
     }
     return report
+
+
+def _sql_task(inst: _Instance, ex: ExampleResult, pdir: Path, metadata: dict[str, Any], db_base: Path) -> Path | None:
+    """SQL mode: read the instance's query and find its database; None (with the reason on ``ex``) when it
+    cannot run locally."""
+    try:
+        inst.sql = extract_sql_query((pdir / f"{inst.iid}.sql").read_text())
+    except (OSError, UnicodeDecodeError) as e:
+        ex.error_kind, ex.error = "evaluation_error", f"Evaluation Error: {e}"
+        return None
+    ex.pred = inst.sql
+    if inst.iid.startswith(("bq", "ga")):
+        ex.error_kind, ex.error = "unsupported", "BigQuery instance: not run locally"
+        return None
+    if not inst.iid.startswith("local"):
+        ex.error_kind, ex.error = "unsupported", f"Unsupported instance id prefix: {inst.iid}"
+        return None
+    inst.db = metadata.get(inst.iid, {}).get("db")
+    if not inst.db:
+        ex.error_kind, ex.error = "missing_database", f"Missing database mapping for {inst.iid}"
+        return None
+    ex.db_id = inst.db
+    path = db_base / f"{inst.db}.sqlite"
+    if not path.exists() and (db_base / "spider2-localdb" / f"{inst.db}.sqlite").exists():
+        path = db_base / "spider2-localdb" / f"{inst.db}.sqlite"
+    return path
+
+
+def _result_frame(r: Any, ex: ExampleResult, csv_reader: str, save: Path | None) -> CsvFrame | None:
+    """SQL mode: the prediction's result as the frame the official script reads back from its CSV file."""
+    ex.elapsed = r.elapsed
+    if not r.ok:
+        ex.error_kind, ex.error = str(r.error_kind), r.error
+        return None
+    ex.extra["pred_rows"] = r.num_rows
+    if r.truncated:
+        ex.extra["truncated"] = True
+    text = result_to_csv_text(r.columns, r.rows, reader=csv_reader)
+    if save is not None:
+        save.write_text(text, encoding="utf-8")
+    try:
+        return read_csv_text(text, reader=csv_reader)
+    except (CsvError, ValueError) as e:
+        ex.error_kind, ex.error = "evaluation_error", f"Evaluation Error: {e}"
+        return None
+
+
+def _gold_loader(csv_reader: str) -> Callable[[Path], CsvFrame]:
+    """Reads each gold CSV once, whatever the number of threads asking; a file that fails raises at every use."""
+    cache: LRUCache[Any] = LRUCache(maxsize=1 << 16)
+
+    def read(path: Path) -> Any:
+        try:
+            return read_csv(path, reader=csv_reader)
+        except Exception as e:  # noqa: BLE001 - cached like the frame, re-raised per use
+            return e
+
+    def load(path: Path) -> CsvFrame:
+        got = cache.get_or_compute(str(path), lambda: read(path))
+        if isinstance(got, Exception):
+            raise got
+        return got
+
+    return load
+
+
+def _score_instance(
+    inst: _Instance, ex: ExampleResult, pred: CsvFrame, exec_dir: Path, load_gold: Callable[[Path], CsvFrame]
+) -> None:
+    """The official comparison of one prediction with its gold variants."""
+    paths, single = resolve_gold_paths(inst.iid, exec_dir)
+    ex.extra["gold_files"] = [p.name for p in paths]
+    if not paths:
+        ex.error_kind, ex.error = "missing_gold", "No matching gold file found"
+        return
+    try:
+        golds = [load_gold(p) for p in paths]
+        ok = compare_spider2(pred, golds, inst.cond, inst.ignore_order, is_single=single)
+        ex.metrics["ex"] = 1.0 if ok else 0.0
+        if not ok:
+            ex.extra["error_info"] = "Result Error"
+    except Exception as e:  # noqa: BLE001 - "Python Script Error" in the official script
+        ex.error_kind, ex.error = "compare_error", f"Python Script Error:{e}"
 
 
 def format_spider2_summary(report: EvalReport) -> str:
