@@ -215,9 +215,7 @@ def evaluate_paverl(
         max_rows: rows kept per result.
         progress: progress bar (None: for 200+ queries on a terminal).
     """
-    from sqlrl.eval import spider2 as sp2
     from sqlrl.sandbox import ErrorKind
-    from sqlrl.scoring import compare, gold_has_order_by, partial_match
 
     t_start = time.perf_counter()
     if ex_mode not in EX_MODES:
@@ -277,54 +275,12 @@ def evaluate_paverl(
         res.elapsed = (p.elapsed if p is not None else 0.0) + (g.elapsed if g is not None else 0.0)
         if sql is None:
             res.error_kind, res.error = "missing_prediction", "no prediction for this example"
-            continue
-        if p is None:
+        elif p is None:
             res.error_kind, res.error = "missing_database", f"no database for {ex.id}"
-            continue
-        if not p.ok:
-            res.error_kind, res.error = str(p.error_kind), p.error
-            if p.error_kind == ErrorKind.EMPTY:
-                res.error_kind = "empty"
-            continue
-        res.extra["pred_rows"] = p.num_rows
-        try:
-            if csv_gold[k]:
-                gold_frames = [sp2.read_csv(path, reader=csv_reader) for path in ex.extra["gold_csvs"]]
-                gold_tables = [_columns_table(f.columns_values()) for f in gold_frames]
-            elif g is not None and g.ok:
-                gold_frames = []
-                if gold_via_csv:
-                    frame = sp2.result_to_frame(g.columns, g.rows, reader=csv_reader)
-                    gold_tables = [_columns_table(frame.columns_values())]
-                else:
-                    gold_tables = [g.table]
-            else:
-                why = "no gold" if g is None else f"{g.error_kind}: {g.error}"
-                res.error_kind, res.error = "gold_error", f"gold query failed ({why})"
-                continue
-        except Exception as e:  # noqa: BLE001 - unreadable gold CSV: the question scores 0
-            res.error_kind, res.error = "gold_error", f"cannot read gold: {e}"
-            continue
-        best = max(partial_match(t, p.table, metric="paverl") for t in gold_tables)
-        res.metrics["ex_f"] = best
-        res.metrics["ex_b"] = 1.0 if best >= 1.0 else 0.0
-        if mode == "none":
-            continue
-        if mode == "spider2":
-            if not gold_frames:
-                gold_frames = [sp2.result_to_frame(g.columns, g.rows, reader=csv_reader)]
-            try:
-                pred_frame = sp2.result_to_frame(p.columns, p.rows, reader=csv_reader)
-                ok = sp2.compare_spider2(
-                    pred_frame, gold_frames, ex.extra.get("condition_cols"), ex.extra.get("ignore_order", False)
-                )
-            except Exception as e:  # noqa: BLE001 - official: "Python Script Error", score 0
-                ok = False
-                res.extra["ex_error"] = str(e)
+        elif not p.ok:
+            res.error_kind, res.error = "empty" if p.error_kind == ErrorKind.EMPTY else str(p.error_kind), p.error
         else:
-            order = mode == "spider" and gold_has_order_by(ex.gold_sql or "")
-            ok = any(compare(t, p.table, mode=mode, order_matters=order) for t in gold_tables)
-        res.metrics["ex"] = 1.0 if ok else 0.0
+            _score_example(res, ex, p, g, csv_gold[k], mode, gold_via_csv, csv_reader)
 
     report.meta = {
         "dataset": name,
@@ -341,6 +297,54 @@ def evaluate_paverl(
         "seconds": round(time.perf_counter() - t_start, 3),
     }
     return report
+
+
+def _score_example(
+    res: ExampleResult, ex: Any, p: Any, g: Any, from_csv: bool, mode: str, gold_via_csv: bool, csv_reader: str
+) -> None:
+    """EX_f, EX_b and EX of a prediction that ran, against the gold query's result or the gold CSV files."""
+    from sqlrl.eval import spider2 as sp2
+    from sqlrl.scoring import compare, gold_has_order_by, partial_match
+
+    res.extra["pred_rows"] = p.num_rows
+    try:
+        if from_csv:
+            gold_frames = [sp2.read_csv(path, reader=csv_reader) for path in ex.extra["gold_csvs"]]
+            gold_tables = [_columns_table(f.columns_values()) for f in gold_frames]
+        elif g is not None and g.ok:
+            gold_frames = []
+            if gold_via_csv:
+                frame = sp2.result_to_frame(g.columns, g.rows, reader=csv_reader)
+                gold_tables = [_columns_table(frame.columns_values())]
+            else:
+                gold_tables = [g.table]
+        else:
+            why = "no gold" if g is None else f"{g.error_kind}: {g.error}"
+            res.error_kind, res.error = "gold_error", f"gold query failed ({why})"
+            return
+    except Exception as e:  # noqa: BLE001 - unreadable gold CSV: the question scores 0
+        res.error_kind, res.error = "gold_error", f"cannot read gold: {e}"
+        return
+    best = max(partial_match(t, p.table, metric="paverl") for t in gold_tables)
+    res.metrics["ex_f"] = best
+    res.metrics["ex_b"] = 1.0 if best >= 1.0 else 0.0
+    if mode == "none":
+        return
+    if mode == "spider2":
+        if not gold_frames:
+            gold_frames = [sp2.result_to_frame(g.columns, g.rows, reader=csv_reader)]
+        try:
+            pred_frame = sp2.result_to_frame(p.columns, p.rows, reader=csv_reader)
+            ok = sp2.compare_spider2(
+                pred_frame, gold_frames, ex.extra.get("condition_cols"), ex.extra.get("ignore_order", False)
+            )
+        except Exception as e:  # noqa: BLE001 - official: "Python Script Error", score 0
+            ok = False
+            res.extra["ex_error"] = str(e)
+    else:
+        order = mode == "spider" and gold_has_order_by(ex.gold_sql or "")
+        ok = any(compare(t, p.table, mode=mode, order_matters=order) for t in gold_tables)
+    res.metrics["ex"] = 1.0 if ok else 0.0
 
 
 def _columns_table(columns: Iterable[Sequence[Any]]) -> Any:
