@@ -234,24 +234,7 @@ def evaluate_spider(
     else:  # execution only: the gold's hardness groups the examples, the prediction is not parsed
         matches, groups = [], [_gold_hardness(g_sql, schemas[db_id]) for _, _, g_sql, _, db_id in pairs]
 
-    variants: dict[str, list[Path] | str] = {}
-    exec_plan: list[tuple[list[Path] | str, str, str, bool, str, str]] = []
-    tasks: list[tuple[Path, str]] = []
-    if do_exec:
-        for _, _, g_sql, p_sql, db_id in pairs:
-            if db_id not in variants:
-                try:
-                    variants[db_id] = exec_variants(db_dir, db_id) or f"no .sqlite file in {Path(db_dir) / db_id}"
-                except OSError as e:
-                    variants[db_id] = f"cannot list {Path(db_dir) / db_id}: {e}"
-            pred_p, gold_p, order_matters = _exec_prepare(p_sql, g_sql, keep_distinct)
-            pred_x, gold_x = replace_cur_year(pred_p), replace_cur_year(gold_p)
-            exec_plan.append((variants[db_id], pred_x, gold_x, order_matters, pred_p, gold_p))
-            dbs = variants[db_id]
-            if not isinstance(dbs, str):
-                for db in dbs:
-                    tasks.append((db, gold_x))
-                    tasks.append((db, pred_x))
+    exec_plan, tasks = _exec_plan(pairs, db_dir, keep_distinct) if do_exec else ([], [])
     with evaluation_service(
         engine=engine, timeout=timeout, max_rows=max_rows, text_errors="ignore", cache_dir=cache_dir
     ) as pool:
@@ -273,6 +256,31 @@ def evaluate_spider(
         "sessions": len(gold_sessions),
     }
     return _report(examples, do_exec, do_match, started, meta)
+
+
+def _exec_plan(
+    pairs: Sequence[tuple[int, int, str, str, str]], db_dir: PathLike, keep_distinct: bool
+) -> tuple[list[tuple[list[Path] | str, str, str, bool, str, str]], list[tuple[Path, str]]]:
+    """Per pair: its database files (or why there are none), the texts to run and whether order matters;
+    and the ``(database, sql)`` queries to run, gold then prediction on every database file."""
+    variants: dict[str, list[Path] | str] = {}
+    exec_plan: list[tuple[list[Path] | str, str, str, bool, str, str]] = []
+    tasks: list[tuple[Path, str]] = []
+    for _, _, g_sql, p_sql, db_id in pairs:
+        if db_id not in variants:
+            try:
+                variants[db_id] = exec_variants(db_dir, db_id) or f"no .sqlite file in {Path(db_dir) / db_id}"
+            except OSError as e:
+                variants[db_id] = f"cannot list {Path(db_dir) / db_id}: {e}"
+        pred_p, gold_p, order_matters = _exec_prepare(p_sql, g_sql, keep_distinct)
+        pred_x, gold_x = replace_cur_year(pred_p), replace_cur_year(gold_p)
+        exec_plan.append((variants[db_id], pred_x, gold_x, order_matters, pred_p, gold_p))
+        dbs = variants[db_id]
+        if not isinstance(dbs, str):
+            for db in dbs:
+                tasks.append((db, gold_x))
+                tasks.append((db, pred_x))
+    return exec_plan, tasks
 
 
 def _load_schemas(path: Path) -> dict[str, Schema]:
