@@ -431,6 +431,27 @@ def test_rewards_built_together_execute_each_query_once(db):
     assert executor.stats["executed"] == 3 and executor.stats["batches"] == 3
 
 
+def test_rewards_built_together_read_a_call_once(db, monkeypatch):
+    import sqlrl.rewards.executor as executor_module
+
+    reads: list[int] = []
+    real = executor_module.read_batch
+    monkeypatch.setattr(executor_module, "read_batch", lambda *a, **k: reads.append(1) or real(*a, **k))
+    funcs, _ = build_rewards([{"name": "execution"}, {"name": "partial"}, {"name": "format"}])
+    prompts = [[{"role": "user", "content": "q1"}]] * 2 + [[{"role": "user", "content": "q2"}]]
+    completions = [fence(GOLD), fence("SELECT nope"), fence(GOLD)]
+    columns = {"gold_sql": [GOLD] * 3, "db_path": [db] * 3}
+    first = [f(prompts=prompts, completions=completions, **columns) for f in funcs]
+    assert len(reads) == 1  # TRL passes the same lists to every function of a step
+    assert funcs[0].executor.read(prompts, completions, None, columns).groups == [0, 0, 1]
+    completions[1] = fence(GOLD)  # the same list, changed in place: read again
+    assert funcs[0](prompts=prompts, completions=completions, **columns) == [1.0, 1.0, 1.0]
+    assert len(reads) == 2
+    assert first[0] == [1.0, 0.0, 1.0]
+    funcs[0](prompts=list(prompts), completions=list(completions), **columns)  # new lists, equal items
+    assert len(reads) == 3
+
+
 def test_metrics_are_logged_once_per_batch(db):
     funcs, _ = build_rewards([{"name": "execution"}, {"name": "partial"}, {"name": "format"}], timeout=0.2)
     calls: list[tuple[str, float]] = []

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from sqlrl.rewards.batch import Batch, read_batch
+from sqlrl.rewards.batch import Batch
 from sqlrl.rewards.executor import ExecutedBatch, RewardExecutor
 from sqlrl.sandbox.service import did_you_mean
 
@@ -79,7 +79,7 @@ class SQLReward:
     ) -> list[float | None]:
         if completions is None:
             raise TypeError(f"{self.__name__}() needs completions")
-        batch = read_batch(prompts, completions, completion_ids, kwargs, default_engine=self.executor.engine)
+        batch = self.executor.read(prompts, completions, completion_ids, kwargs)
         batch.require(*self.required_columns, reward=f"the {self.__name__!r} reward")
         if self.uses_database:
             self.executor.check_databases(batch, reward=f"the {self.__name__!r} reward")

@@ -30,7 +30,7 @@ completions of one prompt form a group (GRPO's unit), found by comparing the pro
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -93,13 +93,26 @@ def default_engine(db_path: str | None, fallback: str | None = None) -> str:
     return "sqlite"
 
 
-def _prompt_key(prompt: Any) -> str:
+def _prompt_key(prompt: Any) -> Hashable:
+    """What makes two prompts the same prompt: the text, or a conversation's (key, content) pairs.
+
+    Conversations are keyed by their messages' items, without serialising them: only a content that
+    is not a string (multimodal parts) is written out as JSON.
+    """
     if isinstance(prompt, str):
         return prompt
+    if isinstance(prompt, (list, tuple)) and all(isinstance(m, Mapping) for m in prompt):
+        return tuple(
+            tuple(sorted((str(k), v if isinstance(v, str) else _json(v)) for k, v in m.items())) for m in prompt
+        )
+    return _json(prompt)
+
+
+def _json(value: Any) -> str:
     try:
-        return json.dumps(prompt, sort_keys=True, default=str)
+        return json.dumps(value, sort_keys=True, default=str)
     except (TypeError, ValueError):
-        return repr(prompt)
+        return repr(value)
 
 
 @dataclass
@@ -242,12 +255,12 @@ def read_batch(
             raise RewardInputError(f"column {name!r} has {len(values)} values for {n} completions")
         cols[name] = values
     if prompts is not None and len(prompts) == n:
-        keys = [_prompt_key(p) for p in prompts]
+        keys: list[Hashable] = [_prompt_key(p) for p in prompts]
     else:
         gold = cols.get("gold_sql", [None] * n)
         db = cols.get("db_path", [None] * n)
         keys = [repr((g, str(d))) for g, d in zip(gold, db, strict=True)]
-    index: dict[str, int] = {}
+    index: dict[Hashable, int] = {}
     groups = [index.setdefault(k, len(index)) for k in keys]
     lengths = None
     if completion_ids is not None and len(completion_ids) == n:

@@ -19,13 +19,14 @@ Scores of all pairs come from one call of the core.
 
 from __future__ import annotations
 
+import operator
 import threading
 import time
 from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlrl.rewards.batch import Batch, RewardInputError
+from sqlrl.rewards.batch import TRL_HOOKS, Batch, RewardInputError, read_batch
 from sqlrl.sandbox import ErrorKind, ExecResult, Sandbox
 from sqlrl.sandbox.cache import LRUCache
 from sqlrl.sandbox.parallel import resolve_workers
@@ -227,6 +228,7 @@ class RewardExecutor:
         self._schemas: dict[tuple[str, str], Any] = {}
         self._derived: LRUCache[Any] = LRUCache(4096)
         self._batches = 0
+        self._last_read: tuple[Any, Batch] | None = None
 
     @property
     def stats(self) -> dict[str, int]:
@@ -261,6 +263,23 @@ class RewardExecutor:
 
     def __repr__(self) -> str:
         return f"RewardExecutor(timeout={self.timeout}, workers={self.workers}, sandboxes={len(self.service)})"
+
+    # -- reading a call ----------------------------------------------------------------------------
+
+    def read(
+        self, prompts: Sequence[Any] | None, completions: Sequence[Any], completion_ids: Any, columns: dict[str, Any]
+    ) -> Batch:
+        """The :class:`~sqlrl.rewards.batch.Batch` of one reward call, read once for every reward function
+        sharing this executor: TRL passes the same lists to each function of a step, so a call whose
+        arguments are the very objects of the previous one, holding the very same items, gets the
+        previous Batch (texts joined, SQL extracted, groups found once)."""
+        snapshot = _snapshot(prompts, completions, completion_ids, columns)
+        last = self._last_read
+        if last is not None and _same_call(last[0], snapshot):
+            return last[1]
+        batch = read_batch(prompts, completions, completion_ids, columns, default_engine=self.engine)
+        self._last_read = (snapshot, batch)
+        return batch
 
     # -- sandboxes ---------------------------------------------------------------------------------
 
@@ -362,7 +381,7 @@ class RewardExecutor:
         """Run every prediction and gold query of ``batch`` (once per batch, see the module docs)."""
         sig = batch.signature
         hit = self._recent.get(sig)
-        if hit is not None and hit.batch.texts == batch.texts:
+        if hit is not None and (hit.batch is batch or hit.batch.texts == batch.texts):
             return hit
         t0 = time.perf_counter()
         n = len(batch)
@@ -423,9 +442,31 @@ class RewardExecutor:
     def close(self) -> None:
         """Close the sandboxes and the thread pool; the executor opens new ones when used again."""
         self._recent.clear()
+        self._last_read = None
         self.service.close()
 
     def clear(self) -> None:
         """Forget every memoised result (e.g. after a database file changed)."""
         self.service.clear()
         self._recent.clear()
+        self._last_read = None
+
+
+def _snapshot(*args: Any) -> tuple[tuple[str, ...], list[tuple[Any, tuple[Any, ...] | None]]]:
+    """The objects of a reward call (prompts, completions, completion ids, each column) and their items."""
+    prompts, completions, completion_ids, columns = args
+    names = tuple(sorted(k for k in columns if k not in TRL_HOOKS))
+    parts = [prompts, completions, completion_ids, *(columns[k] for k in names)]
+    return names, [(p, tuple(p) if isinstance(p, (list, tuple)) else None) for p in parts]
+
+
+def _same_call(a: Any, b: Any) -> bool:
+    """Whether two snapshots hold the same objects with the same items (by identity: no item is compared)."""
+    if a[0] != b[0]:
+        return False
+    for (x, xs), (y, ys) in zip(a[1], b[1], strict=True):
+        if x is not y or (xs is None) != (ys is None):
+            return False
+        if xs is not None and (len(xs) != len(ys) or not all(map(operator.is_, xs, ys))):
+            return False
+    return True
