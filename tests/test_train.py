@@ -60,6 +60,37 @@ def test_bad_configs_fail_with_a_message_that_says_what_to_fix(data, message):
         TrainConfig.from_dict(data)
 
 
+def test_stages_and_sft_hold_trls_own_fields():
+    from trl import GRPOConfig
+
+    cfg = TrainConfig.from_dict(yaml.safe_load(
+        "sft: {epochs: 1, weight_decay: 0.1}\n"
+        "stages: [{name: a, gradient_accumulation_steps: 2, trl: {top_k: 5}}]"
+    ))  # fmt: skip
+    assert cfg.sft.trl == {"weight_decay": 0.1}
+    assert cfg.stages[0].trl == {"top_k": 5, "gradient_accumulation_steps": 2}
+    assert TrainConfig.from_dict(cfg.to_dict()) == cfg  # --print-config output reads back
+    args = GRPOConfig(output_dir="unused", use_cpu=True, report_to="none", **cfg.stages[0].trl)
+    assert (args.top_k, args.gradient_accumulation_steps) == (5, 2)
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"stages": [{"name": "a", "max_steps": 3}]}, r"sqlrl sets TRL's max_steps from steps; set that instead"),
+        ({"stages": [{"name": "a", "trl": {"output_dir": "x"}}]}, r"sets TRL's output_dir from output_dir"),
+        ({"stages": [{"name": "a", "gradient_acumulation_steps": 2}]},
+         r"neither a sqlrl setting nor a field of TRL's GRPOConfig; did you mean 'gradient_accumulation_steps'"),
+        ({"sft": {"packingg": True}}, r"field of TRL's SFTConfig; did you mean 'packing'"),
+        ({"stages": [{"name": "a", "trl": {"temperature": 0.5}}]}, r"temperature is a sqlrl setting of this section"),
+        ({"stages": [{"name": "a", "trl": [1]}]}, r"trl must be a mapping of TRL settings"),
+    ],
+)  # fmt: skip
+def test_trl_fields_are_checked_against_trl(data, message):
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig.from_dict(data)
+
+
 @pytest.mark.parametrize("value", [0, -1, 1.5, "all", True])
 def test_keep_checkpoints_is_null_or_a_positive_integer(value):
     assert TrainConfig.from_dict({}).keep_checkpoints is None  # keep every checkpoint

@@ -141,6 +141,8 @@ class SFTConfig:
         epochs, learning_rate, batch_size, max_length: as in TRL; ``scheduler`` is transformers' name.
         save_steps: checkpoint every N steps (for ``--resume``).
         steps: train for exactly this many optimizer steps instead of ``epochs`` (0: use epochs).
+        trl: any other field of TRL's ``SFTConfig`` (``gradient_accumulation_steps``, ``weight_decay``,
+            ``packing``, ...). Written at the top of the ``sft`` section like the fields above; kept here.
     """
 
     epochs: float = 2.0
@@ -151,6 +153,7 @@ class SFTConfig:
     scheduler: str = "cosine"
     warmup: float = 0.05
     save_steps: int = 50
+    trl: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -178,6 +181,8 @@ class GRPOStageConfig:
         curriculum_samples: before the stage, sample this many completions per training prompt with the start
             model and train only on prompts it solves sometimes but not always (0: off). ``curriculum_pool``:
             score this many seeded training prompts (0: all). See :mod:`sqlrl.train.curriculum`.
+        trl: any other field of TRL's ``GRPOConfig`` (``gradient_accumulation_steps``, ``mask_truncated_completions``,
+            ``top_k``, ...). Written in the stage like the fields above; kept here.
     """
 
     name: str = "stage1"
@@ -202,6 +207,7 @@ class GRPOStageConfig:
     negative_weight: float = 1.0
     curriculum_samples: int = 0
     curriculum_pool: int = 0
+    trl: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -364,12 +370,21 @@ def _build(cls: type, data: Any, where: str) -> Any:
         raise ConfigError(f"{where} must be a mapping, not {type(data).__name__} ({data!r})")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs: dict[str, Any] = {}
+    passed: dict[str, Any] = {}
     for key, value in data.items():
+        if key not in fields and cls in _TRL_CLASSES:
+            passed[key] = _trl_field(cls, str(key), value, f"{where}.{key}", fields)
+            continue
         if key not in fields:
             close = difflib.get_close_matches(str(key), list(fields), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(fields)}"
             raise ConfigError(f"unknown key {where}.{key}{hint}")
         kwargs[key] = _coerce(fields[key].type, _convert(cls, key, value, f"{where}.{key}"), f"{where}.{key}")
+    if passed:
+        given = kwargs.get("trl") or {}
+        if not isinstance(given, dict):
+            raise ConfigError(f"{where}.trl must be a mapping of TRL settings, not {type(given).__name__}")
+        kwargs["trl"] = {**given, **passed}
     try:
         return cls(**kwargs)
     except TypeError as exc:  # pragma: no cover - every field has a default
@@ -415,6 +430,65 @@ def _convert(cls: type, key: str, value: Any, where: str) -> Any:
         if not isinstance(value, list):
             raise ConfigError(f"{where} must be a list of stage settings")
         return [_build(GRPOStageConfig, v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if key == "trl" and cls in _TRL_CLASSES:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} must be a mapping of TRL settings, not {type(value).__name__}")
+        own = {f.name: f for f in dataclasses.fields(cls)}
+        return {str(k): _trl_field(cls, str(k), v, f"{where}.{k}", own) for k, v in value.items()}
     if (cls, key) in ((DataConfig, "dialects"), (TrainConfig, "report_to")) and isinstance(value, str):
         return [value]
     return value
+
+
+# -- TRL's own fields in the sft section and the stages -----------------------------------------------------
+
+#: Fields of TRL's configs that sqlrl sets itself, and the sqlrl setting that decides each.
+SET_BY_SQLRL: dict[str, str] = {
+    "output_dir": "output_dir (phase folders inside it)",
+    "max_steps": "steps",
+    "num_train_epochs": "epochs",
+    "per_device_train_batch_size": "prompts_per_step x num_generations (GRPO) or batch_size (SFT)",
+    "lr_scheduler_type": "scheduler",
+    "warmup_steps": "warmup",
+    "save_steps": "eval_steps (GRPO) or save_steps (SFT)",
+    "reward_weights": "rewards (each entry's weight)",
+    "seed": "seed (top level)",
+    "report_to": "report_to (top level)",
+    "use_vllm": "use_vllm (top level)",
+    "vllm_mode": "vllm_mode (top level)",
+    "gradient_checkpointing": "gradient_checkpointing (top level)",
+    "disable_tqdm": "progress (top level)",
+}
+
+
+def _trl_field(cls: type, key: str, value: Any, where: str, own: dict[str, Any]) -> Any:
+    """A key of the ``sft`` section or a stage that is not sqlrl's: a field of TRL's config, checked against it."""
+    if key in own:
+        raise ConfigError(f"{where}: {key} is a sqlrl setting of this section; write it there, not under trl")
+    trl_fields = _trl_fields(cls)
+    if key in SET_BY_SQLRL:
+        raise ConfigError(f"{where}: sqlrl sets TRL's {key} from {SET_BY_SQLRL[key]}; set that instead")
+    if trl_fields is None:
+        raise ConfigError(
+            f"unknown key {where}; valid keys: {', '.join(own)} (or a field of TRL's config, with the train "
+            f"extra installed: pip install 'sqlrl[train]')"
+        )
+    if key not in trl_fields:
+        close = difflib.get_close_matches(key, [*own, *trl_fields], n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(
+            f"unknown key {where}: neither a sqlrl setting nor a field of TRL's {_TRL_CLASSES[cls]}{hint}"
+        )
+    return value
+
+
+_TRL_CLASSES: dict[type, str] = {SFTConfig: "SFTConfig", GRPOStageConfig: "GRPOConfig"}
+
+
+def _trl_fields(cls: type) -> list[str] | None:
+    """The field names of TRL's config for ``cls``, or None when TRL is not installed."""
+    try:
+        import trl
+    except ImportError:
+        return None
+    return [f.name for f in dataclasses.fields(getattr(trl, _TRL_CLASSES[cls])) if f.init]

@@ -433,12 +433,15 @@ class Runner:
         assert s is not None
         phase_dir = self.out / "sft"
         model, tok = self._load(start)
-        args = SFTConfig(
-            output_dir=str(phase_dir), num_train_epochs=s.epochs, learning_rate=s.learning_rate,
-            per_device_train_batch_size=s.batch_size, max_length=s.max_length, lr_scheduler_type=s.scheduler,
-            warmup_steps=s.warmup, save_steps=s.save_steps, logging_steps=10, max_steps=s.steps or -1,
+        args = SFTConfig(**{
+            **dict(
+                output_dir=str(phase_dir), num_train_epochs=s.epochs, learning_rate=s.learning_rate,
+                per_device_train_batch_size=s.batch_size, max_length=s.max_length, lr_scheduler_type=s.scheduler,
+                warmup_steps=s.warmup, save_steps=s.save_steps, logging_steps=10, max_steps=s.steps or -1,
+            ),
             **self._common_args(),
-        )  # fmt: skip
+            **s.trl,  # TRL's own fields from the config (checked by sqlrl.train.config)
+        })  # fmt: skip
         trainer = SFTTrainer(
             model=model, args=args, train_dataset=Dataset.from_list(self._rows["sft"]), processing_class=tok,
             peft_config=self._peft_config(), callbacks=self._callbacks(),
@@ -474,16 +477,20 @@ class Runner:
         if stage.zero_variance == "resample" and world > 1:
             raise TrainingError(f"{stage.name}: zero_variance 'resample' runs in one process; use 'skip' with {world}")
         funcs, weights = build_rewards(stage.rewards, timeout=self.cfg.timeout, workers=self.cfg.workers)
-        args = GRPOConfig(
-            output_dir=str(phase_dir), max_steps=stage.steps, learning_rate=stage.learning_rate,
-            lr_scheduler_type=stage.scheduler, warmup_steps=stage.warmup,
-            per_device_train_batch_size=completions // world, num_generations=stage.num_generations,
-            temperature=stage.temperature, top_p=stage.top_p, beta=stage.beta, loss_type=stage.loss_type,
-            scale_rewards=stage.scale_rewards, epsilon=stage.epsilon,
-            max_completion_length=stage.max_completion_length, reward_weights=weights, save_steps=stage.eval_steps,
-            logging_steps=1, use_vllm=self.cfg.use_vllm, vllm_mode=self.cfg.vllm_mode, log_completions=False,
+        args = GRPOConfig(**{
+            **dict(
+                output_dir=str(phase_dir), max_steps=stage.steps, learning_rate=stage.learning_rate,
+                lr_scheduler_type=stage.scheduler, warmup_steps=stage.warmup,
+                per_device_train_batch_size=completions // world, num_generations=stage.num_generations,
+                temperature=stage.temperature, top_p=stage.top_p, beta=stage.beta, loss_type=stage.loss_type,
+                scale_rewards=stage.scale_rewards, epsilon=stage.epsilon,
+                max_completion_length=stage.max_completion_length, reward_weights=weights,
+                save_steps=stage.eval_steps, logging_steps=1, use_vllm=self.cfg.use_vllm, vllm_mode=self.cfg.vllm_mode,
+                log_completions=False,
+            ),
             **self._common_args(),
-        )  # fmt: skip
+            **stage.trl,  # TRL's own fields from the config (checked by sqlrl.train.config)
+        })  # fmt: skip
         runner = self
         val: dict[str, Any] = phase.setdefault("val", {})
 
