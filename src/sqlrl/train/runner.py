@@ -123,6 +123,19 @@ def _busy_cores(cores: int, window: float = 0.5) -> float:
         return 0.0
 
 
+def _completions_per_process(stage: GRPOStageConfig, world: int) -> int:
+    """A GRPO step's completions per process; raises when the stage cannot be shared among ``world`` processes."""
+    completions = stage.prompts_per_step * stage.num_generations
+    if completions % world:
+        raise TrainingError(
+            f"{stage.name}: prompts_per_step x num_generations = {completions} completions per step must "
+            f"divide among {world} processes"
+        )
+    if stage.zero_variance == "resample" and world > 1:
+        raise TrainingError(f"{stage.name}: zero_variance 'resample' runs in one process; use 'skip' with {world}")
+    return completions // world
+
+
 class TrainingError(RuntimeError):
     """A run that cannot start or continue (e.g. an output folder with another run in it)."""
 
@@ -454,34 +467,15 @@ class Runner:
         self._phase("sft")["log_history"] = trainer.state.log_history
         return final
 
-    @_trl_quiet()
-    def _run_grpo(self, stage: GRPOStageConfig, start: str) -> tuple[str, str]:
-        """Train one GRPO stage from ``start``; returns (final model, best checkpoint by validation)."""
-        from datasets import Dataset
-        from transformers import TrainerCallback
+    def _grpo_args(self, stage: GRPOStageConfig, phase_dir: Path, batch_size: int, weights: list[float]) -> Any:
+        """TRL's ``GRPOConfig`` for a stage: sqlrl's settings, then TRL's own fields from the config."""
         from trl import GRPOConfig
 
-        from sqlrl.rewards import build_rewards
-        from sqlrl.train.grpo_trainer import grpo_trainer_class
-
-        phase_dir = self.out / stage.name
-        phase = self._phase(stage.name)
-        model, tok = self._load(start)
-        world = _dist().num_processes
-        completions = stage.prompts_per_step * stage.num_generations
-        if completions % world:
-            raise TrainingError(
-                f"{stage.name}: prompts_per_step x num_generations = {completions} completions per step must "
-                f"divide among {world} processes"
-            )
-        if stage.zero_variance == "resample" and world > 1:
-            raise TrainingError(f"{stage.name}: zero_variance 'resample' runs in one process; use 'skip' with {world}")
-        funcs, weights = build_rewards(stage.rewards, timeout=self.cfg.timeout, workers=self.cfg.workers)
-        args = GRPOConfig(**{
+        return GRPOConfig(**{
             **dict(
                 output_dir=str(phase_dir), max_steps=stage.steps, learning_rate=stage.learning_rate,
                 lr_scheduler_type=stage.scheduler, warmup_steps=stage.warmup,
-                per_device_train_batch_size=completions // world, num_generations=stage.num_generations,
+                per_device_train_batch_size=batch_size, num_generations=stage.num_generations,
                 temperature=stage.temperature, top_p=stage.top_p, beta=stage.beta, loss_type=stage.loss_type,
                 scale_rewards=stage.scale_rewards, epsilon=stage.epsilon,
                 max_completion_length=stage.max_completion_length, reward_weights=weights,
@@ -491,6 +485,23 @@ class Runner:
             **self._common_args(),
             **stage.trl,  # TRL's own fields from the config (checked by sqlrl.train.config)
         })  # fmt: skip
+
+    @_trl_quiet()
+    def _run_grpo(self, stage: GRPOStageConfig, start: str) -> tuple[str, str]:
+        """Train one GRPO stage from ``start``; returns (final model, best checkpoint by validation)."""
+        from datasets import Dataset
+        from transformers import TrainerCallback
+
+        from sqlrl.rewards import build_rewards
+        from sqlrl.train.grpo_trainer import grpo_trainer_class
+
+        phase_dir = self.out / stage.name
+        phase = self._phase(stage.name)
+        model, tok = self._load(start)
+        world = _dist().num_processes
+        completions = _completions_per_process(stage, world)
+        funcs, weights = build_rewards(stage.rewards, timeout=self.cfg.timeout, workers=self.cfg.workers)
+        args = self._grpo_args(stage, phase_dir, completions, weights)
         runner = self
         val: dict[str, Any] = phase.setdefault("val", {})
 
