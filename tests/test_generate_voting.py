@@ -101,3 +101,38 @@ def test_one_line_and_config():
 def test_doctests():
     assert doctest.testmod(voting).failed == 0
     assert doctest.testmod(runner).failed == 0
+
+
+def test_weighted_candidates_and_representatives():
+    """The verbal loop's use: distinct queries weigh their samples; the simpler of equal ones represents."""
+    cands = [
+        Candidate("SELECT a FROM t WHERE 1 = 1", ok=True, key=1, samples=[0, 3], complexity=9),
+        Candidate("SELECT b FROM t", ok=True, key=2, samples=[1, 4, 5]),
+        Candidate("SELECT a FROM t", ok=True, key=1, samples=[2, 6], complexity=5),
+        Candidate("SELECT nope", ok=False, samples=[7]),
+    ]
+    vote = majority_vote(cands)
+    assert (vote.index, vote.reason, vote.clusters, vote.sizes) == (2, "majority", [[0, 2], [1]], [4, 3])
+    assert vote.representatives == [2, 1] and vote.votes == 4 and vote.executed
+
+
+def test_equal_clusters_go_to_the_simpler_representative_and_prefer_nonempty():
+    class Rows:
+        def __init__(self, n):
+            self.num_rows = n
+
+    cands = [
+        Candidate("SELECT DISTINCT a FROM t", ok=True, key=1, samples=[0], complexity=8, execution=Rows(3)),
+        Candidate("SELECT a FROM t WHERE 0", ok=True, key=2, samples=[1], complexity=4, execution=Rows(0)),
+        Candidate("SELECT a FROM t", ok=True, key=3, samples=[2], complexity=6, execution=Rows(2)),
+    ]
+    assert majority_vote(cands).clusters == [[1], [2], [0]]  # by simplicity, then first seen
+    vote = majority_vote(cands, prefer_nonempty=True)
+    assert (vote.index, vote.clusters, vote.reason) == (2, [[2], [0], [1]], "tie")  # the empty result last
+
+
+def test_nothing_ran_clusters_by_text_not_by_result():
+    vote = majority_vote([Candidate("SELECT nope", ok=False, samples=[0])])
+    assert (vote.index, vote.reason, vote.executed) == (0, "single", False)
+    vote = majority_vote([Candidate("SELECT x", samples=[0, 2], complexity=3), Candidate("SELECT  y", samples=[1, 3])])
+    assert (vote.index, vote.reason, vote.clusters, vote.executed) == (1, "no_execution", [[1], [0]], False)

@@ -49,6 +49,7 @@ from sqlrl.eval.pred_files import (
     write_spider_predictions,
 )
 from sqlrl.generate.voting import Candidate, Vote, majority_vote
+from sqlrl.models.chat import as_chat_model, raise_failed
 from sqlrl.models.prompt_settings import PROMPT_FILE, PromptSettings
 from sqlrl.sql.extract import extract_sql
 
@@ -214,19 +215,22 @@ def _sample_completions(
             raise ValueError(f"example {ex.id!r} has no database file: its schema cannot be put in the prompt")
         messages.append(build_messages(ex, options=cfg.prompt, tables_entry=dataset.tables.get(ex.db_id)))
     chunk = int(getattr(lm, "chunk_size", cfg.batch_size))
+    chat = as_chat_model(lm)
     bar = _bar(len(examples), progress, "generate")
     out: list[list[str]] = []
     try:
         for start in range(0, len(messages), chunk):
             batch = messages[start : start + chunk]
-            got = lm.generate(
+            results = chat.chat(
                 batch,
                 n=cfg.n,
                 temperature=cfg.sampling_temperature,
                 top_p=cfg.top_p,
-                max_new_tokens=cfg.max_new_tokens,
+                max_tokens=cfg.max_new_tokens,  # type: ignore[arg-type]  # resolved: never None here
                 seed=cfg.seed + start,
             )
+            raise_failed(results)  # a failed generation stops the run
+            got = [r.texts for r in results]
             if len(got) != len(batch) or any(len(g) != cfg.n for g in got):
                 raise RuntimeError(
                     f"the model returned {[len(g) for g in got]} completions for {len(batch)} x n={cfg.n}"
@@ -283,9 +287,10 @@ def generate_predictions(
     """Generate one predicted query per example of ``dataset``.
 
     Args:
-        model: a local model folder (loaded with ``config.backend``), or any object with
-            ``generate(messages_list, *, n, temperature, top_p, max_new_tokens, seed) -> list[list[str]]``
-            such as :class:`~sqlrl.models.local.LocalChatModel`.
+        model: a local model folder (loaded with ``config.backend``), or a chat model
+            (:class:`~sqlrl.models.chat.ChatModel`, such as :class:`~sqlrl.models.local.LocalChatModel`),
+            or any object with ``generate(messages_list, *, n, temperature, top_p, max_new_tokens, seed)
+            -> list[list[str]]``.
         dataset: the examples (e.g. ``load_toy("dev")``, ``load_spider(...)[:100]``).
         config: see :class:`GenerateConfig`. Its ``prompt`` and ``max_new_tokens`` default to the settings the
             model was trained with (``sqlrl_prompt.json`` in a model folder, or a chat model's
@@ -297,7 +302,7 @@ def generate_predictions(
         FileNotFoundError: ``model`` is a path without a model folder.
         ValueError: an example has no database file (its schema cannot be shown).
     """
-    from sqlrl.generate.backends import load_chat_model
+    from sqlrl.models.chat import load_chat_model
 
     cfg = config or GenerateConfig()
     examples = list(dataset)

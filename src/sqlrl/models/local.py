@@ -2,8 +2,10 @@
 
 :class:`LocalChatModel` turns conversations (lists of ``{"role", "content"}`` messages) into
 completions with the model's chat template: batched with left padding, greedy or sampled, ``n``
-completions per conversation, seeded. It is what ``sqlrl verbal``'s local backend, ``sqlrl
-generate`` and the trainer's validation use.
+completions per conversation, seeded. :meth:`LocalChatModel.chat` is the
+:class:`~sqlrl.models.chat.ChatModel` interface (``sqlrl generate``, ``sqlrl verbal``'s local
+backend); :meth:`LocalChatModel.generate` returns the texts alone and raises on failure (the
+trainer's validation).
 
 >>> import tempfile
 >>> from sqlrl.models.tiny import build_tiny_model
@@ -13,18 +15,22 @@ generate`` and the trainer's validation use.
 >>> outs = lm.generate([[{"role": "user", "content": "hi"}]], n=2, temperature=1.0, max_new_tokens=4, seed=0)
 >>> len(outs), len(outs[0]), all(isinstance(s, str) for s in outs[0])
 (1, 2, True)
+>>> lm.chat([[{"role": "user", "content": "hi"}]], max_tokens=4)[0].ok
+True
 """
 
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LocalChatModel", "check_model_dir", "require_torch"]
+from sqlrl.models.chat import ChatResult, Messages
 
-Messages = Sequence[dict[str, str]]
+__all__ = ["LocalChatModel", "check_model_dir", "require_torch"]
 
 
 def check_model_dir(path: str | os.PathLike[str]) -> Path:
@@ -66,6 +72,8 @@ class LocalChatModel:
     A model folder written by ``sqlrl train`` carries the prompt settings it was trained with
     (:mod:`sqlrl.models.prompt_settings`); they are kept as :attr:`prompt_settings` (None otherwise)
     for callers that build prompts, and decide whether conversations go through the chat template.
+
+    :meth:`chat` runs under a lock (one batch at a time), so several threads can share the model.
     """
 
     def __init__(
@@ -84,6 +92,8 @@ class LocalChatModel:
         from sqlrl.models.prompt_settings import PromptSettings
 
         self.prompt_settings: PromptSettings | None = None
+        self.name = f"local:{model if isinstance(model, (str, os.PathLike)) else type(model).__name__}"
+        self._lock = threading.Lock()
         if isinstance(model, (str, os.PathLike)):
             path = os.fspath(check_model_dir(model))
             self.prompt_settings = PromptSettings.read(path)
@@ -150,3 +160,32 @@ class LocalChatModel:
             texts = self.tokenizer.batch_decode(ids[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)
             out.extend(texts[i * n : (i + 1) * n] for i in range(len(chunk)))
         return out
+
+    def chat(
+        self,
+        conversations: Sequence[Messages],
+        *,
+        n: int = 1,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        max_tokens: int = 512,
+        seed: int | None = None,
+    ) -> list[ChatResult]:
+        """:meth:`generate` as a :class:`~sqlrl.models.chat.ChatModel`: one result per conversation; an
+        exception fails every conversation of the call instead of propagating."""
+        t0 = time.perf_counter()
+        try:
+            with self._lock:
+                outs = self.generate(
+                    [[dict(m) for m in conv] for conv in conversations],
+                    n=n,
+                    temperature=temperature,
+                    top_p=top_p,
+                    max_new_tokens=max_tokens,
+                    seed=seed,
+                )
+        except Exception as e:  # noqa: BLE001 - a failed generation is data, not a crash
+            elapsed = time.perf_counter() - t0
+            return [ChatResult.failed(e, elapsed=elapsed, short=True) for _ in conversations]
+        elapsed = (time.perf_counter() - t0) / max(1, len(conversations))
+        return [ChatResult(list(texts), elapsed=elapsed) for texts in outs]

@@ -2,15 +2,16 @@
 
 Execution is the ground truth; the judge only speaks where execution cannot: by default for
 predictions that were extracted but did not run (an engine error, a timeout, a dialect the sandbox
-cannot translate). Every call is bounded (``timeout`` seconds, ``max_retries`` retries by the
-``openai`` client), runs on a small thread pool, and is memoised by its prompt.
+cannot translate). The judge is asked through :class:`sqlrl.models.openai_chat.OpenAIChatModel`:
+every call is bounded (``timeout`` seconds, at most ``max_retries`` retries on timeouts,
+connection errors, 408/409/429/5xx and replies that are not chat completions, 0.5 s before the
+first retry, doubled each time, 8 s at most), runs on a small thread pool, and is memoised by its prompt.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import threading
 from collections import OrderedDict
@@ -26,6 +27,8 @@ __all__ = ["DEFAULT_JUDGE_PROMPT", "JudgeReward", "judge_reward", "parse_judge_s
 logger = logging.getLogger("sqlrl.rewards")
 
 WHEN = ("error", "mismatch", "always")
+#: Seconds before the first retry of a judge call, and the longest wait between two tries.
+RETRY_BACKOFF, RETRY_MAX_BACKOFF = 0.5, 8.0
 
 DEFAULT_JUDGE_PROMPT = """You grade a SQL query written to answer a question over a database.
 
@@ -139,13 +142,13 @@ class JudgeReward(SQLReward):
         self._init_client_state()
 
     def _init_client_state(self) -> None:
-        self._client: Any = None
+        self._chat: Any = None
         self._lock = threading.Lock()
         self._memo: OrderedDict[str, float] = OrderedDict()
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for k in ("_client", "_lock", "_memo"):
+        for k in ("_chat", "_lock", "_memo"):
             state.pop(k, None)
         return state
 
@@ -153,32 +156,39 @@ class JudgeReward(SQLReward):
         self.__dict__.update(state)
         self._init_client_state()
 
-    def client(self) -> Any:
+    def chat_model(self) -> Any:
+        """The :class:`~sqlrl.models.openai_chat.OpenAIChatModel` that asks the judge (built on first use)."""
         with self._lock:
-            if self._client is None:
-                openai = _require_openai()
-                key = self.api_key or os.environ.get(self.api_key_env) or "EMPTY"
-                self._client = openai.OpenAI(
-                    base_url=self.base_url, api_key=key, timeout=self.timeout, max_retries=self.max_retries
-                )
-            return self._client
+            if self._chat is None:
+                _require_openai()
+                from sqlrl.models.openai_chat import OpenAIChatModel
+
+                self._chat = OpenAIChatModel(
+                    self.model, base_url=self.base_url, api_key=self.api_key, api_key_env=self.api_key_env,
+                    timeout=self.timeout, max_retries=self.max_retries, backoff=RETRY_BACKOFF,
+                    max_backoff=RETRY_MAX_BACKOFF, concurrency=self.concurrency,
+                )  # fmt: skip
+            return self._chat
+
+    def client(self) -> Any:
+        """The ``openai`` client of :meth:`chat_model`."""
+        return self.chat_model()._client
 
     def ask(self, prompt: str) -> float | None:
         """One judge call: the parsed score, or None when the call failed or the reply held no score."""
         with self._lock:
             if prompt in self._memo:
                 return self._memo[prompt]
-        try:
-            reply = self.client().chat.completions.create(
-                model=self.model,
-                messages=[{"role": "user", "content": prompt}],
-                temperature=self.temperature,
-                max_tokens=self.max_tokens,
-            )
-            text = reply.choices[0].message.content
-        except Exception as e:  # noqa: BLE001 - server errors, timeouts, malformed responses
-            logger.warning("judge call failed: %s: %s", type(e).__name__, e)
+        (reply,) = self.chat_model().chat(
+            [[{"role": "user", "content": prompt}]],
+            temperature=self.temperature,
+            top_p=None,  # not sent: the server's default, as the judge always asked
+            max_tokens=self.max_tokens,
+        )
+        if not reply.ok:  # server errors, timeouts, malformed responses, after the retries
+            logger.warning("judge call failed: %s", reply.error)
             return None
+        text = reply.texts[0] if reply.texts else None
         score = parse_judge_score(text)
         if score is None:
             logger.warning("judge reply holds no score in [0, 1]: %r", (text or "")[:200])

@@ -11,11 +11,16 @@ bounded and every call has a timeout, so a run always ends; everything is logged
 :mod:`sqlrl.verbal.trajectory` turns into SFT, preference or RL data.
 
 >>> from sqlrl.data import load_toy  # doctest: +SKIP
->>> from sqlrl.verbal import OpenAIChatBackend, VerbalConfig, run_verbal  # doctest: +SKIP
->>> llm = OpenAIChatBackend("Qwen/Qwen2.5-Coder-7B-Instruct", base_url="http://localhost:8000/v1")  # doctest: +SKIP
+>>> from sqlrl.models import OpenAIChatModel  # doctest: +SKIP
+>>> from sqlrl.verbal import VerbalConfig, run_verbal  # doctest: +SKIP
+>>> llm = OpenAIChatModel("Qwen/Qwen2.5-Coder-7B-Instruct", base_url="http://localhost:8000/v1")  # doctest: +SKIP
 >>> summary = run_verbal(load_toy("dev"), llm, out_dir="runs/verbal", config=VerbalConfig(k=4))  # doctest: +SKIP
 
 Command line: ``sqlrl verbal --base-url http://localhost:8000/v1 --model NAME --out runs/verbal``.
+
+The models are :mod:`sqlrl.models`' chat models; the former names ``ChatBackend``, ``ChatResult``,
+``FunctionBackend``, ``LocalChatBackend`` and ``OpenAIChatBackend`` stay importable from here and
+from :mod:`sqlrl.verbal.backends`.
 """
 
 from __future__ import annotations

@@ -193,19 +193,20 @@ class VerbalCommand:
 
     @staticmethod
     def backends(args: argparse.Namespace) -> tuple[Any, Any]:
-        """The generator and judge backends (the judge is the generator unless told otherwise)."""
-        from sqlrl.verbal.backends import LocalChatBackend, OpenAIChatBackend
+        """The generator and judge chat models (the judge is the generator unless told otherwise)."""
+        from sqlrl.models.local import LocalChatModel
+        from sqlrl.models.openai_chat import OpenAIChatModel
 
         def openai(model: str, base_url: str | None, key_env: str) -> Any:
-            return OpenAIChatBackend(
+            return OpenAIChatModel(
                 model, base_url=base_url, api_key_env=key_env, timeout=args.request_timeout,
                 max_retries=args.max_retries, backoff=args.backoff, max_backoff=args.max_backoff,
                 concurrency=args.concurrency, n_per_request=args.n_per_request,
             )  # fmt: skip
 
         if args.backend == "local":
-            generator = LocalChatBackend(args.model, device=args.device)
-            judge = generator if args.judge_model is None else LocalChatBackend(args.judge_model, device=args.device)
+            generator = LocalChatModel(args.model, device=args.device)
+            judge = generator if args.judge_model is None else LocalChatModel(args.judge_model, device=args.device)
             return generator, judge
         generator = openai(args.model, args.base_url, args.api_key_env)
         if args.judge_model is None and args.judge_base_url is None and args.judge_api_key_env is None:

@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlrl.models.chat import ChatModel
 from sqlrl.verbal import prompts
-from sqlrl.verbal.backends import ChatBackend
 
 __all__ = ["JudgeCall", "JudgeOutcome", "ParsedReply", "parse_judge_reply", "run_judge"]
 
@@ -217,7 +217,7 @@ class JudgeOutcome:
 
 
 def run_judge(
-    judge: ChatBackend,
+    judge: ChatModel,
     *,
     clusters: Sequence[int],
     render: Callable[[Sequence[int]], list[dict[str, str]]],

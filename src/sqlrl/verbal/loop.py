@@ -7,6 +7,8 @@
    candidates whose results have the same core fingerprint (``Table.fingerprint``: the bag of rows,
    column order kept, names ignored; row order counts with ``cluster_ordered``, column order does
    not with ``cluster_column_order=False``) are one cluster. A cluster's size is its number of samples.
+   Candidates are :class:`sqlrl.generate.voting.Candidate` and are ranked by
+   :func:`sqlrl.generate.voting.majority_vote`, the vote of ``sqlrl generate``.
 4. *Judge*: the largest ``max_judge_candidates`` clusters, each shown by one query and its
    execution summary (and how many samples produced it), are scored by the judge in ``judge_rounds``
    rounds; scores are averaged over the rounds that could be read.
@@ -22,6 +24,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -32,9 +35,11 @@ from typing import Any
 
 from sqlrl.data.example import Example
 from sqlrl.data.prompts import PromptTooLongError, build_messages, dialect_label, fit_schema, schema_ddl
+from sqlrl.generate.voting import Candidate, Vote, majority_vote
+from sqlrl.models.chat import ChatModel
+from sqlrl.sandbox.result import ErrorKind, ExecResult
 from sqlrl.sql.extract import extract_sql
 from sqlrl.verbal import prompts
-from sqlrl.verbal.backends import ChatBackend
 from sqlrl.verbal.config import VerbalConfig
 from sqlrl.verbal.judge import JudgeCall, run_judge
 
@@ -80,20 +85,28 @@ def sql_complexity(sql: str, dialect: str = "sqlite") -> int:
         return 10_000 + len(sql.split())
 
 
-@dataclass
-class Execution:
-    """One query's execution as the trajectory keeps it (first rows only)."""
+@dataclass(eq=False)
+class Execution(ExecResult):
+    """A query's :class:`~sqlrl.sandbox.ExecResult` as the trajectory keeps it: with the key its result is
+    clustered by, the summary the judge and the generator see, and its first rows as JSON values.
 
-    ok: bool
-    error_kind: str | None = None
-    error: str = ""
-    columns: list[str] = field(default_factory=list)
-    num_rows: int = 0
-    rows: list[list[Any]] = field(default_factory=list)
-    truncated: bool = False
-    elapsed: float = 0.0
+    Attributes:
+        key: the result's cluster key (the fingerprint in hex, or ``unhashable:...`` when the core
+            cannot read a value); None when it did not run.
+        summary: the result or error as the prompts show it ("" when the query could not be run).
+        head: the first rows (``summary_rows``) with JSON values; the file's ``rows``.
+
+    Only the core table of a result is kept, not its Python rows (``rows`` is None then).
+    """
+
     key: str | None = None
     summary: str = ""
+    head: list[list[Any]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, result: ExecResult, **fields: Any) -> Execution:
+        """``result`` with the trajectory's fields."""
+        return cls(**{f.name: getattr(result, f.name) for f in dataclasses.fields(ExecResult)}, **fields)
 
     @property
     def nonempty(self) -> bool:
@@ -102,42 +115,15 @@ class Execution:
     def to_json(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
-            "error_kind": self.error_kind,
+            "error_kind": None if self.error_kind is None else str(self.error_kind),
             "error": self.error,
-            "columns": self.columns,
-            "num_rows": self.num_rows,
-            "rows": self.rows,
+            "columns": [str(c) for c in self.columns] if self.ok else [],
+            "num_rows": self.num_rows if self.ok else 0,
+            "rows": self.head,
             "truncated": self.truncated,
             "elapsed_s": round(self.elapsed, 6),
             "result_hash": self.key,
             "summary": self.summary,
-        }
-
-
-@dataclass
-class Candidate:
-    """A distinct query (up to whitespace) and its execution."""
-
-    index: int
-    sql: str
-    round: int
-    samples: list[int]
-    execution: Execution
-    complexity: int
-    cluster: int | None = None
-    gold_match: bool | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "sql": self.sql,
-            "round": self.round,
-            "samples": self.samples,
-            "count": len(self.samples),
-            "complexity": self.complexity,
-            "cluster": self.cluster,
-            "execution": self.execution.to_json(),
-            "gold_match": self.gold_match,
         }
 
 
@@ -238,8 +224,8 @@ class VerbalLoop:
     """Solve questions with group self-evaluation (see the module docs for the steps).
 
     Args:
-        generator: the backend that writes SQL.
-        judge: the backend that scores result clusters (default: the generator).
+        generator: the chat model that writes SQL (:class:`~sqlrl.models.chat.ChatModel`).
+        judge: the chat model that scores result clusters (default: the generator).
         config: every setting (:class:`~sqlrl.verbal.config.VerbalConfig`).
         pool: an :class:`~sqlrl.sandbox.service.ExecutionService` to execute in (default: one made from the
             config, closed by :meth:`close`).
@@ -251,8 +237,8 @@ class VerbalLoop:
 
     def __init__(
         self,
-        generator: ChatBackend,
-        judge: ChatBackend | None = None,
+        generator: ChatModel,
+        judge: ChatModel | None = None,
         *,
         config: VerbalConfig | None = None,
         pool: Any = None,
@@ -331,7 +317,6 @@ class _State:
         self.dialect = self.cfg.dialect or self.cfg.prompt_options.dialect or example.dialect
         self.by_sql: dict[str, int] = {}
         self.by_key: dict[str, int] = {}
-        self.tables: dict[int, Any] = {}  # candidate index -> core Table (for score_gold)
         self._schema: str | None = None
 
     # -- sampling and execution --------------------------------------------------------------------
@@ -369,10 +354,9 @@ class _State:
         idx = self.by_sql.get(key)
         if idx is None:
             idx = len(self.traj.candidates)
-            execution, table = self._execute(got.sql)
-            cand = Candidate(idx, got.sql, round_, [], execution, sql_complexity(got.sql, self.dialect))
-            if table is not None:
-                self.tables[idx] = table
+            execution = self._execute(got.sql)
+            cand = Candidate(got.sql, execution.ok, execution.key, complexity=sql_complexity(got.sql, self.dialect),
+                             execution=execution, index=idx, round=round_)  # fmt: skip
             self.traj.candidates.append(cand)
             self.by_sql[key] = idx
             if execution.ok:
@@ -385,88 +369,79 @@ class _State:
         ex = cand.execution
         return ex.ok and (ex.num_rows > 0 or not self.cfg.require_nonempty)
 
-    def _execute(self, sql: str) -> tuple[Execution, Any]:
+    def _execute(self, sql: str) -> Execution:
         cfg = self.cfg
         if self.example.db_path is None:
-            return Execution(False, "missing_database", "the example has no database file"), None
+            missing = ExecResult.failure(sql, ErrorKind.MISSING_DATABASE, "the example has no database file")
+            return Execution.of(missing)
         r = self.loop.pool.execute(self.example.db_path, sql)
         kind = None if r.ok else str(r.error_kind)
-        ex = Execution(r.ok, kind, r.error, [str(c) for c in r.columns] if r.ok else [], r.num_rows if r.ok else 0,
-                       truncated=r.truncated, elapsed=r.elapsed)  # fmt: skip
-        table = None
+        columns = [str(c) for c in r.columns] if r.ok else []
+        rows = list(r.rows or []) if r.ok else []
+        ex = Execution.of(r, head=[[_json_value(v) for v in row] for row in rows[: cfg.summary_rows]])
         if r.ok:
-            rows = list(r.rows or [])
-            ex.rows = [[_json_value(v) for v in row] for row in rows[: cfg.summary_rows]]
             try:
                 table = r.table
                 ex.key = format(table.fingerprint(cfg.cluster_ordered, cfg.cluster_column_order), "016x")
+                ex._table, ex.rows = table, None  # the core table holds the rows: no second copy in Python
             except (ValueError, TypeError) as e:  # a value the core cannot read: its own cluster
                 ex.key = f"unhashable:{normalize(sql)}:{e}"
         ex.summary = prompts.format_summary(
-            r.ok, ex.columns, (r.rows or [])[: cfg.summary_rows] if r.ok else [], ex.num_rows, error_kind=kind,
+            r.ok, columns, rows[: cfg.summary_rows], ex.num_rows if r.ok else 0, error_kind=kind,
             error=r.error, truncated=r.truncated, max_rows=cfg.summary_rows, max_cell_chars=cfg.max_cell_chars,
             max_error_chars=cfg.max_error_chars,
         )  # fmt: skip
-        return ex, table
+        return ex
 
     def _cluster(self, cand: Candidate) -> None:
         key = cand.execution.key or ""
         c = self.by_key.get(key)
         if c is None:
             c = len(self.traj.clusters)
-            self.traj.clusters.append(Cluster(c, key, [], nonempty=cand.execution.num_rows > 0))
+            self.traj.clusters.append(Cluster(c, key, [], nonempty=cand.execution.nonempty))
             self.by_key[key] = c
         self.traj.clusters[c].candidates.append(cand.index)
         cand.cluster = c
 
     # -- choosing ----------------------------------------------------------------------------------
 
-    def _first_seen(self, cluster: Cluster) -> int:
-        return min(s for i in cluster.candidates for s in self.traj.candidates[i].samples)
+    def _vote(self) -> Vote | None:
+        """The majority vote over the candidates (None without any): by result, results with rows first
+        (``prefer_nonempty``), then larger clusters, simpler representatives, first seen."""
+        if not self.traj.candidates:
+            return None
+        return majority_vote(self.traj.candidates, prefer_nonempty=self.cfg.prefer_nonempty)
 
-    def _representative(self, cluster: Cluster) -> Candidate:
-        cands = [self.traj.candidates[i] for i in cluster.candidates]
-        best = max(cands, key=lambda c: (len(c.samples), -c.complexity, -c.samples[0]))
-        cluster.representative = best.index
-        return best
-
-    def _ranked(self) -> list[Cluster]:
-        """The majority-vote order: results with rows first (``prefer_nonempty``), then larger clusters,
-        simpler representatives, first seen."""
-        clusters = [c for c in self.traj.clusters if c.size > 0]
-        for c in clusters:
-            self._representative(c)
-        empty_last = self.cfg.prefer_nonempty
-        return sorted(
-            clusters,
-            key=lambda c: (empty_last and not c.nonempty, -c.size, self.traj.candidates[c.representative].complexity,
-                           self._first_seen(c)),
-        )  # fmt: skip
+    def _ranked(self, vote: Vote | None) -> list[Cluster]:
+        """The clusters of executed candidates in the vote's order, each with its representative set."""
+        if vote is None or not vote.executed:
+            return []
+        ranked = []
+        for members, rep in zip(vote.clusters, vote.representatives, strict=True):
+            cluster = self.traj.clusters[self.traj.candidates[members[0]].cluster]  # type: ignore[index]
+            cluster.representative = rep
+            ranked.append(cluster)
+        return ranked
 
     def first_sql(self) -> str | None:
         return self.traj.samples[0]["sql"] if self.traj.samples else None
 
     def majority_sql(self) -> str | None:
-        ranked = self._ranked()
-        if ranked:
-            return self.traj.candidates[ranked[0].representative].sql
-        return self._fallback()[0]
-
-    def _fallback(self) -> tuple[str | None, int | None]:
-        """No query executed: the most frequent failing query (simpler, earlier on ties)."""
-        cands = self.traj.candidates
-        if not cands:
-            return None, None
-        best = max(cands, key=lambda c: (len(c.samples), -c.complexity, -c.samples[0]))
-        return best.sql, best.index
+        """The vote's choice: the largest cluster's representative, or when nothing executed the most
+        frequent failing query (simpler, earlier on ties)."""
+        vote = self._vote()
+        self._ranked(vote)
+        return None if vote is None else vote.sql
 
     def choose(self, round_: int) -> dict[str, Any]:
         cfg = self.cfg
-        ranked = self._ranked()
+        vote = self._vote()
+        ranked = self._ranked(vote)
         choice: dict[str, Any] = {"round": round_, "cluster": None, "candidate": None, "sql": None, "scores": {},
                                   "judged": [], "score": None, "score_max": cfg.score_max, "critiques": []}  # fmt: skip
-        if not ranked:
-            sql, idx = self._fallback()
+        if not ranked:  # nothing executed: the most frequent failing query
+            idx = None if vote is None or vote.sql is None else vote.index
+            sql = None if idx is None else self.traj.candidates[idx].sql
             choice.update(sql=sql, candidate=idx, reason="no_executable" if sql is not None else "no_sql")
             self.traj.choices.append(choice)
             return choice
@@ -592,7 +567,7 @@ class _State:
             elif ex.num_rows == 0:
                 problem = ("It returned no rows. If the question expects an answer, check the filter values against "
                            "the sample values in the schema (spelling, case, format) and the joins.\n")  # fmt: skip
-            elif ex.rows and all(v is None for row in ex.rows for v in row):
+            elif ex.head and all(v is None for row in ex.head for v in row):
                 problem = "Its result holds only NULL values.\n"
             if choice["critiques"]:
                 critique = "A reviewer's critique: " + " / ".join(dict.fromkeys(choice["critiques"]))[:1000] + "\n"
@@ -636,7 +611,7 @@ class _State:
         order = gold_has_order_by(ex.gold_sql or "")
         by_sql: dict[str, bool] = {}
         for cand in self.traj.candidates:
-            table = self.tables.get(cand.index)
+            table = _table(cand.execution)
             cand.gold_match = table is not None and compare(gold.table, table, mode=mode, order_matters=order)
             by_sql[normalize(cand.sql)] = cand.gold_match
 
@@ -649,3 +624,10 @@ class _State:
             **{name: match(sql) for name, sql in self.traj.baselines.items()},
             "any": any(c.gold_match for c in self.traj.candidates),
         }
+
+
+def _table(ex: Execution) -> Any:
+    """The core table of a result that ran and whose values the core can read, else None."""
+    if not ex.ok or (ex.key or "").startswith("unhashable:"):
+        return None
+    return ex.table

@@ -42,7 +42,7 @@ from sqlrl.eval.pred_files import (
     write_spider2_folder,
     write_spider_predictions,
 )
-from sqlrl.verbal.backends import ChatBackend
+from sqlrl.models.chat import ChatModel
 from sqlrl.verbal.config import VerbalConfig
 from sqlrl.verbal.loop import NO_SQL, VerbalLoop
 from sqlrl.verbal.trajectory import read_trajectories
@@ -153,8 +153,8 @@ def _summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def run_verbal(
     dataset: Dataset,
-    generator: ChatBackend,
-    judge: ChatBackend | None = None,
+    generator: ChatModel,
+    judge: ChatModel | None = None,
     *,
     out_dir: PathLike,
     config: VerbalConfig | None = None,
@@ -168,8 +168,8 @@ def run_verbal(
 
     Args:
         dataset: any loaded dataset (:func:`sqlrl.data.load_toy`, ``load_spider``, ``load_bird``, ...).
-        generator: the backend that writes SQL.
-        judge: the backend that scores (default: the generator).
+        generator: the chat model that writes SQL (:class:`~sqlrl.models.chat.ChatModel`).
+        judge: the chat model that scores (default: the generator).
         out_dir: output folder (created).
         config: loop settings.
         kind: prediction format (default: from the dataset's name, see :func:`dataset_kind`).
