@@ -6,7 +6,7 @@ Every dialect sqlglot reads works (``sqlite``, ``duckdb``, ``postgres``, ``mysql
 something the target dialect cannot express), never a crash.
 
 For SQLite-origin data on DuckDB (``sqlite_compat``), the output also gets the rewrites of
-:mod:`sqlrl.sandbox.compat` (case-insensitive ``LIKE``, SQLite's ``CAST`` types). The other
+:mod:`sqlrl.sql.sqlite_compat` (case-insensitive ``LIKE``, SQLite's ``CAST`` types). The other
 SQLite behaviours (integer division, NULL order, division by zero) are DuckDB settings that the
 sandbox applies to the connection.
 
@@ -29,6 +29,7 @@ from sqlglot.dialects.sqlite import SQLite
 from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 
 from sqlrl.sql.errors import SqlParseError, TranspileError, UnknownDialectError
+from sqlrl.sql.sqlite_compat import rewrite_tokens
 
 __all__ = ["COMMON_DIALECTS", "SqliteReader", "dialect_names", "parse_one", "reader", "resolve_dialect", "transpile"]
 
@@ -145,7 +146,5 @@ def transpile(sql: str, *, read: str, write: str = "duckdb", sqlite_compat: bool
     if sqlite_compat is None:
         sqlite_compat = read == "sqlite" and write == "duckdb"
     if sqlite_compat and write == "duckdb":
-        from sqlrl.sandbox.compat import rewrite_tokens
-
         out = rewrite_tokens(out, dialect="duckdb")
     return out
