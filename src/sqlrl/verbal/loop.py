@@ -33,6 +33,7 @@ from typing import Any
 from sqlrl.data.example import Example
 from sqlrl.data.prompts import PromptTooLongError, build_messages, dialect_label, fit_schema, schema_ddl
 from sqlrl.sql.extract import extract_sql
+from sqlrl.sql.shape import tree_size
 from sqlrl.verbal import prompts
 from sqlrl.verbal.backends import ChatBackend
 from sqlrl.verbal.config import VerbalConfig
@@ -64,20 +65,13 @@ def normalize(sql: str) -> str:
 
 
 def sql_complexity(sql: str, dialect: str = "sqlite") -> int:
-    """Syntax-tree nodes of a query (sqlglot); unparseable text counts 10,000 plus its words.
+    """Syntax-tree nodes of a query (:func:`sqlrl.sql.shape.tree_size`); unparseable text counts 10,000 plus its words.
 
     >>> sql_complexity("SELECT a FROM t") < sql_complexity("SELECT DISTINCT a FROM t WHERE b = 1")
     True
     """
-    import sqlglot
-
-    from sqlrl.sql.dialects import reader
-
-    try:
-        tree = sqlglot.parse_one(sql, read=reader(dialect))
-        return sum(1 for _ in tree.walk())
-    except Exception:  # noqa: BLE001 - sqlglot raises several kinds; any failure means "not simple"
-        return 10_000 + len(sql.split())
+    size = tree_size(sql, dialect)
+    return 10_000 + len(sql.split()) if size is None else size
 
 
 @dataclass
