@@ -60,14 +60,14 @@ _GLUED_CANDIDATE = re.compile(r"(?<![\w$])[0-9][\w.$]*[^\W0-9]")
 
 
 def unrecognized_token(sql: str) -> str | None:
-    """SQLite's error for a number glued to a name (``18_49_Rating_Share``, ``12abc``), which
+    r"""SQLite's error for a number glued to a name (``18_49_Rating_Share``, ``12abc``), which
     SQLite refuses as one unrecognized token and DuckDB reads as a number and an alias, or for a
     number with ``_`` separators (``1_000``) when this Python's SQLite is older than 3.46; None
     when there is none (strings, quoted names and comments do not count).
 
     >>> unrecognized_token("SELECT 18_49_Rating_Share FROM tv_series")
     'unrecognized token: "18_49_Rating_Share"'
-    >>> unrecognized_token("SELECT \"18_49_Rating_Share\", 1e5, 1_000 FROM t WHERE x = '3rd'") is None
+    >>> unrecognized_token("SELECT \"18_49_Rating_Share\", 1e5 FROM t WHERE x = '3rd' -- 12abc") is None
     True
     """
     if _GLUED_CANDIDATE.search(sql) is None:
