@@ -137,16 +137,13 @@ def remove_distinct(query: str) -> str:
     """
     if "distinct" not in query.lower():  # no such token, and tokenizing is the slow part
         return query
-    from sqlglot.errors import TokenError
-    from sqlglot.tokens import Tokenizer
+    from sqlrl.sql.tokens import token_spans
 
-    try:
-        tokens = Tokenizer().tokenize(query)
-    except TokenError:  # an unterminated string or the like: fall back to whole words
+    spans = token_spans(query)
+    if spans is None:  # an unterminated string or the like: fall back to whole words
         return re.sub(r"(?i)\bdistinct\b", "", query)
     out, pos = [], 0
-    for tok in tokens:
-        start, end = tok.start, tok.end + 1
+    for start, end in spans:
         if query[start:end].lower() == "distinct":
             out.append(query[pos:start])
             pos = end

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlrl.rewards.executor import ExecutedBatch, RewardExecutor
+from sqlrl.sql.shape import skeleton
 
 __all__ = ["EMPTY_GOLD_POLICIES", "apply_empty_gold", "same_structure", "skeleton"]
 
@@ -61,22 +62,6 @@ def same_structure(executor: RewardExecutor, db: str, engine: str, gold_sql: str
         return skeleton(gold_sql, dialect) == skeleton(pred_sql, dialect)
     except Exception:  # noqa: BLE001 - an unreadable query has no structure to match
         return False
-
-
-def skeleton(sql: str, dialect: str) -> str:
-    """The query with identifiers lower-cased and every literal replaced by ``?``.
-
-    >>> skeleton("SELECT Name FROM t WHERE age > 30 AND kind = 'x'", "sqlite")
-    'SELECT name FROM t WHERE age > ? AND kind = ?'
-    """
-    from sqlglot import exp
-
-    from sqlrl.sql.dialects import parse_one
-
-    def blank(node: exp.Expression) -> exp.Expression:
-        return exp.Placeholder() if isinstance(node, (exp.Literal, exp.Boolean)) else node
-
-    return parse_one(sql, dialect).transform(blank).sql(dialect=dialect, normalize=True)
 
 
 def apply_empty_gold(executed: ExecutedBatch, values: list[float | None], policy: str) -> list[float | None]:

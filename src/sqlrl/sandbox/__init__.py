@@ -14,7 +14,6 @@ and :class:`ErrorKind` (what a query returns), :func:`check_statement` (sqlglot 
 """
 
 from sqlrl.sandbox.cache import DEFAULT_GOLD_CACHE, LRUCache
-from sqlrl.sandbox.compat import rewrite_bare_columns, rewrite_tokens
 from sqlrl.sandbox.config import SandboxConfig
 from sqlrl.sandbox.csv_dir import load_csv_dir_to_duckdb, load_csv_dir_to_sqlite
 from sqlrl.sandbox.duckdb_engine import SQLITE_COMPAT_SETTINGS
@@ -29,7 +28,8 @@ from sqlrl.sandbox.importer import ImportReport, import_sqlite_to_duckdb
 from sqlrl.sandbox.result import ErrorKind, ExecResult
 from sqlrl.sandbox.sandbox import Sandbox
 from sqlrl.sandbox.service import ExecutionService
-from sqlrl.sandbox.statement import StatementCheck, check_statement, normalize_sql
+from sqlrl.sql.sqlite_compat import rewrite_bare_columns, rewrite_tokens
+from sqlrl.sql.statement import StatementCheck, check_statement, normalize_sql
 
 __all__ = [
     "DEFAULT_GOLD_CACHE",

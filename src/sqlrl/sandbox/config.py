@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from sqlrl.sandbox.statement import DEFAULT_MAX_SQL_LENGTH
+from sqlrl.sql.statement import DEFAULT_MAX_SQL_LENGTH
 
 ENGINES = ("auto", "sqlite", "duckdb")
 ISOLATIONS = ("thread", "process")

@@ -64,12 +64,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlrl.sandbox.compat import BARE_COLUMN_ERROR, rewrite_bare_columns, rewrite_tokens
 from sqlrl.sandbox.config import SandboxConfig
 from sqlrl.sandbox.errors import MissingDatabaseError, SandboxError
 from sqlrl.sandbox.fetch import FetchDeadline, ResultTooLarge, fetch_rows
 from sqlrl.sandbox.result import ErrorKind, ExecResult
 from sqlrl.sandbox.watchdog import watchdog
+from sqlrl.sql.sqlite_compat import BARE_COLUMN_ERROR, rewrite_bare_columns, rewrite_tokens
 
 #: DuckDB settings that make results on SQLite-origin data match SQLite's
 #: (measured in ``benchmarks/ENGINE_COMPAT.md``).
@@ -78,7 +78,7 @@ SQLITE_COMPAT_SETTINGS: dict[str, Any] = {
     "default_null_order": "nulls_first_on_asc_last_on_desc",  # SQLite: NULL is the smallest value
     "error_on_division_by_zero": False,  # x / 0 and x % 0 -> NULL
     "ieee_floating_point_ops": False,  # 1.0 / 0 -> NULL rather than inf
-}  # plus the query rewrites of sqlrl.sandbox.compat (LIKE -> ILIKE, CAST types, bare columns)
+}  # plus the query rewrites of sqlrl.sql.sqlite_compat (LIKE -> ILIKE, CAST types, bare columns)
 
 _OPEN_LOCK = threading.Lock()
 
@@ -218,7 +218,7 @@ class DuckDBEngine:
         """Run ``run_sql`` (``sql`` after any compat rewrite) on this thread's cursor ``con``.
 
         With ``sqlite_compat``, a query DuckDB refuses for a column that is neither grouped nor
-        aggregated (SQLite allows it) is rewritten once by :func:`~sqlrl.sandbox.compat.rewrite_bare_columns`
+        aggregated (SQLite allows it) is rewritten once by :func:`~sqlrl.sql.sqlite_compat.rewrite_bare_columns`
         and run again; if that fails too, the original error is returned.
         """
         result = self._run(con, sql, run_sql, t0)

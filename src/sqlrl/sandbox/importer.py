@@ -260,9 +260,9 @@ def _copy_view(dst, name: str, sql: str, report: ImportReport) -> None:
     except Exception as e:  # noqa: BLE001 - try a transpiled version next
         first_error = str(e).splitlines()[0]
     try:
-        import sqlglot
+        from sqlrl.sql.dialects import transpile_plain
 
-        dst.execute(sqlglot.transpile(sql, read="sqlite", write="duckdb")[0])
+        dst.execute(transpile_plain(sql, read="sqlite", write="duckdb"))
         report.views.append(name)
     except Exception:  # noqa: BLE001
         report.skipped_views[name] = first_error

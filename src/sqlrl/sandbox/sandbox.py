@@ -12,14 +12,14 @@ from typing import Any
 
 from sqlrl.sandbox import source as _source
 from sqlrl.sandbox.cache import DEFAULT_GOLD_CACHE, LRUCache
-from sqlrl.sandbox.compat import rewrite_tokens, unrecognized_token
 from sqlrl.sandbox.config import SandboxConfig
 from sqlrl.sandbox.errors import SandboxClosedError, UnsupportedDatabaseError
 from sqlrl.sandbox.parallel import parallel_map, resolve_workers
 from sqlrl.sandbox.pool import ThreadLocalPool
 from sqlrl.sandbox.result import ErrorKind, ExecResult
 from sqlrl.sandbox.runner import Slot
-from sqlrl.sandbox.statement import (
+from sqlrl.sql.sqlite_compat import rewrite_tokens, unrecognized_token
+from sqlrl.sql.statement import (
     DEFAULT_MAX_SQL_LENGTH,
     check_statement,
     check_text,

@@ -6,7 +6,7 @@ Every dialect sqlglot reads works (``sqlite``, ``duckdb``, ``postgres``, ``mysql
 something the target dialect cannot express), never a crash.
 
 For SQLite-origin data on DuckDB (``sqlite_compat``), the output also gets the rewrites of
-:mod:`sqlrl.sandbox.compat` (case-insensitive ``LIKE``, SQLite's ``CAST`` types). The other
+:mod:`sqlrl.sql.sqlite_compat` (case-insensitive ``LIKE``, SQLite's ``CAST`` types). The other
 SQLite behaviours (integer division, NULL order, division by zero) are DuckDB settings that the
 sandbox applies to the connection.
 
@@ -29,8 +29,18 @@ from sqlglot.dialects.sqlite import SQLite
 from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 
 from sqlrl.sql.errors import SqlParseError, TranspileError, UnknownDialectError
+from sqlrl.sql.sqlite_compat import rewrite_tokens
 
-__all__ = ["COMMON_DIALECTS", "SqliteReader", "dialect_names", "parse_one", "reader", "resolve_dialect", "transpile"]
+__all__ = [
+    "COMMON_DIALECTS",
+    "SqliteReader",
+    "dialect_names",
+    "parse_one",
+    "reader",
+    "resolve_dialect",
+    "transpile",
+    "transpile_plain",
+]
 
 #: Dialects tested in sqlrl's suite (sqlglot reads more).
 COMMON_DIALECTS = ("sqlite", "duckdb", "postgres", "mysql", "snowflake", "bigquery")
@@ -145,7 +155,19 @@ def transpile(sql: str, *, read: str, write: str = "duckdb", sqlite_compat: bool
     if sqlite_compat is None:
         sqlite_compat = read == "sqlite" and write == "duckdb"
     if sqlite_compat and write == "duckdb":
-        from sqlrl.sandbox.compat import rewrite_tokens
-
         out = rewrite_tokens(out, dialect="duckdb")
     return out
+
+
+def transpile_plain(sql: str, *, read: str, write: str) -> str:
+    """The first statement of ``sql`` as sqlglot's own ``transpile`` writes it, nothing added.
+
+    Unlike :func:`transpile`: sqlglot's own dialects read the text (SQLite without
+    :class:`SqliteReader`'s settings), any statement kind goes (the importer copies ``CREATE VIEW``
+    statements), what ``write`` cannot express is only logged, there are no SQLite-compat
+    rewrites, and sqlglot's own exceptions are raised.
+
+    >>> transpile_plain("CREATE VIEW v AS SELECT IIF(a > 1, 'x', 'y') AS b FROM t", read="sqlite", write="duckdb")
+    "CREATE VIEW v AS SELECT CASE WHEN a > 1 THEN 'x' ELSE 'y' END AS b FROM t"
+    """
+    return sqlglot.transpile(sql, read=read, write=write)[0]

@@ -11,10 +11,10 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 
-from sqlrl.sandbox.statement import check_text, keyword_gate
 from sqlrl.sql.dialects import parse_one, resolve_dialect, transpile
 from sqlrl.sql.errors import SqlError
 from sqlrl.sql.schema import DbSchema
+from sqlrl.sql.statement import check_text, keyword_gate
 
 __all__ = ["SyntaxCheck", "check_syntax"]
 

@@ -39,6 +39,7 @@ from sqlrl.generate.voting import Candidate, Vote, majority_vote
 from sqlrl.models.chat import ChatModel
 from sqlrl.sandbox.result import ErrorKind, ExecResult
 from sqlrl.sql.extract import extract_sql
+from sqlrl.sql.shape import tree_size
 from sqlrl.verbal import prompts
 from sqlrl.verbal.config import VerbalConfig
 from sqlrl.verbal.judge import JudgeCall, run_judge
@@ -69,20 +70,13 @@ def normalize(sql: str) -> str:
 
 
 def sql_complexity(sql: str, dialect: str = "sqlite") -> int:
-    """Syntax-tree nodes of a query (sqlglot); unparseable text counts 10,000 plus its words.
+    """Syntax-tree nodes of a query (:func:`sqlrl.sql.shape.tree_size`); unparseable text counts 10,000 plus its words.
 
     >>> sql_complexity("SELECT a FROM t") < sql_complexity("SELECT DISTINCT a FROM t WHERE b = 1")
     True
     """
-    import sqlglot
-
-    from sqlrl.sql.dialects import reader
-
-    try:
-        tree = sqlglot.parse_one(sql, read=reader(dialect))
-        return sum(1 for _ in tree.walk())
-    except Exception:  # noqa: BLE001 - sqlglot raises several kinds; any failure means "not simple"
-        return 10_000 + len(sql.split())
+    size = tree_size(sql, dialect)
+    return 10_000 + len(sql.split()) if size is None else size
 
 
 @dataclass(eq=False)
