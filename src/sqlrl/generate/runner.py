@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -51,6 +50,7 @@ from sqlrl.eval.pred_files import (
 from sqlrl.generate.voting import Candidate, Vote, majority_vote
 from sqlrl.models.chat import as_chat_model, raise_failed
 from sqlrl.models.prompt_settings import PROMPT_FILE, PromptSettings
+from sqlrl.sandbox.parallel import progress_bar
 from sqlrl.sql.extract import extract_sql
 
 __all__ = ["NO_SQL", "GenerateConfig", "GenerateResult", "generate_predictions", "one_line"]
@@ -198,14 +198,6 @@ class GenerateResult:
         return paths
 
 
-def _bar(total: int, progress: bool | None, desc: str) -> Any:
-    if progress is False or total == 0 or (progress is None and not sys.stderr.isatty()):
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, unit="q", leave=False)
-
-
 def _sample_completions(
     lm: Any, examples: Sequence[Example], dataset: Dataset, cfg: GenerateConfig, progress: bool | None
 ) -> list[list[str]]:
@@ -216,7 +208,7 @@ def _sample_completions(
         messages.append(build_messages(ex, options=cfg.prompt, tables_entry=dataset.tables.get(ex.db_id)))
     chunk = int(getattr(lm, "chunk_size", cfg.batch_size))
     chat = as_chat_model(lm)
-    bar = _bar(len(examples), progress, "generate")
+    bar = progress_bar(len(examples), progress, "generate", least=1)
     out: list[list[str]] = []
     try:
         for start in range(0, len(messages), chunk):

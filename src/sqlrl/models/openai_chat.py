@@ -13,10 +13,10 @@ import random
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlrl.models.chat import ChatResult, Messages, short_text
+from sqlrl.sandbox.parallel import parallel_map
 
 __all__ = ["OpenAIChatModel"]
 
@@ -112,8 +112,7 @@ class OpenAIChatModel:
         opts = dict(temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed)
         if len(conversations) <= 1:
             return [self._complete(list(m), n, opts) for m in conversations]
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(conversations))) as pool:
-            return list(pool.map(lambda m: self._complete(list(m), n, opts), conversations))
+        return parallel_map(lambda m: self._complete(list(m), n, opts), conversations, workers=self.concurrency)
 
     def _complete(self, messages: list[Mapping[str, str]], n: int, opts: dict[str, Any]) -> ChatResult:
         per = n if self.n_per_request is None else min(n, self.n_per_request)

@@ -14,13 +14,12 @@ import json
 import logging
 import re
 import threading
-from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlrl.rewards.base import SQLReward
 from sqlrl.rewards.batch import Batch
 from sqlrl.rewards.executor import NO_SQL, RewardExecutor
+from sqlrl.sandbox.cache import LRUCache
 
 __all__ = ["DEFAULT_JUDGE_PROMPT", "JudgeReward", "judge_reward", "parse_judge_score"]
 
@@ -144,7 +143,7 @@ class JudgeReward(SQLReward):
     def _init_client_state(self) -> None:
         self._chat: Any = None
         self._lock = threading.Lock()
-        self._memo: OrderedDict[str, float] = OrderedDict()
+        self._memo: LRUCache[float] = LRUCache(4096)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -176,28 +175,33 @@ class JudgeReward(SQLReward):
 
     def ask(self, prompt: str) -> float | None:
         """One judge call: the parsed score, or None when the call failed or the reply held no score."""
-        with self._lock:
-            if prompt in self._memo:
-                return self._memo[prompt]
-        (reply,) = self.chat_model().chat(
-            [[{"role": "user", "content": prompt}]],
+        return self.ask_many([prompt])[0]
+
+    def ask_many(self, prompts: list[str]) -> list[float | None]:
+        """The scores of many prompts: remembered ones looked up, the others asked at once (the chat model
+        sends ``concurrency`` requests at a time)."""
+        out: list[float | None] = [self._memo.get(p) for p in prompts]
+        todo = [i for i, v in enumerate(out) if v is None]
+        if not todo:
+            return out
+        replies = self.chat_model().chat(
+            [[{"role": "user", "content": prompts[i]}] for i in todo],
             temperature=self.temperature,
             top_p=None,  # not sent: the server's default, as the judge always asked
             max_tokens=self.max_tokens,
         )
-        if not reply.ok:  # server errors, timeouts, malformed responses, after the retries
-            logger.warning("judge call failed: %s", reply.error)
-            return None
-        text = reply.texts[0] if reply.texts else None
-        score = parse_judge_score(text)
-        if score is None:
-            logger.warning("judge reply holds no score in [0, 1]: %r", (text or "")[:200])
-            return None
-        with self._lock:
-            self._memo[prompt] = score
-            while len(self._memo) > 4096:
-                self._memo.popitem(last=False)
-        return score
+        for i, reply in zip(todo, replies, strict=True):
+            if not reply.ok:  # server errors, timeouts, malformed responses, after the retries
+                logger.warning("judge call failed: %s", reply.error)
+                continue
+            text = reply.texts[0] if reply.texts else None
+            score = parse_judge_score(text)
+            if score is None:
+                logger.warning("judge reply holds no score in [0, 1]: %r", (text or "")[:200])
+                continue
+            out[i] = score
+            self._memo.put(prompts[i], score)
+        return out
 
     def _schema_text(self, db: str, engine: str) -> str:
         if not self.include_schema:
@@ -239,11 +243,7 @@ class JudgeReward(SQLReward):
             prompts.setdefault(text, []).append(i)
         if prompts:
             texts = list(prompts)
-            if len(texts) == 1 or self.concurrency == 1:
-                scores = [self.ask(t) for t in texts]
-            else:
-                with ThreadPoolExecutor(max_workers=min(self.concurrency, len(texts))) as pool:
-                    scores = list(pool.map(self.ask, texts))
+            scores = self.ask_many(texts)
             for t, s in zip(texts, scores, strict=True):
                 for i in prompts[t]:
                     out[i] = s
