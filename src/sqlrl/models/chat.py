@@ -21,6 +21,7 @@ models through it. A model never raises for a failed request: its :class:`ChatRe
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import time
@@ -144,15 +145,16 @@ class FunctionChatModel:
         return out
 
 
-class GenerateChatModel:
-    """A :class:`ChatModel` over an object with only ``generate(messages_list, *, n, temperature, top_p,
-    max_new_tokens, seed) -> list[list[str]]`` (the interface of sqlrl's local models before
-    :meth:`ChatModel.chat`, which ``sqlrl generate`` still accepts). An exception fails every
-    conversation of the call."""
+class GeneratingChatModel:
+    """A :class:`ChatModel` whose :meth:`chat` runs its ``generate(messages_list, *, n, temperature, top_p,
+    max_new_tokens, seed) -> list[list[str]]`` (under ``self._lock`` when it has one): one result per
+    conversation; an exception fails every conversation of the call instead of propagating."""
 
-    def __init__(self, model: Any) -> None:
-        self.model = model
-        self.name = type(model).__name__
+    #: failed results carry the exception's short text (True) or its full ``repr``-style text (False)
+    short_errors = True
+
+    def generate(self, messages_list: Sequence[Messages], **options: Any) -> list[list[str]]:
+        raise NotImplementedError
 
     def chat(
         self,
@@ -166,13 +168,32 @@ class GenerateChatModel:
     ) -> list[ChatResult]:
         t0 = time.perf_counter()
         try:
-            outs = self.model.generate(conversations, n=n, temperature=temperature, top_p=top_p,
-                                       max_new_tokens=max_tokens, seed=seed)  # fmt: skip
-        except Exception as e:  # noqa: BLE001 - a failed call is data, not a crash
+            with getattr(self, "_lock", None) or contextlib.nullcontext():
+                outs = self.generate(
+                    [[dict(m) for m in conv] for conv in conversations],
+                    n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_tokens, seed=seed,
+                )  # fmt: skip
+        except Exception as e:  # noqa: BLE001 - a failed generation is data, not a crash
             elapsed = time.perf_counter() - t0
-            return [ChatResult.failed(e, elapsed=elapsed) for _ in conversations]
+            return [ChatResult.failed(e, elapsed=elapsed, short=self.short_errors) for _ in conversations]
         elapsed = (time.perf_counter() - t0) / max(1, len(conversations))
         return [ChatResult(list(texts), elapsed=elapsed) for texts in outs]
+
+
+class GenerateChatModel(GeneratingChatModel):
+    """A :class:`ChatModel` over an object with only ``generate(messages_list, *, n, temperature, top_p,
+    max_new_tokens, seed) -> list[list[str]]`` (the interface of sqlrl's local models before
+    :meth:`ChatModel.chat`, which ``sqlrl generate`` still accepts)."""
+
+    short_errors = False
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.name = type(model).__name__
+        self._lock = getattr(model, "_lock", None)
+
+    def generate(self, messages_list: Sequence[Messages], **options: Any) -> list[list[str]]:
+        return self.model.generate(messages_list, **options)
 
 
 def as_chat_model(model: Any) -> ChatModel:

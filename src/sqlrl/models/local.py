@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlrl.models.chat import ChatResult, Messages
+from sqlrl.models.chat import GeneratingChatModel, Messages
 
 __all__ = ["LocalChatModel", "check_model_dir", "require_torch"]
 
@@ -59,7 +58,7 @@ def require_torch() -> None:
         ) from exc
 
 
-class LocalChatModel:
+class LocalChatModel(GeneratingChatModel):
     """A local causal LM with a chat template, for batched chat completion.
 
     Args:
@@ -160,32 +159,3 @@ class LocalChatModel:
             texts = self.tokenizer.batch_decode(ids[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)
             out.extend(texts[i * n : (i + 1) * n] for i in range(len(chunk)))
         return out
-
-    def chat(
-        self,
-        conversations: Sequence[Messages],
-        *,
-        n: int = 1,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        max_tokens: int = 512,
-        seed: int | None = None,
-    ) -> list[ChatResult]:
-        """:meth:`generate` as a :class:`~sqlrl.models.chat.ChatModel`: one result per conversation; an
-        exception fails every conversation of the call instead of propagating."""
-        t0 = time.perf_counter()
-        try:
-            with self._lock:
-                outs = self.generate(
-                    [[dict(m) for m in conv] for conv in conversations],
-                    n=n,
-                    temperature=temperature,
-                    top_p=top_p,
-                    max_new_tokens=max_tokens,
-                    seed=seed,
-                )
-        except Exception as e:  # noqa: BLE001 - a failed generation is data, not a crash
-            elapsed = time.perf_counter() - t0
-            return [ChatResult.failed(e, elapsed=elapsed, short=True) for _ in conversations]
-        elapsed = (time.perf_counter() - t0) / max(1, len(conversations))
-        return [ChatResult(list(texts), elapsed=elapsed) for texts in outs]

@@ -9,16 +9,15 @@ Completions of vLLM and transformers differ even with equal seeds.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlrl.models.chat import ChatResult, Messages
+from sqlrl.models.chat import GeneratingChatModel, Messages
 
 __all__ = ["VllmChatModel"]
 
 
-class VllmChatModel:  # pragma: no cover - needs vLLM and a GPU
+class VllmChatModel(GeneratingChatModel):  # pragma: no cover - needs vLLM and a GPU
     """A vLLM engine with the :class:`~sqlrl.models.local.LocalChatModel` interface (``chat`` and ``generate``).
 
     Args:
@@ -54,24 +53,3 @@ class VllmChatModel:  # pragma: no cover - needs vLLM and a GPU
         params = SamplingParams(n=n, temperature=temperature, top_p=top_p, max_tokens=max_new_tokens, seed=seed)
         outputs = self.llm.chat([list(m) for m in messages_list], params, use_tqdm=False)
         return [[o.text for o in out.outputs] for out in outputs]
-
-    def chat(
-        self,
-        conversations: Sequence[Messages],
-        *,
-        n: int = 1,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        max_tokens: int = 512,
-        seed: int | None = None,
-    ) -> list[ChatResult]:
-        """:meth:`generate` as a :class:`~sqlrl.models.chat.ChatModel` (an exception fails every conversation)."""
-        t0 = time.perf_counter()
-        try:
-            outs = self.generate(conversations, n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_tokens,
-                                 seed=seed)  # fmt: skip
-        except Exception as e:  # noqa: BLE001 - a failed generation is data, not a crash
-            elapsed = time.perf_counter() - t0
-            return [ChatResult.failed(e, elapsed=elapsed, short=True) for _ in conversations]
-        elapsed = (time.perf_counter() - t0) / max(1, len(conversations))
-        return [ChatResult(texts, elapsed=elapsed) for texts in outs]

@@ -15,10 +15,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from typing import Any
 
-from sqlrl.models.chat import ChatModel, ChatResult, FunctionChatModel, Messages
+from sqlrl.models.chat import ChatModel, ChatResult, FunctionChatModel, GenerateChatModel
 from sqlrl.models.openai_chat import OpenAIChatModel
 
 __all__ = ["ChatBackend", "ChatResult", "FunctionBackend", "LocalChatBackend", "OpenAIChatBackend"]
@@ -28,7 +27,7 @@ FunctionBackend = FunctionChatModel
 OpenAIChatBackend = OpenAIChatModel
 
 
-class LocalChatBackend:
+class LocalChatBackend(GenerateChatModel):
     """A local Hugging Face chat model: :class:`sqlrl.models.local.LocalChatModel`, kept as :attr:`model`.
 
     Args:
@@ -38,8 +37,11 @@ class LocalChatBackend:
         device: ``"cpu"``, ``"cuda"``, ... (default: CUDA when available).
         batch_size: conversations per forward batch.
 
-    :meth:`chat` is the model's (one batch at a time, so several loop threads can share it).
+    :meth:`chat` runs the model's ``generate`` one batch at a time (its lock), so several loop threads can
+    share it.
     """
+
+    short_errors = True  # as the model's own chat()
 
     def __init__(self, model: Any, tokenizer: Any = None, *, device: str | None = None, batch_size: int = 16) -> None:
         from sqlrl.models.local import LocalChatModel
@@ -49,16 +51,4 @@ class LocalChatBackend:
         else:
             self.model = LocalChatModel(model, tokenizer, device=device, batch_size=batch_size)
         self.name = f"local:{model if isinstance(model, (str, os.PathLike)) else type(model).__name__}"
-
-    def chat(
-        self,
-        conversations: Sequence[Messages],
-        *,
-        n: int = 1,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        max_tokens: int = 512,
-        seed: int | None = None,
-    ) -> list[ChatResult]:
-        return self.model.chat(conversations, n=n, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
-                               seed=seed)  # fmt: skip
+        self._lock = self.model._lock
