@@ -3,7 +3,9 @@
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
-class ResultTooLarge(MemoryError):
+from sqlrl.errors import SqlrlError
+
+class ResultTooLarge(MemoryError, SqlrlError):
     """``Table.from_arrow``: the cells read take more than ``max_bytes``."""
 
 class Mode:

@@ -54,6 +54,7 @@ from typing import Any
 
 from sqlrl.data._files import read_text, require_dir
 from sqlrl.data.errors import MalformedDatasetError
+from sqlrl.errors import SqlrlError
 from sqlrl.eval._exec import evaluation_service
 from sqlrl.eval.options import SPIDER2_EVAL_MODES
 from sqlrl.eval.report import EvalReport, ExampleResult
@@ -93,7 +94,7 @@ _INT64 = (-(2**63), 2**63 - 1)
 _UINT64_MAX = 2**64 - 1
 
 
-class CsvError(ValueError):
+class CsvError(SqlrlError, ValueError):
     """A CSV file pandas would refuse (empty, ragged, unterminated quote); the official script scores 0."""
 
 

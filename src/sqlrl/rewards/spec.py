@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlrl.errors import SqlrlError
 from sqlrl.rewards.base import REWARDS, SQLReward
 from sqlrl.rewards.executor import RewardExecutor
 
@@ -36,7 +37,7 @@ __all__ = ["PRESETS", "REWARDS", "RewardSpec", "RewardSpecError", "RewardTerm", 
 _RESERVED = ("name", "weight", "label")
 
 
-class RewardSpecError(ValueError):
+class RewardSpecError(SqlrlError, ValueError):
     """A reward spec names an unknown reward or parameter, or has a bad weight or value."""
 
 
