@@ -67,10 +67,8 @@ import official_style
 from _results import machine, record_section
 
 from sqlrl import as_table, compare, partial_match, score_batch
-from sqlrl.scoring import reference
+from sqlrl.scoring import METRICS, MODES, reference
 
-MODES = ("spider", "bird", "strict", "spider2")
-METRICS = ("paverl", "soft_f1", "table_f1")
 NAMES = MODES + METRICS
 OFFICIAL = ("spider", "bird", "spider2", "paverl", "soft_f1")  # those with an official script
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"

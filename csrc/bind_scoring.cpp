@@ -94,6 +94,20 @@ std::map<std::string, std::vector<double>> score_batch(const std::vector<TableRe
   return out;
 }
 
+// A Python enum `enum_name` with one member per entry of `table` (named as in Python: Mode.soft_f1 ...),
+// and the tuple of the names in table order as the module attribute `tuple_name`.
+template <class E, size_t N>
+void bind_names(py::module_& m, const char* enum_name, const char* tuple_name, const Named<E> (&table)[N],
+                const char* doc) {
+  py::enum_<E> e(m, enum_name, doc);
+  py::tuple names(N);
+  for (size_t i = 0; i < N; ++i) {
+    e.value(table[i].name, table[i].value);
+    names[i] = py::str(table[i].name);
+  }
+  m.attr(tuple_name) = names;
+}
+
 std::vector<int> column_permutation(const TableRef& gold, const TableRef& pred, bool order_matters) {
   require_tables(gold, pred);
   std::vector<int> perm;
@@ -105,6 +119,8 @@ std::vector<int> column_permutation(const TableRef& gold, const TableRef& pred, 
 }  // namespace
 
 void register_scoring(py::module_& m) {
+  bind_names(m, "Mode", "MODES", kModes, "Execution-match modes (0/1 verdicts); MODES holds their names in order.");
+  bind_names(m, "Metric", "METRICS", kMetrics, "Partial-match metrics (scores in [0, 1]); METRICS holds their names in order.");
   m.def("match", &match_one, py::arg("gold"), py::arg("pred"), py::arg("mode") = "spider",
         py::arg("order_matters") = false, py::arg("ignore_order") = false,
         py::arg("condition_cols") = std::vector<int>{}, py::arg("quirks") = true);

@@ -36,7 +36,9 @@ py::list table_rows(const Table& t) {
 
 void register_table(py::module_& m) {
   constexpr size_t kNoLimit = std::numeric_limits<size_t>::max();
-  py::register_exception<ResultTooLarge>(m, "ResultTooLarge", PyExc_MemoryError);
+  // A MemoryError, and like every exception class of sqlrl a sqlrl.errors.SqlrlError (a leaf module).
+  const py::tuple bases = py::make_tuple(py::handle(PyExc_MemoryError), py::module_::import("sqlrl.errors").attr("SqlrlError"));
+  py::register_exception<ResultTooLarge>(m, "ResultTooLarge", bases);
   py::class_<Table, std::shared_ptr<Table>>(m, "Table")
       .def_static("from_arrow", &from_arrow, py::arg("obj"), py::arg("max_rows") = kNoLimit,
                   py::arg("max_bytes") = kNoLimit)

@@ -12,13 +12,7 @@
 
 namespace sqlrl {
 
-Mode parse_mode(const std::string& name) {
-  if (name == "spider") return Mode::Spider;
-  if (name == "bird") return Mode::Bird;
-  if (name == "spider2") return Mode::Spider2;
-  if (name == "strict") return Mode::Strict;
-  throw std::invalid_argument("unknown execution-match mode '" + name + "' (expected spider, bird, spider2 or strict)");
-}
+Mode parse_mode(const std::string& name) { return parse_named(kModes, name, "execution-match mode"); }
 
 namespace {
 

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "names.hpp"
 #include "table.hpp"
 
 namespace sqlrl {
@@ -15,6 +16,9 @@ struct MatchOptions {
 };
 
 enum class Mode { Spider, Bird, Spider2, Strict };
+// Every mode by name, in the order of sqlrl.scoring.MODES (bound as _core.Mode and _core.MODES).
+inline constexpr Named<Mode> kModes[] = {
+    {Mode::Spider, "spider"}, {Mode::Bird, "bird"}, {Mode::Spider2, "spider2"}, {Mode::Strict, "strict"}};
 Mode parse_mode(const std::string& name);
 
 bool match_spider(const Table& gold, const Table& pred, bool order_matters, bool quirks = true);

@@ -14,12 +14,7 @@
 
 namespace sqlrl {
 
-Metric parse_metric(const std::string& name) {
-  if (name == "paverl") return Metric::Paverl;
-  if (name == "soft_f1") return Metric::SoftF1;
-  if (name == "table_f1") return Metric::TableF1;
-  throw std::invalid_argument("unknown partial-match metric '" + name + "' (expected paverl, soft_f1 or table_f1)");
-}
+Metric parse_metric(const std::string& name) { return parse_named(kMetrics, name, "partial-match metric"); }
 
 // ---------------------------------------------------------------- soft_f1 (BIRD mini-dev code)
 

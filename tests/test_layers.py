@@ -18,7 +18,7 @@ import sqlrl
 ROOT = Path(sqlrl.__file__).parent
 
 #: What ``sqlrl.sql`` may import from sqlrl (floors below it and leaves).
-SQL_MAY_IMPORT = {"sql", "scoring", "_core", "_lazy", "_cache", "_error_kind"}
+SQL_MAY_IMPORT = {"sql", "scoring", "_core", "_lazy", "_cache", "_error_kind", "errors"}
 
 #: Old module paths kept as aliases of modules that moved into ``sqlrl.sql``.
 ALIASES = {

@@ -509,6 +509,46 @@ def test_factory_options_are_checked():
         format_reward(text_errors="loud")
 
 
+def test_one_registry_of_reward_classes_and_factories_with_their_signatures():
+    import inspect
+
+    import sqlrl.rewards as rewards
+    from sqlrl.rewards.base import REWARDS, SQLReward
+
+    assert rewards.REWARDS is REWARDS
+    assert list(REWARDS) == [
+        "execution", "partial", "format", "syntax", "schema_linking", "ngram", "components", "length", "judge"
+    ]  # fmt: skip
+    for kind, cls in REWARDS.items():
+        assert issubclass(cls, SQLReward) and cls.kind == kind
+        factory = getattr(rewards, f"{kind}_reward")
+        assert factory.__name__ == f"{kind}_reward" and factory.__module__ == cls.__module__
+        assert inspect.signature(factory).parameters == inspect.signature(cls).parameters
+        assert factory.__doc__ == cls.__doc__ and "Args:" in factory.__doc__
+        assert reward_params(kind) == cls.option_names()
+        assert pickle.loads(pickle.dumps(factory)) is factory
+    assert type(execution_reward("bird")) is REWARDS["execution"]
+    assert set(reward_params("judge")) >= {"model", "base_url", "when", "api_key", "prompt", "timeout", "temperature"}
+
+    class Mine(SQLReward, register=False):
+        kind = "execution"
+
+    assert REWARDS["execution"] is not Mine
+    with pytest.raises(TypeError, match="a reward named 'execution' exists already"):
+
+        class Clash(SQLReward):
+            kind = "execution"
+
+    try:
+
+        class Custom(SQLReward):
+            kind = "custom_test_reward"
+
+        assert REWARDS["custom_test_reward"] is Custom and reward_params("custom_test_reward") == []
+    finally:
+        REWARDS.pop("custom_test_reward", None)
+
+
 @pytest.mark.parametrize(
     "options, message",
     [

@@ -215,6 +215,29 @@ def test_unknown_mode_and_metric():
         partial_match([(1,)], [(1,)], metric="nope")
 
 
+def test_modes_and_metrics_are_the_cores_enums():
+    from sqlrl import _core
+    from sqlrl.scoring import reference
+
+    assert sqlrl.MODES == sqlrl.scoring.MODES == ("spider", "bird", "spider2", "strict")
+    assert sqlrl.METRICS == sqlrl.scoring.METRICS == ("paverl", "soft_f1", "table_f1")
+    assert _core.MODES == tuple(_core.Mode.__members__) and _core.METRICS == tuple(_core.Metric.__members__)
+    assert reference.MODES == _core.MODES and reference.METRICS == _core.METRICS
+    assert [int(m) for m in _core.Mode.__members__.values()] == list(range(len(_core.MODES)))
+    assert _core.Mode.spider2.name == "spider2" and _core.Metric.soft_f1.name == "soft_f1"
+    table = as_table([(1,)])
+    with pytest.raises(ValueError, match=r"\(expected spider, bird, spider2 or strict\)"):  # the core's message
+        _core.match(table, table, "nope")
+    with pytest.raises(ValueError, match=r"\(expected paverl, soft_f1 or table_f1\)"):
+        _core.partial(table, table, "nope")
+    for mode in _core.MODES:  # every name parses, in the core and in the reference twin
+        assert compare([(1,)], [(1,)], mode=mode) is True
+        assert reference.execution_match([(1,)], [(1,)], mode) is True
+    for metric in _core.METRICS:
+        assert partial_match([(1,)], [(1,)], metric=metric) == 1.0
+        assert reference.partial_match([(1,)], [(1,)], metric) == 1.0
+
+
 # ------------------------------------------------------------------ §4 partial scores
 
 SOFT_F1_CASES = [

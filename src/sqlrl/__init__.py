@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlrl.errors import SqlrlError
 from sqlrl.scoring import (
     METRICS,
     MODES,
@@ -20,6 +21,7 @@ __version__ = "0.1.0"
 __all__ = [
     "METRICS",
     "MODES",
+    "SqlrlError",
     "Table",
     "as_table",
     "compare",

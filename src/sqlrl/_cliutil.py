@@ -15,6 +15,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from sqlrl.errors import SqlrlError
+
 __all__ = [
     "EXIT_BROKEN_PIPE",
     "EXIT_FAILED",
@@ -38,11 +40,11 @@ EXIT_USAGE = 2
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a process killed by SIGPIPE
 
 
-class UsageError(Exception):
+class UsageError(SqlrlError):
     """The command line is wrong (exit 2)."""
 
 
-class CommandError(Exception):
+class CommandError(SqlrlError):
     """The command ran and failed for a reason the user can fix (exit 1)."""
 
 

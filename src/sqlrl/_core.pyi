@@ -1,13 +1,54 @@
 """Type stub for the compiled scoring core ``sqlrl._core`` (built from csrc/)."""
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
+
+from sqlrl.errors import SqlrlError
+
+class ResultTooLarge(MemoryError, SqlrlError):
+    """``Table.from_arrow``: the cells read take more than ``max_bytes``."""
+
+class Mode:
+    """Execution-match modes (0/1 verdicts); MODES holds their names in order (a pybind11 enum)."""
+
+    __members__: ClassVar[dict[str, Mode]]
+    spider: ClassVar[Mode]
+    bird: ClassVar[Mode]
+    spider2: ClassVar[Mode]
+    strict: ClassVar[Mode]
+    def __init__(self, value: int) -> None: ...
+    def __int__(self) -> int: ...
+    def __index__(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
+class Metric:
+    """Partial-match metrics (scores in [0, 1]); METRICS holds their names in order (a pybind11 enum)."""
+
+    __members__: ClassVar[dict[str, Metric]]
+    paverl: ClassVar[Metric]
+    soft_f1: ClassVar[Metric]
+    table_f1: ClassVar[Metric]
+    def __init__(self, value: int) -> None: ...
+    def __int__(self) -> int: ...
+    def __index__(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
+#: The names of Mode's members, in order: ("spider", "bird", "spider2", "strict").
+MODES: tuple[str, ...]
+#: The names of Metric's members, in order: ("paverl", "soft_f1", "table_f1").
+METRICS: tuple[str, ...]
 
 class Table:
     """A canonicalised result table (cells typed and hashed once; immutable; thread-safe)."""
 
     @staticmethod
-    def from_arrow(obj: Any, max_rows: int = ...) -> Table: ...
+    def from_arrow(obj: Any, max_rows: int = ..., max_bytes: int = ...) -> Table: ...
     @staticmethod
     def from_rows(
         rows: Iterable[Sequence[Any]], columns: Sequence[str] | None = None, max_rows: int = ...

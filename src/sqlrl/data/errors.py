@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from sqlrl.errors import SqlrlError
+
 __all__ = ["DatasetError", "MalformedDatasetError", "MissingDatasetFileError"]
 
 
-class DatasetError(Exception):
+class DatasetError(SqlrlError):
     """Base class of the loaders' errors."""
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlrl.data.example import Example
+from sqlrl.errors import SqlrlError
 
 __all__ = [
     "PromptOptions",
@@ -57,7 +58,7 @@ _RESERVED = {
 _SAMPLE_STEPS = 2_000_000
 
 
-class PromptTooLongError(ValueError):
+class PromptTooLongError(SqlrlError, ValueError):
     """Even the shortest form of the prompt (one table, no sample values) exceeds ``max_length``."""
 
 

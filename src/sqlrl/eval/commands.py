@@ -257,12 +257,14 @@ class EvalSpider2Command:
 
     @staticmethod
     def register(sub: argparse._SubParsersAction) -> None:
+        from sqlrl.eval.options import SPIDER2_EVAL_MODES
+
         p = sub.add_parser(
             EvalSpider2Command.name, help=EvalSpider2Command.__doc__, description=EvalSpider2Command.__doc__
         )
         p.add_argument(
             "--mode",
-            choices=["exec_result", "sql"],
+            choices=SPIDER2_EVAL_MODES,
             default="sql",
             help="exec_result: <id>.csv files; sql: <id>.sql files run locally (default, as official)",
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 #: What ``evaluate_spider`` (``sqlrl eval spider --etype``) evaluates.
 SPIDER_ETYPES = ("all", "exec", "match")
+#: What ``evaluate_spider2`` (``sqlrl eval spider2 --mode``) reads: result CSV files, or SQL files it runs.
+SPIDER2_EVAL_MODES = ("exec_result", "sql")
 #: BIRD's R-VES timing runs per matching pair, as the official script.
 VES_ITERATIONS = 100
 #: How BIRD predictions are paired with gold (``--pair-by``).

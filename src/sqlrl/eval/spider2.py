@@ -54,7 +54,9 @@ from typing import Any
 
 from sqlrl.data._files import read_text, require_dir
 from sqlrl.data.errors import MalformedDatasetError
+from sqlrl.errors import SqlrlError
 from sqlrl.eval._exec import evaluation_service
+from sqlrl.eval.options import SPIDER2_EVAL_MODES
 from sqlrl.eval.report import EvalReport, ExampleResult
 from sqlrl.sandbox.cache import LRUCache
 from sqlrl.sandbox.parallel import parallel_map, resolve_workers
@@ -72,7 +74,6 @@ __all__ = [
 ]
 
 PathLike = str | os.PathLike[str]
-MODES = ("exec_result", "sql")
 CSV_READERS = ("auto", "pandas", "builtin")
 #: Rows per chunk when the official script writes a SQL result to CSV.
 CHUNK_ROWS = 500
@@ -93,7 +94,7 @@ _INT64 = (-(2**63), 2**63 - 1)
 _UINT64_MAX = 2**64 - 1
 
 
-class CsvError(ValueError):
+class CsvError(SqlrlError, ValueError):
     """A CSV file pandas would refuse (empty, ragged, unterminated quote); the official script scores 0."""
 
 
@@ -513,8 +514,8 @@ def evaluate_spider2(
         progress: progress bar (None: for 200+ instances on a terminal).
     """
     t_start = time.perf_counter()
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if mode not in SPIDER2_EVAL_MODES:
+        raise ValueError(f"mode must be one of {', '.join(SPIDER2_EVAL_MODES)}, got {mode!r}")
     _use_pandas(csv_reader)  # fail early on a bad reader or pandas missing
     workers = resolve_workers(workers)
     pdir, gdir = Path(pred_dir), Path(gold_dir)

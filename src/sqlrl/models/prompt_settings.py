@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlrl.data.prompts import PromptOptions
+from sqlrl.errors import SqlrlError
 
 __all__ = ["PROMPT_FILE", "PromptSettings", "PromptSettingsError"]
 
@@ -34,7 +35,7 @@ PROMPT_FILE = "sqlrl_prompt.json"
 _FORMAT_VERSION = 1
 
 
-class PromptSettingsError(ValueError):
+class PromptSettingsError(SqlrlError, ValueError):
     """A prompt settings file that cannot be read (names the file and the field)."""
 
 

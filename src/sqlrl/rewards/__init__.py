@@ -11,7 +11,9 @@ The dataset needs the columns ``gold_sql`` and ``db_path`` (and optionally ``eng
 OpenRLHF, your own loop) calls :func:`score`.
 
 Rewards: ``execution``, ``partial``, ``format``, ``syntax``, ``schema_linking``, ``ngram``,
-``components``, ``length`` and ``judge`` (factories ``execution_reward`` ... ``judge_reward``).
+``components``, ``length`` and ``judge``; :data:`REWARDS` maps each name to its class
+(``ExecutionReward`` ...), and each class has a factory function with its signature
+(``execution_reward`` ... ``judge_reward``).
 Every function scores a whole batch at once: the predictions run in parallel in the sandbox, gold
 results are cached, the comparisons run in the compiled core, and the functions built together
 share the executions. They never raise for a completion or a query (0.0 when unscorable, None
@@ -27,14 +29,14 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from sqlrl.rewards.base import SQLReward
+from sqlrl.rewards.base import REWARDS, SQLReward
 from sqlrl.rewards.batch import Batch, RewardInputError, completion_text, read_batch
-from sqlrl.rewards.execution import ExecutionReward, PartialReward, execution_reward, partial_reward
 from sqlrl.rewards.executor import ExecutedBatch, Outcome, RewardExecutor
 from sqlrl.rewards.guard import EMPTY_GOLD_POLICIES
-from sqlrl.rewards.judge import JudgeReward, judge_reward, parse_judge_score
-from sqlrl.rewards.length import LengthReward, length_reward
-from sqlrl.rewards.spec import PRESETS, REWARDS, RewardSpec, RewardSpecError, RewardTerm, build_rewards
+
+# The reward modules, in the order REWARDS lists their rewards: a reward class registers itself when defined.
+# isort: off
+from sqlrl.rewards.execution import ExecutionReward, PartialReward, execution_reward, partial_reward
 from sqlrl.rewards.text import (
     ComponentsReward,
     FormatReward,
@@ -47,6 +49,11 @@ from sqlrl.rewards.text import (
     schema_linking_reward,
     syntax_reward,
 )
+from sqlrl.rewards.length import LengthReward, length_reward
+from sqlrl.rewards.judge import JudgeReward, judge_reward, parse_judge_score
+# isort: on
+
+from sqlrl.rewards.spec import PRESETS, RewardSpec, RewardSpecError, RewardTerm, build_rewards
 
 __all__ = [
     "EMPTY_GOLD_POLICIES",

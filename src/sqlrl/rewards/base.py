@@ -1,19 +1,27 @@
-"""The base of every reward function: TRL's calling protocol, the never-raise rule, metric logging."""
+"""The base of every reward function: TRL's calling protocol, the never-raise rule, metric logging, and
+:data:`REWARDS`, the one mapping from a reward's name to its class (filled as the classes are defined)."""
 
 from __future__ import annotations
 
 import inspect
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlrl.rewards.batch import Batch
 from sqlrl.rewards.executor import ExecutedBatch, RewardExecutor
 from sqlrl.sandbox.service import did_you_mean
 
-__all__ = ["SQLReward"]
+__all__ = ["REWARDS", "SQLReward"]
 
 logger = logging.getLogger("sqlrl.rewards")
+
+#: Reward kinds by name (``execution``, ``partial``, ...), each mapped to its class, in the order the classes
+#: were defined. Every subclass of :class:`SQLReward` that sets ``kind`` adds itself (unless defined with
+#: ``register=False``); reward specs (:mod:`sqlrl.rewards.spec`) resolve names here.
+REWARDS: dict[str, type[SQLReward]] = {}
+
+R = TypeVar("R", bound="SQLReward")
 
 
 class SQLReward:
@@ -27,7 +35,8 @@ class SQLReward:
     database that cannot be opened (:class:`~sqlrl.rewards.batch.RewardInputError`), and any
     internal error (raised as is, with a note naming the reward).
 
-    Subclasses set ``kind`` and ``required_columns`` and implement :meth:`compute`. Instances are
+    Subclasses set ``kind`` (the name a spec uses; the class is then listed in :data:`REWARDS`) and
+    ``required_columns``, take their options in ``__init__`` and implement :meth:`compute`. Instances are
     picklable and carry ``__name__`` (TRL logs ``rewards/<__name__>/mean``). Rewards built together
     by :func:`~sqlrl.rewards.build_rewards` share one :class:`RewardExecutor`, so a batch is executed
     once for all of them.
@@ -37,6 +46,35 @@ class SQLReward:
     required_columns: ClassVar[tuple[str, ...]] = ()
     #: Reads the databases of the batch (each one must open, else the call raises).
     uses_database: ClassVar[bool] = True
+
+    def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not register or "kind" not in cls.__dict__:
+            return
+        known = REWARDS.get(cls.kind)
+        if known is not None and (known.__module__, known.__qualname__) != (cls.__module__, cls.__qualname__):
+            raise TypeError(
+                f"{cls.__qualname__}: a reward named {cls.kind!r} exists already "
+                f"({known.__module__}.{known.__qualname__}); choose another kind, or define it with register=False"
+            )
+        REWARDS[cls.kind] = cls  # a module imported again replaces its own class
+
+    @classmethod
+    def factory(cls: type[R]) -> Callable[..., R]:
+        """A function named ``<kind>_reward`` that builds this reward: ``execution_reward = ExecutionReward.factory()``.
+
+        It shows the class's signature and docstring (``help()``, ``inspect.signature``): each reward's
+        options are written once, in its ``__init__``.
+        """
+
+        def build(*args: Any, **kwargs: Any) -> R:
+            return cls(*args, **kwargs)
+
+        build.__name__ = build.__qualname__ = f"{cls.kind}_reward"
+        build.__module__ = cls.__module__
+        build.__doc__ = cls.__doc__
+        build.__signature__ = inspect.signature(cls).replace(return_annotation=cls.__name__)  # type: ignore[attr-defined]
+        return build
 
     def __init__(self, *, name: str | None = None, executor: RewardExecutor | None = None, **sandbox_options: Any):
         if executor is not None and sandbox_options:

@@ -36,6 +36,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from sqlrl.errors import SqlrlError
 from sqlrl.sql.extract import Extraction, extract_sql
 
 _extract = lru_cache(maxsize=4096)(extract_sql)  # every reward of a step reads the same completions
@@ -47,7 +48,7 @@ TRL_HOOKS = ("trainer_state", "log_extra", "log_metric", "environments")
 _DUCKDB_SUFFIXES = (".duckdb", ".ddb")
 
 
-class RewardInputError(ValueError):
+class RewardInputError(SqlrlError, ValueError):
     """The batch lacks a column a reward needs, a column has the wrong length, or a database it names
     cannot be opened (a setup error, not a completion's)."""
 

@@ -17,7 +17,32 @@ PAVERL_MIN_SQL_LENGTH = 16
 
 
 class ExecutionReward(SQLReward):
-    """Execution match of the predicted query against the gold query (see :func:`execution_reward`)."""
+    """Execution-match reward: ``correct`` when the prediction's result matches the gold's, else
+    ``wrong``; ``error`` when no SQL was found or it did not run (syntax error, unknown column,
+    non-read statement, timeout).
+
+    Args:
+        mode: ``spider`` (bag of rows, free column order, row order checked when the gold has
+            ``ORDER BY``), ``bird`` (set of rows), ``spider2`` (every gold column among the pred
+            columns; optional dataset columns ``condition_cols`` and ``ignore_order``) or ``strict``.
+        empty_gold: policy when the gold result is empty: ``structure``, ``allow`` or ``skip``
+            (see :mod:`sqlrl.rewards.guard`).
+        correct, wrong, error: the three reward values.
+        name: the name TRL logs (default ``execution``, or ``execution_<mode>``).
+        executor: a shared :class:`~sqlrl.rewards.executor.RewardExecutor`; else one is made from
+            ``sandbox_options`` (``timeout``, ``max_rows``, ``engine``, ``workers``, ...).
+
+    Returns None ("not applicable") for rows without a gold query or whose gold query fails.
+
+    >>> import sqlite3, tempfile, os
+    >>> db = os.path.join(tempfile.mkdtemp(), "t.sqlite")
+    >>> con = sqlite3.connect(db); _ = con.execute("CREATE TABLE t(x INT)")
+    >>> _ = con.execute("INSERT INTO t VALUES (1), (2)"); con.commit(); con.close()
+    >>> reward = execution_reward(timeout=2.0)
+    >>> completions = ["```sql\\nSELECT x FROM t\\n```", "SELECT x FROM t WHERE x = 1", "DROP TABLE t"]
+    >>> reward(prompts=["q"] * 3, completions=completions, gold_sql=["SELECT x FROM t"] * 3, db_path=[db] * 3)
+    [1.0, 0.0, 0.0]
+    """
 
     kind = "execution"
     required_columns = ("gold_sql", "db_path")
@@ -58,57 +83,34 @@ class ExecutionReward(SQLReward):
         return out
 
 
-def execution_reward(
-    mode: str = "spider",
-    *,
-    empty_gold: str = "structure",
-    correct: float = 1.0,
-    wrong: float = 0.0,
-    error: float = 0.0,
-    name: str | None = None,
-    executor: RewardExecutor | None = None,
-    **sandbox_options: Any,
-) -> ExecutionReward:
-    """Execution-match reward: ``correct`` when the prediction's result matches the gold's, else
-    ``wrong``; ``error`` when no SQL was found or it did not run (syntax error, unknown column,
-    non-read statement, timeout).
-
-    Args:
-        mode: ``spider`` (bag of rows, free column order, row order checked when the gold has
-            ``ORDER BY``), ``bird`` (set of rows), ``spider2`` (every gold column among the pred
-            columns; optional dataset columns ``condition_cols`` and ``ignore_order``) or ``strict``.
-        empty_gold: policy when the gold result is empty: ``structure``, ``allow`` or ``skip``
-            (see :mod:`sqlrl.rewards.guard`).
-        correct, wrong, error: the three reward values.
-        name: the name TRL logs (default ``execution``, or ``execution_<mode>``).
-        executor: a shared :class:`~sqlrl.rewards.executor.RewardExecutor`; else one is made from
-            ``sandbox_options`` (``timeout``, ``max_rows``, ``engine``, ``workers``, ...).
-
-    Returns None ("not applicable") for rows without a gold query or whose gold query fails.
-
-    >>> import sqlite3, tempfile, os
-    >>> db = os.path.join(tempfile.mkdtemp(), "t.sqlite")
-    >>> con = sqlite3.connect(db); _ = con.execute("CREATE TABLE t(x INT)")
-    >>> _ = con.execute("INSERT INTO t VALUES (1), (2)"); con.commit(); con.close()
-    >>> reward = execution_reward(timeout=2.0)
-    >>> completions = ["```sql\\nSELECT x FROM t\\n```", "SELECT x FROM t WHERE x = 1", "DROP TABLE t"]
-    >>> reward(prompts=["q"] * 3, completions=completions, gold_sql=["SELECT x FROM t"] * 3, db_path=[db] * 3)
-    [1.0, 0.0, 0.0]
-    """
-    return ExecutionReward(
-        mode,
-        empty_gold=empty_gold,
-        correct=correct,
-        wrong=wrong,
-        error=error,
-        name=name,
-        executor=executor,
-        **sandbox_options,
-    )
+execution_reward = ExecutionReward.factory()
 
 
 class PartialReward(SQLReward):
-    """Partial match of the predicted result against the gold result (see :func:`partial_reward`)."""
+    """Partial-match reward: a dense score in [0, 1] of the prediction's result against the gold's.
+
+    Args:
+        metric: ``table_f1`` (sqlrl's cell-level F1 under the best column alignment; 1 exactly when
+            ``spider`` mode matches), ``soft_f1`` (BIRD mini-dev Soft-F1) or ``paverl`` (PaVeRL-SQL's
+            column-matching accuracy).
+        paper_mapping: ``paverl`` only: PaVeRL-SQL's reward mapping instead of the accuracy: 0 when
+            no SQL was found (or it is shorter than 16 characters) or it does not run, 0.5 when it
+            runs with accuracy 0, else ``10 * acc`` (so in {0, 0.5} ∪ (0, 10]).
+        empty_gold: policy when the gold result is empty (see :mod:`sqlrl.rewards.guard`).
+        name: the name TRL logs (default ``partial_<metric>``, ``partial_paverl_paper``).
+        executor: a shared executor; else one is made from ``sandbox_options``.
+
+    A prediction that did not run scores 0.0; rows without a usable gold result give None.
+
+    >>> import sqlite3, tempfile, os
+    >>> db = os.path.join(tempfile.mkdtemp(), "t.sqlite")
+    >>> con = sqlite3.connect(db); _ = con.execute("CREATE TABLE t(x INT, y TEXT)")
+    >>> _ = con.execute("INSERT INTO t VALUES (1, 'a'), (2, 'b')"); con.commit(); con.close()
+    >>> reward = partial_reward("table_f1", timeout=2.0)
+    >>> reward(completions=["SELECT x, y FROM t", "SELECT x FROM t", "SELECT nope FROM t"],
+    ...        gold_sql="SELECT x, y FROM t", db_path=db)
+    [1.0, 0.6666666666666666, 0.0]
+    """
 
     kind = "partial"
     required_columns = ("gold_sql", "db_path")
@@ -153,39 +155,4 @@ class PartialReward(SQLReward):
         return out
 
 
-def partial_reward(
-    metric: str = "table_f1",
-    *,
-    paper_mapping: bool = False,
-    empty_gold: str = "structure",
-    name: str | None = None,
-    executor: RewardExecutor | None = None,
-    **sandbox_options: Any,
-) -> PartialReward:
-    """Partial-match reward: a dense score in [0, 1] of the prediction's result against the gold's.
-
-    Args:
-        metric: ``table_f1`` (sqlrl's cell-level F1 under the best column alignment; 1 exactly when
-            ``spider`` mode matches), ``soft_f1`` (BIRD mini-dev Soft-F1) or ``paverl`` (PaVeRL-SQL's
-            column-matching accuracy).
-        paper_mapping: ``paverl`` only: PaVeRL-SQL's reward mapping instead of the accuracy: 0 when
-            no SQL was found (or it is shorter than 16 characters) or it does not run, 0.5 when it
-            runs with accuracy 0, else ``10 * acc`` (so in {0, 0.5} ∪ (0, 10]).
-        empty_gold: policy when the gold result is empty (see :mod:`sqlrl.rewards.guard`).
-        name: the name TRL logs (default ``partial_<metric>``, ``partial_paverl_paper``).
-        executor: a shared executor; else one is made from ``sandbox_options``.
-
-    A prediction that did not run scores 0.0; rows without a usable gold result give None.
-
-    >>> import sqlite3, tempfile, os
-    >>> db = os.path.join(tempfile.mkdtemp(), "t.sqlite")
-    >>> con = sqlite3.connect(db); _ = con.execute("CREATE TABLE t(x INT, y TEXT)")
-    >>> _ = con.execute("INSERT INTO t VALUES (1, 'a'), (2, 'b')"); con.commit(); con.close()
-    >>> reward = partial_reward("table_f1", timeout=2.0)
-    >>> reward(completions=["SELECT x, y FROM t", "SELECT x FROM t", "SELECT nope FROM t"],
-    ...        gold_sql="SELECT x, y FROM t", db_path=db)
-    [1.0, 0.6666666666666666, 0.0]
-    """
-    return PartialReward(
-        metric, paper_mapping=paper_mapping, empty_gold=empty_gold, name=name, executor=executor, **sandbox_options
-    )
+partial_reward = PartialReward.factory()

@@ -97,7 +97,34 @@ def _require_openai() -> Any:
 
 
 class JudgeReward(SQLReward):
-    """LLM-judge reward (see :func:`judge_reward`)."""
+    """LLM-judge reward: a score in [0, 1] from a model behind an OpenAI-compatible endpoint, asked only
+    where execution cannot decide.
+
+    Args:
+        model: the model name the endpoint serves (required).
+        base_url: the endpoint (e.g. ``http://localhost:8000/v1`` for vLLM; default: OpenAI's).
+        when: which completions are judged: ``error`` (default: SQL was found but did not run),
+            ``mismatch`` (did not run, or ran and does not match the gold in ``mode``) or ``always``.
+        api_key: the API key (else the ``api_key_env`` variable, default ``OPENAI_API_KEY``).
+        mode: the execution-match mode of ``when="mismatch"``.
+        prompt: a template with the fields question, evidence, schema, gold_sql, pred_sql, dialect, error.
+        include_schema: show the database schema in the prompt.
+        timeout, max_retries: seconds per call (default 20) and retries (default 1).
+        concurrency: parallel calls (default 8).
+        max_tokens, temperature: of the judge's reply.
+        name: the name TRL logs (default ``judge``); it also logs ``<name>/calls``, ``<name>/failed``
+            and ``<name>/consulted``.
+        executor: a shared executor; else one is made from ``sandbox_options``.
+
+    Completions that are not judged get None (not applicable); a completion without SQL gets 0.0;
+    a failed call (server error, timeout) or a reply without ``SCORE: x`` (x in [0, 1]) gets None.
+
+    Raises:
+        ImportError: at construction, when ``openai`` is not installed.
+
+    >>> judge_reward(model="judge", base_url="http://127.0.0.1:9/v1").__name__
+    'judge'
+    """
 
     kind = "judge"
     required_columns = ("gold_sql", "db_path")
@@ -253,37 +280,4 @@ class JudgeReward(SQLReward):
         return out
 
 
-def judge_reward(
-    *,
-    model: str | None = None,
-    base_url: str | None = None,
-    when: str = "error",
-    name: str | None = None,
-    **options: Any,
-) -> JudgeReward:
-    """LLM-judge reward: a score in [0, 1] from a model behind an OpenAI-compatible endpoint, asked only
-    where execution cannot decide.
-
-    Args:
-        model: the model name the endpoint serves (required).
-        base_url: the endpoint (e.g. ``http://localhost:8000/v1`` for vLLM; default: OpenAI's).
-        when: which completions are judged: ``error`` (default: SQL was found but did not run),
-            ``mismatch`` (did not run, or ran and does not match the gold in ``mode``) or ``always``.
-        name: the name TRL logs (default ``judge``); it also logs ``<name>/calls``, ``<name>/failed``
-            and ``<name>/consulted``.
-        **options: ``api_key`` (else the ``api_key_env`` variable, default ``OPENAI_API_KEY``),
-            ``prompt`` (a template with the fields question, evidence, schema, gold_sql, pred_sql,
-            dialect, error), ``include_schema``, ``timeout`` (seconds per call, default 20),
-            ``max_retries`` (default 1), ``concurrency`` (parallel calls, default 8), ``max_tokens``,
-            ``temperature``, ``mode``, and sandbox options.
-
-    Completions that are not judged get None (not applicable); a completion without SQL gets 0.0;
-    a failed call (server error, timeout) or a reply without ``SCORE: x`` (x in [0, 1]) gets None.
-
-    Raises:
-        ImportError: at construction, when ``openai`` is not installed.
-
-    >>> judge_reward(model="judge", base_url="http://127.0.0.1:9/v1").__name__
-    'judge'
-    """
-    return JudgeReward(model=model, base_url=base_url, when=when, name=name, **options)
+judge_reward = JudgeReward.factory()

@@ -32,7 +32,26 @@ UNITS = ("tokens", "chars")
 
 
 class LengthReward(SQLReward):
-    """Correctness-gated length reward (see :func:`length_reward`)."""
+    """Length reward switched on per group by its execution-correctness ratio (GRPO-λ; formula in
+    :mod:`sqlrl.rewards.length`).
+
+    Args:
+        threshold: the correctness ratio a group needs for the length term (default 0.5).
+        mode: the execution-match mode deciding correctness.
+        unit: ``tokens`` (from ``completion_ids``; characters when TRL does not pass them) or ``chars``.
+        empty_gold: the empty-gold policy for the correctness verdicts (see :mod:`sqlrl.rewards.guard`).
+        name: the name TRL logs (default ``length``); it also logs ``<name>/groups_on``, the share of
+            groups where the term was on.
+
+    >>> import sqlite3, tempfile, os
+    >>> db = os.path.join(tempfile.mkdtemp(), "t.sqlite")
+    >>> con = sqlite3.connect(db); _ = con.execute("CREATE TABLE t(x INT)")
+    >>> _ = con.execute("INSERT INTO t VALUES (1)"); con.commit(); con.close()
+    >>> short, long, wrong = "SELECT x FROM t", "SELECT x FROM t WHERE 1 = 1", "SELECT x + 1 FROM t"
+    >>> length_reward(unit="chars")(prompts=["q"] * 3, completions=[short, long, wrong],
+    ...                             gold_sql="SELECT x FROM t", db_path=db)
+    [0.5, -0.5, 0.0]
+    """
 
     kind = "length"
     required_columns = ("gold_sql", "db_path")
@@ -87,42 +106,4 @@ class LengthReward(SQLReward):
         return out
 
 
-def length_reward(
-    *,
-    threshold: float = 0.5,
-    mode: str = "spider",
-    unit: str = "tokens",
-    empty_gold: str = "structure",
-    name: str | None = None,
-    executor: RewardExecutor | None = None,
-    **sandbox_options: Any,
-) -> LengthReward:
-    """Length reward switched on per group by its execution-correctness ratio (GRPO-λ; formula in
-    :mod:`sqlrl.rewards.length`).
-
-    Args:
-        threshold: the correctness ratio a group needs for the length term (default 0.5).
-        mode: the execution-match mode deciding correctness.
-        unit: ``tokens`` (from ``completion_ids``; characters when TRL does not pass them) or ``chars``.
-        empty_gold: the empty-gold policy for the correctness verdicts (see :mod:`sqlrl.rewards.guard`).
-        name: the name TRL logs (default ``length``); it also logs ``<name>/groups_on``, the share of
-            groups where the term was on.
-
-    >>> import sqlite3, tempfile, os
-    >>> db = os.path.join(tempfile.mkdtemp(), "t.sqlite")
-    >>> con = sqlite3.connect(db); _ = con.execute("CREATE TABLE t(x INT)")
-    >>> _ = con.execute("INSERT INTO t VALUES (1)"); con.commit(); con.close()
-    >>> short, long, wrong = "SELECT x FROM t", "SELECT x FROM t WHERE 1 = 1", "SELECT x + 1 FROM t"
-    >>> length_reward(unit="chars")(prompts=["q"] * 3, completions=[short, long, wrong],
-    ...                             gold_sql="SELECT x FROM t", db_path=db)
-    [0.5, -0.5, 0.0]
-    """
-    return LengthReward(
-        threshold=threshold,
-        mode=mode,
-        unit=unit,
-        empty_gold=empty_gold,
-        name=name,
-        executor=executor,
-        **sandbox_options,
-    )
+length_reward = LengthReward.factory()

@@ -3,7 +3,7 @@
 A spec is a list of entries ``{name, weight, **params}``; ``name`` is a reward kind (see
 :data:`REWARDS`), ``weight`` its weight in TRL's weighted sum (default 1.0), ``label`` an optional
 name for TRL's logs (needed when one kind appears twice), and every other key is a parameter of
-that reward's factory::
+that reward's class (which its factory, e.g. ``partial_reward``, takes too)::
 
     rewards:
       - name: partial
@@ -20,53 +20,24 @@ that reward's factory::
 from __future__ import annotations
 
 import difflib
-import inspect
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlrl.rewards.base import SQLReward
-from sqlrl.rewards.execution import execution_reward, partial_reward
+from sqlrl.errors import SqlrlError
+from sqlrl.rewards.base import REWARDS, SQLReward
 from sqlrl.rewards.executor import RewardExecutor
-from sqlrl.rewards.judge import judge_reward
-from sqlrl.rewards.length import length_reward
-from sqlrl.rewards.text import components_reward, format_reward, ngram_reward, schema_linking_reward, syntax_reward
 
 __all__ = ["PRESETS", "REWARDS", "RewardSpec", "RewardSpecError", "RewardTerm", "build_rewards"]
 
-#: Reward kinds by name: the factory that builds each.
-REWARDS: dict[str, Callable[..., SQLReward]] = {
-    "execution": execution_reward,
-    "partial": partial_reward,
-    "format": format_reward,
-    "syntax": syntax_reward,
-    "schema_linking": schema_linking_reward,
-    "ngram": ngram_reward,
-    "components": components_reward,
-    "length": length_reward,
-    "judge": judge_reward,
-}
+# REWARDS (name -> class) is complete here: the package's __init__ imports every reward module before this one.
 _RESERVED = ("name", "weight", "label")
-_CLASS_PARAMS = {  # options a factory forwards through **kwargs to its class
-    "judge": (
-        "api_key",
-        "api_key_env",
-        "mode",
-        "prompt",
-        "include_schema",
-        "timeout",
-        "max_retries",
-        "concurrency",
-        "max_tokens",
-        "temperature",
-    ),
-}
 
 
-class RewardSpecError(ValueError):
+class RewardSpecError(SqlrlError, ValueError):
     """A reward spec names an unknown reward or parameter, or has a bad weight or value."""
 
 
@@ -76,14 +47,8 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
 
 
 def reward_params(kind: str) -> list[str]:
-    """The parameters a reward kind accepts in a spec."""
-    sig = inspect.signature(REWARDS[kind])
-    names = [
-        p.name
-        for p in sig.parameters.values()
-        if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name not in ("name", "executor")
-    ]
-    return names + list(_CLASS_PARAMS.get(kind, ()))
+    """The parameters a reward kind accepts in a spec: its class's options."""
+    return REWARDS[kind].option_names()
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,22 @@ ANSWER_OPTIONS = ("either", "fence", "answer")
 
 
 class FormatReward(SQLReward):
-    """Format reward (see :func:`format_reward`)."""
+    """Format reward: 1.0 when the completion is ``<think>...</think>`` followed by the final SQL in a
+    fenced ``sql`` block or in ``<answer>...</answer>``, and nothing after it; else 0.0.
+
+    Args:
+        think: ``True``: the completion must open with one non-empty ``<think>`` block;
+            ``"optional"``: such a block may open it; ``False``: no ``<think>`` anywhere.
+        answer: the final block: ``either``, ``fence`` (a fenced ``sql`` block) or ``answer``.
+        allow_text: allow prose between the ``</think>`` (or the start) and the final block.
+        name: the name TRL logs (default ``format``).
+
+    >>> f = format_reward()
+    >>> f(completions=["<think>count rows</think>\\n```sql\\nSELECT count(*) FROM t\\n```",
+    ...                "<think>x</think><answer>SELECT 1</answer>", "```sql\\nSELECT 1\\n```",
+    ...                "<think>x</think>```sql\\nSELECT 1\\n``` more text"])
+    [1.0, 1.0, 0.0, 0.0]
+    """
 
     kind = "format"
     uses_database = False
@@ -80,31 +95,7 @@ class FormatReward(SQLReward):
         return [1.0 if self.check(t) else 0.0 for t in batch.texts]
 
 
-def format_reward(
-    *,
-    think: bool | str = True,
-    answer: str = "either",
-    allow_text: bool = False,
-    name: str | None = None,
-    **sandbox_options: Any,
-) -> FormatReward:
-    """Format reward: 1.0 when the completion is ``<think>...</think>`` followed by the final SQL in a
-    fenced ``sql`` block or in ``<answer>...</answer>``, and nothing after it; else 0.0.
-
-    Args:
-        think: ``True``: the completion must open with one non-empty ``<think>`` block;
-            ``"optional"``: such a block may open it; ``False``: no ``<think>`` anywhere.
-        answer: the final block: ``either``, ``fence`` (a fenced ``sql`` block) or ``answer``.
-        allow_text: allow prose between the ``</think>`` (or the start) and the final block.
-        name: the name TRL logs (default ``format``).
-
-    >>> f = format_reward()
-    >>> f(completions=["<think>count rows</think>\\n```sql\\nSELECT count(*) FROM t\\n```",
-    ...                "<think>x</think><answer>SELECT 1</answer>", "```sql\\nSELECT 1\\n```",
-    ...                "<think>x</think>```sql\\nSELECT 1\\n``` more text"])
-    [1.0, 1.0, 0.0, 0.0]
-    """
-    return FormatReward(think=think, answer=answer, allow_text=allow_text, name=name, **sandbox_options)
+format_reward = FormatReward.factory()
 
 
 # ------------------------------------------------------------------------------------------ syntax
@@ -114,7 +105,23 @@ _BIND_AFTER = ("timeout", "resource")  # errors raised while running: the query 
 
 
 class SyntaxReward(SQLReward):
-    """Syntax-validity reward (see :func:`syntax_reward`)."""
+    """Syntax-validity reward: 1.0 for a valid query, 0.0 otherwise (no SQL, parse or binding error,
+    unknown table or column, a non-read statement).
+
+    Args:
+        mode: ``execute`` (default): the query runs without error on the database (shares the
+            execution with the other rewards; a query stopped by the timeout or the memory limit is
+            then checked by binding it); ``bind``: the query parses and binds against an empty copy
+            of the schema (sqlglot, then ``EXPLAIN`` / DuckDB's binder) without reading data;
+            ``db_path`` is then optional (without it only parsing is checked).
+        name: the name TRL logs (default ``syntax``).
+
+    >>> import sqlite3, tempfile, os
+    >>> db = os.path.join(tempfile.mkdtemp(), "t.sqlite")
+    >>> con = sqlite3.connect(db); _ = con.execute("CREATE TABLE t(x INT)"); con.close()
+    >>> syntax_reward("bind")(completions=["SELECT x FROM t", "SELECT y FROM t", "SELEC x"], db_path=db)
+    [1.0, 0.0, 0.0]
+    """
 
     kind = "syntax"
 
@@ -157,25 +164,7 @@ class SyntaxReward(SQLReward):
         return out
 
 
-def syntax_reward(mode: str = "execute", *, name: str | None = None, **sandbox_options: Any) -> SyntaxReward:
-    """Syntax-validity reward: 1.0 for a valid query, 0.0 otherwise (no SQL, parse or binding error,
-    unknown table or column, a non-read statement).
-
-    Args:
-        mode: ``execute`` (default): the query runs without error on the database (shares the
-            execution with the other rewards; a query stopped by the timeout or the memory limit is
-            then checked by binding it); ``bind``: the query parses and binds against an empty copy
-            of the schema (sqlglot, then ``EXPLAIN`` / DuckDB's binder) without reading data;
-            ``db_path`` is then optional (without it only parsing is checked).
-        name: the name TRL logs (default ``syntax``).
-
-    >>> import sqlite3, tempfile, os
-    >>> db = os.path.join(tempfile.mkdtemp(), "t.sqlite")
-    >>> con = sqlite3.connect(db); _ = con.execute("CREATE TABLE t(x INT)"); con.close()
-    >>> syntax_reward("bind")(completions=["SELECT x FROM t", "SELECT y FROM t", "SELEC x"], db_path=db)
-    [1.0, 0.0, 0.0]
-    """
-    return SyntaxReward(mode, name=name, **sandbox_options)
+syntax_reward = SyntaxReward.factory()
 
 
 # ---------------------------------------------------------------------------------- schema linking
@@ -200,7 +189,24 @@ def _linking_score(metric: str, gold: Any, pred: Any) -> float:
 
 
 class SchemaLinkingReward(SQLReward):
-    """Schema-linking reward (see :func:`schema_linking_reward`)."""
+    """Schema-linking reward (Reasoning-SQL): overlap of the tables and columns the prediction uses
+    with those the gold uses, resolved against the database schema by sqlglot.
+
+    Args:
+        metric: ``jaccard`` (tables and columns together, default), ``table_jaccard``,
+            ``column_jaccard``, ``table_recall`` or ``column_recall``. A misspelt column counts as
+            a wrong item.
+        name: the name TRL logs (default ``schema_linking``).
+
+    0.0 when no SQL was found or it does not parse; None when the gold does not parse.
+
+    >>> import sqlite3, tempfile, os
+    >>> db = os.path.join(tempfile.mkdtemp(), "t.sqlite")
+    >>> con = sqlite3.connect(db); _ = con.execute("CREATE TABLE t(a INT, b INT)"); con.close()
+    >>> schema_linking_reward()(completions=["SELECT a FROM t", "SELECT a, b FROM t"],
+    ...                         gold_sql="SELECT a, b FROM t", db_path=db)
+    [0.6666666666666666, 1.0]
+    """
 
     kind = "schema_linking"
     required_columns = ("gold_sql", "db_path")
@@ -255,33 +261,25 @@ class SchemaLinkingReward(SQLReward):
         return out
 
 
-def schema_linking_reward(metric: str = "jaccard", *, name: str | None = None, **sandbox_options: Any):
-    """Schema-linking reward (Reasoning-SQL): overlap of the tables and columns the prediction uses
-    with those the gold uses, resolved against the database schema by sqlglot.
-
-    Args:
-        metric: ``jaccard`` (tables and columns together, default), ``table_jaccard``,
-            ``column_jaccard``, ``table_recall`` or ``column_recall``. A misspelt column counts as
-            a wrong item.
-        name: the name TRL logs (default ``schema_linking``).
-
-    0.0 when no SQL was found or it does not parse; None when the gold does not parse.
-
-    >>> import sqlite3, tempfile, os
-    >>> db = os.path.join(tempfile.mkdtemp(), "t.sqlite")
-    >>> con = sqlite3.connect(db); _ = con.execute("CREATE TABLE t(a INT, b INT)"); con.close()
-    >>> schema_linking_reward()(completions=["SELECT a FROM t", "SELECT a, b FROM t"],
-    ...                         gold_sql="SELECT a, b FROM t", db_path=db)
-    [0.6666666666666666, 1.0]
-    """
-    return SchemaLinkingReward(metric, name=name, **sandbox_options)
+schema_linking_reward = SchemaLinkingReward.factory()
 
 
 # ------------------------------------------------------------------------------------------ n-gram
 
 
 class NgramReward(SQLReward):
-    """N-gram similarity reward (see :func:`ngram_reward`)."""
+    """N-gram reward (Reasoning-SQL): multiset Jaccard of the token ``n``-grams of prediction and gold.
+
+    Tokens come from sqlglot (case and whitespace do not matter, string literals do). 0.0 when no
+    SQL was found; None for rows without a gold query.
+
+    Args:
+        n: the n-gram length (default 2).
+        name: the name TRL logs (default ``ngram``).
+
+    >>> ngram_reward()(completions=["select a from t", "SELECT b FROM t"], gold_sql="SELECT a FROM t")
+    [1.0, 0.2]
+    """
 
     kind = "ngram"
     required_columns = ("gold_sql",)
@@ -316,23 +314,33 @@ class NgramReward(SQLReward):
         return out
 
 
-def ngram_reward(n: int = 2, *, name: str | None = None, **sandbox_options: Any) -> NgramReward:
-    """N-gram reward (Reasoning-SQL): multiset Jaccard of the token ``n``-grams of prediction and gold.
-
-    Tokens come from sqlglot (case and whitespace do not matter, string literals do). 0.0 when no
-    SQL was found; None for rows without a gold query.
-
-    >>> ngram_reward()(completions=["select a from t", "SELECT b FROM t"], gold_sql="SELECT a FROM t")
-    [1.0, 0.2]
-    """
-    return NgramReward(n, name=name, **sandbox_options)
+ngram_reward = NgramReward.factory()
 
 
 # -------------------------------------------------------------------------------------- components
 
 
 class ComponentsReward(SQLReward):
-    """Spider component reward (see :func:`components_reward`)."""
+    """Spider component reward: the fraction of Spider's ten clause components (select, where, group,
+    order, and/or, IUEN, keywords, ...) the prediction gets right, as ``evaluation.py`` scores them
+    (values ignored unless ``keep_values``, foreign-key columns unified); ``exact=True`` gives Spider
+    exact-set match (0/1) instead.
+
+    0.0 when no SQL was found or the Spider parser cannot read it; None when it cannot read the gold.
+    Queries in another dialect are translated to SQLite first.
+
+    Args:
+        exact: Spider exact-set match (0/1) instead of the fraction of components.
+        keep_values: compare literal values too (Spider's ``evaluation.py`` ignores them).
+        name: the name TRL logs (default ``components``, or ``exact_match`` with ``exact``).
+
+    >>> import sqlite3, tempfile, os
+    >>> db = os.path.join(tempfile.mkdtemp(), "t.sqlite")
+    >>> con = sqlite3.connect(db); _ = con.execute("CREATE TABLE t(a INT, b INT)"); con.close()
+    >>> components_reward()(completions=["SELECT a FROM t", "SELECT a FROM t ORDER BY b"],
+    ...                     gold_sql="SELECT a FROM t ORDER BY b", db_path=db)
+    [0.8, 1.0]
+    """
 
     kind = "components"
     required_columns = ("gold_sql", "db_path")
@@ -385,22 +393,4 @@ class ComponentsReward(SQLReward):
         return self.executor.derived(("spider_schema", db, engine), compute)
 
 
-def components_reward(
-    *, exact: bool = False, keep_values: bool = False, name: str | None = None, **sandbox_options: Any
-) -> ComponentsReward:
-    """Spider component reward: the fraction of Spider's ten clause components (select, where, group,
-    order, and/or, IUEN, keywords, ...) the prediction gets right, as ``evaluation.py`` scores them
-    (values ignored unless ``keep_values``, foreign-key columns unified); ``exact=True`` gives Spider
-    exact-set match (0/1) instead.
-
-    0.0 when no SQL was found or the Spider parser cannot read it; None when it cannot read the gold.
-    Queries in another dialect are translated to SQLite first.
-
-    >>> import sqlite3, tempfile, os
-    >>> db = os.path.join(tempfile.mkdtemp(), "t.sqlite")
-    >>> con = sqlite3.connect(db); _ = con.execute("CREATE TABLE t(a INT, b INT)"); con.close()
-    >>> components_reward()(completions=["SELECT a FROM t", "SELECT a FROM t ORDER BY b"],
-    ...                     gold_sql="SELECT a FROM t ORDER BY b", db_path=db)
-    [0.8, 1.0]
-    """
-    return ComponentsReward(exact=exact, keep_values=keep_values, name=name, **sandbox_options)
+components_reward = ComponentsReward.factory()

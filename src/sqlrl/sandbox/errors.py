@@ -5,8 +5,10 @@ Bad SQL never raises: it comes back as an :class:`~sqlrl.sandbox.result.ExecResu
 
 from __future__ import annotations
 
+from sqlrl.errors import SqlrlError
 
-class SandboxError(Exception):
+
+class SandboxError(SqlrlError):
     """Base class of the sandbox's exceptions."""
 
 

@@ -14,17 +14,19 @@ import sys
 import time
 from typing import Any
 
+from sqlrl.errors import SqlrlError
+
 #: Most cells fetched per ``fetchmany`` call (2,000 columns: 32 rows at a time).
 CELLS_PER_CHUNK = 65_536
 _chain = itertools.chain.from_iterable
 _sizeof = sys.getsizeof
 
 
-class ResultTooLarge(Exception):
+class ResultTooLarge(SqlrlError):
     """The rows fetched so far exceed the result budget."""
 
 
-class FetchDeadline(Exception):
+class FetchDeadline(SqlrlError):
     """The deadline passed while the rows were being fetched."""
 
 

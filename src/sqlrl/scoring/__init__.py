@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlrl._core import Table
+from sqlrl._core import METRICS, MODES, Metric, Mode, Table
 from sqlrl._core import match as _match
 from sqlrl._core import partial as _partial
 from sqlrl._core import score_batch as _score_batch
@@ -27,6 +27,8 @@ from sqlrl._core import score_batch as _score_batch
 __all__ = [
     "METRICS",
     "MODES",
+    "Metric",
+    "Mode",
     "Table",
     "as_table",
     "compare",
@@ -37,10 +39,9 @@ __all__ = [
     "score_group",
 ]
 
-#: Execution-match modes (verdict 0/1), see docs/architecture.md, 'Semantics: execution match'.
-MODES = ("spider", "bird", "spider2", "strict")
-#: Partial-match metrics (float in [0, 1]), see docs/architecture.md, 'Semantics: partial match'.
-METRICS = ("paverl", "soft_f1", "table_f1")
+# MODES (the execution-match modes, verdict 0/1) and METRICS (the partial-match metrics, float in [0, 1]) are
+# the names of the core's enums Mode and Metric, in their order; each list is written once, in csrc/match.hpp
+# and csrc/partial.hpp. See docs/architecture.md, 'Semantics: execution match' and 'Semantics: partial match'.
 
 _NO_LIMIT = 2**63 - 1
 _ORDER_BY = re.compile(r"order by")

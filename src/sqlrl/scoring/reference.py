@@ -2,7 +2,8 @@
 
 This module is the readable reference for every scoring rule: the test oracle for the C++
 core and the baseline in ``benchmarks/bench_scoring.py``. It works on plain Python rows
-(a sequence of tuples, as ``sqlite3`` returns them) and uses the standard library only.
+(a sequence of tuples, as ``sqlite3`` returns them) and uses the standard library only (it takes just
+the names of the modes and metrics, ``MODES`` and ``METRICS``, from the core, where they are defined once).
 Speed is not a goal here; clarity and faithfulness to the official scripts are.
 
 Conventions
@@ -24,12 +25,10 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sqlrl._core import METRICS, MODES
 from sqlrl.scoring._canonical import canonical
 
 __all__ = ["MODES", "METRICS", "canonical", "execution_match", "partial_match"]
-
-MODES = ("spider", "bird", "strict", "spider2")
-METRICS = ("paverl", "soft_f1", "table_f1")
 
 Rows = Sequence[Sequence[Any]]
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from sqlrl.errors import SqlrlError
 
-class SqlError(ValueError):
+
+class SqlError(SqlrlError, ValueError):
     """Base class of every error raised by :mod:`sqlrl.sql`."""
 
 

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlrl.errors import SqlrlError
+
 __all__ = [
     "ConfigError",
     "DataConfig",
@@ -38,7 +40,7 @@ __all__ = [
 ]
 
 
-class ConfigError(ValueError):
+class ConfigError(SqlrlError, ValueError):
     """A training configuration that cannot work; the message says which field and how to fix it."""
 
 

@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from sqlrl.errors import SqlrlError
 from sqlrl.models.prompt_settings import PromptSettings
 from sqlrl.train.config import GRPOStageConfig, PromptConfig, TrainConfig
 from sqlrl.train.data import TrainData, load_train_data, to_rows
@@ -136,7 +137,7 @@ def _completions_per_process(stage: GRPOStageConfig, world: int) -> int:
     return completions // world
 
 
-class TrainingError(RuntimeError):
+class TrainingError(SqlrlError, RuntimeError):
     """A run that cannot start or continue (e.g. an output folder with another run in it)."""
 
 
