@@ -371,12 +371,12 @@ def rubric_audit(questions: dict[str, Question], pool: ExecutionService) -> dict
 
 def official_check(examples, questions, pool, p, n, judge, rounds, cache) -> dict[str, float]:
     """One configuration through ``run_verbal``: its pred.sql scored by the Spider evaluator (exec)."""
-    from sqlrl.data.example import Dataset
+    from sqlrl.data.example import ExampleSet
     from sqlrl.data.toy.load import toy_dir
     from sqlrl.eval.spider import evaluate_spider
     from sqlrl.verbal import read_trajectories, run_verbal
 
-    dataset = Dataset("sqlrl-toy", "train+dev", list(examples))
+    dataset = ExampleSet("sqlrl-toy", "train+dev", list(examples))
     cfg = VerbalConfig(k=n, max_attempts=n, sample_batch=n, judge_rounds=rounds, seed=0, log_prompts=False)
     out = cache / "run"
     summary = run_verbal(dataset, generator(questions, p), judge, out_dir=out, config=cfg, progress=False, pool=pool)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from sqlrl.data import (
-    Dataset,
     DatasetError,
     Example,
+    ExampleSet,
     MalformedDatasetError,
     MissingDatasetFileError,
     gold_csv_files,
@@ -78,7 +78,7 @@ def spider(tmp_path: Path) -> Path:
 
 def test_spider_dev(spider: Path):
     ds = load_spider(spider, "dev")
-    assert isinstance(ds, Dataset) and (ds.name, ds.split, len(ds)) == ("spider", "dev", 2)
+    assert isinstance(ds, ExampleSet) and (ds.name, ds.split, len(ds)) == ("spider", "dev", 2)
     ex = ds[0]
     assert isinstance(ex, Example)
     assert (ex.id, ex.db_id, ex.question, ex.gold_sql) == ("spider/dev/0", "concert", "How many singers?",

@@ -12,7 +12,7 @@ from sqlrl.data import load_toy
 from sqlrl.data.errors import MalformedDatasetError
 from sqlrl.eval.bird import BIRD_SEPARATOR
 from sqlrl.eval.commands import EvalCommand
-from sqlrl.eval.paverl import evaluate_paverl, format_paverl_summary, load_dataset, load_predictions
+from sqlrl.eval.paverl import evaluate_paverl, format_paverl_summary, load_examples, load_predictions
 from sqlrl.scoring import partial_match
 
 IDS = ["a/0", "a/1", "a/2"]
@@ -113,7 +113,7 @@ def test_gold_via_csv_round_trip(tmp_path):
     con.close()
     data = tmp_path / "d.jsonl"
     data.write_text(json.dumps({"question": "?", "query": "SELECT code FROM t", "db_path": "d.sqlite"}) + "\n")
-    ds = load_dataset("jsonl", data)
+    ds = load_examples("jsonl", data)
     pred = ["SELECT CAST(code AS INTEGER) FROM t"]
     assert evaluate_paverl(ds, pred).examples[0].metrics["ex_b"] == 0.0  # '007' is not 7
     assert evaluate_paverl(ds, pred, gold_via_csv=True).examples[0].metrics["ex_b"] == 1.0  # pandas reads 7
@@ -135,7 +135,7 @@ def test_spider2_gold_csvs_best_variant(tmp_path):
     (root / "spider2-lite.jsonl").write_text(
         "".join(json.dumps({"instance_id": i, "db": "shop", "question": "?"}) + "\n" for i in ("local001", "local002"))
     )
-    ds = load_dataset("spider2", root)
+    ds = load_examples("spider2", root)
     preds = tmp_path / "p.jsonl"
     preds.write_text(
         json.dumps({"instance_id": "local001", "sql": "SELECT name, id FROM t"})
@@ -162,7 +162,7 @@ def test_bad_arguments(toy):
     with pytest.raises(ValueError, match="predictions for"):
         evaluate_paverl(toy, [None])
     with pytest.raises(ValueError, match="dataset kind"):
-        load_dataset("wikisql", "x")
+        load_examples("wikisql", "x")
 
 
 def run_cli(argv: list[str]) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sqlrl.data import load_toy
-from sqlrl.data.example import Dataset
+from sqlrl.data.example import ExampleSet
 from sqlrl.eval import pred_files
 from sqlrl.eval.bird import load_bird_gold, load_bird_predictions
 from sqlrl.eval.pred_files import BIRD_SEPARATOR, NO_SQL, one_line
@@ -52,7 +52,7 @@ def test_generate_is_the_same_function():
 
 
 @pytest.fixture(scope="module")
-def dev(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+def dev(tmp_path_factory: pytest.TempPathFactory) -> ExampleSet:
     return load_toy("dev", cache_dir=tmp_path_factory.mktemp("cache"))[:3]
 
 

@@ -16,7 +16,7 @@ pytest.importorskip("openai")
 from test_verbal_server import ChatServer, backend  # noqa: E402
 
 from sqlrl.data import build_messages, load_toy  # noqa: E402
-from sqlrl.data.example import Dataset  # noqa: E402
+from sqlrl.data.example import ExampleSet  # noqa: E402
 from sqlrl.verbal import NO_SQL, LocalChatBackend, VerbalConfig, read_trajectories, run_verbal  # noqa: E402
 
 CONFIG = VerbalConfig(k=2, max_attempts=2, sample_batch=2, max_new_tokens=12, refine_rounds=1, refine_samples=1)
@@ -25,7 +25,7 @@ CONFIG = VerbalConfig(k=2, max_attempts=2, sample_batch=2, max_new_tokens=12, re
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory):
     ds = load_toy("dev", cache_dir=tmp_path_factory.mktemp("toy"))
-    return Dataset(ds.name, ds.split, ds.examples[:2], ds.tables)
+    return ExampleSet(ds.name, ds.split, ds.examples[:2], ds.tables)
 
 
 @pytest.fixture(scope="module")

@@ -302,9 +302,11 @@ def test_refinement_with_critique_and_empty_results(llm, student):
 
 
 def test_run_resumes_and_outputs_score_with_the_evaluators(llm, toy, tmp_path):
-    from sqlrl.data.example import Dataset
+    from sqlrl.data.example import ExampleSet
 
-    dataset = Dataset("sqlrl-toy", "dev", [ex for ex in toy if "distinct" not in ex.gold_sql.lower()][:6], toy.tables)
+    dataset = ExampleSet(
+        "sqlrl-toy", "dev", [ex for ex in toy if "distinct" not in ex.gold_sql.lower()][:6], toy.tables
+    )
     prefer_wrong = {ex.question for ex in dataset[::2]}
     for ex in dataset:
         gen_for(llm, ex, [fence(f"SELECT * FROM ({ex.gold_sql}) LIMIT 1"), fence(ex.gold_sql)])
@@ -383,9 +385,9 @@ def test_example_errors_are_recorded_and_retried(toy, tmp_path):
     from dataclasses import replace
 
     broken = replace(toy[0], db_path=tmp_path / "missing.sqlite")
-    from sqlrl.data.example import Dataset
+    from sqlrl.data.example import ExampleSet
 
-    ds = Dataset("sqlrl-toy", "dev", [broken, toy[1]], toy.tables)
+    ds = ExampleSet("sqlrl-toy", "dev", [broken, toy[1]], toy.tables)
     be = FunctionBackend(lambda messages, n, **kw: [fence("SELECT count(*) FROM loans")] * n)
     summary = run_verbal(ds, be, out_dir=tmp_path / "o", config=VerbalConfig(k=1, max_attempts=1), progress=False)
     assert summary.errors == 1 and summary.done == 1

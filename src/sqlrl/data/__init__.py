@@ -15,7 +15,7 @@ from sqlrl._lazy import lazy_exports
 _HOMES = {
     "BIRD_DIFFICULTIES": "bird", "load_bird": "bird",
     "DatasetError": "errors", "MalformedDatasetError": "errors", "MissingDatasetFileError": "errors",
-    "Dataset": "example", "Example": "example", "load_jsonl": "jsonl",
+    "ExampleSet": "example", "Dataset": "example", "Example": "example", "load_jsonl": "jsonl",
     "PromptOptions": "prompts", "PromptTooLongError": "prompts", "build_messages": "prompts",
     "build_prompt": "prompts", "dialect_label": "prompts", "schema_ddl": "prompts",
     "HARDNESS_LEVELS": "spider", "load_spider": "spider", "load_tables": "spider", "suite_databases": "spider",
@@ -28,6 +28,7 @@ __all__ = [
     "BIRD_DIFFICULTIES",
     "HARDNESS_LEVELS",
     "TOY_VERSION",
+    "ExampleSet",
     "Dataset",
     "DatasetError",
     "Example",

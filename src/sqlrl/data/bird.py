@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlrl.data._files import field, read_json_list, require_dir, require_file
 from sqlrl.data.errors import MalformedDatasetError
-from sqlrl.data.example import Dataset, Example
+from sqlrl.data.example import Example, ExampleSet
 from sqlrl.data.spider import load_tables, spider_db_path
 
 __all__ = ["BIRD_DIFFICULTIES", "load_bird"]
@@ -35,7 +35,7 @@ def load_bird(
     tables: PathLike | None = None,
     database_dir: PathLike | None = None,
     check_databases: bool = True,
-) -> Dataset:
+) -> ExampleSet:
     """Load a BIRD split.
 
     Args:
@@ -96,4 +96,4 @@ def load_bird(
                 extra={"index": i, **{k: v for k, v in entry.items() if k not in _KNOWN}},
             )
         )
-    return Dataset("bird", split, examples, schemas)
+    return ExampleSet("bird", split, examples, schemas)

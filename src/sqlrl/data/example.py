@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, overload
 if TYPE_CHECKING:
     from sqlrl.sql.schema import DbSchema
 
-__all__ = ["Dataset", "Example"]
+__all__ = ["Dataset", "Example", "ExampleSet"]
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,9 @@ class Example:
 
 
 @dataclass
-class Dataset(Sequence[Example]):
-    """Examples plus the schemas of their databases.
+class ExampleSet(Sequence[Example]):
+    """Examples plus the schemas of their databases (sqlrl's own type, not Hugging Face's ``datasets.Dataset``;
+    former name ``Dataset``, still importable).
 
     ``tables`` holds the raw ``tables.json`` entries by ``db_id`` when the benchmark ships one;
     :meth:`schema` builds a :class:`~sqlrl.sql.schema.DbSchema` from that entry, or else by
@@ -80,19 +81,18 @@ class Dataset(Sequence[Example]):
     @overload
     def __getitem__(self, i: int) -> Example: ...
     @overload
-    def __getitem__(self, i: slice) -> Dataset: ...
-    def __getitem__(self, i: int | slice) -> Example | Dataset:
+    def __getitem__(self, i: slice) -> ExampleSet: ...
+    def __getitem__(self, i: int | slice) -> Example | ExampleSet:
         if isinstance(i, slice):
-            return Dataset(self.name, self.split, self.examples[i], self.tables)
+            return ExampleSet(self.name, self.split, self.examples[i], self.tables)
         return self.examples[i]
 
     def __iter__(self) -> Iterator[Example]:
         return iter(self.examples)
 
     def __repr__(self) -> str:
-        return (
-            f"Dataset(name={self.name!r}, split={self.split!r}, examples={len(self.examples)}, dbs={len(self.db_ids)})"
-        )
+        shape = f"examples={len(self.examples)}, dbs={len(self.db_ids)}"
+        return f"ExampleSet(name={self.name!r}, split={self.split!r}, {shape})"
 
     @property
     def db_ids(self) -> list[str]:
@@ -121,10 +121,14 @@ class Dataset(Sequence[Example]):
                 self._schemas[db_id] = DbSchema.from_database(path)
         return self._schemas[db_id]
 
-    def filter(self, keep: Callable[[Example], bool]) -> Dataset:
+    def filter(self, keep: Callable[[Example], bool]) -> ExampleSet:
         """A dataset with the examples for which ``keep`` is true (same tables)."""
-        return Dataset(self.name, self.split, [ex for ex in self.examples if keep(ex)], self.tables)
+        return ExampleSet(self.name, self.split, [ex for ex in self.examples if keep(ex)], self.tables)
 
     def to_records(self) -> list[dict[str, Any]]:
         """:meth:`Example.to_dict` of every example."""
         return [ex.to_dict() for ex in self.examples]
+
+
+#: Former name of :class:`ExampleSet`.
+Dataset = ExampleSet

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlrl.data._files import field, iter_jsonl, read_json_list, require_file
 from sqlrl.data.errors import MissingDatasetFileError
-from sqlrl.data.example import Dataset, Example
+from sqlrl.data.example import Example, ExampleSet
 
 __all__ = ["load_jsonl"]
 
@@ -55,7 +55,7 @@ def load_jsonl(
     split: str = "",
     dialect: str = "sqlite",
     check_databases: bool = True,
-) -> Dataset:
+) -> ExampleSet:
     """Load a JSON Lines file of examples (see the module docs for the fields).
 
     Args:
@@ -106,4 +106,4 @@ def load_jsonl(
                 extra={k: v for k, v in entry.items() if k not in _KNOWN},
             )
         )
-    return Dataset(name, split or path.stem, examples)
+    return ExampleSet(name, split or path.stem, examples)

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlrl.data._files import field, read_json_list, require_dir, require_file
 from sqlrl.data.errors import MalformedDatasetError, MissingDatasetFileError
-from sqlrl.data.example import Dataset, Example
+from sqlrl.data.example import Example, ExampleSet
 
 __all__ = ["HARDNESS_LEVELS", "load_spider", "load_tables", "suite_databases"]
 
@@ -70,7 +70,7 @@ def load_spider(
     test_suite_dir: PathLike | None = None,
     check_databases: bool = True,
     name: str = "spider",
-) -> Dataset:
+) -> ExampleSet:
     """Load a Spider split.
 
     Args:
@@ -145,4 +145,4 @@ def load_spider(
                 extra=extra,
             )
         )
-    return Dataset(name, split, examples, schemas)
+    return ExampleSet(name, split, examples, schemas)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlrl.data._files import field, iter_jsonl, require_dir, require_file
-from sqlrl.data.example import Dataset, Example
+from sqlrl.data.example import Example, ExampleSet
 
 __all__ = ["gold_csv_files", "load_spider2_lite"]
 
@@ -58,7 +58,7 @@ def load_spider2_lite(
     documents_dir: PathLike | None = None,
     local_only: bool = True,
     check_databases: bool = True,
-) -> Dataset:
+) -> ExampleSet:
     """Load the Spider 2.0-lite tasks (by default the local SQLite ones).
 
     Args:
@@ -145,4 +145,4 @@ def load_spider2_lite(
                 extra=extra,
             )
         )
-    return Dataset("spider2-lite", "test", examples)
+    return ExampleSet("spider2-lite", "test", examples)

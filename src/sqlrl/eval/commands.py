@@ -349,11 +349,11 @@ class EvalPaverlCommand:
     @staticmethod
     def run(args: argparse.Namespace) -> int:
         from sqlrl.data.errors import DatasetError
-        from sqlrl.eval.paverl import evaluate_paverl, format_paverl_summary, load_dataset
+        from sqlrl.eval.paverl import evaluate_paverl, format_paverl_summary, load_examples
 
         _check_out(args, "paverl")
         try:
-            dataset = load_dataset(args.dataset, args.path, split=args.split, cache_dir=args.cache_dir)
+            dataset = load_examples(args.dataset, args.path, split=args.split, cache_dir=args.cache_dir)
             report = evaluate_paverl(dataset, args.pred, **keywords_for(evaluate_paverl, args))
         except (DatasetError, ValueError, OSError, ImportError) as e:
             return fail(e)

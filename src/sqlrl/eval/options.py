@@ -11,7 +11,7 @@ SPIDER2_EVAL_MODES = ("exec_result", "sql")
 VES_ITERATIONS = 100
 #: How BIRD predictions are paired with gold (``--pair-by``).
 PAIR_BY = ("position", "key", "question_id")
-#: Dataset kinds ``load_dataset`` reads (``--dataset`` of eval paverl, generate and verbal).
+#: Dataset kinds ``load_examples`` reads (``--dataset`` of eval paverl, generate and verbal).
 DATASET_KINDS = ("toy", "spider", "bird", "jsonl", "spider2")
 #: Modes of the extra ``ex`` column of ``evaluate_paverl``.
 EX_MODES = ("auto", "spider", "bird", "spider2", "none")

@@ -46,7 +46,14 @@ from sqlrl.eval.options import DATASET_KINDS, EX_MODES
 from sqlrl.eval.report import EvalReport, ExampleResult
 from sqlrl.sandbox.parallel import resolve_workers
 
-__all__ = ["DATASET_KINDS", "evaluate_paverl", "format_paverl_summary", "load_dataset", "load_predictions"]
+__all__ = [
+    "DATASET_KINDS",
+    "evaluate_paverl",
+    "format_paverl_summary",
+    "load_dataset",
+    "load_examples",
+    "load_predictions",
+]
 
 PathLike = str | os.PathLike[str]
 _ID_FIELDS = ("id", "question_id", "instance_id", "testid", "qid", "index", "idx")
@@ -55,8 +62,8 @@ _SQL_FIELDS = ("pred", "prediction", "predicted_sql", "pred_sql", "pred_sqls", "
 _HARDNESS = ("easy", "medium", "hard", "extra")
 
 
-def load_dataset(kind: str, path: PathLike | None = None, *, split: str = "dev", cache_dir: PathLike | None = None):
-    """A :class:`~sqlrl.data.Dataset` of kind ``toy``, ``spider``, ``bird``, ``jsonl`` or ``spider2``.
+def load_examples(kind: str, path: PathLike | None = None, *, split: str = "dev", cache_dir: PathLike | None = None):
+    """A :class:`~sqlrl.data.ExampleSet` of kind ``toy``, ``spider``, ``bird``, ``jsonl`` or ``spider2``.
 
     ``path`` is the benchmark folder (``spider``, ``bird``, ``spider2``: the ``spider2-lite`` folder)
     or the file (``jsonl``); sqlrl-toy needs none (``cache_dir`` says where it is built).
@@ -78,6 +85,10 @@ def load_dataset(kind: str, path: PathLike | None = None, *, split: str = "dev",
     if kind == "jsonl":
         return data.load_jsonl(path)
     return data.load_spider2_lite(path)
+
+
+#: Former name of :func:`load_examples` (not Hugging Face's ``datasets.load_dataset``).
+load_dataset = load_examples
 
 
 def _sql_of(value: Any) -> str | None:
@@ -200,7 +211,7 @@ def evaluate_paverl(
     """EX_b, EX_f (and the benchmark's EX) of predictions on a dataset.
 
     Args:
-        dataset: a :class:`~sqlrl.data.Dataset` (see :func:`load_dataset`).
+        dataset: a :class:`~sqlrl.data.ExampleSet` (see :func:`load_examples`).
         predictions: a predictions file (see the module docs) or one SQL (or None) per example.
         ex_mode: mode of the ``ex`` column: ``auto`` (by benchmark), ``spider``, ``bird``,
             ``spider2`` or ``none``.

@@ -165,7 +165,7 @@ class GenerateCommand:
     @staticmethod
     def run(args: argparse.Namespace) -> int:
         from sqlrl.data.errors import DatasetError
-        from sqlrl.eval.paverl import load_dataset
+        from sqlrl.eval.paverl import load_examples
         from sqlrl.generate.backends import check_model_dir
         from sqlrl.generate.runner import generate_predictions
 
@@ -175,7 +175,7 @@ class GenerateCommand:
         try:
             config = GenerateCommand.config(args)
             check_model_dir(args.model)
-            dataset = load_dataset(args.dataset, args.path, split=args.split, cache_dir=args.cache_dir)
+            dataset = load_examples(args.dataset, args.path, split=args.split, cache_dir=args.cache_dir)
         except (DatasetError, ValueError, OSError) as e:  # PromptSettingsError is a ValueError
             return fail(e)
         if args.limit is not None:

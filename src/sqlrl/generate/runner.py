@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sqlrl.data.example import Dataset, Example
+from sqlrl.data.example import Example, ExampleSet
 from sqlrl.data.prompts import PromptOptions, build_messages
 from sqlrl.eval.pred_files import (
     NO_SQL,
@@ -199,7 +199,7 @@ class GenerateResult:
 
 
 def _sample_completions(
-    lm: Any, examples: Sequence[Example], dataset: Dataset, cfg: GenerateConfig, progress: bool | None
+    lm: Any, examples: Sequence[Example], dataset: ExampleSet, cfg: GenerateConfig, progress: bool | None
 ) -> list[list[str]]:
     messages = []
     for ex in examples:
@@ -270,7 +270,7 @@ def _execute(
 
 def generate_predictions(
     model: Any,
-    dataset: Dataset,
+    dataset: ExampleSet,
     config: GenerateConfig | None = None,
     *,
     progress: bool | None = None,

@@ -17,7 +17,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlrl.data.example import Dataset, Example
+from sqlrl.data.example import Example, ExampleSet
 from sqlrl.data.prompts import PromptOptions, build_messages
 from sqlrl.train.config import DataConfig, PromptConfig
 
@@ -40,7 +40,7 @@ class TrainData:
         return next(iter(self.evals.values()), [])
 
 
-def _load(cfg: DataConfig, split: str) -> Dataset:
+def _load(cfg: DataConfig, split: str) -> ExampleSet:
     from sqlrl.data import load_bird, load_jsonl, load_spider
 
     if cfg.source == "toy":

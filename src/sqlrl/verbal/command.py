@@ -244,14 +244,14 @@ class VerbalCommand:
         from rich.console import Console
 
         from sqlrl.data.errors import DatasetError
-        from sqlrl.eval.paverl import load_dataset
+        from sqlrl.eval.paverl import load_examples
         from sqlrl.verbal.run import run_verbal
 
         err = Console(stderr=True)
         out_path = Path(args.out or f"runs/verbal-{args.dataset}-{args.split}")
         try:
             config = VerbalCommand.config(args)
-            dataset = load_dataset(args.dataset, args.path, split=args.split, cache_dir=args.cache_dir)
+            dataset = load_examples(args.dataset, args.path, split=args.split, cache_dir=args.cache_dir)
             if args.limit is not None:
                 dataset = dataset[: args.limit]
             generator, judge = VerbalCommand.backends(args)

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlrl.data.example import Dataset, Example
+from sqlrl.data.example import Example, ExampleSet
 from sqlrl.eval.pred_files import (
     write_bird_difficulties,
     write_bird_predictions,
@@ -53,7 +53,7 @@ PathLike = str | os.PathLike[str]
 TRAJECTORIES = "trajectories.jsonl"
 
 
-def dataset_kind(dataset: Dataset) -> str:
+def dataset_kind(dataset: ExampleSet) -> str:
     """``toy``, ``spider``, ``bird``, ``spider2`` or ``jsonl``, from the dataset's name."""
     name = dataset.name.lower()
     if name == "sqlrl-toy":
@@ -96,7 +96,7 @@ class RunSummary:
 
 
 def write_predictions(
-    dataset: Dataset, records: Sequence[dict[str, Any]], out_dir: PathLike, kind: str
+    dataset: ExampleSet, records: Sequence[dict[str, Any]], out_dir: PathLike, kind: str
 ) -> dict[str, Path]:
     """Write the predictions of ``records`` (trajectory records) in ``kind``'s official format.
 
@@ -152,7 +152,7 @@ def _summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run_verbal(
-    dataset: Dataset,
+    dataset: ExampleSet,
     generator: ChatModel,
     judge: ChatModel | None = None,
     *,

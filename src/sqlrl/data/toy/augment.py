@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sqlite3
 
-from sqlrl.data.example import Dataset, Example
+from sqlrl.data.example import Example, ExampleSet
 from sqlrl.data.toy.build import build_toy
 from sqlrl.data.toy.domains import domains
 from sqlrl.data.toy.generate import ATTEMPTS, _degenerate, _seed, composition
@@ -25,7 +25,7 @@ from sqlrl.data.toy.values import Values
 __all__ = ["augmented_train"]
 
 
-def augmented_train(variants: int = 4, *, seed: int = 0, cache_dir: str | os.PathLike[str] | None = None) -> Dataset:
+def augmented_train(variants: int = 4, *, seed: int = 0, cache_dir: str | os.PathLike[str] | None = None) -> ExampleSet:
     """sqlrl-toy's train split plus up to ``variants`` extra pairs per non-dev signature (see module docs).
 
     Args:
@@ -85,4 +85,4 @@ def augmented_train(variants: int = 4, *, seed: int = 0, cache_dir: str | os.Pat
                         )
         finally:
             con.close()
-    return Dataset(train.name, f"train+aug{variants}", [*train.examples, *extra], train.tables)
+    return ExampleSet(train.name, f"train+aug{variants}", [*train.examples, *extra], train.tables)

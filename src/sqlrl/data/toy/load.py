@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from sqlrl._cache import default_cache_dir
-from sqlrl.data.example import Dataset
+from sqlrl.data.example import ExampleSet
 from sqlrl.data.spider import load_spider
 from sqlrl.data.toy.build import SPLITS, TOY_VERSION, build_toy
 
@@ -19,7 +19,7 @@ def toy_dir(cache_dir: str | os.PathLike[str] | None = None) -> Path:
     return root / f"toy-{TOY_VERSION}"
 
 
-def load_toy(split: str = "dev", *, cache_dir: str | os.PathLike[str] | None = None, force: bool = False) -> Dataset:
+def load_toy(split: str = "dev", *, cache_dir: str | os.PathLike[str] | None = None, force: bool = False) -> ExampleSet:
     """A split of sqlrl-toy, built into the cache when needed.
 
     Args:
