@@ -240,7 +240,7 @@ def workers_int(text: str) -> int:
 
 
 def keywords_for(fn: Callable[..., Any], args: argparse.Namespace, **given: Any) -> dict[str, Any]:
-    """The keyword arguments of ``fn`` that the parsed ``args`` hold under the same name, plus ``given``.
+    """The keyword arguments of ``fn`` (the fields of a dataclass) that ``args`` hold by name, and ``given``.
 
     A command's flags are named (``dest``) after the parameters they set, so a command calls
     ``fn(positional..., **keywords_for(fn, args))`` instead of copying every flag by hand.
@@ -249,9 +249,14 @@ def keywords_for(fn: Callable[..., Any], args: argparse.Namespace, **given: Any)
     >>> keywords_for(f, argparse.Namespace(a=0, timeout=2.0, out="x"), workers=4)
     {'timeout': 2.0, 'workers': 4}
     """
+    import dataclasses
     import inspect
 
-    names = [p.name for p in inspect.signature(fn).parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    if isinstance(fn, type) and dataclasses.is_dataclass(fn):  # a settings dataclass: its fields
+        names = [f.name for f in dataclasses.fields(fn) if f.init]
+    else:
+        keyword_only = inspect.Parameter.KEYWORD_ONLY
+        names = [p.name for p in inspect.signature(fn).parameters.values() if p.kind is keyword_only]
     out = {name: getattr(args, name) for name in names if hasattr(args, name)}
     out.update(given)
     return out

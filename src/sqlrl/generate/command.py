@@ -18,6 +18,7 @@ from sqlrl._cliutil import (
     UsageError,
     error,
     fail,
+    keywords_for,
     make_console,
     non_negative_int,
     positive_float,
@@ -145,22 +146,8 @@ class GenerateCommand:
         given = {k: v for k, v in flags.items() if v is not None}
         prompt = settings.options(**given) if settings is not None else PromptOptions(**given)
         tokens = args.max_new_tokens or (settings.max_new_tokens if settings is not None else None) or 256
-        return GenerateConfig(
-            n=args.n,
-            temperature=args.temperature,
-            top_p=args.top_p,
-            max_new_tokens=tokens,
-            seed=args.seed,
-            batch_size=args.batch_size,
-            backend=args.backend,
-            device=args.device,
-            dtype=args.dtype,
-            prompt=prompt,
-            engine=args.engine,
-            timeout=args.timeout,
-            workers=args.workers,
-            vote_column_order=not args.vote_ignore_column_order,
-        )
+        own = {"max_new_tokens": tokens, "prompt": prompt, "vote_column_order": not args.vote_ignore_column_order}
+        return GenerateConfig(**keywords_for(GenerateConfig, args, **own))
 
     @staticmethod
     def run(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from sqlrl._cliutil import UsageError, fail, non_negative_int, positive_int, workers_int
+from sqlrl._cliutil import UsageError, fail, keywords_for, non_negative_int, positive_int, workers_int
 
 __all__ = ["VerbalCommand"]
 
@@ -174,22 +174,11 @@ class VerbalCommand:
         opts = settings.options(**given) if settings is not None else PromptOptions(**given)
         d = VerbalConfig()
         max_new_tokens = args.max_new_tokens or (settings and settings.max_new_tokens) or d.max_new_tokens
-        return VerbalConfig(
-            k=args.k, max_attempts=args.max_attempts, sample_batch=args.sample_batch, require_nonempty=args.nonempty,
-            prefer_nonempty=args.prefer_nonempty,
-            temperature=args.temperature, top_p=args.top_p, max_new_tokens=max_new_tokens, seed=args.seed,
-            use_judge=args.judge, judge_rounds=args.judge_rounds, judge_retries=args.judge_retries,
-            judge_temperature=args.judge_temperature, judge_max_tokens=args.judge_max_tokens, score_max=args.score_max,
-            vote_weight=args.vote_weight,
-            shuffle=args.shuffle, show_votes=args.votes, max_judge_candidates=args.max_judge_candidates,
-            judge_single_cluster=args.judge_single_cluster, refine_rounds=args.refine_rounds,
-            refine_samples=args.refine_samples, refine_below=args.refine_below,
-            refine_temperature=args.refine_temperature, summary_rows=args.summary_rows, prompt_options=opts,
-            dialect=args.dialect, judge_system=_read(args.judge_system_file), judge_user=_read(args.judge_user_file),
-            refine_user=_read(args.refine_user_file), engine=args.engine, exec_timeout=args.exec_timeout,
-            max_rows=args.max_rows, cluster_ordered=args.cluster_ordered,
-            cluster_column_order=args.cluster_column_order, log_prompts=args.log_prompts, score_gold=args.score_gold,
-        )  # fmt: skip
+        return VerbalConfig(**keywords_for(
+            VerbalConfig, args, require_nonempty=args.nonempty, use_judge=args.judge, show_votes=args.votes,
+            max_new_tokens=max_new_tokens, prompt_options=opts, judge_system=_read(args.judge_system_file),
+            judge_user=_read(args.judge_user_file), refine_user=_read(args.refine_user_file),
+        ))  # fmt: skip
 
     @staticmethod
     def backends(args: argparse.Namespace) -> tuple[Any, Any]:
