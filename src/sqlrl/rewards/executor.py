@@ -229,6 +229,7 @@ class RewardExecutor:
         self._derived: LRUCache[Any] = LRUCache(4096)
         self._batches = 0
         self._last_read: tuple[Any, Batch] | None = None
+        self._checked: Batch | None = None
 
     @property
     def stats(self) -> dict[str, int]:
@@ -292,6 +293,8 @@ class RewardExecutor:
     def check_databases(self, batch: Batch, reward: str = "the reward") -> None:
         """Raise :class:`~sqlrl.rewards.batch.RewardInputError` when a database the batch names cannot be
         opened (missing, not a database, an unknown engine): the dataset's fault, not a completion's."""
+        if batch is self._checked:  # the other functions of one call read the same Batch
+            return
         seen: set[tuple[str, str]] = set()
         for i in range(len(batch)):
             db = batch.db(i)
@@ -306,6 +309,7 @@ class RewardExecutor:
                 raise RewardInputError(
                     f"{reward} cannot score row {i}: {sb} (check the dataset's db_path and engine columns)"
                 )
+        self._checked = batch
 
     def schema(self, db_path: str, engine: str) -> Any:
         """The :class:`~sqlrl.sql.schema.DbSchema` of a database (read once), or None."""
@@ -442,7 +446,7 @@ class RewardExecutor:
     def close(self) -> None:
         """Close the sandboxes and the thread pool; the executor opens new ones when used again."""
         self._recent.clear()
-        self._last_read = None
+        self._last_read = self._checked = None
         self.service.close()
 
     def clear(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,7 +89,9 @@ class ExecResult:
             return ExecResult.failure(
                 self.sql, ErrorKind.INTERNAL, f"cannot score the result: {e}", elapsed=self.elapsed, engine=self.engine
             )
-        return dataclasses.replace(self, rows=None, _table=table)
+        return ExecResult(
+            self.sql, True, self.columns, None, None, "", self.elapsed, self.truncated, self.engine, table
+        )
 
     @property
     def table(self) -> Any:

@@ -22,6 +22,7 @@ import dataclasses
 import difflib
 import inspect
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -45,17 +46,14 @@ SANDBOX_OPTIONS: tuple[str, ...] = tuple(
 )
 _CONFIG_FIELDS = frozenset(f.name for f in dataclasses.fields(SandboxConfig))
 #: Words of query texts whose result may change between two runs: such queries are never shared.
-_NONDETERMINISTIC = ("random", "now", "current_", "changes", "last_insert_rowid")
+_NONDETERMINISTIC = re.compile("random|now|current_|changes|last_insert_rowid", re.IGNORECASE)
 _SERIAL_BELOW = 4  # fewer queries than this run on the calling thread
 _PARALLEL_ABOVE = 0.0005  # seconds per query: quicker queries run on one thread (with workers=None)
 
 
 def nondeterministic(sql: Any) -> bool:
     """Whether a query's text looks like its result may change between runs (or it is not text)."""
-    if not isinstance(sql, str):
-        return True
-    low = sql.lower()
-    return any(w in low for w in _NONDETERMINISTIC)
+    return not isinstance(sql, str) or _NONDETERMINISTIC.search(sql) is not None
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -185,25 +183,30 @@ class ExecutionService:
         """
         memo = self._gold_memo if gold else self._memo
         out: list[ExecResult | None] = [None] * len(queries)
-        todo: dict[tuple[str, str | None, Any], list[int]] = {}
-        hits = 0
+        groups: dict[tuple[str, str | None, Any], list[int]] = {}
         for i, query in enumerate(queries):
-            db, sql = query[0], query[1]
             engine = (query[2] if len(query) > 2 else None) or self.engine
             if not (engine is None or isinstance(engine, str)):
                 raise TypeError(f"a query is (database, sql) or (database, sql, engine), got {query!r}")
-            if nondeterministic(sql):
-                todo[(str(db), engine, _Unshared(sql))] = [i]
-                continue
-            key = (str(db), engine, sql)
-            hit = memo.get(key)
+            sql = query[1]
+            key = (str(query[0]), engine, sql if isinstance(sql, str) else _Unshared(sql))
+            groups.setdefault(key, []).append(i)
+        todo: dict[tuple[str, str | None, Any], list[int]] = {}
+        hits = 0
+        for key, where in groups.items():
+            hit = memo.get(key)  # a text that looks non-deterministic is never remembered
             if hit is None and not gold:
                 hit = self._gold_memo.get(key)  # a prediction that is its gold's text
-            if hit is not None:
+            if hit is None:
+                if isinstance(key[2], _Unshared) or nondeterministic(key[2]):
+                    for i in where:  # runs every time it occurs
+                        todo[(key[0], key[1], _Unshared(queries[i][1]))] = [i]
+                else:
+                    todo[key] = where
+                continue
+            hits += len(where)
+            for i in where:
                 out[i] = hit
-                hits += 1
-            else:
-                todo.setdefault(key, []).append(i)
         with self._lock:
             self.stats["memo_hits"] += hits
             self.stats["executed"] += len(todo)

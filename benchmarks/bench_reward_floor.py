@@ -1,0 +1,116 @@
+"""What a GRPO reward batch costs over the engine's own work: sqlrl's rewards against the floor.
+
+The batch is bench_rewards.py's: 64 sqlrl-toy questions x 16 completions, each the gold query or a
+mutation of it, fenced after a ``<think>`` block; the *all distinct* variant adds a unique comment to
+every query, so that nothing is run once for several completions and no memo helps.
+
+- **reward**: ``build_rewards([execution, partial paverl])`` called as TRL calls it, both functions
+  on the same lists, one after the other; a fresh executor per repeat whose sandboxes an earlier
+  batch of other questions opened (a training run after its first step).
+- **floor**: each distinct query of the batch (the golds and the SQL extracted from the
+  completions, prepared before timing) executed once on an open read-only ``sqlite3`` connection
+  per database and fetched with ``fetchall``: the engine's work and nothing else.
+
+The two take turns in every repeat; each keeps its best time. Run from the repository root:
+
+    PYTHONPATH=src python benchmarks/bench_reward_floor.py [--repeat 15] [--record]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _results import machine, record_section  # noqa: E402
+from bench_rewards import columns, distinct_copy, make_batch  # noqa: E402
+
+from sqlrl.rewards import build_rewards  # noqa: E402
+from sqlrl.sql.extract import clean_sql, extract_sql  # noqa: E402
+
+SECTION = "Reward batch against the engine floor"
+
+
+def distinct_queries(batch: dict) -> list[tuple[str, str]]:
+    """Every distinct ``(database, sql)`` the rewards run: golds as they run (cleaned) and extracted SQL."""
+    seen: dict[tuple[str, str], None] = {}
+    for text, gold, db in zip(batch["completions"], batch["gold_sql"], batch["db_path"], strict=True):
+        seen[(db, clean_sql(gold))] = None
+        sql = extract_sql(text).sql
+        if sql is not None:
+            seen[(db, sql)] = None
+    return list(seen)
+
+
+def floor(queries: list[tuple[str, str]], connections: dict[str, sqlite3.Connection]) -> float:
+    t = time.perf_counter()
+    for db, sql in queries:
+        try:
+            connections[db].execute(sql).fetchall()
+        except sqlite3.Error:
+            pass
+    return time.perf_counter() - t
+
+
+def reward(batch: dict, warm: dict) -> float:
+    funcs, _ = build_rewards([{"name": "execution"}, {"name": "partial", "metric": "paverl"}], timeout=5.0)
+    funcs[0](prompts=warm["prompts"], completions=warm["completions"], **columns(warm))
+    cols = columns(batch)
+    t = time.perf_counter()
+    for f in funcs:
+        f(prompts=batch["prompts"], completions=batch["completions"], **cols)
+    seconds = time.perf_counter() - t
+    funcs[0].executor.close()
+    return seconds
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--record", action="store_true", help="write the table into benchmarks/RESULTS.md")
+    args = ap.parse_args()
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        sampled, warm = make_batch(Path(tmp), args.seed)
+        rows = []
+        for tag, batch in (("as sampled", sampled), ("all distinct", distinct_copy(sampled))):
+            queries = distinct_queries(batch)
+            connections = {
+                db: sqlite3.connect(f"file:{db}?mode=ro", uri=True, check_same_thread=False)
+                for db in {db for db, _ in queries}
+            }
+            best_floor = best_reward = float("inf")
+            for _ in range(args.repeat):
+                best_floor = min(best_floor, floor(queries, connections))
+                best_reward = min(best_reward, reward(batch, warm))
+            for con in connections.values():
+                con.close()
+            rows.append((tag, len(batch["completions"]), len(queries), best_floor, best_reward))
+    lines = [
+        "| batch | completions | distinct queries | floor ms | reward ms (execution, partial) | reward / floor |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for tag, n, q, f, r in rows:
+        lines.append(f"| {tag} | {n} | {q} | {1e3 * f:.1f} | {1e3 * r:.1f} | {r / f:.2f}x |")
+    table = "\n".join(lines)
+    print(table)
+    if args.record:
+        text = (
+            f"## {SECTION}\n\n{__doc__.split(chr(10) + chr(10), 1)[0]}\n\n{table}\n\n"
+            f"Best of {args.repeat} runs each, taken in turns. SQLite engine. Machine: {machine()}; 1-minute load "
+            f"average {load:.2f} before the run, {os.getloadavg()[0]:.2f} after. Reproduce:\n\n"
+            f"    PYTHONPATH=src python benchmarks/bench_reward_floor.py --repeat {args.repeat} --record\n"
+        )
+        record_section(SECTION, text)
+
+
+if __name__ == "__main__":
+    main()
