@@ -7,6 +7,8 @@ every query, so that nothing is run once for several completions and no memo hel
 - **reward**: ``build_rewards([execution, partial paverl])`` called as TRL calls it, both functions
   on the same lists, one after the other; a fresh executor per repeat whose sandboxes an earlier
   batch of other questions opened (a training run after its first step).
+- **sandbox**: the same distinct queries through ``Sandbox.execute`` (one sandbox per database, its
+  connection open): the sandbox's checks and guards over the engine, without the rewards.
 - **floor**: each distinct query of the batch (the golds and the SQL extracted from the
   completions, prepared before timing) executed once on an open read-only ``sqlite3`` connection
   per database and fetched with ``fetchall``: the engine's work and nothing else.
@@ -33,6 +35,7 @@ from _results import machine, record_section  # noqa: E402
 from bench_rewards import columns, distinct_copy, make_batch  # noqa: E402
 
 from sqlrl.rewards import build_rewards  # noqa: E402
+from sqlrl.sandbox import Sandbox  # noqa: E402
 from sqlrl.sql.extract import clean_sql, extract_sql  # noqa: E402
 
 SECTION = "Reward batch against the engine floor"
@@ -56,6 +59,13 @@ def floor(queries: list[tuple[str, str]], connections: dict[str, sqlite3.Connect
             connections[db].execute(sql).fetchall()
         except sqlite3.Error:
             pass
+    return time.perf_counter() - t
+
+
+def sandboxed(queries: list[tuple[str, str]], boxes: dict[str, Sandbox]) -> float:
+    t = time.perf_counter()
+    for db, sql in queries:
+        boxes[db].execute(sql)
     return time.perf_counter() - t
 
 
@@ -87,19 +97,25 @@ def main() -> None:
                 db: sqlite3.connect(f"file:{db}?mode=ro", uri=True, check_same_thread=False)
                 for db in {db for db, _ in queries}
             }
-            best_floor = best_reward = float("inf")
+            boxes = {db: Sandbox(db, engine="sqlite", timeout=5.0) for db in connections}
+            best_floor = best_box = best_reward = float("inf")
             for _ in range(args.repeat):
                 best_floor = min(best_floor, floor(queries, connections))
+                best_box = min(best_box, sandboxed(queries, boxes))
                 best_reward = min(best_reward, reward(batch, warm))
             for con in connections.values():
                 con.close()
-            rows.append((tag, len(batch["completions"]), len(queries), best_floor, best_reward))
+            for box in boxes.values():
+                box.close()
+            rows.append((tag, len(batch["completions"]), len(queries), best_floor, best_box, best_reward))
     lines = [
-        "| batch | completions | distinct queries | floor ms | reward ms (execution, partial) | reward / floor |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| batch | completions | distinct queries | floor ms | sandbox ms (/ floor) | reward ms (execution, partial) "
+        "| reward / floor |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for tag, n, q, f, r in rows:
-        lines.append(f"| {tag} | {n} | {q} | {1e3 * f:.1f} | {1e3 * r:.1f} | {r / f:.2f}x |")
+    for tag, n, q, f, b, r in rows:
+        box = f"{1e3 * b:.1f} ({b / f:.2f}x)"
+        lines.append(f"| {tag} | {n} | {q} | {1e3 * f:.1f} | {box} | {1e3 * r:.1f} | {r / f:.2f}x |")
     table = "\n".join(lines)
     print(table)
     if args.record:

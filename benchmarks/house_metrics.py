@@ -2,8 +2,8 @@
 import time, test count.
 
     PYTHONPATH=src python benchmarks/house_metrics.py                 # the working tree
-    PYTHONPATH=src python benchmarks/house_metrics.py --rev 721e9ac   # a commit (checked out into a temporary
-                                                                      # worktree; the compiled core is copied)
+    PYTHONPATH=src python benchmarks/house_metrics.py --rev 721e9ac --core OLD/_core.so   # a commit, checked out
+        # into a temporary worktree, with a compiled core built from that commit (default: this tree's)
 
 Repeats are counted by the workplace's ``duplicates`` tool when it is on PATH (pairs of places in src/ that
 share six or more lines); the column says ``n/a`` elsewhere.
@@ -67,6 +67,7 @@ def measure(root: Path) -> dict[str, object]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rev", help="measure this commit instead of the working tree")
+    ap.add_argument("--core", help="with --rev: the compiled core (_core*.so) built from that commit")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     root = ROOT
@@ -75,8 +76,9 @@ def main() -> None:
         tmp = Path(tempfile.mkdtemp(prefix="sqlrl-house-"))
         root = tmp / "tree"
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(root), args.rev], check=True)
-        for so in (ROOT / "src" / "sqlrl").glob("_core*.so"):
-            shutil.copy(so, root / "src" / "sqlrl")
+        cores = [Path(args.core)] if args.core else list((ROOT / "src" / "sqlrl").glob("_core*.so"))
+        for so in cores:
+            shutil.copy(so, root / "src" / "sqlrl" / (so.name if so.name.startswith("_core") else "_core.so"))
     try:
         result = measure(root)
     finally:
