@@ -63,7 +63,11 @@ class ExecResult:
         """Number of rows kept (after the row cap)."""
         if self.rows is not None:
             return len(self.rows)
-        return int(getattr(self._table, "nrows", getattr(self._table, "num_rows", 0)))
+        table = self._table
+        if table is None:
+            return 0
+        n = getattr(table, "num_rows", None)  # the core's Table; a stand-in may call it nrows
+        return int(n if n is not None else getattr(table, "nrows", 0))
 
     @property
     def num_columns(self) -> int:
