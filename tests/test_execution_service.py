@@ -138,3 +138,40 @@ def test_run_in_order_on_any_number_of_threads(tiny_sqlite, workers):
     with ExecutionService(engine="sqlite", workers=workers) as service:
         results = service.run([(tiny_sqlite, f"SELECT {i}") for i in range(50)], workers=workers)
         assert [r.rows for r in results] == [[(i,)] for i in range(50)]
+
+
+def test_parallel_and_service_doctests():
+    import doctest
+
+    from sqlrl import _cliutil
+    from sqlrl.sandbox import parallel, service
+
+    for module in (parallel, service, _cliutil):
+        assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0, module.__name__
+
+
+def test_service_map_runs_on_its_kept_threads(tiny_sqlite):
+    import threading
+
+    with ExecutionService(engine="sqlite", workers=3) as service:
+        names = service.map(lambda _: threading.current_thread().name, range(30))
+        again = service.map(lambda _: threading.current_thread().name, range(30))
+        assert all(n.startswith("sqlrl-exec") for n in names + again)
+        assert len(set(names + again)) <= 3  # one pool of three threads, kept between calls
+        with pytest.raises(ZeroDivisionError):
+            service.map(lambda x: 1 // (x - 7), range(20))
+
+
+def test_keywords_for_reads_parameters_and_dataclass_fields():
+    import argparse
+    import dataclasses
+
+    from sqlrl._cliutil import keywords_for
+
+    @dataclasses.dataclass
+    class Settings:
+        n: int = 1
+        temperature: float = 0.0
+
+    args = argparse.Namespace(n=4, temperature=0.5, out="x")
+    assert keywords_for(Settings, args, n=2) == {"n": 2, "temperature": 0.5}
