@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from sqlrl.eval.options import EVAL_MAX_ROWS
 from sqlrl.sandbox.service import ExecutionService
 
 __all__ = ["DEFAULT_MAX_ROWS", "EVAL_OPTIONS", "evaluation_service"]
@@ -17,7 +18,7 @@ __all__ = ["DEFAULT_MAX_ROWS", "EVAL_OPTIONS", "evaluation_service"]
 PathLike = str | os.PathLike[str]
 
 #: Rows kept per result. The official scripts fetch everything; a truncated result is flagged.
-DEFAULT_MAX_ROWS = 10_000_000
+DEFAULT_MAX_ROWS = EVAL_MAX_ROWS
 #: The evaluators' sandbox options (any of them can be overridden).
 EVAL_OPTIONS: dict[str, Any] = dict(
     engine="sqlite", timeout=30.0, max_rows=DEFAULT_MAX_ROWS, text_errors="strict", memory_limit="2GB"

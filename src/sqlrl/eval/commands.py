@@ -28,11 +28,7 @@ from sqlrl._cliutil import (
     fail,
     keywords_for,
     make_console,
-    non_negative_int,
-    positive_float,
-    positive_int,
     run_guarded,
-    workers_int,
 )
 
 console = make_console()
@@ -46,24 +42,6 @@ __all__ = [
     "EvalSpider2Command",
     "EvalSpiderCommand",
 ]
-
-
-def _add_run_options(p: argparse.ArgumentParser, timeout: float, workers: int) -> None:
-    p.add_argument("--engine", choices=["sqlite", "duckdb"], default="sqlite", help="execution engine (default sqlite)")
-    p.add_argument(
-        "--timeout",
-        type=positive_float,
-        default=timeout,
-        help=f"seconds per query, really stopped (default {timeout:g})",
-    )
-    p.add_argument("--workers", type=workers_int, default=workers, help=f"threads; -1 = all cores (default {workers})")
-    p.add_argument(
-        "--max-rows",
-        type=non_negative_int,
-        default=10_000_000,
-        help="rows kept per result (more are flagged truncated)",
-    )
-    p.add_argument("--cache-dir", default=None, help="where DuckDB copies of SQLite databases are cached")
 
 
 def _add_output_options(p: argparse.ArgumentParser) -> None:
@@ -160,7 +138,7 @@ class EvalBirdCommand:
 
     @staticmethod
     def register(sub: argparse._SubParsersAction) -> None:
-        from sqlrl.eval.options import PAIR_BY, VES_ITERATIONS
+        from sqlrl.eval.options import BirdOptions, add_flags
 
         p = sub.add_parser(EvalBirdCommand.name, help=EvalBirdCommand.__doc__, description=EvalBirdCommand.__doc__)
         p.add_argument(
@@ -187,44 +165,7 @@ class EvalBirdCommand:
             default=None,
             help="difficulty file (dev.json or JSON Lines with 'difficulty'); default: from --gold",
         )
-        p.add_argument(
-            "--metrics", default="ex,soft_f1", help="comma-separated: ex, soft_f1, r_ves (default ex,soft_f1)"
-        )
-        p.add_argument(
-            "--ves-iterations",
-            type=positive_int,
-            default=VES_ITERATIONS,
-            help=f"R-VES timing runs per matching pair (official {VES_ITERATIONS})",
-        )
-        _add_run_options(p, timeout=30.0, workers=8)
-        fixes = p.add_argument_group("opt-in fixes of the official script (default: its behaviour)")
-        fixes.add_argument(
-            "--pair-by",
-            choices=PAIR_BY,
-            default="position",
-            help="position: i-th prediction in file order with i-th gold (official); key: the "
-            "prediction key is the gold position; question_id: the gold's question_id",
-        )
-        fixes.add_argument(
-            "--missing-as-wrong",
-            action="store_true",
-            help="gold entries without a prediction count as wrong (official: left out)",
-        )
-        fixes.add_argument(
-            "--empty-as-error",
-            action="store_true",
-            help="an empty prediction is an error (official: sqlite runs it, no rows)",
-        )
-        fixes.add_argument(
-            "--ves-keep-all",
-            action="store_true",
-            help="R-VES: when the outlier filter drops every timing, use them all (official: 0)",
-        )
-        fixes.add_argument(
-            "--pred-db",
-            action="store_true",
-            help="run predictions on the database their string names (older evaluation.py; no separator = 'financial')",
-        )
+        add_flags(p, BirdOptions)
         _add_output_options(p)
         p.set_defaults(command=EvalBirdCommand)
 
@@ -257,16 +198,10 @@ class EvalSpider2Command:
 
     @staticmethod
     def register(sub: argparse._SubParsersAction) -> None:
-        from sqlrl.eval.options import SPIDER2_EVAL_MODES
+        from sqlrl.eval.options import Spider2Options, add_flags
 
         p = sub.add_parser(
             EvalSpider2Command.name, help=EvalSpider2Command.__doc__, description=EvalSpider2Command.__doc__
-        )
-        p.add_argument(
-            "--mode",
-            choices=SPIDER2_EVAL_MODES,
-            default="sql",
-            help="exec_result: <id>.csv files; sql: <id>.sql files run locally (default, as official)",
         )
         p.add_argument(
             "--result-dir", "--result_dir", "--pred", dest="result_dir", required=True, help="the submission folder"
@@ -278,18 +213,7 @@ class EvalSpider2Command:
             required=True,
             help="gold folder with exec_result/ and spider2lite_eval.jsonl",
         )
-        p.add_argument("--eval-config", default=None, help="settings file (default <gold-dir>/spider2lite_eval.jsonl)")
-        p.add_argument("--tasks", default=None, help="spider2-lite.jsonl (sql mode; default <gold-dir>/../../)")
-        p.add_argument("--db-dir", default=None, help="folder of <db>.sqlite (sql mode; default resource/databases)")
-        p.add_argument(
-            "--csv-reader",
-            choices=["auto", "pandas", "builtin"],
-            default="auto",
-            help="auto: pandas when installed, else the built-in read_csv emulation",
-        )
-        p.add_argument("--save-csv", default=None, help="sql mode: write each prediction's result CSV here")
-        p.add_argument("--local-only", action="store_true", help="evaluate only local* instances")
-        _add_run_options(p, timeout=60.0, workers=8)
+        add_flags(p, Spider2Options)
         _add_output_options(p)
         p.set_defaults(command=EvalSpider2Command)
 
@@ -321,7 +245,7 @@ class EvalPaverlCommand:
 
     @staticmethod
     def register(sub: argparse._SubParsersAction) -> None:
-        from sqlrl.eval.options import DATASET_KINDS, EX_MODES
+        from sqlrl.eval.options import DATASET_KINDS, PaverlOptions, add_flags
 
         p = sub.add_parser(
             EvalPaverlCommand.name, help=EvalPaverlCommand.__doc__, description=EvalPaverlCommand.__doc__
@@ -336,13 +260,7 @@ class EvalPaverlCommand:
             required=True,
             help="predictions: BIRD JSON, {id: sql} JSON, JSON list, JSON Lines or one SQL per line",
         )
-        p.add_argument("--ex-mode", choices=EX_MODES, default="auto", help="mode of the extra 'ex' column")
-        p.add_argument("--extract", action="store_true", help="predictions are completions: extract the SQL first")
-        p.add_argument(
-            "--gold-via-csv", action="store_true", help="read gold results back from CSV as PaVeRL's gold files are"
-        )
-        p.add_argument("--csv-reader", choices=["auto", "pandas", "builtin"], default="auto")
-        _add_run_options(p, timeout=30.0, workers=8)
+        add_flags(p, PaverlOptions)
         _add_output_options(p)
         p.set_defaults(command=EvalPaverlCommand)
 
@@ -372,7 +290,7 @@ class EvalSpiderCommand:
 
     @staticmethod
     def register(sub: argparse._SubParsersAction) -> None:
-        from sqlrl.eval.options import SPIDER_ETYPES as ETYPES
+        from sqlrl.eval.options import SpiderOptions, add_flags
 
         p = sub.add_parser(
             EvalSpiderCommand.name, help=EvalSpiderCommand.__doc__, description=EvalSpiderCommand.__doc__
@@ -383,16 +301,7 @@ class EvalSpiderCommand:
             "--db", "--db-dir", dest="db", required=True, help="folder of <db_id>/*.sqlite (or a test suite)"
         )
         p.add_argument("--table", "--tables", dest="table", required=True, help="tables.json")
-        p.add_argument("--etype", choices=ETYPES, default="all", help="all, exec or match (default all)")
-        p.add_argument(
-            "--keep_distinct", "--keep-distinct", dest="keep_distinct", action="store_true",
-            help="keep DISTINCT when executing (official default: removed)",
-        )  # fmt: skip
-        p.add_argument(
-            "--plug_value", "--plug-value", dest="plug_value", action="store_true",
-            help="also try the gold's values plugged into a failing prediction (for models that predict no values)",
-        )  # fmt: skip
-        _add_run_options(p, timeout=30.0, workers=8)
+        add_flags(p, SpiderOptions)
         _add_output_options(p)
         p.set_defaults(command=EvalSpiderCommand)
 
