@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sqlite3
 from pathlib import Path
 
@@ -303,3 +304,31 @@ def test_cli(bird_dir, tmp_path, capsys):
     assert capsys.readouterr().err.startswith("error: BIRD predictions")
     assert run_cli([*base, "--metrics", "ex,nope"]) == 2
     assert "unknown BIRD metric 'nope'" in capsys.readouterr().err
+
+
+def test_clean_ratios_computes_as_numpy_does():
+    np = pytest.importorskip("numpy")
+    from sqlrl.eval.bird import _numpy_sum
+
+    rng = random.Random(3)
+    for n in (1, 2, 7, 8, 9, 100, 128, 129, 1000, 8193):
+        for _ in range(20):
+            values = [rng.choice([rng.expovariate(0.2), rng.random(), 1.0]) for _ in range(n)]
+            arr = np.asarray(values, dtype=float)
+            assert _numpy_sum(values) == float(np.sum(arr))
+            mean, std = np.mean(arr), np.std(arr)
+            assert clean_ratios(values) == [float(x) for x in arr if mean - 3 * std < x < mean + 3 * std]
+
+
+def test_report_without_matplotlib_writes_no_chart_and_says_how(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    from sqlrl.eval import report as report_module
+    from sqlrl.eval.report import EvalReport
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    monkeypatch.setattr(report_module, "_SAID_NO_PLOTS", False)
+    paths = EvalReport("bird", ["simple"], ["ex"]).write(tmp_path, "bird", chart=True)
+    assert sorted(paths) == ["json", "jsonl"] and not (tmp_path / "bird.png").exists()
+    assert "pip install 'sqlrl[plots]'" in capsys.readouterr().err

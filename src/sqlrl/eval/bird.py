@@ -238,14 +238,38 @@ def clean_ratios(ratios: Sequence[float]) -> list[float]:
     >>> clean_ratios([1.0, 1.1, 0.9, 50.0] + [1.0] * 20)[-1], len(clean_ratios([2.0]))
     (1.0, 0)
     """
-    import numpy as np
-
-    arr = np.asarray(ratios, dtype=float)
-    if arr.size == 0:
+    values = [float(x) for x in ratios]
+    if not values:
         return []
-    mean = np.mean(arr, axis=0)
-    std = np.std(arr, axis=0)
-    return [float(x) for x in arr if mean - 3 * std < x < mean + 3 * std]
+    n = len(values)
+    mean = _numpy_sum(values) / n  # numpy.mean, to the last bit
+    std = math.sqrt(_numpy_sum([(x - mean) * (x - mean) for x in values]) / n)  # numpy.std (ddof=0)
+    return [x for x in values if mean - 3 * std < x < mean + 3 * std]
+
+
+def _numpy_sum(values: list[float]) -> float:
+    """``numpy.sum`` of float64 values without numpy, in numpy's order: pairwise summation, eight running sums
+    over blocks of up to 128 values, so that the result is numpy's to the last bit."""
+    n = len(values)
+    if n < 8:
+        total = -0.0
+        for x in values:
+            total += x
+        return total
+    if n <= 128:
+        r = values[:8]
+        i = 8
+        while i + 8 <= n:
+            for k in range(8):
+                r[k] += values[i + k]
+            i += 8
+        total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for x in values[i:]:
+            total += x
+        return total
+    half = n // 2
+    half -= half % 8
+    return _numpy_sum(values[:half]) + _numpy_sum(values[half:])
 
 
 def ves_reward(time_ratio: float) -> float:

@@ -9,6 +9,7 @@ with the mean per group and over all examples.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,7 +136,7 @@ class EvalReport:
         with paths["jsonl"].open("w", encoding="utf-8") as f:
             for e in self.examples:
                 f.write(json.dumps(asdict(e), ensure_ascii=False, default=str) + "\n")
-        if chart:
+        if chart and _can_plot():
             paths["png"] = out / f"{stem}.png"
             self.plot(paths["png"])
         return paths
@@ -169,3 +170,19 @@ class EvalReport:
         fig.savefig(path)
         plt.close(fig)
         return Path(path)
+
+
+def _can_plot() -> bool:
+    """Whether matplotlib is installed; if not, say once on stderr how to get the charts."""
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is not None:
+        return True
+    global _SAID_NO_PLOTS
+    if not _SAID_NO_PLOTS:
+        _SAID_NO_PLOTS = True
+        print("note: no chart (matplotlib is not installed: pip install 'sqlrl[plots]')", file=sys.stderr)
+    return False
+
+
+_SAID_NO_PLOTS = False

@@ -678,6 +678,8 @@ class Runner:
 
                 plot_training(self.state, self.out / "training.png")
                 summary["plot"] = str(self.out / "training.png")
+            except ImportError:
+                _log("no training plot: matplotlib is not installed (pip install 'sqlrl[plots]')")
             except Exception as exc:  # a plot never fails a finished run
                 _log(f"could not draw the plot: {exc}")
         return summary
