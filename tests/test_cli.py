@@ -134,3 +134,13 @@ def test_sql_components(singer_db, capsys):
     assert main(["sql", "components", "--db", str(singer_db), "--gold", gold, "--pred", gold]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["exact_match"] is True and out["component_match_fraction"] == 1.0
+
+
+def test_a_command_line_builds_only_the_named_commands_flags():
+    from sqlrl.cli import ExecCommand, build_parser
+
+    assert build_parser([]).format_help() == build_parser().format_help()  # `sqlrl --help` lists every command
+    args = build_parser(["exec", "--db", "x.sqlite", "SELECT 1"]).parse_args(["exec", "--db", "x.sqlite", "SELECT 1"])
+    assert args.command is ExecCommand and args.sql == "SELECT 1"
+    with pytest.raises(SystemExit):  # the other commands are listed, without their flags
+        build_parser(["exec"]).parse_args(["eval", "bird", "--pred", "p"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -362,19 +363,26 @@ COMMANDS = [
 ]  # fmt: skip
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The ``sqlrl`` parser. With ``argv``, only the command it names gets its flags; the others are listed
+    by name and help line (what ``sqlrl --help`` shows), so a command does not pay for the others' setup."""
     parser = argparse.ArgumentParser(
         prog="sqlrl", description="Text-to-SQL RL toolkit: sandboxed execution and scoring."
     )
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    named = None if argv is None else next((a for a in argv if not a.startswith("-")), "")
     for command in COMMANDS:
-        command.register(sub)
+        if named is None or command.name == named:
+            command.register(sub)
+        else:
+            sub.add_parser(command.name, help=command.__doc__)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command. Exit codes: 0 success, 1 the command failed (``error: ...``), 2 a usage error."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not hasattr(args, "command"):
         parser.print_help()
