@@ -186,8 +186,6 @@ class RewardExecutor:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         if workers is not None and workers != -1 and workers < 1:
             raise ValueError(f"workers must be >= 1, -1 (all cores) or None (automatic), got {workers}")
-        if workers is not None:
-            resolve_workers(workers)
         valid = self.option_names()
         for name in sandbox_options:
             if name not in valid:
@@ -204,32 +202,29 @@ class RewardExecutor:
         self.gold_memo_size = gold_memo_size
         self.recent_batches = recent_batches
         self.sandbox_options = dict(sandbox_options)
-        self._init_state()
-
-    @staticmethod
-    def option_names() -> tuple[str, ...]:
-        """Every keyword :meth:`__init__` takes: its own and those passed on to the sandboxes."""
-        own = ("timeout", "max_rows", "engine", "workers", "memo_size", "gold_memo_size", "recent_batches")
-        return own + tuple(o for o in SANDBOX_OPTIONS if o not in own and o != "gold_cache")
-
-    def _init_state(self) -> None:
         self._lock = threading.RLock()
         self.service = ExecutionService(
             timeout=self.timeout,
             max_rows=self.max_rows,
-            workers=self._workers_option,
-            memo_size=self.memo_size,
-            gold_memo_size=self.gold_memo_size,
+            workers=workers,
+            memo_size=memo_size,
+            gold_memo_size=gold_memo_size,
             keep_rows=False,
             **self.sandbox_options,
         )
-        self._recent: LRUCache[ExecutedBatch] = LRUCache(self.recent_batches)
+        self._recent: LRUCache[ExecutedBatch] = LRUCache(recent_batches)
         self._transpiled: LRUCache[tuple[str | None, str]] = LRUCache(8192)
         self._schemas: dict[tuple[str, str], Any] = {}
         self._derived: LRUCache[Any] = LRUCache(4096)
         self._batches = 0
         self._last_read: tuple[Any, Batch] | None = None
         self._checked: Batch | None = None
+
+    @staticmethod
+    def option_names() -> tuple[str, ...]:
+        """Every keyword :meth:`__init__` takes: its own and those passed on to the sandboxes."""
+        own = ("timeout", "max_rows", "engine", "workers", "memo_size", "gold_memo_size", "recent_batches")
+        return own + tuple(o for o in SANDBOX_OPTIONS if o not in own and o != "gold_cache")
 
     @property
     def stats(self) -> dict[str, int]:
@@ -253,14 +248,7 @@ class RewardExecutor:
         return {"options": self.options()}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        opts = dict(state["options"])
-        workers = opts.pop("workers")
-        for k in ("timeout", "max_rows", "engine", "memo_size", "gold_memo_size", "recent_batches"):
-            setattr(self, k, opts.pop(k))
-        self._workers_option = workers
-        self.workers = resolve_workers(workers, default=resolve_workers(-1))
-        self.sandbox_options = opts
-        self._init_state()
+        self.__init__(**state["options"])  # type: ignore[misc]
 
     def __repr__(self) -> str:
         return f"RewardExecutor(timeout={self.timeout}, workers={self.workers}, sandboxes={len(self.service)})"
@@ -366,19 +354,24 @@ class RewardExecutor:
 
     # -- running -----------------------------------------------------------------------------------
 
-    def run(self, tasks: Sequence[tuple[str, str, str]], *, gold: bool = False) -> list[ExecResult]:
-        """Results of ``(db_path, engine, sql)`` tasks, each distinct one run once (see the module docs)."""
-        out: list[ExecResult | None] = [None] * len(tasks)
-        todo: list[int] = []
-        for i, (db, engine, sql) in enumerate(tasks):
-            sb = self.sandbox(db, engine)
-            if isinstance(sb, str):
-                out[i] = _failure(BAD_ENGINE if engine not in ENGINES else ErrorKind.MISSING_DATABASE, sb, sql)
-            else:
-                todo.append(i)
-        queries = [(tasks[i][0], tasks[i][2], tasks[i][1]) for i in todo]
-        for i, result in zip(todo, self.service.run(queries, gold=gold), strict=True):
+    def run(self, queries: Sequence[tuple[str, str, str]], *, gold: bool = False) -> list[ExecResult]:
+        """Results of ``(db_path, sql, engine)`` queries on the executor's service (each distinct one runs
+        once, see the module docs); a query whose database or engine cannot be opened fails without running."""
+        opened: dict[tuple[str, str], str | None] = {}
+        for db, _, engine in queries:
+            if (db, engine) not in opened:
+                sb = self.sandbox(db, engine)
+                opened[(db, engine)] = sb if isinstance(sb, str) else None
+        if not any(opened.values()):
+            return self.service.run(queries, gold=gold)
+        runnable = [i for i, (db, _, engine) in enumerate(queries) if opened[(db, engine)] is None]
+        out: list[ExecResult | None] = [None] * len(queries)
+        for i, result in zip(runnable, self.service.run([queries[i] for i in runnable], gold=gold), strict=True):
             out[i] = result
+        for i, (db, sql, engine) in enumerate(queries):
+            why = opened[(db, engine)]
+            if why is not None:
+                out[i] = _failure(BAD_ENGINE if engine not in ENGINES else ErrorKind.MISSING_DATABASE, why, sql)
         return out  # type: ignore[return-value]
 
     def execute(self, batch: Batch) -> ExecutedBatch:
@@ -408,7 +401,7 @@ class RewardExecutor:
                 if batch.gold_dialect(i) is not None:
                     # an untranslatable gold runs as is and fails there, with the engine's message
                     gold_text = self.translate(gold_text, batch.gold_dialect(i), native)[0] or gold_text
-                task = (db, engine, gold_text)
+                task = (db, gold_text, engine)
                 row_gold[i] = task
                 gold_tasks[task] = None
             extraction = batch.extractions[i]
@@ -425,7 +418,7 @@ class RewardExecutor:
                     preds[i] = _failure(TRANSPILE, err, sql)
                     continue
                 sql = text
-            pred_tasks.append((db, engine, sql))
+            pred_tasks.append((db, sql, engine))
             pred_where.append(i)
         gold_list = list(gold_tasks)
         gold_out = dict(zip(gold_list, self.run(gold_list, gold=True), strict=True))
