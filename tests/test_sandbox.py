@@ -724,7 +724,7 @@ def test_arrow_fetch_uses_the_core_reader_when_it_caps_rows(tiny_sqlite, cache_d
 
     class FakeTable:
         def __init__(self, rows, truncated):
-            self.rows, self.truncated, self.nrows = rows, truncated, len(rows)
+            self.rows, self.truncated, self.num_rows = rows, truncated, len(rows)  # as the core's Table
 
     def as_table(obj, columns=None, max_rows=None, max_bytes=None):
         calls.append((max_rows, max_bytes))

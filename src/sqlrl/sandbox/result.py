@@ -63,11 +63,7 @@ class ExecResult:
         """Number of rows kept (after the row cap)."""
         if self.rows is not None:
             return len(self.rows)
-        table = self._table
-        if table is None:
-            return 0
-        n = getattr(table, "num_rows", None)  # the core's Table; a stand-in may call it nrows
-        return int(n if n is not None else getattr(table, "nrows", 0))
+        return 0 if self._table is None else int(self._table.num_rows)
 
     @property
     def num_columns(self) -> int:
@@ -94,8 +90,9 @@ class ExecResult:
                 self.sql, ErrorKind.INTERNAL, f"cannot score the result: {e}", elapsed=self.elapsed, engine=self.engine
             )
         return ExecResult(
-            self.sql, True, self.columns, None, None, "", self.elapsed, self.truncated, self.engine, table
-        )
+            sql=self.sql, ok=True, columns=self.columns, rows=None, elapsed=self.elapsed,
+            truncated=self.truncated, engine=self.engine, _table=table,
+        )  # fmt: skip
 
     @property
     def table(self) -> Any:
