@@ -28,5 +28,5 @@ EVAL_OPTIONS: dict[str, Any] = dict(
 def evaluation_service(**options: Any) -> ExecutionService:
     """An :class:`~sqlrl.sandbox.service.ExecutionService` with :data:`EVAL_OPTIONS` overridden by
     ``options`` (None keeps a default); results are not remembered across calls."""
-    given = {k: v for k, v in options.items() if v is not None or k == "cache_dir"}
+    given = {k: v for k, v in options.items() if v is not None}
     return ExecutionService(**{**EVAL_OPTIONS, **given})

@@ -132,6 +132,7 @@ class ExecutionService:
         self._memo: LRUCache[ExecResult] = LRUCache(memo_size)
         self._gold_memo: LRUCache[ExecResult] = LRUCache(gold_memo_size)
         self._pool: ThreadPoolExecutor | None = None
+        self._pool_width = 0
         self._mean_query: float | None = None
         self.stats = {"executed": 0, "memo_hits": 0}
 
@@ -255,8 +256,9 @@ class ExecutionService:
         if workers <= 1:
             return None
         with self._lock:
-            if self._pool is None or self._pool._max_workers < workers:
+            if self._pool is None or self._pool_width < workers:
                 old, self._pool = self._pool, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sqlrl-exec")
+                self._pool_width = workers
                 if old is not None:
                     old.shutdown(wait=False)
             return self._pool
