@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -41,7 +42,6 @@ from sqlrl.sandbox import Sandbox  # noqa: E402
 from sqlrl.sql.extract import clean_sql, extract_sql  # noqa: E402
 
 SECTION = "Reward batch against the engine floor"
-ENGINE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error,)
 
 
 def distinct_queries(batch: dict) -> list[tuple[str, str]]:
@@ -55,12 +55,12 @@ def distinct_queries(batch: dict) -> list[tuple[str, str]]:
     return list(seen)
 
 
-def floor(queries: list[tuple[str, str]], connections: dict[str, sqlite3.Connection]) -> float:
+def floor(queries: list[tuple[str, str]], connections: dict[str, Any], errors: type[BaseException]) -> float:
     t = time.perf_counter()
     for db, sql in queries:
         try:
             connections[db].execute(sql).fetchall()
-        except ENGINE_ERRORS:
+        except errors:
             pass
     return time.perf_counter() - t
 
@@ -74,12 +74,8 @@ def sandboxed(queries: list[tuple[str, str]], boxes: dict[str, Sandbox]) -> floa
 
 def duckdb_floor_setup(queries: list[tuple[str, str]], boxes: dict[str, Sandbox]) -> tuple[list, dict]:
     """DuckDB connections on the sandboxes' own DuckDB copies (their settings), and the rewritten texts."""
-    import duckdb
-
     from sqlrl.sql.sqlite_compat import rewrite_tokens
 
-    global ENGINE_ERRORS
-    ENGINE_ERRORS = (duckdb.Error,)
     # DuckDB allows one configuration per file and process: a cursor of the sandbox's own instance (its
     # lockdown and SQLite-compat settings), used directly, without the sandbox.
     connections = {db: box._engine._root.cursor() for db, box in boxes.items()}
@@ -116,13 +112,16 @@ def main() -> None:
             dbs = sorted({db for db, _ in queries})
             boxes = {db: Sandbox(db, engine=args.engine, timeout=5.0) for db in dbs}
             if args.engine == "duckdb":
+                import duckdb
+
                 floor_queries, connections = duckdb_floor_setup(queries, boxes)
+                engine_error: type[BaseException] = duckdb.Error
             else:
-                floor_queries = queries
+                floor_queries, engine_error = queries, sqlite3.Error
                 connections = {db: sqlite3.connect(f"file:{db}?mode=ro", uri=True) for db in dbs}
             best_floor = best_box = best_reward = float("inf")
             for _ in range(args.repeat):
-                best_floor = min(best_floor, floor(floor_queries, connections))
+                best_floor = min(best_floor, floor(floor_queries, connections, engine_error))
                 best_box = min(best_box, sandboxed(queries, boxes))
                 best_reward = min(best_reward, reward(batch, warm, args.engine))
             for con in connections.values():
