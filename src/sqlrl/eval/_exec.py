@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from sqlrl.eval.options import EVAL_MAX_ROWS
+from sqlrl.eval.options import EVAL_MAX_ROWS, RunOptions
 from sqlrl.sandbox.service import ExecutionService
 
 __all__ = ["DEFAULT_MAX_ROWS", "EVAL_OPTIONS", "evaluation_service"]
@@ -19,10 +19,12 @@ PathLike = str | os.PathLike[str]
 
 #: Rows kept per result. The official scripts fetch everything; a truncated result is flagged.
 DEFAULT_MAX_ROWS = EVAL_MAX_ROWS
-#: The evaluators' sandbox options (any of them can be overridden).
+#: The evaluators' sandbox options (any of them can be overridden): their flags' defaults (engine, timeout,
+#: rows), text decoded as strictly as Python's ``sqlite3``, a 2 GB memory budget.
 EVAL_OPTIONS: dict[str, Any] = dict(
-    engine="sqlite", timeout=30.0, max_rows=DEFAULT_MAX_ROWS, text_errors="strict", memory_limit="2GB"
-)
+    engine=RunOptions.engine, timeout=RunOptions.timeout, max_rows=RunOptions.max_rows, text_errors="strict",
+    memory_limit="2GB",
+)  # fmt: skip
 
 
 def evaluation_service(**options: Any) -> ExecutionService:
