@@ -123,8 +123,6 @@ class ExecutionService:
             resolve_workers(workers)
         self.engine = engine
         self.workers = workers
-        self.memo_size = memo_size
-        self.gold_memo_size = gold_memo_size
         self.keep_rows = keep_rows
         self.options = dict(sandbox_options)
         self._opened: dict[tuple[str, str | None], Sandbox | str] = {}
