@@ -67,6 +67,8 @@ class ChatServer:
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))
+                if status >= 400:
+                    self.send_header("retry-after-ms", "5")  # the client's retries wait what the server asks
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -109,8 +111,8 @@ def completion(texts: list[str], request: dict[str, Any]) -> dict[str, Any]:
 
 
 def backend(url: str, **kwargs: Any) -> OpenAIChatBackend:
-    """A backend with short timeouts and backoff for the tests."""
-    opts: dict[str, Any] = {"timeout": 5.0, "max_retries": 2, "backoff": 0.01, "max_backoff": 0.05}
+    """A backend with short timeouts for the tests (the server's errors ask for a 5 ms backoff)."""
+    opts: dict[str, Any] = {"timeout": 5.0, "max_retries": 2}
     opts.update(kwargs)
     return OpenAIChatBackend("test-model", base_url=url, **opts)
 
@@ -180,17 +182,17 @@ def test_retries_on_server_errors(server, failures, status, ok, tries):
 
 
 def test_timeout_is_bounded_and_retried(server):
-    server.responder = lambda req: time.sleep(1.5) or ["late"]
+    server.responder = lambda req: time.sleep(3.0) or ["late"]
     t0 = time.perf_counter()
     (res,) = backend(server.url, timeout=0.25, max_retries=1).chat([USER])
     assert not res.ok and "timeout" in res.error and res.tries == 2
-    assert time.perf_counter() - t0 < 1.4
+    assert time.perf_counter() - t0 < 2.5  # two tries of 0.25 s and the client's backoff (at most 0.5 s)
 
 
 def test_malformed_200_and_connection_refused(server):
     server.responder = lambda req: (200, "this is not json")
     (res,) = backend(server.url, max_retries=1).chat([USER])
-    assert not res.ok and res.tries == 2
+    assert not res.ok and res.tries == 1 and "bad response" in res.error  # a reply, but no completion: not retried
     server.responder = lambda req: (200, {"unexpected": True})
     (res,) = backend(server.url, max_retries=0).chat([USER])
     assert res.texts == [] or not res.ok  # no choices: nothing usable, never an exception
@@ -214,6 +216,13 @@ def test_n_per_request_splits(server):
     (res,) = backend(server.url, n_per_request=2).chat([USER], n=5, seed=100)
     assert [r["n"] for r in server.requests] == [2, 2, 1]
     assert res.texts == ["s100", "s100", "s102", "s102", "s104"] and res.tries == 3
+
+
+def test_backoff_settings_are_deprecated(server):
+    with pytest.warns(FutureWarning, match="backoff"):
+        be = backend(server.url, backoff=0.01)
+    (res,) = be.chat([USER])
+    assert res.ok
 
 
 def test_bad_settings():

@@ -1,17 +1,17 @@
 """Any OpenAI-compatible chat-completions endpoint as a :class:`~sqlrl.models.chat.ChatModel`:
 :class:`OpenAIChatModel`, through the ``openai`` client (imported when a model is built).
 
-It has a base URL, the key from an environment variable, a timeout per request, bounded retries
-with exponential backoff, and a concurrency limit shared by all threads using the model; it never
-raises for a failed request.
+It has a base URL, the key from an environment variable, a timeout per request, the client's own
+bounded retries, and a concurrency limit shared by all threads using the model; it never raises for
+a failed request.
 """
 
 from __future__ import annotations
 
 import os
-import random
 import threading
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,26 +40,21 @@ class OpenAIChatModel:
             is sent, which vLLM's server accepts when started without ``--api-key``.
         api_key: the key itself (overrides ``api_key_env``; prefer the environment).
         timeout: seconds per request (connect, read and write).
-        max_retries: retries of a request that timed out, could not connect, got 408, 409, 429
-            or 5xx, or got a reply that is not a chat completion. Other errors (400, 401, 404, ...)
-            fail at once.
-        backoff: seconds before the first retry; doubled at each retry, with up to 10% jitter.
-        max_backoff: longest wait between two tries (a ``Retry-After`` header is honoured up to it).
+        max_retries: retries of a request, left to the ``openai`` client: it retries a timeout, a
+            refused connection, 408, 409, 429 and 5xx with exponential backoff (0.5 s doubling to
+            8 s, or the server's ``Retry-After``); other errors (400, 401, 404, ...) fail at once.
+        backoff, max_backoff: deprecated and ignored (the client sets the backoff).
         concurrency: requests in flight at most, over all threads using this backend.
         n_per_request: most completions asked in one request (servers without ``n`` support:
             1; None: all at once).
         extra_body: extra JSON fields for every request (e.g. vLLM's ``{"top_k": 20}``).
 
-    So one request takes at most ``(max_retries + 1) * timeout + max_retries * max_backoff``
-    seconds, and :meth:`chat` never raises for a failed request. The retries are this class's
-    own, not the ``openai`` client's (built with ``max_retries=0``): each try is counted in
-    :attr:`ChatResult.tries <sqlrl.models.chat.ChatResult.tries>`, a reply that is not a chat
-    completion is retried too, the backoff is set here, and a backoff wait holds no concurrency slot.
+    :meth:`chat` never raises for a failed request: the result carries the error, and
+    :attr:`ChatResult.tries <sqlrl.models.chat.ChatResult.tries>` counts the HTTP requests the
+    client sent for it. A reply that is not a chat completion (not JSON, no choices) fails at once.
 
     ``top_p=None`` in :meth:`chat` leaves ``top_p`` out of the request (the server's default).
     """
-
-    RETRY_STATUS = frozenset({408, 409, 429})
 
     def __init__(
         self,
@@ -70,8 +65,8 @@ class OpenAIChatModel:
         api_key: str | None = None,
         timeout: float = 60.0,
         max_retries: int = 3,
-        backoff: float = 1.0,
-        max_backoff: float = 30.0,
+        backoff: float | None = None,
+        max_backoff: float | None = None,
         concurrency: int = 8,
         n_per_request: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
@@ -82,22 +77,32 @@ class OpenAIChatModel:
             raise ValueError("max_retries must be >= 0 and concurrency >= 1")
         if n_per_request is not None and n_per_request < 1:
             raise ValueError(f"n_per_request must be >= 1 or None, got {n_per_request}")
+        if backoff is not None or max_backoff is not None:
+            warnings.warn(
+                "OpenAIChatModel: backoff and max_backoff are ignored; the openai client sets the backoff",
+                FutureWarning,
+                stacklevel=2,
+            )
         openai = _import_openai()
         self.model = model
         self.name = f"openai:{model}"
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)
-        self.backoff = float(backoff)
-        self.max_backoff = float(max_backoff)
         self.concurrency = int(concurrency)
         self.n_per_request = n_per_request
         self.extra_body = dict(extra_body or {})
         key = api_key or os.environ.get(api_key_env) or "EMPTY"
-        # The client's own retries are off: ours are bounded, logged and share the concurrency limit.
-        self._client = openai.OpenAI(base_url=base_url, api_key=key, timeout=self.timeout, max_retries=0)
+        # Each HTTP request the client sends (first try or retry) passes this hook in the calling thread.
+        self._sent = threading.local()
+        http = openai.DefaultHttpxClient(event_hooks={"request": [self._count_request]})
+        self._client = openai.OpenAI(
+            base_url=base_url, api_key=key, timeout=self.timeout, max_retries=self.max_retries, http_client=http
+        )
         self._openai = openai
         self._slots = threading.BoundedSemaphore(self.concurrency)
-        self._rng = random.Random()
+
+    def _count_request(self, request: Any) -> None:
+        self._sent.count = getattr(self._sent, "count", 0) + 1
 
     def chat(
         self,
@@ -149,40 +154,26 @@ class OpenAIChatModel:
             kwargs["seed"] = opts["seed"]
         if self.extra_body:
             kwargs["extra_body"] = self.extra_body
-        error = ""
-        for attempt in range(self.max_retries + 1):
-            wait = min(self.max_backoff, self.backoff * 2**attempt) * (1 + 0.1 * self._rng.random())
-            try:
-                with self._slots:
-                    response = self._client.chat.completions.create(**kwargs)
-                texts = [c.message.content or "" for c in sorted(response.choices or [], key=lambda c: c.index)]
-                usage = {}
-                if response.usage is not None:
-                    usage = {
-                        "prompt_tokens": int(response.usage.prompt_tokens or 0),
-                        "completion_tokens": int(response.usage.completion_tokens or 0),
-                    }
-                return ChatResult(texts, tries=attempt + 1, usage=usage)
-            except openai.APITimeoutError:
-                error = f"timeout after {self.timeout:g} s"
-            except openai.APIConnectionError as e:
-                error = f"connection error: {e}"
-            except openai.APIStatusError as e:
-                error = f"HTTP {e.status_code}: {short_text(e.message)}"
-                if e.status_code < 500 and e.status_code not in self.RETRY_STATUS:
-                    return ChatResult(error=error, tries=attempt + 1)
-                wait = min(self.max_backoff, _retry_after(e) or wait)
-            except (openai.OpenAIError, ValueError, TypeError, AttributeError) as e:
-                # a reply that is not a chat completion (bad JSON, missing fields)
-                error = f"bad response: {type(e).__name__}: {short_text(str(e))}"
-            if attempt < self.max_retries:
-                time.sleep(wait)
-        return ChatResult(error=f"{error} ({self.max_retries + 1} tries)", tries=self.max_retries + 1)
-
-
-def _retry_after(e: Any) -> float | None:
-    try:
-        value = e.response.headers.get("retry-after")
-        return float(value) if value is not None else None
-    except (AttributeError, TypeError, ValueError):
-        return None
+        self._sent.count = 0
+        try:
+            with self._slots:
+                response = self._client.chat.completions.create(**kwargs)
+            texts = [c.message.content or "" for c in sorted(response.choices or [], key=lambda c: c.index)]
+            usage = {}
+            if response.usage is not None:
+                usage = {
+                    "prompt_tokens": int(response.usage.prompt_tokens or 0),
+                    "completion_tokens": int(response.usage.completion_tokens or 0),
+                }
+            return ChatResult(texts, tries=self._sent.count, usage=usage)
+        except openai.APITimeoutError:
+            error = f"timeout after {self.timeout:g} s"
+        except openai.APIConnectionError as e:
+            error = f"connection error: {e}"
+        except openai.APIStatusError as e:
+            error = f"HTTP {e.status_code}: {short_text(e.message)}"
+        except (openai.OpenAIError, ValueError, TypeError, AttributeError) as e:
+            # a reply that is not a chat completion (bad JSON, missing fields)
+            error = f"bad response: {type(e).__name__}: {short_text(str(e))}"
+        tries = self._sent.count
+        return ChatResult(error=f"{error} ({tries} tries)" if tries > 1 else error, tries=tries)

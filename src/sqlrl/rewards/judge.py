@@ -26,8 +26,6 @@ __all__ = ["DEFAULT_JUDGE_PROMPT", "JudgeReward", "judge_reward", "parse_judge_s
 logger = logging.getLogger("sqlrl.rewards")
 
 WHEN = ("error", "mismatch", "always")
-#: Seconds before the first retry of a judge call, and the longest wait between two tries.
-RETRY_BACKOFF, RETRY_MAX_BACKOFF = 0.5, 8.0
 
 DEFAULT_JUDGE_PROMPT = """You grade a SQL query written to answer a question over a database.
 
@@ -191,8 +189,7 @@ class JudgeReward(SQLReward):
 
                 self._chat = OpenAIChatModel(
                     self.model, base_url=self.base_url, api_key=self.api_key, api_key_env=self.api_key_env,
-                    timeout=self.timeout, max_retries=self.max_retries, backoff=RETRY_BACKOFF,
-                    max_backoff=RETRY_MAX_BACKOFF, concurrency=self.concurrency,
+                    timeout=self.timeout, max_retries=self.max_retries, concurrency=self.concurrency,
                 )  # fmt: skip
             return self._chat
 

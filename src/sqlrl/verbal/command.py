@@ -66,8 +66,9 @@ class VerbalCommand:
         be.add_argument("--api-key-env", default="OPENAI_API_KEY", help="variable holding the API key (unset: 'EMPTY')")
         _flag(be, "request-timeout", type=float, default=60.0, help="seconds per HTTP request")
         _flag(be, "max-retries", type=int, default=3, help="retries on timeouts, connection errors, 408/409/429/5xx")
-        _flag(be, "backoff", type=float, default=1.0, help="seconds before the first retry, doubled each time")
-        _flag(be, "max-backoff", type=float, default=30.0, help="longest wait between retries")
+        # deprecated: the openai client sets the backoff (accepted so old command lines still run)
+        be.add_argument("--backoff", type=float, default=None, help=argparse.SUPPRESS)
+        be.add_argument("--max-backoff", type=float, default=None, help=argparse.SUPPRESS)
         _flag(be, "concurrency", type=int, default=8, help="HTTP requests in flight at most")
         be.add_argument("--n-per-request", type=int, default=None,
                         help="most completions per request (1 for servers without 'n'; default all)")  # fmt: skip
