@@ -91,6 +91,40 @@ def test_trl_fields_are_checked_against_trl(data, message):
         TrainConfig.from_dict(data)
 
 
+def test_trls_own_parser_types_and_checks_its_fields():
+    # YAML reads 3e-5 as a string and "yes" as a string; TRL's parser makes them what a TRL command line would
+    cfg = TrainConfig.from_dict(yaml.safe_load(
+        "stages: [{name: a, weight_decay: 3e-5, mask_truncated_completions: 'yes', top_k: '20', "
+        "label_names: [labels, extra], model_init_kwargs: {dtype: float32}, max_grad_norm: null}]"
+    ))  # fmt: skip
+    assert cfg.stages[0].trl == {
+        "weight_decay": 3e-5, "mask_truncated_completions": True, "top_k": 20, "label_names": ["labels", "extra"],
+        "model_init_kwargs": {"dtype": "float32"}, "max_grad_norm": None,
+    }  # fmt: skip
+    bad = {
+        "top_k: many": r"stages\[0\]\.top_k: .*invalid int value: 'many'",
+        "optim: adamm": r"stages\[0\]\.optim: .*invalid choice: 'adamm' \(choose from 'adamw_torch'",
+        "mask_truncated_completions: maybe": r"mask_truncated_completions: .*Truthy value expected",
+        "top_k: [1, 2]": r"stages\[0\]\.top_k: TRL's GRPOConfig takes one value here",
+    }
+    for entry, message in bad.items():
+        with pytest.raises(ConfigError, match=message):
+            TrainConfig.from_dict(yaml.safe_load(f"stages: [{{name: a, {entry}}}]"))
+
+
+def test_set_flags_reach_trls_parser(capsys, tmp_path):
+    from sqlrl.cli import main
+
+    config = tmp_path / "c.yaml"
+    config.write_text("stages: [{name: a, steps: 2}]\nsft: {epochs: 1}\n")
+    assert main(["train", "--config", str(config), "--print-config", "--set", "stages.0.weight_decay=1e-4",
+                 "--set", "sft.packing=true"]) == 0  # fmt: skip
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["stages"][0]["trl"] == {"weight_decay": 1e-4} and printed["sft"]["trl"] == {"packing": True}
+    assert main(["train", "--config", str(config), "--print-config", "--set", "stages.0.top_k=x"]) == 2
+    assert "stages[0].top_k: " in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("value", [0, -1, 1.5, "all", True])
 def test_keep_checkpoints_is_null_or_a_positive_integer(value):
     assert TrainConfig.from_dict({}).keep_checkpoints is None  # keep every checkpoint

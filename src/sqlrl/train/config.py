@@ -386,7 +386,7 @@ def _build(cls: type, data: Any, where: str) -> Any:
         given = kwargs.get("trl") or {}
         if not isinstance(given, dict):
             raise ConfigError(f"{where}.trl must be a mapping of TRL settings, not {type(given).__name__}")
-        kwargs["trl"] = {**given, **passed}
+        kwargs["trl"] = {**given, **_parsed_by_trl(cls, passed, where)}
     try:
         return cls(**kwargs)
     except TypeError as exc:  # pragma: no cover - every field has a default
@@ -436,7 +436,8 @@ def _convert(cls: type, key: str, value: Any, where: str) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(f"{where} must be a mapping of TRL settings, not {type(value).__name__}")
         own = {f.name: f for f in dataclasses.fields(cls)}
-        return {str(k): _trl_field(cls, str(k), v, f"{where}.{k}", own) for k, v in value.items()}
+        checked = {str(k): _trl_field(cls, str(k), v, f"{where}.{k}", own) for k, v in value.items()}
+        return _parsed_by_trl(cls, checked, where)
     if (cls, key) in ((DataConfig, "dialects"), (TrainConfig, "report_to")) and isinstance(value, str):
         return [value]
     return value
@@ -485,6 +486,53 @@ def _trl_field(cls: type, key: str, value: Any, where: str, own: dict[str, Any])
 
 
 _TRL_CLASSES: dict[type, str] = {SFTConfig: "SFTConfig", GRPOStageConfig: "GRPOConfig"}
+_TRL_PARSERS: dict[type, Any] = {}
+
+
+class _ParseError(Exception):
+    pass
+
+
+def _trl_parser(cls: type) -> Any:
+    """TRL's own parser (``trl.TrlParser``, transformers' ``HfArgumentParser``) over TRL's config class."""
+    if cls not in _TRL_PARSERS:
+        import trl
+
+        parser = trl.TrlParser(getattr(trl, _TRL_CLASSES[cls]))
+
+        def fail(message: str) -> None:
+            raise _ParseError(message)
+
+        parser.error = fail  # type: ignore[method-assign]  # a ConfigError, never a SystemExit
+        _TRL_PARSERS[cls] = parser
+    return _TRL_PARSERS[cls]
+
+
+def _parsed_by_trl(cls: type, values: dict[str, Any], where: str) -> dict[str, Any]:
+    """TRL's fields of a section (names already checked), typed and checked by TRL's parser as the same
+    settings on a TRL command line would be: ``3e-5`` becomes a float, ``optim: adam`` is refused with
+    TRL's list of choices. None and mappings (``model_init_kwargs``) are kept as written."""
+    if _trl_fields(cls) is None:  # TRL is not installed: nothing to parse with (names were refused already)
+        return values
+    parser = _trl_parser(cls)
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if value is None or isinstance(value, dict) or value == []:
+            out[key] = value
+            continue
+        argv = [f"--{key}", *(_as_flag(v) for v in (value if isinstance(value, list) else [value]))]
+        try:
+            parsed, rest = parser.parse_known_args(argv)
+        except _ParseError as exc:
+            raise ConfigError(f"{where}.{key}: {exc}") from None
+        if rest:
+            raise ConfigError(f"{where}.{key}: TRL's {_TRL_CLASSES[cls]} takes one value here, not {value!r}")
+        out[key] = getattr(parsed, key)
+    return out
+
+
+def _as_flag(value: Any) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def _trl_fields(cls: type) -> list[str] | None:
