@@ -148,7 +148,7 @@ class RewardExecutor:
         max_rows: rows kept per result (longer results are cut and flagged ``truncated``).
         engine: engine for rows without an ``engine`` column (default: by the database file).
         workers: threads running queries (``-1``: as many as cores). ``None`` (default): as many as
-            cores while recent queries average over 0.5 ms in the sandbox; quicker queries run on
+            cores while recent queries typically (median) take over 0.5 ms in the sandbox; quicker queries run on
             the calling thread, where a thread hand-off would cost more than the query (small
             SQLite databases).
         memo_size: prediction outcomes remembered across batches.

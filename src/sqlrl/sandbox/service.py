@@ -13,7 +13,8 @@ Rewards, evaluators, generation and verbal RL hand it ``(database, sql)`` querie
 - the queries to run go to one thread pool (both engines release the GIL; each thread keeps its
   connection in each sandbox), with one progress bar; with ``workers=None`` queries that take
   under half a millisecond run on the calling thread, where a thread hand-off costs more than
-  the query.
+  the query. The typical time is the median of the last batches (a moving average of medians):
+  a mean would follow the few queries that waited on a thread switch or read a schema first.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ class ExecutionService:
         self._gold_memo: LRUCache[ExecResult] = LRUCache(gold_memo_size)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_width = 0
-        self._mean_query: float | None = None
+        self._typical_query: float | None = None
         self.stats = {"executed": 0, "memo_hits": 0}
 
     # -- sandboxes ---------------------------------------------------------------------------------
@@ -240,15 +241,17 @@ class ExecutionService:
         if workers is None and self.workers is None and (len(keys) < _SERIAL_BELOW or self._quick()):
             workers = 1
         results = self.map(self._run_one, keys, workers=workers, progress=progress, desc=desc)
-        seconds = [r.elapsed for r in results if r.elapsed > 0]
+        seconds = sorted(r.elapsed for r in results if r.elapsed > 0)
         if seconds:
-            mean = sum(seconds) / len(seconds)
-            self._mean_query = mean if self._mean_query is None else 0.8 * self._mean_query + 0.2 * mean
+            median = seconds[len(seconds) // 2]
+            with self._lock:
+                last = self._typical_query
+                self._typical_query = median if last is None else 0.8 * last + 0.2 * median
         return results
 
     def _quick(self) -> bool:
-        """Whether recent queries took so little engine time that one thread is fastest."""
-        return self._mean_query is not None and self._mean_query < _PARALLEL_ABOVE
+        """Whether recent queries typically took so little time that one thread is fastest."""
+        return self._typical_query is not None and self._typical_query < _PARALLEL_ABOVE
 
     def _executor(self, workers: int) -> ThreadPoolExecutor | None:
         if workers <= 1:
