@@ -45,7 +45,7 @@ from sqlrl.sandbox.config import SandboxConfig
 from sqlrl.sandbox.errors import MissingDatabaseError, NotADatabaseError
 from sqlrl.sandbox.fetch import FetchDeadline, ResultTooLarge, fetch_rows
 from sqlrl.sandbox.result import ErrorKind, ExecResult
-from sqlrl.sandbox.watchdog import watchdog
+from sqlrl.sandbox.watchdog import begin_query, end_query, watchdog
 
 _ACTIONS = {
     1: "CREATE INDEX",
@@ -156,11 +156,12 @@ def lower_heap_limit(con: sqlite3.Connection, limit: int) -> int:
 class _Conn:
     """A pooled SQLite connection and its per-query state (deadline, denied actions, inline check)."""
 
-    __slots__ = ("con", "deadline", "denied", "inline", "needs_thread", "guarded")
+    __slots__ = ("con", "deadline", "guard", "denied", "inline", "needs_thread", "guarded")
 
     def __init__(self, con: sqlite3.Connection) -> None:
         self.con = con
-        self.deadline = math.inf
+        self.deadline = math.inf  # of the running query (the progress handler's and the watchdog's)
+        self.guard = threading.Lock()  # held by the watchdog while it interrupts (see sqlrl.sandbox.watchdog)
         self.denied: list[str] = []
         self.inline = False  # preparing on the caller's thread: refuse what must run on the query thread
         self.needs_thread = False
@@ -168,6 +169,9 @@ class _Conn:
 
     def progress(self) -> bool:
         return time.monotonic() > self.deadline
+
+    def interrupt(self) -> None:
+        self.con.interrupt()
 
     def authorize(self, action: int, arg1: str | None, arg2: str | None, db: str | None, trigger: str | None) -> int:
         if self.inline and (
@@ -241,10 +245,12 @@ class SQLiteEngine:
         state = _Conn(con)
         con.set_authorizer(state.authorize)
         con.set_progress_handler(state.progress, PROGRESS_STEPS)
+        watchdog().watch(state, WATCHDOG_GRACE)
         return state
 
     @staticmethod
     def close_conn(state: _Conn) -> None:
+        watchdog().unwatch(state)
         state.con.close()
 
     def close(self) -> None:
@@ -273,26 +279,24 @@ class SQLiteEngine:
         """Run ``run_sql`` on this thread's connection ``state``."""
         cfg = self.config
         con = state.con
-        state.deadline = time.monotonic() + cfg.timeout
+        deadline = time.monotonic() + cfg.timeout
         state.denied.clear()
-        dog = watchdog()
-        token = dog.arm(state.deadline + WATCHDOG_GRACE, con.interrupt)
+        begin_query(state, deadline)  # the watchdog interrupts it WATCHDOG_GRACE after the deadline
         try:
             try:
-                columns, rows = self._fetch(con, run_sql, state.deadline)
+                columns, rows = self._fetch(con, run_sql, deadline)
             except sqlite3.OperationalError as e:
                 if "decode" not in str(e) or cfg.text_errors == "strict":
                     raise
                 con.text_factory = self._decoder  # rare: undecodable text; read again, decoding it leniently
                 try:
-                    columns, rows = self._fetch(con, run_sql, state.deadline)
+                    columns, rows = self._fetch(con, run_sql, deadline)
                 finally:
                     con.text_factory = str
         except Exception as e:  # noqa: BLE001 - every engine error becomes a result
             return self._failure(sql, state, e, t0)
         finally:
-            dog.disarm(token)
-            state.deadline = math.inf
+            end_query(state)
         truncated = len(rows) > cfg.max_rows
         if truncated:
             del rows[cfg.max_rows :]
