@@ -58,3 +58,12 @@ def test_light_commands_import_no_heavy_library(tiny_db, args):
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     res = json.loads(proc.stderr.strip().splitlines()[-1])
     assert res["code"] in (0, None) and res["loaded"] == [], (res, proc.stderr[-2000:])
+
+
+def test_help_loads_no_command_machinery():
+    """``sqlrl --help`` lists the commands by name: no compiled core, no evaluator types, no dataclasses."""
+    listed = ["sqlrl._core", "sqlrl.scoring", "sqlrl.eval.report", "sqlrl.sandbox", "dataclasses"]
+    proc = subprocess.run([sys.executable, "-c", _CLI, json.dumps(["--help"]), json.dumps(listed)],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    res = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert res["code"] in (0, None) and res["loaded"] == [], res

@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
+from sqlrl._lazy import lazy_exports
 from sqlrl.errors import SqlrlError
-from sqlrl.scoring import (
-    METRICS,
-    MODES,
-    Table,
-    as_table,
-    compare,
-    gold_has_order_by,
-    partial_match,
-    score,
-    score_batch,
-    score_group,
-)
 
 __version__ = "0.1.0"
 
@@ -32,11 +21,9 @@ __all__ = [
     "score_group",
 ]
 
-
-def __getattr__(name: str):
-    # The sandbox is imported lazily so that `import sqlrl` stays cheap.
-    if name in ("Sandbox", "ExecResult"):
-        from sqlrl import sandbox
-
-        return getattr(sandbox, name)
-    raise AttributeError(f"module 'sqlrl' has no attribute {name!r}")
+# The scoring core and the sandbox load on first use, so that `import sqlrl` (and `sqlrl --help`) stays cheap.
+_SCORING = ("METRICS", "MODES", "Table", "as_table", "compare", "gold_has_order_by", "partial_match", "score",
+            "score_batch", "score_group")  # fmt: skip
+__getattr__, __dir__ = lazy_exports(
+    "sqlrl", {**dict.fromkeys(_SCORING, "scoring"), "Sandbox": "sandbox", "ExecResult": "sandbox"}
+)

@@ -489,8 +489,8 @@ _TRL_CLASSES: dict[type, str] = {SFTConfig: "SFTConfig", GRPOStageConfig: "GRPOC
 _TRL_PARSERS: dict[type, Any] = {}
 
 
-class _ParseError(Exception):
-    pass
+class _ParseError(ConfigError):
+    """TRL's parser refused a value (re-raised as a ConfigError naming the field)."""
 
 
 def _trl_parser(cls: type) -> Any:
