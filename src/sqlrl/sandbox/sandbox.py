@@ -216,7 +216,7 @@ class Sandbox:
         if refused is not None:
             return ExecResult.failure(sql, refused[0], refused[1], elapsed=time.perf_counter() - t0, engine=self.engine)
         # Compat rewrites happen where the query runs (in the worker process under process isolation).
-        run_sql = rewrite_tokens(sql) if self.sqlite_compat and self.config.isolation == "thread" else sql
+        run_sql = self._engine.prepare(sql) if self.sqlite_compat and self.config.isolation == "thread" else sql
         try:
             slot = self._pool.get()
         except Exception as e:  # noqa: BLE001 - e.g. the file was deleted after the sandbox opened it
