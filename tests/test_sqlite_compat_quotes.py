@@ -164,3 +164,24 @@ def test_process_isolation_rewrites_in_the_worker(geo, tmp_path):
         result = duck.execute(sql)
         assert result.ok, result.error
         assert result.rows == [("columbus",)]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT river_name FROM river WHERE length > ALL (SELECT length FROM river WHERE traverse = 'iowa')",
+        "SELECT river_name FROM river WHERE length = ANY (SELECT length FROM river WHERE traverse = 'ohio')",
+        "SELECT river_name FROM river WHERE length <> some(SELECT 1)",
+    ],
+)
+def test_quantified_comparison_fails_as_on_sqlite(geo, tmp_path, sql):
+    with Sandbox(geo, engine="sqlite") as lite, Sandbox(geo, engine="duckdb", cache_dir=tmp_path / "c") as duck:
+        ref, got = lite.execute(sql), duck.execute(sql)
+        assert not ref.ok and not got.ok
+        assert got.error_kind.value == "syntax" and got.error == ref.error
+
+
+def test_select_all_and_union_all_still_run(geo, tmp_path):
+    sql = "SELECT ALL traverse FROM river WHERE length > 900 UNION ALL SELECT 'x' FROM state WHERE area = (SELECT 1)"
+    with Sandbox(geo, engine="sqlite") as lite, Sandbox(geo, engine="duckdb", cache_dir=tmp_path / "c") as duck:
+        assert sorted(duck.execute(sql).rows) == sorted(lite.execute(sql).rows) == [("iowa",), ("ohio",), ("texas",)]

@@ -18,7 +18,7 @@ from sqlrl.sandbox.parallel import parallel_map, resolve_workers
 from sqlrl.sandbox.pool import ThreadLocalPool
 from sqlrl.sandbox.result import ErrorKind, ExecResult
 from sqlrl.sandbox.runner import Slot
-from sqlrl.sql.sqlite_compat import rewrite_tokens, unrecognized_token
+from sqlrl.sql.sqlite_compat import quantified_comparison, rewrite_tokens, unrecognized_token
 from sqlrl.sql.statement import (
     DEFAULT_MAX_SQL_LENGTH,
     check_statement,
@@ -207,8 +207,11 @@ class Sandbox:
         if self._closed:
             raise SandboxClosedError("this Sandbox is closed")
         refused = check_text(sql, self.config.max_sql_length) or keyword_gate(sql, self.engine)
-        if refused is None and self.sqlite_compat and (glued := unrecognized_token(sql)) is not None:
-            refused = (ErrorKind.SYNTAX, glued)  # as SQLite refuses it; DuckDB would read a number and an alias
+        if refused is None and self.sqlite_compat:
+            # as SQLite refuses them; DuckDB would read a number and an alias, or run the comparison
+            sqlite_error = unrecognized_token(sql) or quantified_comparison(sql)
+            if sqlite_error is not None:
+                refused = (ErrorKind.SYNTAX, sqlite_error)
         if refused is None and self.config.sqlglot_check:
             check = check_statement(sql, self.dialect)
             if not check.ok:

@@ -44,6 +44,7 @@ from collections.abc import Collection, Mapping
 __all__ = [
     "BARE_COLUMN_ERROR",
     "CAST_TYPES",
+    "quantified_comparison",
     "rewrite_bare_columns",
     "rewrite_double_quoted",
     "rewrite_tokens",
@@ -95,6 +96,52 @@ def unrecognized_token(sql: str) -> str | None:
             tok.token_type == TokenType.NUMBER and "_" in text and sqlite3.sqlite_version_info < (3, 46)
         ):
             return f'unrecognized token: "{text}"'
+    return None
+
+
+# A quantifier keyword before a parenthesis: the texts that may hold ``x > ALL (SELECT ...)``.
+_QUANTIFIER_CANDIDATE = re.compile(r"(?i)(?<![\w$])(?:all|any|some)\s*\(")
+
+
+def quantified_comparison(sql: str) -> str | None:
+    """SQLite's error for a quantified comparison (``x > ALL (SELECT ...)``, ``= ANY (...)``, ``= SOME (...)``),
+    which SQLite's grammar does not have and DuckDB runs; None when there is none.
+
+    ``ALL`` after a comparison operator is a syntax error in SQLite; ``ANY``/``SOME`` read as a
+    function call, which fails on the ``SELECT`` inside it (or, without one, as an unknown function).
+    ``SELECT ALL``, ``UNION ALL`` and names in strings or quotes do not count.
+
+    >>> quantified_comparison("SELECT a FROM t WHERE a > ALL (SELECT b FROM u)")
+    'near "ALL": syntax error'
+    >>> quantified_comparison("SELECT a FROM t WHERE a = any(SELECT b FROM u)")
+    'near "SELECT": syntax error'
+    >>> quantified_comparison("SELECT ALL a FROM t UNION ALL (SELECT 1)") is None
+    True
+    """
+    if _QUANTIFIER_CANDIDATE.search(sql) is None:
+        return None
+    from sqlglot.errors import SqlglotError
+    from sqlglot.tokens import TokenType
+
+    from sqlrl.sql.dialects import reader
+
+    try:
+        tokens = reader("sqlite").tokenize(sql)
+    except (SqlglotError, ValueError):
+        return None
+    comparisons = {TokenType.EQ, TokenType.NEQ, TokenType.LT, TokenType.LTE, TokenType.GT, TokenType.GTE}
+    for i in range(1, len(tokens) - 1):
+        tok = tokens[i]
+        if tok.token_type not in (TokenType.ALL, TokenType.ANY, TokenType.SOME):
+            continue
+        if tokens[i - 1].token_type not in comparisons or tokens[i + 1].token_type != TokenType.L_PAREN:
+            continue
+        text = sql[tok.start : tok.end + 1]
+        if tok.token_type == TokenType.ALL:
+            return f'near "{text}": syntax error'
+        if i + 2 < len(tokens) and tokens[i + 2].token_type in (TokenType.SELECT, TokenType.WITH):
+            return f'near "{sql[tokens[i + 2].start : tokens[i + 2].end + 1]}": syntax error'
+        return f"no such function: {text}"
     return None
 
 
