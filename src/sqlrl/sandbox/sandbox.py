@@ -54,7 +54,8 @@ class Sandbox:
             fails as ``resource``.
         threads: DuckDB threads per query. 1 suits batches (parallelism comes from ``execute_many``).
         sqlite_compat: DuckDB only. SQLite semantics for integer division, NULL ordering,
-            division by zero and LIKE. ``None``: on when the data comes from a SQLite file.
+            division by zero, LIKE, and double-quoted names that are no column (strings, as in
+            SQLite). ``None``: on when the data comes from a SQLite file.
         isolation: ``"thread"`` (default) or ``"process"`` (queries run in worker processes that
             are killed and restarted when they hang or crash).
         fetch: DuckDB result path, ``"rows"`` (default) or ``"arrow"``.

@@ -4,8 +4,14 @@ Used by the DuckDB engine when ``sqlite_compat`` is on, together with the settin
 :data:`sqlrl.sandbox.duckdb_engine.SQLITE_COMPAT_SETTINGS`, and by
 :func:`sqlrl.sql.dialects.transpile` for SQLite-to-DuckDB output. A number glued to a name
 (``18_49_Rating_Share``, a Spider column, unquoted) is refused as SQLite refuses it
-(:func:`unrecognized_token`), where DuckDB would read ``1849 AS _Rating_Share``. Two kinds of
-rewrites, by cost:
+(:func:`unrecognized_token`), where DuckDB would read ``1849 AS _Rating_Share``, and so is a
+quantified comparison (``x > ALL (SELECT ...)``, :func:`quantified_comparison`), which SQLite's
+grammar lacks. Three kinds of rewrites, by cost:
+
+- :func:`rewrite_double_quoted` runs on queries holding a double quote, once per distinct text
+  (the DuckDB engine caches it, with the database's schema): SQLite reads a double-quoted name that
+  is no column in scope as a string literal (``STATE_NAME = "texas"``, as text2sql-data's gold
+  queries write values), DuckDB refuses it. Such names become single-quoted strings.
 
 - :func:`rewrite_tokens` runs on every query that mentions ``LIKE`` or ``CAST`` (one pass of
   sqlglot's tokenizer, 20-150 us; untouched text is kept byte for byte):
