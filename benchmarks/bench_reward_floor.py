@@ -73,13 +73,12 @@ def sandboxed(queries: list[tuple[str, str]], boxes: dict[str, Sandbox]) -> floa
 
 
 def duckdb_floor_setup(queries: list[tuple[str, str]], boxes: dict[str, Sandbox]) -> tuple[list, dict]:
-    """DuckDB connections on the sandboxes' own DuckDB copies (their settings), and the rewritten texts."""
-    from sqlrl.sql.sqlite_compat import rewrite_tokens
-
+    """DuckDB connections on the sandboxes' own DuckDB copies (their settings), and the rewritten texts
+    (the engine's own SQLite-compat rewrite: double-quoted strings, then LIKE and CAST types)."""
     # DuckDB allows one configuration per file and process: a cursor of the sandbox's own instance (its
     # lockdown and SQLite-compat settings), used directly, without the sandbox.
     connections = {db: box._engine._root.cursor() for db, box in boxes.items()}
-    return [(db, rewrite_tokens(sql)) for db, sql in queries], connections
+    return [(db, boxes[db]._engine.prepare(sql)) for db, sql in queries], connections
 
 
 def reward(batch: dict, warm: dict, engine: str = "sqlite") -> float:

@@ -8,8 +8,16 @@ from sqlrl.sql.sqlite_compat import (
     BARE_COLUMN_ERROR,
     CAST_TYPES,
     rewrite_bare_columns,
+    rewrite_double_quoted,
     rewrite_tokens,
     unrecognized_token,
 )
 
-__all__ = ["BARE_COLUMN_ERROR", "CAST_TYPES", "rewrite_bare_columns", "rewrite_tokens", "unrecognized_token"]
+__all__ = [
+    "BARE_COLUMN_ERROR",
+    "CAST_TYPES",
+    "rewrite_bare_columns",
+    "rewrite_double_quoted",
+    "rewrite_tokens",
+    "unrecognized_token",
+]

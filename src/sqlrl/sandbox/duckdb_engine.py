@@ -64,12 +64,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlrl.sandbox.cache import LRUCache
 from sqlrl.sandbox.config import SandboxConfig
 from sqlrl.sandbox.errors import MissingDatabaseError, SandboxError
 from sqlrl.sandbox.fetch import FetchDeadline, ResultTooLarge, fetch_rows
 from sqlrl.sandbox.result import ErrorKind, ExecResult
 from sqlrl.sandbox.watchdog import watchdog
-from sqlrl.sql.sqlite_compat import BARE_COLUMN_ERROR, rewrite_bare_columns, rewrite_tokens
+from sqlrl.sql.sqlite_compat import BARE_COLUMN_ERROR, rewrite_bare_columns, rewrite_double_quoted, rewrite_tokens
 
 #: DuckDB settings that make results on SQLite-origin data match SQLite's
 #: (measured in ``benchmarks/ENGINE_COMPAT.md``).
@@ -78,9 +79,13 @@ SQLITE_COMPAT_SETTINGS: dict[str, Any] = {
     "default_null_order": "nulls_first_on_asc_last_on_desc",  # SQLite: NULL is the smallest value
     "error_on_division_by_zero": False,  # x / 0 and x % 0 -> NULL
     "ieee_floating_point_ops": False,  # 1.0 / 0 -> NULL rather than inf
-}  # plus the query rewrites of sqlrl.sql.sqlite_compat (LIKE -> ILIKE, CAST types, bare columns)
+    "order_by_non_integer_literal": True,  # ORDER BY 'x' sorts by a constant, as in SQLite (not an error)
+}  # plus the query rewrites of sqlrl.sql.sqlite_compat (double-quoted strings, LIKE, CAST types, bare columns)
 
 _OPEN_LOCK = threading.Lock()
+
+#: Distinct queries with double quotes whose SQLite reading each engine remembers.
+SQLITE_TEXT_CACHE_SIZE = 4096
 
 #: How long after the timeout the watchdog interrupts a query that DuckDB did not stop itself.
 WATCHDOG_GRACE = 0.15
@@ -156,6 +161,8 @@ class DuckDBEngine:
         self._closing = False  # close() was called while a cursor was still busy (an abandoned query)
         self._root = self._open_root()
         self._as_table = _arrow_table_builder() if config.fetch == "arrow" else None
+        self._schema: dict[str, list[str]] | None = None  # table -> columns, read on the first double quote
+        self._sqlite_texts: LRUCache[str] = LRUCache(SQLITE_TEXT_CACHE_SIZE)
 
     def _open_root(self) -> Any:
         import duckdb
@@ -214,8 +221,47 @@ class DuckDBEngine:
             else:
                 self._closing = False
 
+    def schema(self) -> dict[str, list[str]]:
+        """Table (and view) name -> column names of this database, read once."""
+        if self._schema is None:
+            with self._lock:
+                if self._schema is None:
+                    schema: dict[str, list[str]] = {}
+                    cur = self._root.cursor()
+                    try:
+                        rows = cur.execute(
+                            "SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal"
+                        ).fetchall()
+                    finally:
+                        cur.close()
+                    for table, column in rows:
+                        schema.setdefault(table, []).append(column)
+                    self._schema = schema
+        return self._schema
+
+    def sqlite_text(self, sql: str) -> str:
+        """``sql`` with SQLite's reading of double-quoted names made explicit (``sqlite_compat`` only).
+
+        A double-quoted name that is no column in its scope becomes a string literal
+        (:func:`~sqlrl.sql.sqlite_compat.rewrite_double_quoted`, against this database's schema).
+        Text without a double quote is returned as it is, unparsed; other texts are parsed once and
+        the answer kept (LRU, per database) so that a query repeated in a batch is not parsed again.
+        """
+        if not self.compat or '"' not in sql:
+            return sql
+        cached = self._sqlite_texts.get(sql)
+        if cached is None:
+            cached = rewrite_double_quoted(sql, self.schema()) or sql
+            self._sqlite_texts.put(sql, cached)
+        return cached
+
+    def prepare(self, sql: str) -> str:
+        """The text DuckDB runs for ``sql``: with ``sqlite_compat``, the SQLite reading of double-quoted
+        names (:meth:`sqlite_text`), then :func:`~sqlrl.sql.sqlite_compat.rewrite_tokens`."""
+        return rewrite_tokens(self.sqlite_text(sql)) if self.compat else sql
+
     def run(self, con: Any, sql: str, run_sql: str, t0: float) -> ExecResult:
-        """Run ``run_sql`` (``sql`` after any compat rewrite) on this thread's cursor ``con``.
+        """Run ``run_sql`` (``sql`` after any compat rewrite, see :meth:`prepare`) on this thread's cursor ``con``.
 
         With ``sqlite_compat``, a query DuckDB refuses for a column that is neither grouped nor
         aggregated (SQLite allows it) is rewritten once by :func:`~sqlrl.sql.sqlite_compat.rewrite_bare_columns`
@@ -223,7 +269,7 @@ class DuckDBEngine:
         """
         result = self._run(con, sql, run_sql, t0)
         if self.compat and result.error_kind is ErrorKind.RUNTIME and BARE_COLUMN_ERROR in result.error:
-            rewritten = rewrite_bare_columns(sql)
+            rewritten = rewrite_bare_columns(self.sqlite_text(sql))
             if rewritten is not None:
                 retry = self._run(con, sql, rewrite_tokens(rewritten, "duckdb"), t0)
                 if retry.ok:

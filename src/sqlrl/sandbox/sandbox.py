@@ -18,7 +18,7 @@ from sqlrl.sandbox.parallel import parallel_map, resolve_workers
 from sqlrl.sandbox.pool import ThreadLocalPool
 from sqlrl.sandbox.result import ErrorKind, ExecResult
 from sqlrl.sandbox.runner import Slot
-from sqlrl.sql.sqlite_compat import rewrite_tokens, unrecognized_token
+from sqlrl.sql.sqlite_compat import quantified_comparison, rewrite_tokens, unrecognized_token
 from sqlrl.sql.statement import (
     DEFAULT_MAX_SQL_LENGTH,
     check_statement,
@@ -54,7 +54,8 @@ class Sandbox:
             fails as ``resource``.
         threads: DuckDB threads per query. 1 suits batches (parallelism comes from ``execute_many``).
         sqlite_compat: DuckDB only. SQLite semantics for integer division, NULL ordering,
-            division by zero and LIKE. ``None``: on when the data comes from a SQLite file.
+            division by zero, LIKE, and double-quoted names that are no column (strings, as in
+            SQLite). ``None``: on when the data comes from a SQLite file.
         isolation: ``"thread"`` (default) or ``"process"`` (queries run in worker processes that
             are killed and restarted when they hang or crash).
         fetch: DuckDB result path, ``"rows"`` (default) or ``"arrow"``.
@@ -207,8 +208,11 @@ class Sandbox:
         if self._closed:
             raise SandboxClosedError("this Sandbox is closed")
         refused = check_text(sql, self.config.max_sql_length) or keyword_gate(sql, self.engine)
-        if refused is None and self.sqlite_compat and (glued := unrecognized_token(sql)) is not None:
-            refused = (ErrorKind.SYNTAX, glued)  # as SQLite refuses it; DuckDB would read a number and an alias
+        if refused is None and self.sqlite_compat:
+            # as SQLite refuses them; DuckDB would read a number and an alias, or run the comparison
+            sqlite_error = unrecognized_token(sql) or quantified_comparison(sql)
+            if sqlite_error is not None:
+                refused = (ErrorKind.SYNTAX, sqlite_error)
         if refused is None and self.config.sqlglot_check:
             check = check_statement(sql, self.dialect)
             if not check.ok:
@@ -216,7 +220,7 @@ class Sandbox:
         if refused is not None:
             return ExecResult.failure(sql, refused[0], refused[1], elapsed=time.perf_counter() - t0, engine=self.engine)
         # Compat rewrites happen where the query runs (in the worker process under process isolation).
-        run_sql = rewrite_tokens(sql) if self.sqlite_compat and self.config.isolation == "thread" else sql
+        run_sql = self._engine.prepare(sql) if self.sqlite_compat and self.config.isolation == "thread" else sql
         try:
             slot = self._pool.get()
         except Exception as e:  # noqa: BLE001 - e.g. the file was deleted after the sandbox opened it

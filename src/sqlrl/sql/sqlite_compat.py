@@ -4,8 +4,14 @@ Used by the DuckDB engine when ``sqlite_compat`` is on, together with the settin
 :data:`sqlrl.sandbox.duckdb_engine.SQLITE_COMPAT_SETTINGS`, and by
 :func:`sqlrl.sql.dialects.transpile` for SQLite-to-DuckDB output. A number glued to a name
 (``18_49_Rating_Share``, a Spider column, unquoted) is refused as SQLite refuses it
-(:func:`unrecognized_token`), where DuckDB would read ``1849 AS _Rating_Share``. Two kinds of
-rewrites, by cost:
+(:func:`unrecognized_token`), where DuckDB would read ``1849 AS _Rating_Share``, and so is a
+quantified comparison (``x > ALL (SELECT ...)``, :func:`quantified_comparison`), which SQLite's
+grammar lacks. Three kinds of rewrites, by cost:
+
+- :func:`rewrite_double_quoted` runs on queries holding a double quote, once per distinct text
+  (the DuckDB engine caches it, with the database's schema): SQLite reads a double-quoted name that
+  is no column in scope as a string literal (``STATE_NAME = "texas"``, as text2sql-data's gold
+  queries write values), DuckDB refuses it. Such names become single-quoted strings.
 
 - :func:`rewrite_tokens` runs on every query that mentions ``LIKE`` or ``CAST`` (one pass of
   sqlglot's tokenizer, 20-150 us; untouched text is kept byte for byte):
@@ -39,8 +45,17 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Collection, Mapping
 
-__all__ = ["BARE_COLUMN_ERROR", "CAST_TYPES", "rewrite_bare_columns", "rewrite_tokens", "unrecognized_token"]
+__all__ = [
+    "BARE_COLUMN_ERROR",
+    "CAST_TYPES",
+    "quantified_comparison",
+    "rewrite_bare_columns",
+    "rewrite_double_quoted",
+    "rewrite_tokens",
+    "unrecognized_token",
+]
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _LOWER = _UPPER.lower()
@@ -87,6 +102,52 @@ def unrecognized_token(sql: str) -> str | None:
             tok.token_type == TokenType.NUMBER and "_" in text and sqlite3.sqlite_version_info < (3, 46)
         ):
             return f'unrecognized token: "{text}"'
+    return None
+
+
+# A quantifier keyword before a parenthesis: the texts that may hold ``x > ALL (SELECT ...)``.
+_QUANTIFIER_CANDIDATE = re.compile(r"(?i)(?<![\w$])(?:all|any|some)\s*\(")
+
+
+def quantified_comparison(sql: str) -> str | None:
+    """SQLite's error for a quantified comparison (``x > ALL (SELECT ...)``, ``= ANY (...)``, ``= SOME (...)``),
+    which SQLite's grammar does not have and DuckDB runs; None when there is none.
+
+    ``ALL`` after a comparison operator is a syntax error in SQLite; ``ANY``/``SOME`` read as a
+    function call, which fails on the ``SELECT`` inside it (or, without one, as an unknown function).
+    ``SELECT ALL``, ``UNION ALL`` and names in strings or quotes do not count.
+
+    >>> quantified_comparison("SELECT a FROM t WHERE a > ALL (SELECT b FROM u)")
+    'near "ALL": syntax error'
+    >>> quantified_comparison("SELECT a FROM t WHERE a = any(SELECT b FROM u)")
+    'near "SELECT": syntax error'
+    >>> quantified_comparison("SELECT ALL a FROM t UNION ALL (SELECT 1)") is None
+    True
+    """
+    if _QUANTIFIER_CANDIDATE.search(sql) is None:
+        return None
+    from sqlglot.errors import SqlglotError
+    from sqlglot.tokens import TokenType
+
+    from sqlrl.sql.dialects import reader
+
+    try:
+        tokens = reader("sqlite").tokenize(sql)
+    except (SqlglotError, ValueError):
+        return None
+    comparisons = {TokenType.EQ, TokenType.NEQ, TokenType.LT, TokenType.LTE, TokenType.GT, TokenType.GTE}
+    for i in range(1, len(tokens) - 1):
+        tok = tokens[i]
+        if tok.token_type not in (TokenType.ALL, TokenType.ANY, TokenType.SOME):
+            continue
+        if tokens[i - 1].token_type not in comparisons or tokens[i + 1].token_type != TokenType.L_PAREN:
+            continue
+        text = sql[tok.start : tok.end + 1]
+        if tok.token_type == TokenType.ALL:
+            return f'near "{text}": syntax error'
+        if i + 2 < len(tokens) and tokens[i + 2].token_type in (TokenType.SELECT, TokenType.WITH):
+            return f'near "{sql[tokens[i + 2].start : tokens[i + 2].end + 1]}": syntax error'
+        return f"no such function: {text}"
     return None
 
 
@@ -299,3 +360,152 @@ def _inside_aggregate(node: object, stop: object) -> bool:
             return True
         parent = parent.parent
     return isinstance(stop, exp.AggFunc)
+
+
+#: Names every SQLite table answers to besides its columns.
+ROWID_NAMES = frozenset({"rowid", "oid", "_rowid_"})
+
+
+def rewrite_double_quoted(sql: str, schema: Mapping[str, Collection[str]], dialect: str = "sqlite") -> str | None:
+    r'''SQLite's rule for double-quoted names: one that resolves to no column is a string literal.
+
+    SQLite reads ``"texas"`` as the column ``texas`` when a table in scope (of this query or an
+    enclosing one) has such a column, or when a result alias of the query is called so (outside
+    the result list itself); otherwise as the string ``'texas'``. DuckDB always reads it as a
+    name and refuses the query. This rewrites each unqualified double-quoted name that resolves to
+    nothing into a single-quoted string, in every clause, leaving every other byte of the text as
+    it is; a whole result column also gets SQLite's column name (the token, quotes included).
+    Names match case-insensitively, as in SQLite. Qualified names (``"t"."c"``), aliases
+    (``AS "x"``), table and CTE names in ``FROM`` are never touched; an unknown table or a source
+    whose columns cannot be told (a table function, ``VALUES``) keeps every name in its scope a name.
+
+    ``schema`` maps each table (and view) name to its column names, any case. Returns None when
+    nothing changes (no double quote, nothing to rewrite, or text sqlglot cannot parse).
+
+    >>> schema = {"state": ["state_name", "area"]}
+    >>> sql = 'SELECT "Area" AS "a" FROM state WHERE "STATE_NAME" = "texas" ORDER BY "a"'
+    >>> print(rewrite_double_quoted(sql, schema))
+    SELECT "Area" AS "a" FROM state WHERE "STATE_NAME" = 'texas' ORDER BY "a"
+    >>> print(rewrite_double_quoted('SELECT "a""b", "Area" FROM state', schema))
+    SELECT 'a"b' AS """a""""b""", "Area" FROM state
+    '''
+    if '"' not in sql:
+        return None
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    from sqlrl.sql.dialects import reader
+
+    try:
+        tree = sqlglot.parse_one(sql, read=reader(dialect))
+    except (SqlglotError, ValueError, RecursionError):
+        return None
+    if tree is None:
+        return None
+    tables = {str(t).lower(): {str(c).lower() for c in cols} | ROWID_NAMES for t, cols in schema.items()}
+    ctes = {cte.alias.lower(): cte for cte in tree.find_all(exp.CTE) if cte.alias}
+    resolver = _Resolver(tables, ctes)
+    edits: list[tuple[int, int, str]] = []
+    for col in tree.find_all(exp.Column):
+        ident = col.this
+        if col.table or not isinstance(ident, exp.Identifier) or not ident.quoted:
+            continue
+        start, end = ident.meta.get("start"), ident.meta.get("end")
+        if start is None or end is None or sql[start] != '"' or sql[end] != '"':
+            continue  # `name` and [name] are always names in SQLite
+        if resolver.resolves(col, ident.this.lower()):
+            continue
+        text = "'" + ident.this.replace("'", "''") + "'"
+        if isinstance(col.parent, exp.Select) and col.arg_key == "expressions":
+            text += ' AS "' + sql[start : end + 1].replace('"', '""') + '"'  # SQLite's column name: the token
+        edits.append((start, end + 1, text))
+    return _apply(sql, edits) if edits else None
+
+
+class _Resolver:
+    """Which names a column reference can see, per SQLite's scoping (None: cannot tell, keep it a name)."""
+
+    def __init__(self, tables: dict[str, set[str]], ctes: dict[str, object]) -> None:
+        self.tables = tables
+        self.ctes = ctes
+        self._cte_names: dict[str, set[str] | None] = {}
+
+    def resolves(self, col: object, name: str) -> bool:
+        from sqlglot import exp
+
+        child, node = col, col.parent
+        while node is not None:
+            if isinstance(node, exp.Select):
+                names = self.source_columns(node)
+                if names is None or name in names:
+                    return True
+                if child.arg_key != "expressions":  # result aliases: everywhere but the result list
+                    if name in {p.alias.lower() for p in node.expressions if isinstance(p, exp.Alias)}:
+                        return True
+            elif isinstance(node, exp.SetOperation) and child.arg_key == "order":
+                names = self.output_names(node)
+                if names is None or name in names:
+                    return True
+            child, node = node, node.parent
+        return False
+
+    def source_columns(self, select: object) -> set[str] | None:
+        """Columns of the tables and subqueries in a SELECT's FROM and JOINs; None if one is unknown."""
+        sources = []
+        from_ = select.args.get("from_") or select.args.get("from")
+        if from_ is not None:
+            sources.append(from_.this)
+        sources.extend(j.this for j in select.args.get("joins") or [])
+        names: set[str] = set()
+        for src in sources:
+            cols = self.columns_of(src)
+            if cols is None:
+                return None
+            names |= cols
+        return names
+
+    def columns_of(self, src: object) -> set[str] | None:
+        from sqlglot import exp
+
+        if isinstance(src, exp.Table) and isinstance(src.this, exp.Identifier):
+            key = src.name.lower()
+            if not src.args.get("db") and key in self.ctes:
+                if key not in self._cte_names:
+                    self._cte_names[key] = None  # a recursive CTE reading itself: unknown
+                    self._cte_names[key] = self.cte_names(self.ctes[key])
+                return self._cte_names[key]
+            return self.tables.get(key)
+        if isinstance(src, exp.Subquery):
+            aliased = _alias_columns(src)
+            return aliased if aliased is not None else self.output_names(src.this)
+        return None
+
+    def cte_names(self, cte: object) -> set[str] | None:
+        aliased = _alias_columns(cte)
+        return aliased if aliased is not None else self.output_names(cte.this)
+
+    def output_names(self, query: object) -> set[str] | None:
+        """The result column names of a query; None if they cannot be told."""
+        from sqlglot import exp
+
+        while isinstance(query, (exp.SetOperation, exp.Subquery)):
+            query = query.this
+        if not isinstance(query, exp.Select):
+            return None
+        names: set[str] = set()
+        for p in query.expressions:
+            if isinstance(p, exp.Star) or (isinstance(p, exp.Column) and isinstance(p.this, exp.Star)):
+                cols = self.source_columns(query)
+                if cols is None:
+                    return None
+                names |= cols - ROWID_NAMES
+            elif p.alias_or_name:
+                names.add(p.alias_or_name.lower())
+        return names
+
+
+def _alias_columns(node: object) -> set[str] | None:
+    alias = node.args.get("alias")
+    cols = alias.args.get("columns") if alias is not None else None
+    return {c.name.lower() for c in cols} if cols else None
