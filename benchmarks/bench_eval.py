@@ -337,7 +337,7 @@ def _best(fn, n: int) -> tuple[dict, list[float]]:
 def bench_bird(a: argparse.Namespace, fx: str, info: dict, env: dict) -> tuple[str, bool]:
     """Time the BIRD evaluators; returns the RESULTS.md section and whether every verdict agrees."""
     best = _best
-    results: dict = {"fixture": info, "workers": a.workers}
+    results: dict = {"fixture": info, "workers": a.workers, "load_before": os.getloadavg()[0]}
     for metrics in ("ex", "ex,soft_f1"):
         run, times = best(lambda m=metrics: run_driver(sys.executable, OURS, [fx, str(a.workers), m], env), a.repeat)
         results[f"ours:{metrics}"] = {"best": run["seconds"], "median": statistics.median(times), "run": run}
@@ -370,6 +370,7 @@ def bench_bird(a: argparse.Namespace, fx: str, info: dict, env: dict) -> tuple[s
         results["cli:official:ex"] = min(wall(ex_cmd, cwd=off_dir) for _ in range(a.repeat))
         results["cli:official:ex,soft_f1"] = min(wall(ex_cmd, cwd=off_dir) + wall(f1_cmd, cwd=off_dir)
                                                  for _ in range(a.repeat))  # fmt: skip
+    results["load_after"] = os.getloadavg()[0]
     return report(results, mismatches, a), not (a.official and any(mismatches.values()))
 
 
@@ -449,11 +450,12 @@ def report(r: dict, mismatches: dict, a: argparse.Namespace) -> str:
     lines += [
         "Reproduce (repository root; the official scripts are not part of sqlrl):",
         "",
-        "    PYTHONPATH=src python benchmarks/bench_eval.py --official /path/to/mini_dev/evaluation "
-        "--official-python /path/with/func_timeout/python --record",
+        "    PYTHONPATH=src python benchmarks/bench_eval.py --benchmark bird --official /path/to/mini_dev/evaluation "
+        f"--official-python /path/with/func_timeout/python{_repeat_flag(a)} --record",
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
-        f"{platform.release()}, Python {platform.python_version()}. Fixture: the gold query and up to "
+        f"{platform.release()}, Python {platform.python_version()}; 1-minute load average {r['load_before']:.2f} "
+        f"before, {r['load_after']:.2f} after (the machine is shared). Fixture: the gold query and up to "
         f"{a.variants} sqlglot mutations per sqlrl-toy question (train + dev), written in BIRD's layout; "
         f"best of {a.repeat} runs, each in a fresh process.",
         "",
@@ -485,6 +487,10 @@ def report(r: dict, mismatches: dict, a: argparse.Namespace) -> str:
         ),
     ]
     return "\n".join(lines)
+
+
+def _repeat_flag(a: argparse.Namespace) -> str:
+    return f" --repeat {a.repeat}" if a.repeat != 3 else ""
 
 
 def spider_report(r: dict, mismatches: dict, a: argparse.Namespace) -> str:
@@ -533,7 +539,7 @@ def spider_report(r: dict, mismatches: dict, a: argparse.Namespace) -> str:
         "Reproduce (repository root; the official scripts are not part of sqlrl):",
         "",
         "    PYTHONPATH=src python benchmarks/bench_eval.py --benchmark spider --spider-official "
-        "/path/to/test-suite-sql-eval --record",
+        f"/path/to/test-suite-sql-eval --official-python /path/with/sqlparse/and/nltk/python{_repeat_flag(a)} --record",
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
         f"{platform.release()}, Python {platform.python_version()}; 1-minute load average {r['load_before']:.2f} "
@@ -543,7 +549,8 @@ def spider_report(r: dict, mismatches: dict, a: argparse.Namespace) -> str:
         f"official parser cannot read); best of {a.repeat} runs, each in a fresh process. The official `evaluate()` "
         "is run from "
         "a copy of taoyds/test-suite-sql-eval (e97acc5, with `parse.py`) with sqlparse "
-        f"{_version('sqlparse')} and nltk {_version('nltk')}; nltk's punkt model is not available offline, so "
+        f"{_version('sqlparse', a.official_python)} and nltk {_version('nltk', a.official_python)}; nltk's punkt "
+        "model is not available offline, so "
         "`process_sql.word_tokenize` runs with `preserve_line=True`.",
         "",
         f"| measurement | sqlrl, 1 worker (s) | sqlrl, {w} workers (s) | official (s) | speedup, 1 worker | "
@@ -576,12 +583,13 @@ def spider_report(r: dict, mismatches: dict, a: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-def _version(name: str) -> str:
+def _version(name: str, python: str = sys.executable) -> str:
+    """The version of ``name`` installed for ``python`` (the official side's interpreter, not necessarily ours)."""
+    code = f"from importlib.metadata import version; print(version({name!r}))"
     try:
-        from importlib.metadata import version
-
-        return version(name)
-    except Exception:  # noqa: BLE001 - only for the report
+        out = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True)
+        return out.stdout.strip() or "?"
+    except (OSError, subprocess.CalledProcessError):  # only for the report
         return "?"
 
 
