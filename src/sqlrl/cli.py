@@ -25,10 +25,25 @@ console = make_console()
 
 
 def _open_sandbox(args: argparse.Namespace):
-    """The sandbox on ``--db``; a path that is missing or no database raises a SandboxError (exit 1)."""
+    """The sandbox on ``--db``; a path that is missing or no database raises a SandboxError (exit 1).
+    With ``--dialect`` other than SQLite's and ``--engine auto``: DuckDB (a SQLite file imported)."""
     from sqlrl.sandbox import Sandbox
+    from sqlrl.sandbox.service import engine_for_dialect
 
-    return Sandbox(Path(args.db), engine=args.engine, timeout=args.timeout, max_rows=args.max_rows)
+    engine = engine_for_dialect(args.engine, getattr(args, "dialect", None))
+    return Sandbox(Path(args.db), engine=engine, timeout=args.timeout, max_rows=args.max_rows)
+
+
+def _run_in(sandbox: Any, sql: str, dialect: str | None) -> Any:
+    """``sql``, written in ``dialect``, run in ``sandbox`` (transpiled by sqlglot first; a query it cannot
+    transpile gives a ``transpile`` failure)."""
+    from sqlrl.sandbox import ErrorKind, ExecResult
+    from sqlrl.sandbox.service import translate_for
+
+    text, why = translate_for(sql, dialect, sandbox.dialect, sandbox.engine)
+    if text is None:
+        return ExecResult.failure(sql, ErrorKind.TRANSPILE, why, engine=sandbox.engine)
+    return sandbox.execute(text)
 
 
 def _add_db_options(p: argparse.ArgumentParser) -> None:
@@ -73,6 +88,11 @@ class ExecCommand:
         p = sub.add_parser(ExecCommand.name, help=ExecCommand.__doc__)
         _add_db_options(p)
         p.add_argument("sql", help="the query")
+        p.add_argument(
+            "--dialect", type=dialect, default=None, help="dialect of the query (default: the engine's own); "
+            "another than sqlite is transpiled by sqlglot to DuckDB and runs on DuckDB (a SQLite file's data "
+            "imported) unless --engine sqlite",
+        )  # fmt: skip
         p.add_argument("--json", action="store_true", help="print JSON instead of a table")
         p.add_argument("--limit", type=non_negative_int, default=50, help="rows to display")
         p.set_defaults(command=ExecCommand)
@@ -80,7 +100,7 @@ class ExecCommand:
     @staticmethod
     def run(args: argparse.Namespace) -> int:
         with _open_sandbox(args) as sandbox:
-            result = sandbox.execute(args.sql)
+            result = _run_in(sandbox, args.sql, args.dialect)
         if args.json:
             payload = _result_json(result)
             if result.ok:

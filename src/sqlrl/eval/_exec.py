@@ -11,9 +11,9 @@ import os
 from typing import Any
 
 from sqlrl.eval.options import EVAL_MAX_ROWS, RunOptions
-from sqlrl.sandbox.service import ExecutionService
+from sqlrl.sandbox.service import ExecutionService, is_sqlite_dialect
 
-__all__ = ["DEFAULT_MAX_ROWS", "EVAL_OPTIONS", "evaluation_service"]
+__all__ = ["DEFAULT_MAX_ROWS", "EVAL_OPTIONS", "evaluation_service", "prediction_dialect", "run_engine"]
 
 PathLike = str | os.PathLike[str]
 
@@ -25,6 +25,17 @@ EVAL_OPTIONS: dict[str, Any] = dict(
     engine=RunOptions.engine, timeout=RunOptions.timeout, max_rows=RunOptions.max_rows, text_errors="strict",
     memory_limit="2GB",
 )  # fmt: skip
+
+
+def run_engine(engine: str, dialect: str | None) -> str:
+    """The engine an evaluation runs on: ``engine``, or DuckDB when the predictions are written in another
+    dialect than SQLite's (transpiled by sqlglot to DuckDB's; SQLite files are imported)."""
+    return engine if is_sqlite_dialect(dialect) else "duckdb"
+
+
+def prediction_dialect(dialect: str | None) -> str | None:
+    """The dialect to give the service with each prediction: None for SQLite's (run as written)."""
+    return None if is_sqlite_dialect(dialect) else dialect
 
 
 def evaluation_service(**options: Any) -> ExecutionService:

@@ -51,7 +51,7 @@ from typing import Any
 
 from sqlrl.data._files import read_json, read_text, require_dir, require_file
 from sqlrl.data.errors import MalformedDatasetError
-from sqlrl.eval._exec import DEFAULT_MAX_ROWS, PathLike, evaluation_service
+from sqlrl.eval._exec import DEFAULT_MAX_ROWS, PathLike, evaluation_service, prediction_dialect, run_engine
 from sqlrl.eval.options import PAIR_BY, VES_ITERATIONS
 from sqlrl.eval.pred_files import BIRD_SEPARATOR
 from sqlrl.eval.report import EvalReport, ExampleResult
@@ -312,11 +312,12 @@ def _time_pair(
     budget: float,
     keep_all: bool,
     empty_ok: bool = False,
+    dialect: str | None = None,
 ) -> _VesOutcome:
     out = _VesOutcome()
     t0 = time.perf_counter()
     for _ in range(iterations):
-        p = pool.execute(db_pred, pred_sql)
+        p = pool.execute(db_pred, pred_sql, dialect=dialect)
         g = pool.execute(db_gold, gold_sql)
         out.runs += 1
         # an empty prediction that counts as an empty result (see evaluate_bird) runs in no time
@@ -421,6 +422,7 @@ def evaluate_bird(
     pred_db: bool = False,
     max_rows: int = DEFAULT_MAX_ROWS,
     cache_dir: PathLike | None = None,
+    dialect: str = "sqlite",
     progress: bool | None = None,
 ) -> EvalReport:
     """Evaluate BIRD predictions as the official mini-dev scripts do (see the module docs).
@@ -445,6 +447,9 @@ def evaluate_bird(
         pred_db: run predictions on the database their string names (older evaluation.py).
         max_rows: rows kept per result; more are dropped and the example is flagged ``truncated``.
         cache_dir: where DuckDB copies of the databases are cached (``engine="duckdb"``).
+        dialect: the predictions' dialect; another than ``sqlite`` is transpiled by sqlglot to DuckDB
+            and the evaluation runs on DuckDB (``engine`` ignored; a prediction sqlglot cannot
+            transpile fails as ``transpile``).
         progress: progress bar (None: for 200+ queries when stderr is a terminal).
 
     Returns:
@@ -484,8 +489,9 @@ def evaluate_bird(
         return path
 
     report = EvalReport("bird", list(BIRD_DIFFICULTIES), metrics)
+    engine, pred_dialect = run_engine(engine, dialect), prediction_dialect(dialect)
     with evaluation_service(engine=engine, timeout=timeout, max_rows=max_rows, cache_dir=cache_dir) as pool:
-        tasks: list[tuple[PathLike, Any]] = []
+        tasks: list[tuple[Any, ...]] = []
         slots: list[tuple[int, int]] = []  # (pred task, gold task) per pair, -1 when absent
         for pair in pairs:
             gi = len(tasks)
@@ -493,7 +499,9 @@ def evaluate_bird(
             pi = -1
             if pair.pred is not None:
                 pi = len(tasks)
-                tasks.append((db_path(pair.pred.db_id if pred_db else pair.gold.db_id), pair.pred.sql))
+                tasks.append(
+                    (db_path(pair.pred.db_id if pred_db else pair.gold.db_id), pair.pred.sql, None, pred_dialect)
+                )
             slots.append((pi, gi))
         results = pool.run(tasks, workers=workers, progress=progress, desc="bird")
         empty = as_table([], columns=[])
@@ -520,7 +528,7 @@ def evaluate_bird(
                 db_pred = db_path(pair.pred.db_id if pred_db else pair.gold.db_id)
                 return _time_pair(
                     pool, db_pred, db_path(pair.gold.db_id), pair.pred.sql, pair.gold.sql,
-                    ves_iterations, timeout * ves_iterations, ves_keep_all, not empty_as_error,
+                    ves_iterations, timeout * ves_iterations, ves_keep_all, not empty_as_error, pred_dialect,
                 )  # fmt: skip
 
             todo = [k for k, ex in enumerate(examples) if ex.metrics["ex"] == 1.0]
@@ -536,6 +544,7 @@ def evaluate_bird(
         "db_root": str(root),
         "difficulty": _describe(difficulty) if difficulty is not None else None,
         "engine": engine,
+        "dialect": dialect,
         "timeout": timeout,
         "workers": workers,
         "ves_iterations": ves_iterations if "r_ves" in metrics else None,

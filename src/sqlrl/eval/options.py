@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from sqlrl._cliutil import dialect as dialect_name
 from sqlrl._cliutil import non_negative_int, positive_float, positive_int, workers_int
 
 #: What ``evaluate_spider`` (``sqlrl eval spider --etype``) evaluates.
@@ -49,6 +50,11 @@ class RunOptions:
     workers: int = option(8, "threads; -1 = all cores (default 8)", type=workers_int)
     max_rows: int = option(EVAL_MAX_ROWS, "rows kept per result (more are flagged truncated)", type=non_negative_int)
     cache_dir: str | None = option(None, "where DuckDB copies of SQLite databases are cached")
+    dialect: str = option(
+        "sqlite", "dialect the predictions are written in (postgres, mysql, snowflake, bigquery, ...; default "
+        "sqlite): another than sqlite is transpiled by sqlglot to DuckDB and everything runs on DuckDB "
+        "(SQLite files imported), whatever --engine says", type=dialect_name,
+    )  # fmt: skip
 
 
 @dataclass

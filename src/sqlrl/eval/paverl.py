@@ -40,7 +40,7 @@ from typing import Any
 
 from sqlrl.data._files import read_text
 from sqlrl.data.errors import MalformedDatasetError
-from sqlrl.eval._exec import evaluation_service
+from sqlrl.eval._exec import evaluation_service, prediction_dialect, run_engine
 from sqlrl.eval.bird import BIRD_DIFFICULTIES, BIRD_SEPARATOR, parse_bird_prediction
 from sqlrl.eval.options import DATASET_KINDS, EX_MODES
 from sqlrl.eval.report import EvalReport, ExampleResult
@@ -206,6 +206,7 @@ def evaluate_paverl(
     csv_reader: str = "auto",
     cache_dir: PathLike | None = None,
     max_rows: int = 10_000_000,
+    dialect: str = "sqlite",
     progress: bool | None = None,
 ) -> EvalReport:
     """EX_b, EX_f (and the benchmark's EX) of predictions on a dataset.
@@ -224,6 +225,9 @@ def evaluate_paverl(
         csv_reader: how CSV files are read (``auto``, ``pandas``, ``builtin``; see :mod:`sqlrl.eval.spider2`).
         cache_dir: where DuckDB copies of the databases are cached.
         max_rows: rows kept per result.
+        dialect: the predictions' dialect; another than ``sqlite`` is transpiled by sqlglot to DuckDB
+            and the evaluation runs on DuckDB (``engine`` ignored; a prediction sqlglot cannot
+            transpile fails as ``transpile``).
         progress: progress bar (None: for 200+ queries on a terminal).
     """
     from sqlrl.sandbox import ErrorKind
@@ -251,7 +255,8 @@ def evaluate_paverl(
         mode = "bird" if name == "bird" else "spider2" if any(csv_gold) else "spider"
     groups, group_field = _groups(examples)
 
-    tasks: list[tuple[PathLike, Any]] = []
+    engine, pred_dialect = run_engine(engine, dialect), prediction_dialect(dialect)
+    tasks: list[tuple[Any, ...]] = []
     slots: list[tuple[int, int]] = []
     for ex, sql, from_csv in zip(examples, preds, csv_gold, strict=True):
         gi = -1
@@ -261,7 +266,7 @@ def evaluate_paverl(
         pi = -1
         if sql is not None and ex.db_path is not None:
             pi = len(tasks)
-            tasks.append((ex.db_path, sql))
+            tasks.append((ex.db_path, sql, None, pred_dialect))
         slots.append((pi, gi))
     with evaluation_service(
         engine=engine, timeout=timeout, max_rows=max_rows, text_errors="ignore", cache_dir=cache_dir
@@ -299,6 +304,7 @@ def evaluate_paverl(
         "predictions": str(predictions) if isinstance(predictions, (str, os.PathLike)) else "<list>",
         "ex_mode": mode,
         "engine": engine,
+        "dialect": dialect,
         "timeout": timeout,
         "workers": workers,
         "extract": extract,

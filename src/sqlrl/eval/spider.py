@@ -51,7 +51,7 @@ from typing import Any
 
 from sqlrl.data._files import read_json_list, read_text, require_dir
 from sqlrl.data.errors import MalformedDatasetError
-from sqlrl.eval._exec import evaluation_service
+from sqlrl.eval._exec import evaluation_service, prediction_dialect, run_engine
 from sqlrl.eval.options import SPIDER_ETYPES
 from sqlrl.eval.plug_value import candidates as plug_candidates
 from sqlrl.eval.report import EvalReport, ExampleResult
@@ -184,6 +184,7 @@ def evaluate_spider(
     workers: int = 8,
     max_rows: int = 10_000_000,
     cache_dir: PathLike | None = None,
+    dialect: str = "sqlite",
     progress: bool | None = None,
 ) -> EvalReport:
     """Evaluate Spider predictions as test-suite-sql-eval's ``evaluation.py`` does (see the module).
@@ -198,6 +199,9 @@ def evaluate_spider(
         plug_value: a failing prediction also counts as correct when the gold's values plugged
             into its value slots make it match (see the module; for models that predict no values).
         engine, timeout, workers, max_rows, cache_dir: sandbox settings (timeout per query).
+        dialect: the predictions' dialect; another than ``sqlite`` is transpiled by sqlglot to DuckDB
+            and the evaluation runs on DuckDB (``engine`` ignored; a prediction sqlglot cannot
+            transpile fails as ``transpile``). Exact match reads SQLite only.
         progress: progress bar (None: automatic).
 
     Returns:
@@ -231,14 +235,15 @@ def evaluate_spider(
     else:  # execution only: the gold's hardness groups the examples, the prediction is not parsed
         matches, groups = [], [_gold_hardness(g_sql, schemas[db_id]) for _, _, g_sql, _, db_id in pairs]
 
-    exec_plan, tasks = _exec_plan(pairs, db_dir, keep_distinct) if do_exec else ([], [])
+    engine = run_engine(engine, dialect)
+    exec_plan, tasks = _exec_plan(pairs, db_dir, keep_distinct, prediction_dialect(dialect)) if do_exec else ([], [])
     with evaluation_service(
         engine=engine, timeout=timeout, max_rows=max_rows, text_errors="ignore", cache_dir=cache_dir
     ) as pool:
         results = pool.run(tasks, workers=workers, progress=progress, desc="spider")
         examples, gold_results = _examples(pairs, groups, matches, exec_plan, results, do_exec)
         if do_exec and plug_value:
-            _plug_values(examples, gold_results, exec_plan, pool, workers, progress)
+            _plug_values(examples, gold_results, exec_plan, pool, workers, progress, prediction_dialect(dialect))
 
     meta = {
         "gold": str(gold_path),
@@ -249,6 +254,7 @@ def evaluate_spider(
         "keep_distinct": keep_distinct,
         "plug_value": plug_value,
         "engine": engine,
+        "dialect": dialect,
         "timeout": timeout,
         "sessions": len(gold_sessions),
     }
@@ -256,13 +262,13 @@ def evaluate_spider(
 
 
 def _exec_plan(
-    pairs: Sequence[tuple[int, int, str, str, str]], db_dir: PathLike, keep_distinct: bool
-) -> tuple[list[tuple[list[Path] | str, str, str, bool, str, str]], list[tuple[Path, str]]]:
+    pairs: Sequence[tuple[int, int, str, str, str]], db_dir: PathLike, keep_distinct: bool, dialect: str | None = None
+) -> tuple[list[tuple[list[Path] | str, str, str, bool, str, str]], list[tuple[Any, ...]]]:
     """Per pair: its database files (or why there are none), the texts to run and whether order matters;
     and the ``(database, sql)`` queries to run, gold then prediction on every database file."""
     variants: dict[str, list[Path] | str] = {}
     exec_plan: list[tuple[list[Path] | str, str, str, bool, str, str]] = []
-    tasks: list[tuple[Path, str]] = []
+    tasks: list[tuple[Any, ...]] = []
     for _, _, g_sql, p_sql, db_id in pairs:
         if db_id not in variants:
             try:
@@ -276,7 +282,7 @@ def _exec_plan(
         if not isinstance(dbs, str):
             for db in dbs:
                 tasks.append((db, gold_x))
-                tasks.append((db, pred_x))
+                tasks.append((db, pred_x, None, dialect))
     return exec_plan, tasks
 
 
@@ -361,6 +367,7 @@ def _plug_values(
     pool: ExecutionService,
     workers: int,
     progress: bool | None,
+    dialect: str | None = None,
 ) -> None:
     """``--plug_value``: try the gold's values in every failing prediction (exec_eval's loop over candidates)."""
     todo = [
@@ -377,7 +384,7 @@ def _plug_values(
             tried += 1
             sql = replace_cur_year(cand)
             for db, gold in zip(dbs, gold_results[ex.index], strict=True):
-                res = pool.execute(db, sql)
+                res = pool.execute(db, sql, dialect=dialect)
                 if not res.ok or not compare(gold.table, res.table, mode="spider", order_matters=order_matters):
                     break
             else:

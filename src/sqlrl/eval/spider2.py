@@ -55,7 +55,7 @@ from typing import Any
 from sqlrl.data._files import read_text, require_dir
 from sqlrl.data.errors import MalformedDatasetError
 from sqlrl.errors import SqlrlError
-from sqlrl.eval._exec import evaluation_service
+from sqlrl.eval._exec import evaluation_service, prediction_dialect, run_engine
 from sqlrl.eval.options import SPIDER2_EVAL_MODES
 from sqlrl.eval.report import EvalReport, ExampleResult
 from sqlrl.sandbox.cache import LRUCache
@@ -489,6 +489,7 @@ def evaluate_spider2(
     local_only: bool = False,
     cache_dir: PathLike | None = None,
     max_rows: int = 10_000_000,
+    dialect: str = "sqlite",
     progress: bool | None = None,
 ) -> EvalReport:
     """Evaluate a Spider 2.0-lite submission folder as ``evaluate.py --mode exec_result|sql`` does.
@@ -510,6 +511,9 @@ def evaluate_spider2(
             writes ``<pred_dir>_csv``).
         local_only: evaluate only ``local*`` instances (official: every instance with a file).
         cache_dir: where DuckDB copies of the databases are cached.
+        dialect: the predictions' dialect; another than ``sqlite`` is transpiled by sqlglot to DuckDB
+            and the evaluation runs on DuckDB (``sql`` mode) (``engine`` ignored; a prediction sqlglot cannot
+            transpile fails as ``transpile``).
         max_rows: rows kept per result (flagged ``truncated`` when more).
         progress: progress bar (None: for 200+ instances on a terminal).
     """
@@ -553,10 +557,12 @@ def evaluate_spider2(
         assert db_base is not None
         paths = [_sql_task(inst, ex, pdir, metadata, db_base) for inst, ex in zip(instances, examples, strict=True)]
         todo = [k for k, path in enumerate(paths) if path is not None]
+        engine, pred_dialect = run_engine(engine, dialect), prediction_dialect(dialect)
         with evaluation_service(engine=engine, timeout=timeout, max_rows=max_rows, cache_dir=cache_dir) as pool:
             results = pool.run(
-                [(paths[k], instances[k].sql) for k in todo], workers=workers, progress=progress, desc="spider2 sql"
-            )
+                [(paths[k], instances[k].sql, None, pred_dialect) for k in todo],
+                workers=workers, progress=progress, desc="spider2 sql",
+            )  # fmt: skip
         save = Path(save_csv_dir) if save_csv_dir is not None else None
         if save is not None:
             save.mkdir(parents=True, exist_ok=True)
@@ -591,6 +597,7 @@ def evaluate_spider2(
         "gold_dir": str(gdir),
         "eval_config": str(cfg_path),
         "engine": engine if mode == "sql" else None,
+        "dialect": dialect if mode == "sql" else None,
         "timeout": timeout if mode == "sql" else None,
         "csv_reader": "pandas" if _use_pandas(csv_reader) else "builtin",
         "workers": workers,

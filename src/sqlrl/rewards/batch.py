@@ -9,10 +9,13 @@ column            meaning (default when the column is absent)
 ================  ========================================================================
 ``gold_sql``      the gold query (required by the rewards that compare with it)
 ``db_path``       a ``.sqlite`` / ``.duckdb`` file or a directory of CSV files (required likewise)
-``engine``        ``"sqlite"`` or ``"duckdb"`` (from the file: DuckDB files and CSV directories
-                  run on DuckDB, everything else on SQLite; or the executor's ``engine`` option)
-``dialect``       the dialect the model was asked to write (the dialect the sandbox runs)
-``gold_dialect``  the gold query's dialect (``dialect``)
+``engine``        ``"sqlite"`` or ``"duckdb"`` (the executor's ``engine`` option, else DuckDB for a
+                  row whose ``dialect`` is not SQLite's, else from the file: DuckDB files and CSV
+                  directories run on DuckDB, everything else on SQLite)
+``dialect``       the dialect the model was asked to write (the executor's ``dialect`` option,
+                  else the dialect the sandbox runs)
+``gold_dialect``  the gold query's dialect (the ``dialect`` column, else the sandbox's; never the
+                  executor's ``dialect`` option, which is the predictions')
 ``db_id``         the database's name (informational; not read)
 ``question``      the question (``""``)
 ``evidence``      BIRD-style evidence (``""``)
@@ -20,8 +23,10 @@ column            meaning (default when the column is absent)
 
 The sandbox runs SQLite's dialect on SQLite files, also on DuckDB (``sqlite_compat``), and
 DuckDB's on DuckDB files and CSV directories. A prediction or gold query written in another
-dialect is translated into the sandbox's by sqlglot before it runs (a prediction that cannot be
-translated scores as failed).
+dialect is translated by sqlglot before it runs: into DuckDB's dialect on DuckDB (which a row in
+another dialect than SQLite's runs on unless its engine is set; on a SQLite file, over the imported
+data), into SQLite's on SQLite (a prediction that cannot be translated scores as failed, error
+kind ``transpile``).
 
 Completions are plain strings or conversational (``[{"role": "assistant", "content": ...}]``);
 completions of one prompt form a group (GRPO's unit), found by comparing the prompts.
@@ -37,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlrl.errors import SqlrlError
+from sqlrl.sandbox.service import engine_for_dialect
 from sqlrl.sql.extract import Extraction, extract_sql
 
 _extract = lru_cache(maxsize=4096)(extract_sql)  # every reward of a step reads the same completions
@@ -126,7 +132,10 @@ class Batch:
         columns: dataset columns as lists (only those present in the call).
         groups: group index per completion (completions of one prompt share it).
         lengths: completion lengths in tokens (from ``completion_ids``), or None.
-        default_engine: the engine for rows without an ``engine`` column (None: from the file).
+        default_engine: the engine for rows without an ``engine`` column (None: by the row's dialect
+            and the file).
+        default_dialect: the predictions' dialect for rows without a ``dialect`` column (None: the
+            sandbox's own).
     """
 
     texts: list[str]
@@ -135,6 +144,7 @@ class Batch:
     groups: list[int]
     lengths: list[int] | None = None
     default_engine: str | None = None
+    default_dialect: str | None = None
     _signature: int | None = field(default=None, repr=False)
     _rows: dict[str, list[Any]] = field(default_factory=dict, repr=False)
 
@@ -180,26 +190,29 @@ class Batch:
         """The engine of row ``i``: its ``engine`` column, else chosen from the database file."""
         if "engine" not in self._rows:
             given = self.columns.get("engine") or [None] * len(self)
-            chosen: dict[str | None, str] = {}
+            chosen: dict[tuple[str | None, str | None], str] = {}
             out = []
             for k, v in enumerate(given):
                 if v:
                     out.append(str(v).lower())
                     continue
-                db = self.db(k)
-                if db not in chosen:
-                    chosen[db] = default_engine(db, self.default_engine)
-                out.append(chosen[db])
+                key = (self.db(k), self.dialect(k))
+                if key not in chosen:
+                    chosen[key] = default_engine(key[0], engine_for_dialect(self.default_engine, key[1]))
+                out.append(chosen[key])
             self._rows["engine"] = out
         return self._rows["engine"][i]
 
     def dialect(self, i: int) -> str | None:
-        """The dialect the model was asked to write, or None (= the sandbox's own)."""
-        return self._row_values("dialect", lambda v: str(v) if v else None)[i]
+        """The dialect the model was asked to write: the ``dialect`` column, else ``default_dialect``;
+        None = the sandbox's own."""
+        return self._row_values("dialect", lambda v: str(v) if v else None)[i] or self.default_dialect
 
     def gold_dialect(self, i: int) -> str | None:
-        """The gold query's dialect: the ``gold_dialect`` column, else ``dialect``; None = the sandbox's own."""
-        return self._row_values("gold_dialect", lambda v: str(v) if v else None)[i] or self.dialect(i)
+        """The gold query's dialect: the ``gold_dialect`` column, else the ``dialect`` column; None = the
+        sandbox's own (``default_dialect`` is the predictions' only)."""
+        own = self._row_values("gold_dialect", lambda v: str(v) if v else None)[i]
+        return own or self._row_values("dialect", lambda v: str(v) if v else None)[i]
 
     def text_column(self, name: str, i: int) -> str:
         """A text column of row ``i`` (``""`` when absent)."""
@@ -218,7 +231,7 @@ class Batch:
         if self._signature is None:
             keys = ("gold_sql", "db_path", "engine", "dialect", "gold_dialect")
             cols = tuple(tuple(map(str, self.columns[k])) if k in self.columns else None for k in keys)
-            self._signature = hash((tuple(self.texts), cols, self.default_engine))
+            self._signature = hash((tuple(self.texts), cols, self.default_engine, self.default_dialect))
         return self._signature
 
 
@@ -229,6 +242,7 @@ def read_batch(
     columns: Mapping[str, Any] | None = None,
     *,
     default_engine: str | None = None,
+    default_dialect: str | None = None,
 ) -> Batch:
     """Read one reward call into a :class:`Batch`.
 
@@ -266,4 +280,4 @@ def read_batch(
     lengths = None
     if completion_ids is not None and len(completion_ids) == n:
         lengths = [len(ids) for ids in completion_ids]
-    return Batch(texts, [_extract(t) for t in texts], cols, groups, lengths, default_engine)
+    return Batch(texts, [_extract(t) for t in texts], cols, groups, lengths, default_engine, default_dialect)

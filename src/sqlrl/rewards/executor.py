@@ -30,7 +30,7 @@ from sqlrl.rewards.batch import TRL_HOOKS, Batch, RewardInputError, read_batch
 from sqlrl.sandbox import ErrorKind, ExecResult, Sandbox
 from sqlrl.sandbox.cache import LRUCache
 from sqlrl.sandbox.parallel import resolve_workers
-from sqlrl.sandbox.service import SANDBOX_OPTIONS, ExecutionService, did_you_mean
+from sqlrl.sandbox.service import SANDBOX_OPTIONS, ExecutionService, did_you_mean, translate_for
 from sqlrl.scoring import gold_has_order_by, score_batch
 from sqlrl.sql.extract import clean_sql
 
@@ -146,7 +146,14 @@ class RewardExecutor:
     Args:
         timeout: seconds a query may run (the sandbox stops it and the prediction scores as failed).
         max_rows: rows kept per result (longer results are cut and flagged ``truncated``).
-        engine: engine for rows without an ``engine`` column (default: by the database file).
+        engine: engine for rows without an ``engine`` column (default: DuckDB for rows whose
+            predictions are in another dialect than SQLite's, else by the database file).
+        dialect: the dialect of the predictions of rows without a ``dialect`` column (``postgres``,
+            ``mysql``, ``snowflake``, ``bigquery``, ... any sqlglot reads; default: the sandbox's own).
+            They are transpiled by sqlglot into DuckDB's dialect and run on DuckDB (a SQLite file's
+            data imported, with the SQLite-compat settings the gold runs with) unless ``engine`` says
+            ``sqlite``; one that cannot be transpiled fails as ``transpile``. The gold stays in the
+            sandbox's dialect (or its ``gold_dialect`` / ``dialect`` column).
         workers: threads running queries (``-1``: as many as cores). ``None`` (default): as many as
             cores while recent queries typically (median) take over 0.5 ms in the sandbox; quicker queries run on
             the calling thread, where a thread hand-off would cost more than the query (small
@@ -174,6 +181,7 @@ class RewardExecutor:
         timeout: float = 5.0,
         max_rows: int = 100_000,
         engine: str | None = None,
+        dialect: str | None = None,
         workers: int | None = None,
         memo_size: int = 16384,
         gold_memo_size: int = 4096,
@@ -182,6 +190,10 @@ class RewardExecutor:
     ) -> None:
         if engine is not None and engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)} or None, got {engine!r}")
+        if dialect is not None:
+            from sqlrl.sql.dialects import resolve_dialect  # an unknown name fails here, with a suggestion
+
+            dialect = resolve_dialect(dialect)
         if not timeout or timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         if workers is not None and workers != -1 and workers < 1:
@@ -196,6 +208,7 @@ class RewardExecutor:
         self.timeout = float(timeout)
         self.max_rows = int(max_rows)
         self.engine = engine
+        self.dialect = dialect
         self._workers_option = workers
         self.workers = resolve_workers(workers, default=resolve_workers(-1))
         self.memo_size = memo_size
@@ -213,7 +226,6 @@ class RewardExecutor:
             **self.sandbox_options,
         )
         self._recent: LRUCache[ExecutedBatch] = LRUCache(recent_batches)
-        self._transpiled: LRUCache[tuple[str | None, str]] = LRUCache(8192)
         self._schemas: dict[tuple[str, str], Any] = {}
         self._derived: LRUCache[Any] = LRUCache(4096)
         self._batches = 0
@@ -223,7 +235,7 @@ class RewardExecutor:
     @staticmethod
     def option_names() -> tuple[str, ...]:
         """Every keyword :meth:`__init__` takes: its own and those passed on to the sandboxes."""
-        own = ("timeout", "max_rows", "engine", "workers", "memo_size", "gold_memo_size", "recent_batches")
+        own = ("timeout", "max_rows", "engine", "workers", "memo_size", "gold_memo_size", "recent_batches", "dialect")
         return own + tuple(o for o in SANDBOX_OPTIONS if o not in own and o != "gold_cache")
 
     @property
@@ -237,6 +249,7 @@ class RewardExecutor:
             timeout=self.timeout,
             max_rows=self.max_rows,
             engine=self.engine,
+            dialect=self.dialect,
             workers=self._workers_option,
             memo_size=self.memo_size,
             gold_memo_size=self.gold_memo_size,
@@ -266,7 +279,9 @@ class RewardExecutor:
         last = self._last_read
         if last is not None and _same_call(last[0], snapshot):
             return last[1]
-        batch = read_batch(prompts, completions, completion_ids, columns, default_engine=self.engine)
+        batch = read_batch(
+            prompts, completions, completion_ids, columns, default_engine=self.engine, default_dialect=self.dialect
+        )
         self._last_read = (snapshot, batch)
         return batch
 
@@ -330,27 +345,12 @@ class RewardExecutor:
         """``sql`` written in ``read`` as ``write`` (memoised): ``(text, "")`` or ``(None, error)``."""
         if read is None:
             return sql, ""
-        from sqlrl.sql.dialects import resolve_dialect, transpile
-        from sqlrl.sql.errors import SqlError
+        return translate_for(sql, read, write, write)
 
-        try:
-            read = resolve_dialect(read)
-        except SqlError as e:
-            return None, str(e)
-        if read == write:
-            return sql, ""
-        key = (sql, read, write)
-        hit = self._transpiled.get(key)
-        if hit is not None:
-            return hit
-        try:
-            value: tuple[str | None, str] = (transpile(sql, read=read, write=write, sqlite_compat=False), "")
-        except SqlError as e:
-            value = (None, str(e))
-        except Exception as e:  # noqa: BLE001 - sqlglot raises odd errors on odd input
-            value = (None, f"cannot translate from {read} to {write}: {e}")
-        self._transpiled.put(key, value)
-        return value
+    def translate_to_sandbox(self, sql: str, read: str | None, native: str, engine: str) -> tuple[str | None, str]:
+        """``sql`` written in ``read`` as the sandbox of dialect ``native`` on ``engine`` runs it (see
+        :func:`~sqlrl.sandbox.service.translate_for`: DuckDB's dialect on DuckDB, also for SQLite data)."""
+        return translate_for(sql, read, native, engine)
 
     # -- running -----------------------------------------------------------------------------------
 
@@ -400,7 +400,9 @@ class RewardExecutor:
                 gold_text = clean_sql(gold_sql)  # as extract_sql leaves a completion: `;` off
                 if batch.gold_dialect(i) is not None:
                     # an untranslatable gold runs as is and fails there, with the engine's message
-                    gold_text = self.translate(gold_text, batch.gold_dialect(i), native)[0] or gold_text
+                    gold_text = (
+                        self.translate_to_sandbox(gold_text, batch.gold_dialect(i), native, engine)[0] or gold_text
+                    )
                 task = (db, gold_text, engine)
                 row_gold[i] = task
                 gold_tasks[task] = None
@@ -413,7 +415,7 @@ class RewardExecutor:
                 preds[i] = _failure(ErrorKind.MISSING_DATABASE, "no db_path for this row", sql)
                 continue
             if batch.dialect(i) is not None:
-                text, err = self.translate(sql, batch.dialect(i), native)
+                text, err = self.translate_to_sandbox(sql, batch.dialect(i), native, engine)
                 if text is None:
                     preds[i] = _failure(TRANSPILE, err, sql)
                     continue

@@ -27,6 +27,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlrl.sandbox.cache import LRUCache
@@ -36,7 +37,16 @@ from sqlrl.sandbox.parallel import parallel_map, resolve_workers
 from sqlrl.sandbox.result import ErrorKind, ExecResult
 from sqlrl.sandbox.sandbox import Sandbox
 
-__all__ = ["SANDBOX_OPTIONS", "ExecutionService", "check_sandbox_options", "did_you_mean", "nondeterministic"]
+__all__ = [
+    "SANDBOX_OPTIONS",
+    "ExecutionService",
+    "check_sandbox_options",
+    "did_you_mean",
+    "engine_for_dialect",
+    "is_sqlite_dialect",
+    "nondeterministic",
+    "translate_for",
+]
 
 PathLike = str | os.PathLike[str]
 _Service = TypeVar("_Service", bound="ExecutionService")
@@ -55,6 +65,68 @@ _PARALLEL_ABOVE = 0.0005  # seconds per query: quicker queries run on one thread
 def nondeterministic(sql: Any) -> bool:
     """Whether a query's text looks like its result may change between runs (or it is not text)."""
     return not isinstance(sql, str) or _NONDETERMINISTIC.search(sql) is not None
+
+
+def is_sqlite_dialect(dialect: str | None) -> bool:
+    """Whether ``dialect`` names SQLite's dialect (None: a query in the sandbox's own dialect counts as SQLite's).
+
+    >>> is_sqlite_dialect("SQLite3"), is_sqlite_dialect("postgres"), is_sqlite_dialect(None)
+    (True, False, True)
+    """
+    return dialect is None or dialect.strip().lower() in ("sqlite", "sqlite3")
+
+
+def engine_for_dialect(engine: str | None, dialect: str | None) -> str | None:
+    """The engine a query written in ``dialect`` runs on when ``engine`` is not chosen (None or ``auto``):
+    DuckDB for every dialect but SQLite's (on a SQLite file: DuckDB over the imported data, whose
+    dialect sqlglot writes far better than SQLite's); a chosen engine is kept.
+
+    >>> engine_for_dialect(None, "postgres"), engine_for_dialect("auto", "sqlite")
+    ('duckdb', 'auto')
+    >>> engine_for_dialect("sqlite", "mysql")
+    'sqlite'
+    """
+    if engine in (None, "auto") and not is_sqlite_dialect(dialect):
+        return "duckdb"
+    return engine
+
+
+@lru_cache(maxsize=8192)
+def _translate(sql: str, read: str, write: str) -> tuple[str | None, str]:
+    from sqlrl.sql.dialects import transpile
+    from sqlrl.sql.errors import SqlError
+
+    try:
+        return transpile(sql, read=read, write=write, sqlite_compat=False), ""
+    except SqlError as e:
+        return None, str(e)
+    except Exception as e:  # noqa: BLE001 - sqlglot raises odd errors on odd input
+        return None, f"cannot translate from {read} to {write}: {e}"
+
+
+def translate_for(sql: str, dialect: str | None, native: str, engine: str) -> tuple[str | None, str]:
+    """``sql``, written in ``dialect``, as the sandbox whose own dialect is ``native`` on ``engine`` runs it:
+    ``(text, "")``, or ``(None, why)`` when sqlglot cannot read or write it (memoised).
+
+    A query in the sandbox's own dialect (or ``dialect`` None) is kept as is. Any other dialect is
+    transpiled by sqlglot into DuckDB's on DuckDB (also for SQLite data, whose sandbox then applies
+    its SQLite-compat settings and rewrites to the DuckDB text), into SQLite's on SQLite.
+    """
+    if dialect is None:
+        return sql, ""
+    from sqlrl.sql.dialects import resolve_dialect
+    from sqlrl.sql.errors import SqlError
+
+    try:
+        read = resolve_dialect(dialect)
+    except SqlError as e:
+        return None, str(e)
+    if read == native:
+        return sql, ""
+    write = "duckdb" if engine == "duckdb" else native
+    if read == write:
+        return sql, ""
+    return _translate(sql, read, write)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -157,12 +229,20 @@ class ExecutionService:
             self._opened[key] = sb
             return sb
 
-    def execute(self, database: PathLike, sql: Any, gold: bool = False, *, engine: str | None = None) -> ExecResult:
+    def execute(
+        self, database: PathLike, sql: Any, gold: bool = False, *, engine: str | None = None, dialect: str | None = None
+    ) -> ExecResult:
         """Run one query (through the sandbox's gold cache with ``gold``); never raises for bad SQL or a
-        missing database."""
+        missing database. ``dialect``: the query's dialect when it is not the sandbox's own (see
+        :func:`translate_for`; a query sqlglot cannot translate fails as ``transpile``)."""
         sb = self.get(database, engine)
         if isinstance(sb, str):
             return ExecResult.failure(str(sql), ErrorKind.MISSING_DATABASE, sb)
+        if dialect is not None and isinstance(sql, str) and sql.strip():
+            text, why = translate_for(sql, dialect, sb.dialect, sb.engine)
+            if text is None:
+                return ExecResult.failure(sql, ErrorKind.TRANSPILE, why, engine=sb.engine)
+            sql = text
         return sb.execute_gold(sql) if gold else sb.execute(sql)
 
     # -- batches -----------------------------------------------------------------------------------
@@ -176,19 +256,33 @@ class ExecutionService:
         progress: bool | None = None,
         desc: str = "sql",
     ) -> list[ExecResult]:
-        """The result of every ``(database, sql)`` or ``(database, sql, engine)`` query, in order.
+        """The result of every ``(database, sql)``, ``(database, sql, engine)`` or
+        ``(database, sql, engine, dialect)`` query, in order.
 
         Each distinct query runs once (see the module docs); ``gold`` files the results in the
-        gold memo, where later predictions find them too.
+        gold memo, where later predictions find them too. A query with a ``dialect`` other than its
+        sandbox's is translated first (:func:`translate_for`; untranslatable: a ``transpile`` failure).
         """
         memo = self._gold_memo if gold else self._memo
         out: list[ExecResult | None] = [None] * len(queries)
         groups: dict[tuple[str, str | None, Any], list[int]] = {}
         for i, query in enumerate(queries):
             engine = (query[2] if len(query) > 2 else None) or self.engine
-            if not (engine is None or isinstance(engine, str)):
-                raise TypeError(f"a query is (database, sql) or (database, sql, engine), got {query!r}")
+            dialect = query[3] if len(query) > 3 else None
+            if not (engine is None or isinstance(engine, str)) or not (dialect is None or isinstance(dialect, str)):
+                raise TypeError(
+                    f"a query is (database, sql) or (database, sql, engine) or (database, sql, engine, dialect), "
+                    f"got {query!r}"
+                )
             sql = query[1]
+            if dialect is not None and isinstance(sql, str) and sql.strip():
+                sb = self.get(query[0], engine)
+                if isinstance(sb, Sandbox):
+                    text, why = translate_for(sql, dialect, sb.dialect, sb.engine)
+                    if text is None:
+                        out[i] = ExecResult.failure(sql, ErrorKind.TRANSPILE, why, engine=sb.engine)
+                        continue
+                    sql = text
             key = (str(query[0]), engine, sql if isinstance(sql, str) else _Unshared(sql))
             groups.setdefault(key, []).append(i)
         todo: dict[tuple[str, str | None, Any], list[int]] = {}
@@ -200,7 +294,7 @@ class ExecutionService:
             if hit is None:
                 if isinstance(key[2], _Unshared) or nondeterministic(key[2]):
                     for i in where:  # runs every time it occurs
-                        todo[(key[0], key[1], _Unshared(queries[i][1]))] = [i]
+                        todo[(key[0], key[1], key[2] if isinstance(key[2], _Unshared) else _Unshared(key[2]))] = [i]
                 else:
                     todo[key] = where
                 continue
