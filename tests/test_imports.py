@@ -67,3 +67,12 @@ def test_help_loads_no_command_machinery():
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     res = json.loads(proc.stderr.strip().splitlines()[-1])
     assert res["code"] in (0, None) and res["loaded"] == [], res
+
+
+def test_the_spider_evaluator_loads_only_the_dialects_it_reads():
+    """Resolving a dialect sqlglot names itself must not import all of sqlglot's dialect modules."""
+    code = "import sys, sqlrl.eval.spider; print(sorted(m for m in sys.modules if m.startswith('sqlglot.dialects.')))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    loaded = eval(proc.stdout.strip())  # noqa: S307 - our own printed list
+    assert "sqlglot.dialects.snowflake" not in loaded and len(loaded) <= 5, loaded

@@ -24,7 +24,7 @@ from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect
+from sqlglot.dialects.dialect import Dialect, Dialects
 from sqlglot.dialects.sqlite import SQLite
 from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 
@@ -71,6 +71,11 @@ def reader(dialect: str | None) -> Dialect:
     return SqliteReader() if name == "sqlite" else Dialect.get_or_raise(name)
 
 
+#: The dialect names of sqlglot's ``Dialects`` enum (reading it imports no dialect module, unlike
+#: :func:`dialect_names`, which loads them all to find the ones registered later).
+_BUILTIN = frozenset(d.value for d in Dialects)
+
+
 @lru_cache(maxsize=1)
 def dialect_names() -> tuple[str, ...]:
     """Every dialect name sqlglot knows (sqlrl's reading variants left out)."""
@@ -86,6 +91,8 @@ def resolve_dialect(name: str) -> str:
     """
     key = name.strip().lower()
     key = _ALIASES.get(key, key)
+    if key and key in _BUILTIN:  # sqlglot's own names, known without importing every dialect module
+        return key
     if key in dialect_names():
         return key
     close = difflib.get_close_matches(key, dialect_names(), n=1)
