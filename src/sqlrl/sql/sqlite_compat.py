@@ -45,7 +45,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from collections.abc import Collection, Mapping
+from typing import NamedTuple
 
 __all__ = [
     "BARE_COLUMN_ERROR",
@@ -509,3 +511,494 @@ def _alias_columns(node: object) -> set[str] | None:
     alias = node.args.get("alias")
     cols = alias.args.get("columns") if alias is not None else None
     return {c.name.lower() for c in cols} if cols else None
+
+
+# -- type affinity ---------------------------------------------------------------------------------
+
+#: SQLite's numeric affinities (https://sqlite.org/datatype3.html, 3.1).
+NUMERIC_AFFINITIES = frozenset({"INTEGER", "REAL", "NUMERIC"})
+
+#: Prefix of the DuckDB column comment the importer writes with a column's SQLite type.
+COMMENT_PREFIX = "sqlite:"
+
+# Text that SQLite's numeric affinity turns into a number: a whole decimal literal, spaces around it.
+_LOOKS_NUMERIC = r"[ \t\n\f\r]*[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?[ \t\n\f\r]*"
+# The longest numeric prefix SQLite's text-to-number conversion reads (in arithmetic, sum, avg, CAST).
+_REAL_PREFIX = r"^[ \t\n\f\r]*([+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?)"
+_INT_PREFIX = r"^[ \t\n\f\r]*([+-]?[0-9]+)"
+
+
+class SqliteColumn(NamedTuple):
+    """What the affinity rewrite knows of a column: SQLite's affinity and how DuckDB holds the values.
+
+    ``kind``: ``"number"`` (a numeric DuckDB type: the values are numbers), ``"text"`` (VARCHAR, all
+    values text), ``"mixed"`` (VARCHAR holding SQLite's text rendering of numbers next to text: a value
+    that looks like a number was one), ``"other"`` (anything else: left alone).
+    """
+
+    affinity: str
+    kind: str
+
+
+def column_comment(declared: str | None, classes: Collection[str]) -> str:
+    """The DuckDB column comment with which the importer records a column's SQLite type.
+
+    >>> column_comment("INT", {"integer", "text", "null"})
+    'sqlite:{"type": "INT", "classes": ["integer", "text"]}'
+    """
+    import json
+
+    body = {"type": declared or "", "classes": sorted(set(classes) - {"null"})}
+    return COMMENT_PREFIX + json.dumps(body)
+
+
+def sqlite_affinity(declared: str | None) -> str:
+    """SQLite's column affinity of a declared type (https://sqlite.org/datatype3.html, 3.1).
+
+    >>> sqlite_affinity("VARCHAR(20)"), sqlite_affinity("BIGINT"), sqlite_affinity(""), sqlite_affinity("DATE")
+    ('TEXT', 'INTEGER', 'BLOB', 'NUMERIC')
+    """
+    t = (declared or "").upper()
+    if "INT" in t:
+        return "INTEGER"
+    if "CHAR" in t or "CLOB" in t or "TEXT" in t:
+        return "TEXT"
+    if t == "" or "BLOB" in t:
+        return "BLOB"
+    if "REAL" in t or "FLOA" in t or "DOUB" in t:
+        return "REAL"
+    return "NUMERIC"
+
+
+_DUCKDB_NUMBERS = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "DOUBLE", "FLOAT", "DECIMAL", "UBIGINT")
+
+
+def sqlite_column(duckdb_type: str, comment: str | None) -> SqliteColumn:
+    """A column's :class:`SqliteColumn` from its DuckDB type and comment (the importer's, else none).
+
+    Without the importer's comment (a DuckDB file of other origin) the affinity is the DuckDB type's.
+
+    >>> sqlite_column("VARCHAR", column_comment("INT", {"integer", "text"}))
+    SqliteColumn(affinity='INTEGER', kind='mixed')
+    >>> sqlite_column("BIGINT", None), sqlite_column("VARCHAR", None)
+    (SqliteColumn(affinity='INTEGER', kind='number'), SqliteColumn(affinity='TEXT', kind='text'))
+    """
+    import json
+
+    t = duckdb_type.upper()
+    number = t.startswith(_DUCKDB_NUMBERS)
+    kind = "number" if number else "text" if t == "VARCHAR" else "other"
+    info = None
+    if comment and comment.startswith(COMMENT_PREFIX):
+        try:
+            info = json.loads(comment[len(COMMENT_PREFIX) :])
+        except ValueError:
+            info = None
+    if isinstance(info, dict):
+        affinity = sqlite_affinity(str(info.get("type", "")))
+        classes = set(info.get("classes") or ())
+        if kind == "text" and classes & {"integer", "real"}:
+            kind = "mixed"
+        return SqliteColumn(affinity, kind)
+    if number:
+        return SqliteColumn("INTEGER" if "INT" in t else "REAL", kind)
+    return SqliteColumn("TEXT" if kind == "text" else "BLOB", kind)
+
+
+_SQLITE_LOCK = threading.Lock()
+_SQLITE_CON: list[sqlite3.Connection] = []
+
+
+def _sqlite_eval(sql: str, *params: object) -> tuple:
+    """One row computed by this Python's SQLite (an in-memory database, for literal conversions)."""
+    with _SQLITE_LOCK:
+        if not _SQLITE_CON:
+            con = sqlite3.connect(":memory:", check_same_thread=False)
+            con.execute("CREATE TABLE n (v NUMERIC)")
+            _SQLITE_CON.append(con)
+        con = _SQLITE_CON[0]
+        if sql == "affinity":
+            con.execute("INSERT INTO n VALUES (?)", params)
+            row = con.execute("SELECT typeof(v), v FROM n").fetchone()
+            con.execute("DELETE FROM n")
+            return row
+        return con.execute(sql, params).fetchone()
+
+
+def _number_sql(value: object) -> str:
+    """A DuckDB literal for a number SQLite computed."""
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return "CAST('" + ("nan" if value != value else "inf" if value > 0 else "-inf") + "' AS DOUBLE)"
+        return f"CAST({value!r} AS DOUBLE)"
+    return str(value)
+
+
+def _string_sql(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+_INF = "CAST('inf' AS DOUBLE)"
+
+
+def _as_number(col: str, convert_text: bool) -> str:
+    """A DOUBLE view of a VARCHAR column for comparisons with numbers: text that looks like a number is
+    that number (when ``convert_text``: SQLite's numeric affinity is applied, or the column is mixed);
+    other text is +inf, above every number, as SQLite orders text after numbers."""
+    if not convert_text:
+        return f"(CASE WHEN {col} IS NOT NULL THEN {_INF} END)"
+    return (
+        f"(CASE WHEN regexp_full_match({col}, '{_LOOKS_NUMERIC}') "
+        f"THEN CAST(regexp_extract({col}, '{_REAL_PREFIX}', 1) AS DOUBLE) "
+        f"WHEN {col} IS NOT NULL THEN {_INF} END)"
+    )
+
+
+def _as_text(col: str) -> str:
+    """A VARCHAR view of a mixed column for comparisons with text: numbers sort before all text (as '')."""
+    return f"(CASE WHEN regexp_full_match({col}, '{_LOOKS_NUMERIC}') THEN '' ELSE {col} END)"
+
+
+def _to_number(col: str, integer: bool = False) -> str:
+    """SQLite's conversion of text to a number: the longest numeric prefix, else 0 (NULL stays NULL)."""
+    pattern, target = (_INT_PREFIX, "BIGINT") if integer else (_REAL_PREFIX, "DOUBLE")
+    return (
+        f"CAST(coalesce(nullif(regexp_extract({col}, '{pattern}', 1), ''), "
+        f"CASE WHEN {col} IS NOT NULL THEN '0' END) AS {target})"
+    )
+
+
+def _names_regex(names: Collection[str]) -> re.Pattern[str] | None:
+    if not names:
+        return None
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?i)(?<![\w$])(?:{alternatives})(?![\w$])")
+
+
+# A literal that may be an operand of a comparison: after =, <, >, BETWEEN, AND, IS, NOT, "(" or ","
+# (IN lists), or before a comparison operator.
+_CMP_BEFORE = r"(?:[=<>]|(?<![\w$])(?:between|and|is|not)(?![\w$])|[(,])\s*"
+_NUMBER_IN_COMPARISON = re.compile(rf"(?i){_CMP_BEFORE}[-+]?\s*\.?[0-9]|(?<![\w$.])\.?[0-9][\w.]*\s*[=<>!]")
+_STRING_IN_COMPARISON = re.compile(rf"(?i){_CMP_BEFORE}'|'\s*[=<>!]")
+
+
+class AffinitySchema:
+    """The column types of one database, for :func:`rewrite_affinity`, with its cheap pre-check.
+
+    ``columns`` maps each table (and view) to its columns' :class:`SqliteColumn`, names in any case.
+    """
+
+    def __init__(self, columns: Mapping[str, Mapping[str, SqliteColumn]]) -> None:
+        self.columns = {
+            str(t).lower(): {str(c).lower(): info for c, info in cols.items()} for t, cols in columns.items()
+        }
+        kinds: dict[str, set[str]] = {"number": set(), "text": set()}
+        for cols in self.columns.values():
+            for name, info in cols.items():
+                if info.kind == "number":
+                    kinds["number"].add(name)
+                elif info.kind in ("text", "mixed"):
+                    kinds["text"].add(name)
+        self._number_names = _names_regex(kinds["number"])
+        self._text_names = _names_regex(kinds["text"])
+        if kinds["text"]:
+            alt = "|".join(re.escape(n) for n in sorted(kinds["text"], key=len, reverse=True))
+            ident = rf"[\"`\[]?(?:{alt})(?![\w$])[\"`\]]?"
+            qualified = rf"(?:[\"`\[]?[\w$]+[\"`\]]?\s*\.\s*)?{ident}"
+            self._text_arith = re.compile(
+                rf"(?i)(?<![\w$]){ident}\s*[-+*/%]|[-+*/%]\s*{qualified}|(?<![\w$])(?:sum|avg|cast)\s*\(\s*{qualified}"
+            )
+        else:
+            self._text_arith = None
+
+    def candidate(self, sql: str) -> bool:
+        """False when :func:`rewrite_affinity` certainly leaves ``sql`` as it is (a few regex scans, no parse)."""
+        if self._text_names is not None and self._text_names.search(sql) is not None:
+            if _NUMBER_IN_COMPARISON.search(sql) is not None:
+                return True
+            if self._text_arith is not None and self._text_arith.search(sql) is not None:
+                return True
+        if "'" in sql and self._number_names is not None and self._number_names.search(sql) is not None:
+            return _STRING_IN_COMPARISON.search(sql) is not None
+        return False
+
+    def rewrite(self, sql: str, dialect: str = "sqlite") -> str | None:
+        """:func:`rewrite_affinity` on this schema."""
+        return rewrite_affinity(sql, self, dialect)
+
+
+def rewrite_affinity(
+    sql: str, schema: AffinitySchema | Mapping[str, Mapping[str, SqliteColumn]], dialect: str = "sqlite"
+) -> str | None:
+    """SQLite's type affinity made explicit for DuckDB, which refuses or reads differently text compared
+    with numbers, and text in arithmetic; None when nothing changes (or sqlglot cannot parse the text).
+
+    Comparisons (``=``, ``<>``, ``<``, ``<=``, ``>``, ``>=``, ``IS``, ``BETWEEN``, ``IN`` lists and
+    ``IN (SELECT ...)``) between a column and a literal or a column of the other type follow
+    https://sqlite.org/datatype3.html, 4.2: a column of numeric affinity turns a text operand that looks
+    like a number into that number; a TEXT column turns a number into its text (``year >= 2014`` on a
+    TEXT column compares ``year >= '2014'``); otherwise numbers sort before all text. Literals are
+    converted here by this Python's SQLite; a VARCHAR column compared with a number is read as the
+    number it spells, else as +inf (above every number); a mixed column (numbers and text, see the
+    importer) compared with text reads its numbers as ``''``. Text in arithmetic (``1.0 * name``,
+    ``x + 1``), ``sum`` and ``avg``, and in ``CAST(... AS INT|REAL|NUMERIC)`` is converted as SQLite
+    does: the longest numeric prefix, else 0. Every other byte of the text is kept.
+
+    >>> cols = {"concert": {"year": SqliteColumn("TEXT", "text"), "id": SqliteColumn("INTEGER", "number")}}
+    >>> rewrite_affinity("SELECT id FROM concert WHERE year >= 2014 AND id = '3'", cols)
+    "SELECT id FROM concert WHERE year >= '2014' AND id = 3"
+    """
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    from sqlrl.sql.dialects import reader
+
+    if not isinstance(schema, AffinitySchema):
+        schema = AffinitySchema(schema)
+    try:
+        tree = sqlglot.parse_one(sql, read=reader(dialect))
+    except (SqlglotError, ValueError, RecursionError):
+        return None
+    if tree is None:
+        return None
+    ctes = {cte.alias.lower(): cte for cte in tree.find_all(exp.CTE) if cte.alias}
+    rw = _AffinityRewrite(sql, _Types(schema.columns, ctes))
+    comparisons = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE, exp.Is, exp.NullSafeEQ, exp.NullSafeNEQ)
+    arithmetic = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.IntDiv)
+    for node in list(tree.walk()):
+        if isinstance(node, comparisons):
+            rw.compare(node.this, node.expression)
+        elif isinstance(node, exp.Between):
+            rw.compare(node.this, node.args.get("low"))
+            rw.compare(node.this, node.args.get("high"))
+        elif isinstance(node, exp.In):
+            query = node.args.get("query")
+            if query is not None:
+                inner = query.this if isinstance(query, exp.Subquery) else query
+                if isinstance(inner, exp.Select) and len(inner.expressions) == 1:
+                    rw.compare(node.this, inner.expressions[0].unalias())  # as node.this = that column
+            for item in node.expressions:
+                rw.compare(node.this, item, lists=True)
+        elif isinstance(node, arithmetic):
+            rw.to_number(node.this)
+            rw.to_number(node.expression)
+        elif isinstance(node, exp.Neg):
+            rw.to_number(node.this)
+        elif isinstance(node, (exp.Sum, exp.Avg)):
+            rw.to_number(node.this)
+        elif isinstance(node, exp.Cast) and node.to is not None:
+            name = node.to.sql(dialect="sqlite").upper().split("(")[0].strip()
+            if name in CAST_TYPES or name in ("NUMERIC", "BIGINT"):
+                rw.to_number(node.this, integer=CAST_TYPES.get(name, name) == "BIGINT")
+    return _apply(sql, list(rw.edits.values())) if rw.edits else None
+
+
+class _Types:
+    """The SqliteColumn a column reference resolves to, per SQLite's scoping; None when it cannot be told."""
+
+    def __init__(self, tables: dict[str, dict[str, SqliteColumn]], ctes: dict[str, object]) -> None:
+        self.tables = tables
+        self.ctes = ctes
+        self._cte_cols: dict[str, dict[str, SqliteColumn | None] | None] = {}
+
+    def column(self, col: object) -> SqliteColumn | None:
+        from sqlglot import exp
+
+        name, qualifier = col.name.lower(), col.table.lower()
+        node = col.parent
+        while node is not None:
+            if isinstance(node, exp.Select):
+                sources = self.sources(node)
+                if qualifier:
+                    if qualifier in sources:
+                        cols = sources[qualifier]
+                        return None if cols is None else cols.get(name)
+                else:
+                    found = [cols for cols in sources.values() if cols is None or name in cols]
+                    if len(found) > 1 or (found and found[0] is None):
+                        return None  # ambiguous, or a source whose columns are unknown
+                    if found:
+                        return found[0][name]
+            node = node.parent
+        return None
+
+    def sources(self, select: object) -> dict[str, dict[str, SqliteColumn | None] | None]:
+        from sqlglot import exp
+
+        out: dict[str, dict[str, SqliteColumn | None] | None] = {}
+        from_ = select.args.get("from_") or select.args.get("from")
+        items = [from_.this] if from_ is not None else []
+        items.extend(j.this for j in select.args.get("joins") or [])
+        for src in items:
+            if isinstance(src, exp.Table) and isinstance(src.this, exp.Identifier):
+                key = src.alias_or_name.lower()
+                out[key] = self.table(src)
+            elif isinstance(src, exp.Subquery):
+                out[src.alias.lower() if src.alias else f"<subquery {id(src)}>"] = self.outputs(src.this)
+            else:
+                out[f"<unknown {id(src)}>"] = None
+        return out
+
+    def table(self, src: object) -> dict[str, SqliteColumn | None] | None:
+        key = src.name.lower()
+        if not src.args.get("db") and key in self.ctes:
+            if key not in self._cte_cols:
+                self._cte_cols[key] = None  # a recursive CTE reading itself: unknown
+                cte = self.ctes[key]
+                alias = cte.args.get("alias")
+                if alias is not None and alias.args.get("columns"):
+                    self._cte_cols[key] = None  # renamed columns: not followed
+                else:
+                    self._cte_cols[key] = self.outputs(cte.this)
+            return self._cte_cols[key]
+        cols = self.tables.get(key)
+        return dict(cols) if cols is not None else None
+
+    def outputs(self, query: object) -> dict[str, SqliteColumn | None] | None:
+        """A subquery's result columns: a plain column keeps its type (and SQLite its affinity)."""
+        from sqlglot import exp
+
+        if not isinstance(query, exp.Select):
+            return None  # set operations, VALUES: not followed
+        out: dict[str, SqliteColumn | None] = {}
+        for p in query.expressions:
+            if isinstance(p, exp.Star) or (isinstance(p, exp.Column) and isinstance(p.this, exp.Star)):
+                return None
+            inner = p.unalias()
+            out[p.alias_or_name.lower()] = self.column(inner) if isinstance(inner, exp.Column) else None
+        return out
+
+
+class _AffinityRewrite:
+    def __init__(self, sql: str, types: _Types) -> None:
+        self.sql = sql
+        self.types = types
+        self.edits: dict[tuple[int, int], tuple[int, int, str]] = {}
+
+    # operands ----------------------------------------------------------------------------------
+    def operand(self, node: object) -> tuple[str, object, tuple[int, int]] | None:
+        """("col", SqliteColumn, span), ("num", text, span) or ("str", text, span); None for anything else."""
+        from sqlglot import exp
+
+        if isinstance(node, exp.Column) and isinstance(node.this, exp.Identifier):
+            info = self.types.column(node)
+            span = self.column_span(node)
+            if info is None or span is None:
+                return None
+            return ("col", info, span)
+        if isinstance(node, exp.Literal):
+            span = self.span(node)
+            if span is None:
+                return None
+            if node.is_string:
+                return ("str", node.this, span)
+            return ("num", self.sql[span[0] : span[1]], span)
+        if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) and not node.this.is_string:
+            span = self.span(node.this)
+            if span is None:
+                return None
+            start = span[0] - 1
+            while start >= 0 and self.sql[start].isspace():
+                start -= 1
+            if start < 0 or self.sql[start] != "-":
+                return None
+            return ("num", "-" + self.sql[span[0] : span[1]], (start, span[1]))
+        return None
+
+    def span(self, node: object) -> tuple[int, int] | None:
+        start, end = node.meta.get("start"), node.meta.get("end")
+        return None if start is None or end is None else (start, end + 1)
+
+    def column_span(self, col: object) -> tuple[int, int] | None:
+        end = self.span(col.this)
+        if end is None:
+            return None
+        table = col.args.get("table")
+        start = self.span(table) if table is not None else end
+        if start is None or col.args.get("db") is not None:
+            return None
+        return (start[0], end[1])
+
+    def edit(self, span: tuple[int, int], text: str) -> None:
+        if any(s < span[1] and span[0] < e for s, e in self.edits):
+            return  # one edit per piece of text
+        self.edits[span] = (span[0], span[1], text)
+
+    def text(self, span: tuple[int, int]) -> str:
+        return self.sql[span[0] : span[1]]
+
+    # rules -------------------------------------------------------------------------------------
+    def compare(self, a: object, b: object, *, lists: bool = False) -> None:
+        if a is None or b is None:
+            return
+        oa, ob = self.operand(a), self.operand(b)
+        if oa is None or ob is None:
+            return
+        if lists and ob[0] == "col":
+            return  # x IN (col, ...): the list's values have no affinity of their own
+        if oa[0] != "col" and ob[0] == "col":
+            oa, ob = ob, oa
+        if oa[0] != "col":
+            return
+        col: SqliteColumn = oa[1]
+        if ob[0] == "col":
+            self.compare_columns(oa, ob)
+        elif ob[0] == "num":
+            self.column_vs_number(oa, ob)
+        else:
+            self.column_vs_string(oa, ob, col)
+
+    def column_vs_number(self, oc: tuple, on: tuple) -> None:
+        info: SqliteColumn = oc[1]
+        if info.kind == "text" and info.affinity == "TEXT":
+            try:
+                (text,) = _sqlite_eval(f"SELECT CAST({on[1]} AS TEXT)")
+            except sqlite3.Error:
+                return  # a number SQLite does not read: its own error
+            self.edit(on[2], _string_sql(text))
+        elif info.kind in ("text", "mixed"):
+            convert = info.affinity in NUMERIC_AFFINITIES or info.kind == "mixed"
+            self.edit(oc[2], _as_number(self.text(oc[2]), convert))
+
+    def column_vs_string(self, oc: tuple, os_: tuple, info: SqliteColumn) -> None:
+        value = None
+        if info.affinity in NUMERIC_AFFINITIES:
+            kind, converted = _sqlite_eval("affinity", os_[1])
+            if kind in ("integer", "real"):
+                value = converted
+        if info.kind == "number":
+            self.edit(os_[2], _number_sql(value) if value is not None else _INF)
+        elif info.kind == "mixed" or (info.kind == "text" and info.affinity != "TEXT"):
+            if value is not None:
+                self.edit(oc[2], _as_number(self.text(oc[2]), True))
+                self.edit(os_[2], _number_sql(value))
+            elif info.kind == "mixed":
+                self.edit(oc[2], _as_text(self.text(oc[2])))
+
+    def compare_columns(self, oa: tuple, ob: tuple) -> None:
+        a, b = oa[1], ob[1]
+        if a.kind == b.kind or "other" in (a.kind, b.kind):
+            return
+        if a.kind != "number":
+            oa, ob, a, b = ob, oa, b, a
+        if a.kind != "number":
+            return  # text against mixed: left as it is
+        # a holds numbers, b text (or mixed)
+        if a.affinity in NUMERIC_AFFINITIES or b.affinity in NUMERIC_AFFINITIES:
+            self.edit(ob[2], _as_number(self.text(ob[2]), True))  # numeric affinity applied to the text side
+        elif b.affinity == "TEXT":
+            self.edit(oa[2], f"CAST({self.text(oa[2])} AS VARCHAR)")  # TEXT affinity applied to the numbers
+        else:
+            self.edit(ob[2], _as_number(self.text(ob[2]), b.kind == "mixed"))  # no affinity: as stored
+
+    def to_number(self, node: object, integer: bool = False) -> None:
+        o = self.operand(node)
+        if o is None:
+            return
+        if o[0] == "col" and o[1].kind in ("text", "mixed"):
+            self.edit(o[2], _to_number(self.text(o[2]), integer))
+        elif o[0] == "str":
+            fn = "CAST(? AS INTEGER)" if integer else "CAST(? AS NUMERIC)"
+            (value,) = _sqlite_eval(f"SELECT {fn}", o[1])
+            self.edit(o[2], _number_sql(value))
