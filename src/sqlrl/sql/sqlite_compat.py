@@ -668,18 +668,21 @@ def _to_number(col: str, integer: bool = False) -> str:
     )
 
 
-def _names_regex(names: Collection[str]) -> re.Pattern[str] | None:
-    if not names:
-        return None
-    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    return re.compile(rf"(?i)(?<![\w$])(?:{alternatives})(?![\w$])")
+# The pre-check's coarse tokens: names and keywords, numbers, quotes, operators (quote characters of
+# names are dropped, so ``"year" = 5`` reads as ``year = 5``; text inside strings is tokenized too,
+# which can only make the pre-check say yes more often).
+_COARSE_TOKEN = re.compile(r"[^\W\d][\w$]*|[0-9]+[.]?[0-9]*(?:[eE][-+]?[0-9]+)?|[.][0-9]+|'|[=<>!]+|[-+*/%(.]")
+_COMPARISON_OPS = frozenset({"=", "==", "!=", "<>", "<", "<=", ">", ">="})
+_ARITHMETIC_OPS = frozenset("-+*/%")
+_PLAIN_NAME = re.compile(r"[^\W\d][\w$]*")
 
 
-# A literal that may be an operand of a comparison: after =, <, >, BETWEEN, AND, IS, NOT, "(" or ","
-# (IN lists), or before a comparison operator.
-_CMP_BEFORE = r"(?:[=<>]|(?<![\w$])(?:between|and|is|not)(?![\w$])|[(,])\s*"
-_NUMBER_IN_COMPARISON = re.compile(rf"(?i){_CMP_BEFORE}[-+]?\s*\.?[0-9]|(?<![\w$.])\.?[0-9][\w.]*\s*[=<>!]")
-_STRING_IN_COMPARISON = re.compile(rf"(?i){_CMP_BEFORE}'|'\s*[=<>!]")
+def _is_word(tok: str) -> bool:
+    return tok[:1].isalpha() or tok[:1] in "_$"
+
+
+def _is_number(tok: str) -> bool:
+    return tok[:1].isdigit() or (tok[:1] == "." and len(tok) > 1)
 
 
 class AffinitySchema:
@@ -692,34 +695,70 @@ class AffinitySchema:
         self.columns = {
             str(t).lower(): {str(c).lower(): info for c, info in cols.items()} for t, cols in columns.items()
         }
-        kinds: dict[str, set[str]] = {"number": set(), "text": set()}
+        self.number_names: set[str] = set()
+        self.text_names: set[str] = set()
         for cols in self.columns.values():
             for name, info in cols.items():
                 if info.kind == "number":
-                    kinds["number"].add(name)
+                    self.number_names.add(name)
                 elif info.kind in ("text", "mixed"):
-                    kinds["text"].add(name)
-        self._number_names = _names_regex(kinds["number"])
-        self._text_names = _names_regex(kinds["text"])
-        if kinds["text"]:
-            alt = "|".join(re.escape(n) for n in sorted(kinds["text"], key=len, reverse=True))
-            ident = rf"[\"`\[]?(?:{alt})(?![\w$])[\"`\]]?"
-            qualified = rf"(?:[\"`\[]?[\w$]+[\"`\]]?\s*\.\s*)?{ident}"
-            self._text_arith = re.compile(
-                rf"(?i)(?<![\w$]){ident}\s*[-+*/%]|[-+*/%]\s*{qualified}|(?<![\w$])(?:sum|avg|cast)\s*\(\s*{qualified}"
-            )
-        else:
-            self._text_arith = None
+                    self.text_names.add(name)
+        # names the patterns cannot capture whole (spaces, punctuation): any quoted name may be one
+        self._odd_names = any(_PLAIN_NAME.fullmatch(n) is None for n in self.number_names | self.text_names)
 
     def candidate(self, sql: str) -> bool:
-        """False when :func:`rewrite_affinity` certainly leaves ``sql`` as it is (a few regex scans, no parse)."""
-        if self._text_names is not None and self._text_names.search(sql) is not None:
-            if _NUMBER_IN_COMPARISON.search(sql) is not None:
-                return True
-            if self._text_arith is not None and self._text_arith.search(sql) is not None:
-                return True
-        if "'" in sql and self._number_names is not None and self._number_names.search(sql) is not None:
-            return _STRING_IN_COMPARISON.search(sql) is not None
+        """False when :func:`rewrite_affinity` leaves ``sql`` as it is: no column of one type next to a
+        literal of the other in a comparison (or BETWEEN, an IN list), no text column in arithmetic, sum,
+        avg or CAST. One regex tokenization and a pass over the tokens, no parse. Not seen (left to the
+        retry after DuckDB's type error): two columns of different types compared, a string literal in
+        arithmetic, a comment between a column and its operator or literal.
+        """
+        if self._odd_names and any(q in sql for q in '"`['):
+            return True
+        texts, numbers = self.text_names, self.number_names
+        toks = _COARSE_TOKEN.findall(sql)
+        n = len(toks)
+
+        def word_after(j: int) -> str | None:  # the column name of a (qualified) name starting at j
+            while j < n and _is_word(toks[j]):
+                if j + 2 < n and toks[j + 1] == "." and _is_word(toks[j + 2]):
+                    j += 2
+                    continue
+                return toks[j].lower()
+            return None
+
+        for i, tok in enumerate(toks):
+            low = tok.lower()
+            if tok in _COMPARISON_OPS or low == "is":
+                j = i + 1
+                if low == "is" and j < n and toks[j].lower() == "not":
+                    j += 1
+                if j < n and toks[j] in "-+":
+                    j += 1
+                right = toks[j] if j < n else ""
+                left = toks[i - 1] if i > 0 else ""
+                if _is_word(left) and (
+                    (_is_number(right) and left.lower() in texts) or (right == "'" and left.lower() in numbers)
+                ):
+                    return True
+                if _is_number(left) and word_after(i + 1) in texts:
+                    return True
+                if left == "'" and word_after(i + 1) in numbers:
+                    return True
+            elif low in ("between", "in"):
+                if low == "in" and (
+                    i + 1 >= n or toks[i + 1] != "(" or (i + 2 < n and toks[i + 2].lower() in ("select", "with"))
+                ):
+                    continue
+                k = i - 2 if i > 1 and toks[i - 1].lower() == "not" else i - 1
+                if k >= 0 and (toks[k].lower() in texts or toks[k].lower() in numbers):
+                    return True
+            elif tok in _ARITHMETIC_OPS:
+                if i > 0 and toks[i - 1].lower() in texts or word_after(i + 1) in texts:
+                    return True
+            elif low in ("sum", "avg", "cast") and i + 1 < n and toks[i + 1] == "(":
+                if word_after(i + 2) in texts:
+                    return True
         return False
 
     def rewrite(self, sql: str, dialect: str = "sqlite") -> str | None:
