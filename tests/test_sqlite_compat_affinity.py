@@ -202,3 +202,40 @@ def test_columns_of_different_types_are_rewritten_after_duckdb_refuses_them(db, 
 def test_without_compat_duckdb_keeps_its_types(db, tmp_path):
     with Sandbox(db, engine="duckdb", sqlite_compat=False, cache_dir=tmp_path / "c") as duck:
         assert not duck.execute("SELECT name FROM concert WHERE year >= 2014").ok
+
+
+@pytest.fixture
+def dates(tmp_path):
+    path = tmp_path / "dates.sqlite"
+    con = sqlite3.connect(path)
+    con.executescript(
+        """
+        CREATE TABLE emp (id INTEGER, name TEXT, salary REAL, hired TEXT, bonus REAL);
+        INSERT INTO emp VALUES (1, 'Jürgen', 121835.5, '2015-03-04', NULL), (2, 'élodie', 58890.7, '2021-12-31 10:11:12', 2.5),
+            (3, 'chen', -2.7, '2019-07-01T08:00', 1), (4, 'x', 10.5, 'not a date', NULL);
+        """
+    )
+    con.commit()
+    con.close()
+    return path
+
+
+FUNCTION_QUERIES = [
+    "SELECT CAST(salary AS INTEGER), CAST(salary / 1000 AS INT) * 1000, CAST(-2.5 AS BIGINT) FROM emp",
+    "SELECT CAST(hired AS INTEGER), CAST('12.7abc' AS INT) FROM emp",
+    "SELECT iif(salary > 100000, 'high', 'low'), count(*) FROM emp GROUP BY 1",
+    "SELECT strftime('%Y', hired), strftime('%m/%d %H:%M:%S', hired), strftime('%j %w', hired) FROM emp",
+    "SELECT julianday(hired), julianday('2024-01-01') - julianday(hired) FROM emp",
+    "SELECT typeof(salary), typeof(bonus), typeof(name), typeof(id), typeof(1.5), typeof(NULL) FROM emp",
+    "SELECT upper(name), lower(name), upper(id) FROM emp",
+    "SELECT upper(iif(id > 2, lower(name), 'Ö')) FROM emp",
+]
+
+
+@pytest.mark.parametrize("sql", FUNCTION_QUERIES)
+def test_duckdb_compat_sqlite_functions(dates, tmp_path, sql):
+    with Sandbox(dates, engine="sqlite") as lite, Sandbox(dates, engine="duckdb", cache_dir=tmp_path / "c") as duck:
+        ref, got = lite.execute(sql), duck.execute(sql)
+        assert ref.ok, ref.error
+        assert got.ok, got.error
+        assert _norm(got.rows) == _norm(ref.rows)

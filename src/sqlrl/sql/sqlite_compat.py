@@ -67,7 +67,7 @@ CAST_TYPES = {
     "REAL": "DOUBLE", "FLOAT": "DOUBLE", "DOUBLE": "DOUBLE", "DOUBLE PRECISION": "DOUBLE",
     "NUMERIC": "DOUBLE", "DECIMAL": "DOUBLE",
     "INT": "BIGINT", "INTEGER": "BIGINT", "TINYINT": "BIGINT", "SMALLINT": "BIGINT", "MEDIUMINT": "BIGINT",
-    "INT2": "BIGINT", "INT4": "BIGINT", "INT8": "BIGINT",
+    "INT2": "BIGINT", "INT4": "BIGINT", "INT8": "BIGINT", "BIGINT": "BIGINT",
 }  # fmt: skip
 
 
@@ -157,8 +157,14 @@ def _has_cased_non_ascii(text: str) -> bool:
     return any(not ch.isascii() and ch.lower() != ch.upper() for ch in text)
 
 
-def rewrite_tokens(sql: str, dialect: str = "sqlite") -> str:
-    """LIKE -> ILIKE and CAST type names, on tokens (strings, identifiers and comments untouched).
+def rewrite_tokens(sql: str, dialect: str = "sqlite", *, like: bool = True) -> str:
+    """LIKE -> ILIKE (unless ``like`` is false), CAST type names and SQLite-only functions, on tokens
+    (strings, identifiers and comments untouched).
+
+    ``iif(c, a, b)`` becomes a CASE; ``julianday(t)`` and ``strftime(format, t)`` (two arguments, a
+    format of ``%d %H %j %m %M %S %w %W %Y %%`` only) read ``t`` as a timestamp (NULL when it is none);
+    ``typeof(x)`` gives SQLite's names (``integer``, ``real``, ``text``, ``blob``, ``null``) from
+    DuckDB's type; ``upper``/``lower`` fold ASCII letters only, as SQLite's do.
 
     >>> rewrite_tokens("SELECT CAST(a AS REAL) FROM t WHERE b NOT LIKE 'x%'")
     "SELECT CAST(a AS DOUBLE) FROM t WHERE b NOT ILIKE 'x%'"
@@ -167,7 +173,7 @@ def rewrite_tokens(sql: str, dialect: str = "sqlite") -> str:
     SELECT name FROM t WHERE TRANSLATE(name, 'A..Z', 'a..z') LIKE TRANSLATE('%ö%', 'A..Z', 'a..z')
     """
     low = sql.lower()
-    if "like" not in low and "cast" not in low:
+    if "like" not in low and "cast" not in low and not any(f in low for f in _FUNCTIONS):
         return sql
     from sqlglot.errors import SqlglotError
     from sqlglot.tokens import TokenType
@@ -179,10 +185,13 @@ def rewrite_tokens(sql: str, dialect: str = "sqlite") -> str:
     except (SqlglotError, ValueError):
         return sql
     edits: list[tuple[int, int, str]] = []
+    calls = _function_edits(sql, tokens, dialect, like)  # SQLite-only functions, their arguments rewritten inside
     exact_like = False
     n = len(tokens)
     for i, tok in enumerate(tokens):
-        if tok.token_type == TokenType.LIKE and sql[tok.start : tok.end + 1].upper() == "LIKE":
+        if any(start <= tok.start < end for start, end, _ in calls):
+            continue
+        if like and tok.token_type == TokenType.LIKE and sql[tok.start : tok.end + 1].upper() == "LIKE":
             if i + 1 < n and tokens[i + 1].token_type == TokenType.L_PAREN:
                 continue  # like(pattern, text): a function call
             if i + 1 < n and tokens[i + 1].token_type == TokenType.STRING and _has_cased_non_ascii(tokens[i + 1].text):
@@ -194,17 +203,90 @@ def rewrite_tokens(sql: str, dialect: str = "sqlite") -> str:
             and i + 1 < n
             and tokens[i + 1].token_type == TokenType.L_PAREN
         ):
-            edit = _cast_type_edit(sql, tokens, i + 1)
-            if edit is not None:
-                edits.append(edit)
+            edits.extend(_cast_type_edit(sql, tokens, i + 1))
     if exact_like:
         rewritten = _exact_like(sql, dialect)
         if rewritten is not None:
-            return rewrite_tokens(rewritten, "duckdb") if "cast" in low else rewritten
-    return _apply(sql, edits)
+            return rewrite_tokens(rewritten, "duckdb", like=False)
+    return _apply(sql, edits + calls)
 
 
-def _cast_type_edit(sql: str, tokens: list, open_paren: int) -> tuple[int, int, str] | None:
+#: SQLite functions that DuckDB lacks or reads otherwise, rewritten on tokens by :func:`rewrite_tokens`.
+_FUNCTIONS = ("iif", "strftime", "julianday", "typeof", "upper", "lower")
+
+# strftime conversions that mean the same in SQLite and DuckDB
+_STRFTIME_SAFE = re.compile(r"(?:[^%]|%[dHjmMSwWY%])*")
+
+
+def _function_edits(sql: str, tokens: list, dialect: str, like: bool) -> list[tuple[int, int, str]]:
+    """Edits for the outermost calls of :data:`_FUNCTIONS` (their arguments through :func:`rewrite_tokens`)."""
+    from sqlglot.tokens import TokenType
+
+    edits: list[tuple[int, int, str]] = []
+    n = len(tokens)
+    claimed = -1
+    for i, tok in enumerate(tokens):
+        name = tok.text.lower()
+        if (
+            name not in _FUNCTIONS
+            or tok.start < claimed
+            or tok.token_type in (TokenType.STRING, TokenType.IDENTIFIER)
+            or i + 1 >= n
+            or tokens[i + 1].token_type != TokenType.L_PAREN
+            or (i > 0 and tokens[i - 1].token_type == TokenType.DOT)
+        ):
+            continue
+        depth, args, first, close = 0, [], i + 2, None
+        for j in range(i + 1, n):
+            t = tokens[j].token_type
+            if t == TokenType.L_PAREN:
+                depth += 1
+            elif t == TokenType.R_PAREN:
+                depth -= 1
+                if depth == 0:
+                    close = j
+                    break
+            elif t == TokenType.COMMA and depth == 1:
+                args.append((first, j - 1))
+                first = j + 1
+        if close is None:
+            continue
+        args.append((first, close - 1))
+        if any(a > b for a, b in args):
+            continue  # f() or an empty argument
+        texts = [rewrite_tokens(sql[tokens[a].start : tokens[b].end + 1], dialect, like=like) for a, b in args]
+        fmt = tokens[args[0][0]] if args[0][0] == args[0][1] else None
+        new = None
+        if name == "iif" and len(texts) == 3:
+            new = f"(CASE WHEN {texts[0]} THEN {texts[1]} ELSE {texts[2]} END)"
+        elif name == "julianday" and len(texts) == 1:
+            new = f"(epoch(TRY_CAST({texts[0]} AS TIMESTAMP)) / 86400.0 + 2440587.5)"
+        elif (
+            name == "strftime"
+            and len(texts) == 2
+            and fmt is not None
+            and fmt.token_type == TokenType.STRING
+            and _STRFTIME_SAFE.fullmatch(fmt.text)
+        ):
+            new = f"strftime(TRY_CAST({texts[1]} AS TIMESTAMP), {texts[0]})"
+        elif name == "typeof" and len(texts) == 1:
+            x = texts[0]
+            new = (
+                f"(CASE WHEN ({x}) IS NULL THEN 'null' WHEN typeof({x}) IN ('BIGINT', 'INTEGER', 'SMALLINT', "
+                f"'TINYINT', 'HUGEINT', 'UBIGINT', 'UINTEGER', 'USMALLINT', 'UTINYINT', 'BOOLEAN') THEN 'integer' "
+                f"WHEN typeof({x}) IN ('DOUBLE', 'FLOAT') OR starts_with(typeof({x}), 'DECIMAL') THEN 'real' "
+                f"WHEN typeof({x}) = 'BLOB' THEN 'blob' ELSE 'text' END)"
+            )
+        elif name in ("upper", "lower") and len(texts) == 1:
+            src, dst = (_LOWER, _UPPER) if name == "upper" else (_UPPER, _LOWER)
+            new = f"translate(CAST({texts[0]} AS VARCHAR), '{src}', '{dst}')"  # SQLite folds ASCII letters only
+        if new is not None:
+            claimed = tokens[close].end + 1
+            edits.append((tok.start, claimed, new))
+    return edits
+
+
+def _cast_type_edit(sql: str, tokens: list, open_paren: int) -> list[tuple[int, int, str]]:
     from sqlglot.tokens import TokenType
 
     depth = 0
@@ -217,14 +299,23 @@ def _cast_type_edit(sql: str, tokens: list, open_paren: int) -> tuple[int, int, 
             depth -= 1
             if depth == 0:
                 if alias_at is None or alias_at + 1 >= j:
-                    return None
+                    return []
                 start, end = tokens[alias_at + 1].start, tokens[j - 1].end + 1
                 name = " ".join(sql[start:end].upper().split())
                 target = CAST_TYPES.get(name)
-                return None if target is None or name == target else (start, end, target)
+                if target is None:
+                    return []
+                edits = [] if name == target else [(start, end, target)]
+                if target == "BIGINT" and alias_at > open_paren + 1:
+                    # SQLite truncates a real cast to an integer, DuckDB rounds: trunc() it first (via DECIMAL,
+                    # exact for every 64-bit integer, and accepting text and numbers alike)
+                    first, last = tokens[open_paren + 1].start, tokens[alias_at - 1].end + 1
+                    edits.append((first, first, "trunc(CAST("))
+                    edits.append((last, last, " AS DECIMAL(38, 9)))"))
+                return edits
         elif t == TokenType.ALIAS and depth == 1 and tokens[j].text.upper() == "AS":
             alias_at = j
-    return None
+    return []
 
 
 def _apply(sql: str, edits: list[tuple[int, int, str]]) -> str:
