@@ -93,7 +93,7 @@ SQLITE_COMPAT_SETTINGS: dict[str, Any] = {
 
 _OPEN_LOCK = threading.Lock()
 
-#: Distinct queries (with double quotes, or text and numbers meeting) whose SQLite reading each engine remembers.
+#: Distinct queries whose SQLite reading each engine remembers (:meth:`DuckDBEngine.sqlite_text`).
 SQLITE_TEXT_CACHE_SIZE = 4096
 
 #: DuckDB's messages for a type it will not convert implicitly (text against numbers): the query is then
@@ -183,6 +183,8 @@ class DuckDBEngine:
         self._schema: dict[str, list[str]] | None = None  # table -> columns, read on the first compat query
         self._affinity: AffinitySchema | None = None  # the columns' SQLite types, read with the schema
         self._sqlite_texts: LRUCache[str] = LRUCache(SQLITE_TEXT_CACHE_SIZE)
+        self._prepared: LRUCache[str] = LRUCache(SQLITE_TEXT_CACHE_SIZE)  # the texts DuckDB runs (prepare)
+        self._type_retries: LRUCache[bool] = LRUCache(SQLITE_TEXT_CACHE_SIZE)  # texts re-read after a type error
 
     def _open_root(self) -> Any:
         import duckdb
@@ -276,9 +278,9 @@ class DuckDBEngine:
         (:func:`~sqlrl.sql.sqlite_compat.rewrite_double_quoted`, against this database's schema); then
         text and numbers that meet in comparisons and arithmetic follow SQLite's type affinity
         (:func:`~sqlrl.sql.sqlite_compat.rewrite_affinity`, against the columns' SQLite types). A text
-        without a double quote that the affinity pre-check (:meth:`AffinitySchema.candidate`, a few regex
-        scans) lets pass is returned as it is, unparsed; other texts are parsed once and the answer kept
-        (LRU, per database) so that a query repeated in a batch is not parsed again.
+        without a double quote that the affinity pre-check (:meth:`AffinitySchema.candidate`, one regex
+        tokenization, ~20 us) lets pass is not parsed; other texts are parsed once. Either answer is kept
+        (LRU, per database) so that a query repeated in a batch is neither checked nor parsed again.
         """
         if not self.compat:
             return sql
@@ -287,18 +289,22 @@ class DuckDBEngine:
             return cached
         quoted = '"' in sql
         affinity = self.affinity()
-        if not quoted and not affinity.candidate(sql):
-            return sql
         text = (rewrite_double_quoted(sql, self.schema()) or sql) if quoted else sql
         if affinity.candidate(text):
             text = rewrite_affinity(text, affinity) or text
-        self._sqlite_texts.put(sql, text)
+        self._sqlite_texts.put(sql, text)  # also a text left as it is: the next run skips the pre-check
         return text
 
     def prepare(self, sql: str) -> str:
         """The text DuckDB runs for ``sql``: with ``sqlite_compat``, the SQLite reading of double-quoted
         names and of type affinity (:meth:`sqlite_text`), then :func:`~sqlrl.sql.sqlite_compat.rewrite_tokens`."""
-        return rewrite_tokens(self.sqlite_text(sql)) if self.compat else sql
+        if not self.compat:
+            return sql
+        prepared = self._prepared.get(sql)
+        if prepared is None:
+            prepared = rewrite_tokens(self.sqlite_text(sql))
+            self._prepared.put(sql, prepared)
+        return prepared
 
     def run(self, con: Any, sql: str, run_sql: str, t0: float) -> ExecResult:
         """Run ``run_sql`` (``sql`` after any compat rewrite, see :meth:`prepare`) on this thread's cursor ``con``.
@@ -311,13 +317,15 @@ class DuckDBEngine:
         if not self.compat or result.error_kind is not ErrorKind.RUNTIME:
             return result
         text = self.sqlite_text(sql)
-        if any(marker in result.error for marker in TYPE_ERRORS):
+        if any(marker in result.error for marker in TYPE_ERRORS) and self._type_retries.get(sql) is None:
             # the pre-check let it pass (two columns of different types meeting, not a literal): parse it now
             forced = rewrite_affinity(text, self.affinity())
+            self._type_retries.put(sql, True)  # tried once: a text that still fails is not parsed again
             if forced is not None:
                 retry = self._run(con, sql, rewrite_tokens(forced), t0)
                 if retry.ok:
                     self._sqlite_texts.put(sql, forced)  # the next run goes straight to it
+                    self._prepared.put(sql, rewrite_tokens(forced))
                     return retry
                 text = forced
         if BARE_COLUMN_ERROR in result.error:
