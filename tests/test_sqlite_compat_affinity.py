@@ -83,6 +83,10 @@ QUERIES = [
     "SELECT sum(code) FROM concert",
     "SELECT CAST(code AS INTEGER), CAST(code AS REAL) FROM concert ORDER BY concert_id",
     "SELECT '12abc' + 1, 2 * 'x'",
+    # a parenthesized column keeps its affinity; max(col) and min(col) have none (text > number, as stored)
+    "SELECT name FROM concert WHERE (year) = 2015",
+    "SELECT max(year) = 2016, min(year) < 3000, max(capacity) = '12000' FROM concert, stadium",
+    "SELECT stadium_id, count(*) FROM concert GROUP BY stadium_id HAVING max(year) > 2013",
     # subqueries and aliases keep the column's type
     "SELECT n FROM (SELECT name AS n, year AS y FROM concert) WHERE y > 2014",
     "WITH c AS (SELECT year FROM concert) SELECT count(*) FROM c WHERE year < 2015",

@@ -6,15 +6,25 @@ Used by the DuckDB engine when ``sqlite_compat`` is on, together with the settin
 (``18_49_Rating_Share``, a Spider column, unquoted) is refused as SQLite refuses it
 (:func:`unrecognized_token`), where DuckDB would read ``1849 AS _Rating_Share``, and so is a
 quantified comparison (``x > ALL (SELECT ...)``, :func:`quantified_comparison`), which SQLite's
-grammar lacks. Three kinds of rewrites, by cost:
+grammar lacks. Four kinds of rewrites, by cost:
 
 - :func:`rewrite_double_quoted` runs on queries holding a double quote, once per distinct text
   (the DuckDB engine caches it, with the database's schema): SQLite reads a double-quoted name that
   is no column in scope as a string literal (``STATE_NAME = "texas"``, as text2sql-data's gold
   queries write values), DuckDB refuses it. Such names become single-quoted strings.
 
-- :func:`rewrite_tokens` runs on every query that mentions ``LIKE`` or ``CAST`` (one pass of
-  sqlglot's tokenizer, 20-150 us; untouched text is kept byte for byte):
+- :func:`rewrite_affinity` runs once per distinct text that :meth:`AffinitySchema.candidate` (one
+  regex tokenization, ~20 us) finds a column of one type next to a literal of the other in, or a
+  text column in arithmetic, ``sum``, ``avg`` or ``CAST``; and after DuckDB refused a query for its
+  types (two columns of different types compared). It applies SQLite's type affinity
+  (https://sqlite.org/datatype3.html, 4.2) with the column types the importer records:
+  ``year >= 2014`` on a TEXT column compares ``year >= '2014'``, ``capacity = '5000'`` on an INTEGER
+  column compares ``capacity = 5000``, numbers sort before text, and text in arithmetic is the
+  number it starts with (``1.0 * name``), else 0.
+
+- :func:`rewrite_tokens` runs on every query that mentions ``LIKE``, ``CAST`` or one of the
+  SQLite functions below (one pass of sqlglot's tokenizer, 20-150 us; untouched text is kept
+  byte for byte):
 
   * ``LIKE`` -> ``ILIKE``: SQLite's LIKE ignores the case of ASCII letters. For a string
     pattern holding non-ASCII letters (which SQLite compares case-sensitively, but ILIKE
@@ -22,7 +32,11 @@ grammar lacks. Three kinds of rewrites, by cost:
     ``translate(x, 'A..Z', 'a..z') LIKE translate(p, 'A..Z', 'a..z')``, exactly SQLite's rule.
   * ``CAST(x AS REAL|FLOAT|DOUBLE|NUMERIC|DECIMAL)`` -> ``CAST(x AS DOUBLE)`` (SQLite's REAL is
     a 64-bit double, DuckDB's REAL a 32-bit float, DuckDB's NUMERIC a DECIMAL(18,3));
-    ``CAST(x AS INT|INTEGER|...)`` -> ``CAST(x AS BIGINT)`` (SQLite integers are 64-bit).
+    ``CAST(x AS INT|INTEGER|...)`` -> ``CAST(trunc(CAST(x AS DECIMAL(38, 9))) AS BIGINT)`` (SQLite
+    integers are 64-bit, and SQLite truncates a real where DuckDB rounds it).
+  * ``iif(c, a, b)`` -> ``CASE``; ``julianday(t)`` and ``strftime(format, t)`` (two arguments, a
+    format both engines read alike) read ``t`` as a timestamp, NULL when it is none; ``typeof(x)``
+    gives SQLite's type names; ``upper``/``lower`` fold ASCII letters only, as SQLite's do.
 
 - :func:`rewrite_bare_columns` runs only after DuckDB refused a query because a selected
   column is neither grouped nor aggregated, which SQLite allows (and Spider's gold queries
@@ -31,11 +45,11 @@ grammar lacks. Three kinds of rewrites, by cost:
   ``arg_max(col, y)``/``arg_min(col, y)``: SQLite then takes the bare column from the row
   holding the extreme value.
 
-Not rewritten (see ``benchmarks/ENGINE_COMPAT.md``): comparisons between text and numbers
-(DuckDB refuses them, SQLite applies column affinity), SQLite-only functions (``strftime``
-with SQLite's argument order, ``julianday``, ``iif``; sqlglot's transpiler handles some),
-``CAST(real AS INT)`` (SQLite truncates, DuckDB rounds), ``typeof``, the order of rows that
-tie under ``ORDER BY``, and Unicode case mapping in ``upper``/``lower``.
+Not rewritten (see ``benchmarks/ENGINE_COMPAT.md``): the order of rows that tie under ``ORDER BY``,
+values of a mixed column (numbers and text) read back (they are text in DuckDB), ``round`` on
+halves that a double cannot hold exactly, ``strftime`` with modifiers or other formats, dates
+SQLite does not read but DuckDB does, expressions other than columns compared with literals of the
+other type (``substr(x, 1, 4) > 2000``), and collations declared on columns.
 
 The sandbox imports this module at module level, so sqlglot (and :mod:`sqlrl.sql.dialects`, which
 imports it) is imported only inside the functions that tokenize or parse.
@@ -1011,6 +1025,15 @@ class _AffinityRewrite:
         """("col", SqliteColumn, span), ("num", text, span) or ("str", text, span); None for anything else."""
         from sqlglot import exp
 
+        while isinstance(node, exp.Paren):
+            node = node.this  # (col) keeps the column's affinity
+        if isinstance(node, (exp.Max, exp.Min)) and isinstance(node.this, exp.Column) and not node.expressions:
+            # max(col)/min(col): the column's values, but no affinity (SQLite: max(year) = 2015 is false)
+            inner = self.operand(node.this)
+            span = self.call_span(inner[2], ("max", "min")) if inner is not None and inner[0] == "col" else None
+            if span is None:
+                return None
+            return ("col", SqliteColumn("BLOB", inner[1].kind), span)
         if isinstance(node, exp.Column) and isinstance(node.this, exp.Identifier):
             info = self.types.column(node)
             span = self.column_span(node)
@@ -1049,6 +1072,30 @@ class _AffinityRewrite:
         if start is None or col.args.get("db") is not None:
             return None
         return (start[0], end[1])
+
+    def call_span(self, arg: tuple[int, int], names: tuple[str, ...]) -> tuple[int, int] | None:
+        """The span of ``name(arg)`` around the span of its one argument; None if the text is otherwise."""
+        sql = self.sql
+        i = arg[0] - 1
+        while i >= 0 and sql[i].isspace():
+            i -= 1
+        if i < 0 or sql[i] != "(":
+            return None
+        i -= 1
+        while i >= 0 and sql[i].isspace():
+            i -= 1
+        for name in names:
+            start = i - len(name) + 1
+            if start >= 0 and sql[start : i + 1].lower() == name and (start == 0 or not _is_word(sql[start - 1])):
+                break
+        else:
+            return None
+        j = arg[1]
+        while j < len(sql) and sql[j].isspace():
+            j += 1
+        if j >= len(sql) or sql[j] != ")":
+            return None
+        return (start, j + 1)
 
     def edit(self, span: tuple[int, int], text: str) -> None:
         if any(s < span[1] and span[0] < e for s, e in self.edits):
