@@ -4,8 +4,9 @@ Runs ~100 Spider-style queries on the generated demo databases, once on SQLite (
 the official Spider/BIRD scripts use sqlite3) and on DuckDB in three set-ups:
 
 - ``duckdb``: the imported database, DuckDB's own semantics;
-- ``duckdb+compat``: with the sandbox's SQLite-compat settings (integer division, NULLs first
-  ascending, division by zero -> NULL, LIKE -> ILIKE);
+- ``duckdb+compat``: with the sandbox's SQLite-compat settings and rewrites (integer division, NULLs
+  first ascending, division by zero -> NULL, LIKE -> ILIKE, double-quoted strings, type affinity,
+  CAST truncation, SQLite-only functions: ``sqlrl.sql.sqlite_compat``);
 - ``duckdb+compat+transpile``: additionally the SQL is transpiled from SQLite to DuckDB by sqlglot.
 
 A query "differs" when its DuckDB result does not match the SQLite result under Spider's EX

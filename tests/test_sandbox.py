@@ -527,11 +527,12 @@ def test_sqlglot_check_refuses_before_the_engine(open_sandbox, tiny_sqlite):
         ),
         (
             "SELECT CAST(a AS REAL), CAST(b AS int), cast(c as Double Precision) FROM t",
-            "SELECT CAST(a AS DOUBLE), CAST(b AS BIGINT), cast(c as DOUBLE) FROM t",
+            "SELECT CAST(a AS DOUBLE), CAST(trunc(CAST(b AS DECIMAL(38, 9))) AS BIGINT), cast(c as DOUBLE) FROM t",
         ),
         (
             "SELECT CAST(a AS TEXT), CAST(b AS DECIMAL(10, 2)), CAST(CAST(c AS TEXT) AS INTEGER) FROM t",
-            "SELECT CAST(a AS TEXT), CAST(b AS DECIMAL(10, 2)), CAST(CAST(c AS TEXT) AS BIGINT) FROM t",
+            "SELECT CAST(a AS TEXT), CAST(b AS DECIMAL(10, 2)), "
+            "CAST(trunc(CAST(CAST(c AS TEXT) AS DECIMAL(38, 9))) AS BIGINT) FROM t",
         ),
         ("SELECT 'CAST(a AS REAL)' FROM t", "SELECT 'CAST(a AS REAL)' FROM t"),
     ],

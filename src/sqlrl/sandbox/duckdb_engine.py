@@ -70,7 +70,15 @@ from sqlrl.sandbox.errors import MissingDatabaseError, SandboxError
 from sqlrl.sandbox.fetch import FetchDeadline, ResultTooLarge, fetch_rows
 from sqlrl.sandbox.result import ErrorKind, ExecResult
 from sqlrl.sandbox.watchdog import watchdog
-from sqlrl.sql.sqlite_compat import BARE_COLUMN_ERROR, rewrite_bare_columns, rewrite_double_quoted, rewrite_tokens
+from sqlrl.sql.sqlite_compat import (
+    BARE_COLUMN_ERROR,
+    AffinitySchema,
+    rewrite_affinity,
+    rewrite_bare_columns,
+    rewrite_double_quoted,
+    rewrite_tokens,
+    sqlite_column,
+)
 
 #: DuckDB settings that make results on SQLite-origin data match SQLite's
 #: (measured in ``benchmarks/ENGINE_COMPAT.md``).
@@ -80,12 +88,23 @@ SQLITE_COMPAT_SETTINGS: dict[str, Any] = {
     "error_on_division_by_zero": False,  # x / 0 and x % 0 -> NULL
     "ieee_floating_point_ops": False,  # 1.0 / 0 -> NULL rather than inf
     "order_by_non_integer_literal": True,  # ORDER BY 'x' sorts by a constant, as in SQLite (not an error)
-}  # plus the query rewrites of sqlrl.sql.sqlite_compat (double-quoted strings, LIKE, CAST types, bare columns)
+}  # plus the query rewrites of sqlrl.sql.sqlite_compat (double-quoted strings, type affinity, LIKE, CAST types,
+# bare columns)
 
 _OPEN_LOCK = threading.Lock()
 
-#: Distinct queries with double quotes whose SQLite reading each engine remembers.
+#: Distinct queries whose SQLite reading each engine remembers (:meth:`DuckDBEngine.sqlite_text`).
 SQLITE_TEXT_CACHE_SIZE = 4096
+
+#: DuckDB's messages for a type it will not convert implicitly (text against numbers): the query is then
+#: read with SQLite's affinity rules (:func:`~sqlrl.sql.sqlite_compat.rewrite_affinity`) and run again.
+TYPE_ERRORS = (
+    "Cannot compare values of type",
+    "No function matches the given name and argument types",
+    "Could not choose a best candidate function",
+    "Could not convert string",
+    "an explicit cast is required",
+)
 
 #: How long after the timeout the watchdog interrupts a query that DuckDB did not stop itself.
 WATCHDOG_GRACE = 0.15
@@ -161,8 +180,11 @@ class DuckDBEngine:
         self._closing = False  # close() was called while a cursor was still busy (an abandoned query)
         self._root = self._open_root()
         self._as_table = _arrow_table_builder() if config.fetch == "arrow" else None
-        self._schema: dict[str, list[str]] | None = None  # table -> columns, read on the first double quote
+        self._schema: dict[str, list[str]] | None = None  # table -> columns, read on the first compat query
+        self._affinity: AffinitySchema | None = None  # the columns' SQLite types, read with the schema
         self._sqlite_texts: LRUCache[str] = LRUCache(SQLITE_TEXT_CACHE_SIZE)
+        self._prepared: LRUCache[str] = LRUCache(SQLITE_TEXT_CACHE_SIZE)  # the texts DuckDB runs (prepare)
+        self._type_retries: LRUCache[bool] = LRUCache(SQLITE_TEXT_CACHE_SIZE)  # texts re-read after a type error
 
     def _open_root(self) -> Any:
         import duckdb
@@ -227,38 +249,62 @@ class DuckDBEngine:
             with self._lock:
                 if self._schema is None:
                     schema: dict[str, list[str]] = {}
+                    types: dict[str, dict] = {}
                     cur = self._root.cursor()
                     try:
                         rows = cur.execute(
-                            "SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal"
+                            "SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
+                            "WHERE NOT internal"
                         ).fetchall()
                     finally:
                         cur.close()
-                    for table, column in rows:
+                    for table, column, data_type, comment in rows:
                         schema.setdefault(table, []).append(column)
+                        types.setdefault(table, {})[column] = sqlite_column(data_type, comment)
+                    self._affinity = AffinitySchema(types)
                     self._schema = schema
         return self._schema
 
+    def affinity(self) -> AffinitySchema:
+        """The SQLite types of this database's columns (the importer's column comments), read once."""
+        if self._affinity is None:
+            self.schema()
+        return self._affinity
+
     def sqlite_text(self, sql: str) -> str:
-        """``sql`` with SQLite's reading of double-quoted names made explicit (``sqlite_compat`` only).
+        """``sql`` as SQLite reads it, made explicit for DuckDB (``sqlite_compat`` only).
 
         A double-quoted name that is no column in its scope becomes a string literal
-        (:func:`~sqlrl.sql.sqlite_compat.rewrite_double_quoted`, against this database's schema).
-        Text without a double quote is returned as it is, unparsed; other texts are parsed once and
-        the answer kept (LRU, per database) so that a query repeated in a batch is not parsed again.
+        (:func:`~sqlrl.sql.sqlite_compat.rewrite_double_quoted`, against this database's schema); then
+        text and numbers that meet in comparisons and arithmetic follow SQLite's type affinity
+        (:func:`~sqlrl.sql.sqlite_compat.rewrite_affinity`, against the columns' SQLite types). A text
+        without a double quote that the affinity pre-check (:meth:`AffinitySchema.candidate`, one regex
+        tokenization, ~20 us) lets pass is not parsed; other texts are parsed once. Either answer is kept
+        (LRU, per database) so that a query repeated in a batch is neither checked nor parsed again.
         """
-        if not self.compat or '"' not in sql:
+        if not self.compat:
             return sql
         cached = self._sqlite_texts.get(sql)
-        if cached is None:
-            cached = rewrite_double_quoted(sql, self.schema()) or sql
-            self._sqlite_texts.put(sql, cached)
-        return cached
+        if cached is not None:
+            return cached
+        quoted = '"' in sql
+        affinity = self.affinity()
+        text = (rewrite_double_quoted(sql, self.schema()) or sql) if quoted else sql
+        if affinity.candidate(text):
+            text = rewrite_affinity(text, affinity) or text
+        self._sqlite_texts.put(sql, text)  # also a text left as it is: the next run skips the pre-check
+        return text
 
     def prepare(self, sql: str) -> str:
         """The text DuckDB runs for ``sql``: with ``sqlite_compat``, the SQLite reading of double-quoted
-        names (:meth:`sqlite_text`), then :func:`~sqlrl.sql.sqlite_compat.rewrite_tokens`."""
-        return rewrite_tokens(self.sqlite_text(sql)) if self.compat else sql
+        names and of type affinity (:meth:`sqlite_text`), then :func:`~sqlrl.sql.sqlite_compat.rewrite_tokens`."""
+        if not self.compat:
+            return sql
+        prepared = self._prepared.get(sql)
+        if prepared is None:
+            prepared = rewrite_tokens(self.sqlite_text(sql))
+            self._prepared.put(sql, prepared)
+        return prepared
 
     def run(self, con: Any, sql: str, run_sql: str, t0: float) -> ExecResult:
         """Run ``run_sql`` (``sql`` after any compat rewrite, see :meth:`prepare`) on this thread's cursor ``con``.
@@ -268,8 +314,22 @@ class DuckDBEngine:
         and run again; if that fails too, the original error is returned.
         """
         result = self._run(con, sql, run_sql, t0)
-        if self.compat and result.error_kind is ErrorKind.RUNTIME and BARE_COLUMN_ERROR in result.error:
-            rewritten = rewrite_bare_columns(self.sqlite_text(sql))
+        if not self.compat or result.error_kind is not ErrorKind.RUNTIME:
+            return result
+        text = self.sqlite_text(sql)
+        if any(marker in result.error for marker in TYPE_ERRORS) and self._type_retries.get(sql) is None:
+            # the pre-check let it pass (two columns of different types meeting, not a literal): parse it now
+            forced = rewrite_affinity(text, self.affinity())
+            self._type_retries.put(sql, True)  # tried once: a text that still fails is not parsed again
+            if forced is not None:
+                retry = self._run(con, sql, rewrite_tokens(forced), t0)
+                if retry.ok:
+                    self._sqlite_texts.put(sql, forced)  # the next run goes straight to it
+                    self._prepared.put(sql, rewrite_tokens(forced))
+                    return retry
+                text = forced
+        if BARE_COLUMN_ERROR in result.error:
+            rewritten = rewrite_bare_columns(text)
             if rewritten is not None:
                 retry = self._run(con, sql, rewrite_tokens(rewritten, "duckdb"), t0)
                 if retry.ok:

@@ -30,6 +30,9 @@ Text that is not valid UTF-8 cannot be a DuckDB ``VARCHAR``; it is decoded with
 Views are recreated from their SQL when DuckDB accepts it (else sqlglot transpiles it
 from SQLite; views that still fail are listed in :attr:`ImportReport.skipped_views`).
 Indexes, triggers and constraints are not imported: the copy is only ever read.
+Each column's comment records its SQLite declared type and the storage classes it holds
+(:func:`sqlrl.sql.sqlite_compat.column_comment`), from which the sandbox's SQLite-compat rewrite
+applies SQLite's type affinity to comparisons and arithmetic (``year >= 2014`` on a TEXT column).
 """
 
 from __future__ import annotations
@@ -41,8 +44,9 @@ from pathlib import Path
 
 from sqlrl.sandbox import source as _source
 from sqlrl.sandbox.errors import NotADatabaseError
+from sqlrl.sql.sqlite_compat import column_comment, sqlite_affinity
 
-IMPORTER_VERSION = 1
+IMPORTER_VERSION = 2  # 2: column comments with the SQLite type (sqlite_compat.column_comment)
 
 
 @dataclass
@@ -74,16 +78,7 @@ def affinity(declared: str | None) -> str:
     >>> affinity(""), affinity("DATE")
     ('BLOB', 'NUMERIC')
     """
-    t = (declared or "").upper()
-    if "INT" in t:
-        return "INTEGER"
-    if "CHAR" in t or "CLOB" in t or "TEXT" in t:
-        return "TEXT"
-    if t == "" or "BLOB" in t:
-        return "BLOB"
-    if "REAL" in t or "FLOA" in t or "DOUB" in t:
-        return "REAL"
-    return "NUMERIC"
+    return sqlite_affinity(declared)
 
 
 def duckdb_type(declared: str | None, classes: set[str]) -> str:
@@ -206,6 +201,8 @@ def _copy_table(src: sqlite3.Connection, dst, name: str, report: ImportReport) -
 
     ddl = ", ".join(f"{quote_ident(c)} {t}" for c, t in zip(cols, types, strict=False))
     dst.execute(f"CREATE TABLE {q} ({ddl})")
+    for c, d, k in zip(cols, decls, classes, strict=False):  # SQLite's type, for the compat affinity rewrite
+        dst.execute(f"COMMENT ON COLUMN {q}.{quote_ident(c)} IS {_sql_string(column_comment(d, k))}")
     select = []
     for c, t, k in zip(cols, types, classes, strict=False):
         pure = len(k - {"null"}) <= 1

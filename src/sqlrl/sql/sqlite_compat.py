@@ -6,15 +6,25 @@ Used by the DuckDB engine when ``sqlite_compat`` is on, together with the settin
 (``18_49_Rating_Share``, a Spider column, unquoted) is refused as SQLite refuses it
 (:func:`unrecognized_token`), where DuckDB would read ``1849 AS _Rating_Share``, and so is a
 quantified comparison (``x > ALL (SELECT ...)``, :func:`quantified_comparison`), which SQLite's
-grammar lacks. Three kinds of rewrites, by cost:
+grammar lacks. Four kinds of rewrites, by cost:
 
 - :func:`rewrite_double_quoted` runs on queries holding a double quote, once per distinct text
   (the DuckDB engine caches it, with the database's schema): SQLite reads a double-quoted name that
   is no column in scope as a string literal (``STATE_NAME = "texas"``, as text2sql-data's gold
   queries write values), DuckDB refuses it. Such names become single-quoted strings.
 
-- :func:`rewrite_tokens` runs on every query that mentions ``LIKE`` or ``CAST`` (one pass of
-  sqlglot's tokenizer, 20-150 us; untouched text is kept byte for byte):
+- :func:`rewrite_affinity` runs once per distinct text that :meth:`AffinitySchema.candidate` (one
+  regex tokenization, ~20 us) finds a column of one type next to a literal of the other in, or a
+  text column in arithmetic, ``sum``, ``avg`` or ``CAST``; and after DuckDB refused a query for its
+  types (two columns of different types compared). It applies SQLite's type affinity
+  (https://sqlite.org/datatype3.html, 4.2) with the column types the importer records:
+  ``year >= 2014`` on a TEXT column compares ``year >= '2014'``, ``capacity = '5000'`` on an INTEGER
+  column compares ``capacity = 5000``, numbers sort before text, and text in arithmetic is the
+  number it starts with (``1.0 * name``), else 0.
+
+- :func:`rewrite_tokens` runs on every query that mentions ``LIKE``, ``CAST`` or one of the
+  SQLite functions below (one pass of sqlglot's tokenizer, 20-150 us; untouched text is kept
+  byte for byte):
 
   * ``LIKE`` -> ``ILIKE``: SQLite's LIKE ignores the case of ASCII letters. For a string
     pattern holding non-ASCII letters (which SQLite compares case-sensitively, but ILIKE
@@ -22,7 +32,11 @@ grammar lacks. Three kinds of rewrites, by cost:
     ``translate(x, 'A..Z', 'a..z') LIKE translate(p, 'A..Z', 'a..z')``, exactly SQLite's rule.
   * ``CAST(x AS REAL|FLOAT|DOUBLE|NUMERIC|DECIMAL)`` -> ``CAST(x AS DOUBLE)`` (SQLite's REAL is
     a 64-bit double, DuckDB's REAL a 32-bit float, DuckDB's NUMERIC a DECIMAL(18,3));
-    ``CAST(x AS INT|INTEGER|...)`` -> ``CAST(x AS BIGINT)`` (SQLite integers are 64-bit).
+    ``CAST(x AS INT|INTEGER|...)`` -> ``CAST(trunc(CAST(x AS DECIMAL(38, 9))) AS BIGINT)`` (SQLite
+    integers are 64-bit, and SQLite truncates a real where DuckDB rounds it).
+  * ``iif(c, a, b)`` -> ``CASE``; ``julianday(t)`` and ``strftime(format, t)`` (two arguments, a
+    format both engines read alike) read ``t`` as a timestamp, NULL when it is none; ``typeof(x)``
+    gives SQLite's type names; ``upper``/``lower`` fold ASCII letters only, as SQLite's do.
 
 - :func:`rewrite_bare_columns` runs only after DuckDB refused a query because a selected
   column is neither grouped nor aggregated, which SQLite allows (and Spider's gold queries
@@ -31,11 +45,11 @@ grammar lacks. Three kinds of rewrites, by cost:
   ``arg_max(col, y)``/``arg_min(col, y)``: SQLite then takes the bare column from the row
   holding the extreme value.
 
-Not rewritten (see ``benchmarks/ENGINE_COMPAT.md``): comparisons between text and numbers
-(DuckDB refuses them, SQLite applies column affinity), SQLite-only functions (``strftime``
-with SQLite's argument order, ``julianday``, ``iif``; sqlglot's transpiler handles some),
-``CAST(real AS INT)`` (SQLite truncates, DuckDB rounds), ``typeof``, the order of rows that
-tie under ``ORDER BY``, and Unicode case mapping in ``upper``/``lower``.
+Not rewritten (see ``benchmarks/ENGINE_COMPAT.md``): the order of rows that tie under ``ORDER BY``,
+values of a mixed column (numbers and text) read back (they are text in DuckDB), ``round`` on
+halves that a double cannot hold exactly, ``strftime`` with modifiers or other formats, dates
+SQLite does not read but DuckDB does, expressions other than columns compared with literals of the
+other type (``substr(x, 1, 4) > 2000``), and collations declared on columns.
 
 The sandbox imports this module at module level, so sqlglot (and :mod:`sqlrl.sql.dialects`, which
 imports it) is imported only inside the functions that tokenize or parse.
@@ -45,7 +59,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from collections.abc import Collection, Mapping
+from typing import NamedTuple
 
 __all__ = [
     "BARE_COLUMN_ERROR",
@@ -65,7 +81,7 @@ CAST_TYPES = {
     "REAL": "DOUBLE", "FLOAT": "DOUBLE", "DOUBLE": "DOUBLE", "DOUBLE PRECISION": "DOUBLE",
     "NUMERIC": "DOUBLE", "DECIMAL": "DOUBLE",
     "INT": "BIGINT", "INTEGER": "BIGINT", "TINYINT": "BIGINT", "SMALLINT": "BIGINT", "MEDIUMINT": "BIGINT",
-    "INT2": "BIGINT", "INT4": "BIGINT", "INT8": "BIGINT",
+    "INT2": "BIGINT", "INT4": "BIGINT", "INT8": "BIGINT", "BIGINT": "BIGINT",
 }  # fmt: skip
 
 
@@ -155,8 +171,14 @@ def _has_cased_non_ascii(text: str) -> bool:
     return any(not ch.isascii() and ch.lower() != ch.upper() for ch in text)
 
 
-def rewrite_tokens(sql: str, dialect: str = "sqlite") -> str:
-    """LIKE -> ILIKE and CAST type names, on tokens (strings, identifiers and comments untouched).
+def rewrite_tokens(sql: str, dialect: str = "sqlite", *, like: bool = True) -> str:
+    """LIKE -> ILIKE (unless ``like`` is false), CAST type names and SQLite-only functions, on tokens
+    (strings, identifiers and comments untouched).
+
+    ``iif(c, a, b)`` becomes a CASE; ``julianday(t)`` and ``strftime(format, t)`` (two arguments, a
+    format of ``%d %H %j %m %M %S %w %W %Y %%`` only) read ``t`` as a timestamp (NULL when it is none);
+    ``typeof(x)`` gives SQLite's names (``integer``, ``real``, ``text``, ``blob``, ``null``) from
+    DuckDB's type; ``upper``/``lower`` fold ASCII letters only, as SQLite's do.
 
     >>> rewrite_tokens("SELECT CAST(a AS REAL) FROM t WHERE b NOT LIKE 'x%'")
     "SELECT CAST(a AS DOUBLE) FROM t WHERE b NOT ILIKE 'x%'"
@@ -165,7 +187,7 @@ def rewrite_tokens(sql: str, dialect: str = "sqlite") -> str:
     SELECT name FROM t WHERE TRANSLATE(name, 'A..Z', 'a..z') LIKE TRANSLATE('%ö%', 'A..Z', 'a..z')
     """
     low = sql.lower()
-    if "like" not in low and "cast" not in low:
+    if "like" not in low and "cast" not in low and not any(f in low for f in _FUNCTIONS):
         return sql
     from sqlglot.errors import SqlglotError
     from sqlglot.tokens import TokenType
@@ -177,10 +199,13 @@ def rewrite_tokens(sql: str, dialect: str = "sqlite") -> str:
     except (SqlglotError, ValueError):
         return sql
     edits: list[tuple[int, int, str]] = []
+    calls = _function_edits(sql, tokens, dialect, like)  # SQLite-only functions, their arguments rewritten inside
     exact_like = False
     n = len(tokens)
     for i, tok in enumerate(tokens):
-        if tok.token_type == TokenType.LIKE and sql[tok.start : tok.end + 1].upper() == "LIKE":
+        if any(start <= tok.start < end for start, end, _ in calls):
+            continue
+        if like and tok.token_type == TokenType.LIKE and sql[tok.start : tok.end + 1].upper() == "LIKE":
             if i + 1 < n and tokens[i + 1].token_type == TokenType.L_PAREN:
                 continue  # like(pattern, text): a function call
             if i + 1 < n and tokens[i + 1].token_type == TokenType.STRING and _has_cased_non_ascii(tokens[i + 1].text):
@@ -192,17 +217,90 @@ def rewrite_tokens(sql: str, dialect: str = "sqlite") -> str:
             and i + 1 < n
             and tokens[i + 1].token_type == TokenType.L_PAREN
         ):
-            edit = _cast_type_edit(sql, tokens, i + 1)
-            if edit is not None:
-                edits.append(edit)
+            edits.extend(_cast_type_edit(sql, tokens, i + 1))
     if exact_like:
         rewritten = _exact_like(sql, dialect)
         if rewritten is not None:
-            return rewrite_tokens(rewritten, "duckdb") if "cast" in low else rewritten
-    return _apply(sql, edits)
+            return rewrite_tokens(rewritten, "duckdb", like=False)
+    return _apply(sql, edits + calls)
 
 
-def _cast_type_edit(sql: str, tokens: list, open_paren: int) -> tuple[int, int, str] | None:
+#: SQLite functions that DuckDB lacks or reads otherwise, rewritten on tokens by :func:`rewrite_tokens`.
+_FUNCTIONS = ("iif", "strftime", "julianday", "typeof", "upper", "lower")
+
+# strftime conversions that mean the same in SQLite and DuckDB
+_STRFTIME_SAFE = re.compile(r"(?:[^%]|%[dHjmMSwWY%])*")
+
+
+def _function_edits(sql: str, tokens: list, dialect: str, like: bool) -> list[tuple[int, int, str]]:
+    """Edits for the outermost calls of :data:`_FUNCTIONS` (their arguments through :func:`rewrite_tokens`)."""
+    from sqlglot.tokens import TokenType
+
+    edits: list[tuple[int, int, str]] = []
+    n = len(tokens)
+    claimed = -1
+    for i, tok in enumerate(tokens):
+        name = tok.text.lower()
+        if (
+            name not in _FUNCTIONS
+            or tok.start < claimed
+            or tok.token_type in (TokenType.STRING, TokenType.IDENTIFIER)
+            or i + 1 >= n
+            or tokens[i + 1].token_type != TokenType.L_PAREN
+            or (i > 0 and tokens[i - 1].token_type == TokenType.DOT)
+        ):
+            continue
+        depth, args, first, close = 0, [], i + 2, None
+        for j in range(i + 1, n):
+            t = tokens[j].token_type
+            if t == TokenType.L_PAREN:
+                depth += 1
+            elif t == TokenType.R_PAREN:
+                depth -= 1
+                if depth == 0:
+                    close = j
+                    break
+            elif t == TokenType.COMMA and depth == 1:
+                args.append((first, j - 1))
+                first = j + 1
+        if close is None:
+            continue
+        args.append((first, close - 1))
+        if any(a > b for a, b in args):
+            continue  # f() or an empty argument
+        texts = [rewrite_tokens(sql[tokens[a].start : tokens[b].end + 1], dialect, like=like) for a, b in args]
+        fmt = tokens[args[0][0]] if args[0][0] == args[0][1] else None
+        new = None
+        if name == "iif" and len(texts) == 3:
+            new = f"(CASE WHEN {texts[0]} THEN {texts[1]} ELSE {texts[2]} END)"
+        elif name == "julianday" and len(texts) == 1:
+            new = f"(epoch(TRY_CAST({texts[0]} AS TIMESTAMP)) / 86400.0 + 2440587.5)"
+        elif (
+            name == "strftime"
+            and len(texts) == 2
+            and fmt is not None
+            and fmt.token_type == TokenType.STRING
+            and _STRFTIME_SAFE.fullmatch(fmt.text)
+        ):
+            new = f"strftime(TRY_CAST({texts[1]} AS TIMESTAMP), {texts[0]})"
+        elif name == "typeof" and len(texts) == 1:
+            x = texts[0]
+            new = (
+                f"(CASE WHEN ({x}) IS NULL THEN 'null' WHEN typeof({x}) IN ('BIGINT', 'INTEGER', 'SMALLINT', "
+                f"'TINYINT', 'HUGEINT', 'UBIGINT', 'UINTEGER', 'USMALLINT', 'UTINYINT', 'BOOLEAN') THEN 'integer' "
+                f"WHEN typeof({x}) IN ('DOUBLE', 'FLOAT') OR starts_with(typeof({x}), 'DECIMAL') THEN 'real' "
+                f"WHEN typeof({x}) = 'BLOB' THEN 'blob' ELSE 'text' END)"
+            )
+        elif name in ("upper", "lower") and len(texts) == 1:
+            src, dst = (_LOWER, _UPPER) if name == "upper" else (_UPPER, _LOWER)
+            new = f"translate(CAST({texts[0]} AS VARCHAR), '{src}', '{dst}')"  # SQLite folds ASCII letters only
+        if new is not None:
+            claimed = tokens[close].end + 1
+            edits.append((tok.start, claimed, new))
+    return edits
+
+
+def _cast_type_edit(sql: str, tokens: list, open_paren: int) -> list[tuple[int, int, str]]:
     from sqlglot.tokens import TokenType
 
     depth = 0
@@ -215,14 +313,23 @@ def _cast_type_edit(sql: str, tokens: list, open_paren: int) -> tuple[int, int, 
             depth -= 1
             if depth == 0:
                 if alias_at is None or alias_at + 1 >= j:
-                    return None
+                    return []
                 start, end = tokens[alias_at + 1].start, tokens[j - 1].end + 1
                 name = " ".join(sql[start:end].upper().split())
                 target = CAST_TYPES.get(name)
-                return None if target is None or name == target else (start, end, target)
+                if target is None:
+                    return []
+                edits = [] if name == target else [(start, end, target)]
+                if target == "BIGINT" and alias_at > open_paren + 1:
+                    # SQLite truncates a real cast to an integer, DuckDB rounds: trunc() it first (via DECIMAL,
+                    # exact for every 64-bit integer, and accepting text and numbers alike)
+                    first, last = tokens[open_paren + 1].start, tokens[alias_at - 1].end + 1
+                    edits.append((first, first, "trunc(CAST("))
+                    edits.append((last, last, " AS DECIMAL(38, 9)))"))
+                return edits
         elif t == TokenType.ALIAS and depth == 1 and tokens[j].text.upper() == "AS":
             alias_at = j
-    return None
+    return []
 
 
 def _apply(sql: str, edits: list[tuple[int, int, str]]) -> str:
@@ -509,3 +616,566 @@ def _alias_columns(node: object) -> set[str] | None:
     alias = node.args.get("alias")
     cols = alias.args.get("columns") if alias is not None else None
     return {c.name.lower() for c in cols} if cols else None
+
+
+# -- type affinity ---------------------------------------------------------------------------------
+
+#: SQLite's numeric affinities (https://sqlite.org/datatype3.html, 3.1).
+NUMERIC_AFFINITIES = frozenset({"INTEGER", "REAL", "NUMERIC"})
+
+#: Prefix of the DuckDB column comment the importer writes with a column's SQLite type.
+COMMENT_PREFIX = "sqlite:"
+
+# Text that SQLite's numeric affinity turns into a number: a whole decimal literal, spaces around it.
+_LOOKS_NUMERIC = r"[ \t\n\f\r]*[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?[ \t\n\f\r]*"
+# The longest numeric prefix SQLite's text-to-number conversion reads (in arithmetic, sum, avg, CAST).
+_REAL_PREFIX = r"^[ \t\n\f\r]*([+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?)"
+_INT_PREFIX = r"^[ \t\n\f\r]*([+-]?[0-9]+)"
+
+
+class SqliteColumn(NamedTuple):
+    """What the affinity rewrite knows of a column: SQLite's affinity and how DuckDB holds the values.
+
+    ``kind``: ``"number"`` (a numeric DuckDB type: the values are numbers), ``"text"`` (VARCHAR, all
+    values text), ``"mixed"`` (VARCHAR holding SQLite's text rendering of numbers next to text: a value
+    that looks like a number was one), ``"other"`` (anything else: left alone).
+    """
+
+    affinity: str
+    kind: str
+
+
+def column_comment(declared: str | None, classes: Collection[str]) -> str:
+    """The DuckDB column comment with which the importer records a column's SQLite type.
+
+    >>> column_comment("INT", {"integer", "text", "null"})
+    'sqlite:{"type": "INT", "classes": ["integer", "text"]}'
+    """
+    import json
+
+    body = {"type": declared or "", "classes": sorted(set(classes) - {"null"})}
+    return COMMENT_PREFIX + json.dumps(body)
+
+
+def sqlite_affinity(declared: str | None) -> str:
+    """SQLite's column affinity of a declared type (https://sqlite.org/datatype3.html, 3.1).
+
+    >>> sqlite_affinity("VARCHAR(20)"), sqlite_affinity("BIGINT"), sqlite_affinity(""), sqlite_affinity("DATE")
+    ('TEXT', 'INTEGER', 'BLOB', 'NUMERIC')
+    """
+    t = (declared or "").upper()
+    if "INT" in t:
+        return "INTEGER"
+    if "CHAR" in t or "CLOB" in t or "TEXT" in t:
+        return "TEXT"
+    if t == "" or "BLOB" in t:
+        return "BLOB"
+    if "REAL" in t or "FLOA" in t or "DOUB" in t:
+        return "REAL"
+    return "NUMERIC"
+
+
+_DUCKDB_NUMBERS = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "DOUBLE", "FLOAT", "DECIMAL", "UBIGINT")
+
+
+def sqlite_column(duckdb_type: str, comment: str | None) -> SqliteColumn:
+    """A column's :class:`SqliteColumn` from its DuckDB type and comment (the importer's, else none).
+
+    Without the importer's comment (a DuckDB file of other origin) the affinity is the DuckDB type's.
+
+    >>> sqlite_column("VARCHAR", column_comment("INT", {"integer", "text"}))
+    SqliteColumn(affinity='INTEGER', kind='mixed')
+    >>> sqlite_column("BIGINT", None), sqlite_column("VARCHAR", None)
+    (SqliteColumn(affinity='INTEGER', kind='number'), SqliteColumn(affinity='TEXT', kind='text'))
+    """
+    import json
+
+    t = duckdb_type.upper()
+    number = t.startswith(_DUCKDB_NUMBERS)
+    kind = "number" if number else "text" if t == "VARCHAR" else "other"
+    info = None
+    if comment and comment.startswith(COMMENT_PREFIX):
+        try:
+            info = json.loads(comment[len(COMMENT_PREFIX) :])
+        except ValueError:
+            info = None
+    if isinstance(info, dict):
+        affinity = sqlite_affinity(str(info.get("type", "")))
+        classes = set(info.get("classes") or ())
+        if kind == "text" and classes & {"integer", "real"}:
+            kind = "mixed"
+        return SqliteColumn(affinity, kind)
+    if number:
+        return SqliteColumn("INTEGER" if "INT" in t else "REAL", kind)
+    return SqliteColumn("TEXT" if kind == "text" else "BLOB", kind)
+
+
+_SQLITE_LOCK = threading.Lock()
+_SQLITE_CON: list[sqlite3.Connection] = []
+
+
+def _sqlite_eval(sql: str, *params: object) -> tuple:
+    """One row computed by this Python's SQLite (an in-memory database, for literal conversions)."""
+    with _SQLITE_LOCK:
+        if not _SQLITE_CON:
+            con = sqlite3.connect(":memory:", check_same_thread=False)
+            con.execute("CREATE TABLE n (v NUMERIC)")
+            _SQLITE_CON.append(con)
+        con = _SQLITE_CON[0]
+        if sql == "affinity":
+            con.execute("INSERT INTO n VALUES (?)", params)
+            row = con.execute("SELECT typeof(v), v FROM n").fetchone()
+            con.execute("DELETE FROM n")
+            return row
+        return con.execute(sql, params).fetchone()
+
+
+def _number_sql(value: object) -> str:
+    """A DuckDB literal for a number SQLite computed."""
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return "CAST('" + ("nan" if value != value else "inf" if value > 0 else "-inf") + "' AS DOUBLE)"
+        return f"CAST({value!r} AS DOUBLE)"
+    return str(value)
+
+
+def _string_sql(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+_INF = "CAST('inf' AS DOUBLE)"
+
+
+def _as_number(col: str, convert_text: bool) -> str:
+    """A DOUBLE view of a VARCHAR column for comparisons with numbers: text that looks like a number is
+    that number (when ``convert_text``: SQLite's numeric affinity is applied, or the column is mixed);
+    other text is +inf, above every number, as SQLite orders text after numbers."""
+    if not convert_text:
+        return f"(CASE WHEN {col} IS NOT NULL THEN {_INF} END)"
+    return (
+        f"(CASE WHEN regexp_full_match({col}, '{_LOOKS_NUMERIC}') "
+        f"THEN CAST(regexp_extract({col}, '{_REAL_PREFIX}', 1) AS DOUBLE) "
+        f"WHEN {col} IS NOT NULL THEN {_INF} END)"
+    )
+
+
+def _as_text(col: str) -> str:
+    """A VARCHAR view of a mixed column for comparisons with text: numbers sort before all text (as '')."""
+    return f"(CASE WHEN regexp_full_match({col}, '{_LOOKS_NUMERIC}') THEN '' ELSE {col} END)"
+
+
+def _to_number(col: str, integer: bool = False) -> str:
+    """SQLite's conversion of text to a number: the longest numeric prefix, else 0 (NULL stays NULL)."""
+    pattern, target = (_INT_PREFIX, "BIGINT") if integer else (_REAL_PREFIX, "DOUBLE")
+    return (
+        f"CAST(coalesce(nullif(regexp_extract({col}, '{pattern}', 1), ''), "
+        f"CASE WHEN {col} IS NOT NULL THEN '0' END) AS {target})"
+    )
+
+
+# The pre-check's coarse tokens: names and keywords, numbers, quotes, operators (quote characters of
+# names are dropped, so ``"year" = 5`` reads as ``year = 5``; text inside strings is tokenized too,
+# which can only make the pre-check say yes more often).
+_COARSE_TOKEN = re.compile(r"[^\W\d][\w$]*|[0-9]+[.]?[0-9]*(?:[eE][-+]?[0-9]+)?|[.][0-9]+|'|[=<>!]+|[-+*/%(.]")
+_COMPARISON_OPS = frozenset({"=", "==", "!=", "<>", "<", "<=", ">", ">="})
+_ARITHMETIC_OPS = frozenset("-+*/%")
+_PLAIN_NAME = re.compile(r"[^\W\d][\w$]*")
+
+
+def _is_word(tok: str) -> bool:
+    return tok[:1].isalpha() or tok[:1] in "_$"
+
+
+def _is_number(tok: str) -> bool:
+    return tok[:1].isdigit() or (tok[:1] == "." and len(tok) > 1)
+
+
+class AffinitySchema:
+    """The column types of one database, for :func:`rewrite_affinity`, with its cheap pre-check.
+
+    ``columns`` maps each table (and view) to its columns' :class:`SqliteColumn`, names in any case.
+    """
+
+    def __init__(self, columns: Mapping[str, Mapping[str, SqliteColumn]]) -> None:
+        self.columns = {
+            str(t).lower(): {str(c).lower(): info for c, info in cols.items()} for t, cols in columns.items()
+        }
+        self.number_names: set[str] = set()
+        self.text_names: set[str] = set()
+        for cols in self.columns.values():
+            for name, info in cols.items():
+                if info.kind == "number":
+                    self.number_names.add(name)
+                elif info.kind in ("text", "mixed"):
+                    self.text_names.add(name)
+        # names the patterns cannot capture whole (spaces, punctuation): any quoted name may be one
+        self._odd_names = any(_PLAIN_NAME.fullmatch(n) is None for n in self.number_names | self.text_names)
+
+    def candidate(self, sql: str) -> bool:
+        """False when :func:`rewrite_affinity` leaves ``sql`` as it is: no column of one type next to a
+        literal of the other in a comparison (or BETWEEN, an IN list), no text column in arithmetic, sum,
+        avg or CAST. One regex tokenization and a pass over the tokens, no parse. Not seen (left to the
+        retry after DuckDB's type error): two columns of different types compared, a string literal in
+        arithmetic, a comment between a column and its operator or literal.
+        """
+        if self._odd_names and any(q in sql for q in '"`['):
+            return True
+        texts, numbers = self.text_names, self.number_names
+        toks = _COARSE_TOKEN.findall(sql)
+        n = len(toks)
+
+        def word_after(j: int) -> str | None:  # the column name of a (qualified) name starting at j
+            while j < n and _is_word(toks[j]):
+                if j + 2 < n and toks[j + 1] == "." and _is_word(toks[j + 2]):
+                    j += 2
+                    continue
+                return toks[j].lower()
+            return None
+
+        for i, tok in enumerate(toks):
+            low = tok.lower()
+            if tok in _COMPARISON_OPS or low == "is":
+                j = i + 1
+                if low == "is" and j < n and toks[j].lower() == "not":
+                    j += 1
+                if j < n and toks[j] in "-+":
+                    j += 1
+                right = toks[j] if j < n else ""
+                left = toks[i - 1] if i > 0 else ""
+                if _is_word(left) and (
+                    (_is_number(right) and left.lower() in texts) or (right == "'" and left.lower() in numbers)
+                ):
+                    return True
+                if _is_number(left) and word_after(i + 1) in texts:
+                    return True
+                if left == "'" and word_after(i + 1) in numbers:
+                    return True
+            elif low in ("between", "in"):
+                if low == "in" and (
+                    i + 1 >= n or toks[i + 1] != "(" or (i + 2 < n and toks[i + 2].lower() in ("select", "with"))
+                ):
+                    continue
+                k = i - 2 if i > 1 and toks[i - 1].lower() == "not" else i - 1
+                if k >= 0 and (toks[k].lower() in texts or toks[k].lower() in numbers):
+                    return True
+            elif tok in _ARITHMETIC_OPS:
+                if i > 0 and toks[i - 1].lower() in texts or word_after(i + 1) in texts:
+                    return True
+            elif low in ("sum", "avg", "cast") and i + 1 < n and toks[i + 1] == "(":
+                if word_after(i + 2) in texts:
+                    return True
+        return False
+
+    def rewrite(self, sql: str, dialect: str = "sqlite") -> str | None:
+        """:func:`rewrite_affinity` on this schema."""
+        return rewrite_affinity(sql, self, dialect)
+
+
+def rewrite_affinity(
+    sql: str, schema: AffinitySchema | Mapping[str, Mapping[str, SqliteColumn]], dialect: str = "sqlite"
+) -> str | None:
+    """SQLite's type affinity made explicit for DuckDB, which refuses or reads differently text compared
+    with numbers, and text in arithmetic; None when nothing changes (or sqlglot cannot parse the text).
+
+    Comparisons (``=``, ``<>``, ``<``, ``<=``, ``>``, ``>=``, ``IS``, ``BETWEEN``, ``IN`` lists and
+    ``IN (SELECT ...)``) between a column and a literal or a column of the other type follow
+    https://sqlite.org/datatype3.html, 4.2: a column of numeric affinity turns a text operand that looks
+    like a number into that number; a TEXT column turns a number into its text (``year >= 2014`` on a
+    TEXT column compares ``year >= '2014'``); otherwise numbers sort before all text. Literals are
+    converted here by this Python's SQLite; a VARCHAR column compared with a number is read as the
+    number it spells, else as +inf (above every number); a mixed column (numbers and text, see the
+    importer) compared with text reads its numbers as ``''``. Text in arithmetic (``1.0 * name``,
+    ``x + 1``), ``sum`` and ``avg``, and in ``CAST(... AS INT|REAL|NUMERIC)`` is converted as SQLite
+    does: the longest numeric prefix, else 0. Every other byte of the text is kept.
+
+    >>> cols = {"concert": {"year": SqliteColumn("TEXT", "text"), "id": SqliteColumn("INTEGER", "number")}}
+    >>> rewrite_affinity("SELECT id FROM concert WHERE year >= 2014 AND id = '3'", cols)
+    "SELECT id FROM concert WHERE year >= '2014' AND id = 3"
+    """
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    from sqlrl.sql.dialects import reader
+
+    if not isinstance(schema, AffinitySchema):
+        schema = AffinitySchema(schema)
+    try:
+        tree = sqlglot.parse_one(sql, read=reader(dialect))
+    except (SqlglotError, ValueError, RecursionError):
+        return None
+    if tree is None:
+        return None
+    ctes = {cte.alias.lower(): cte for cte in tree.find_all(exp.CTE) if cte.alias}
+    rw = _AffinityRewrite(sql, _Types(schema.columns, ctes))
+    comparisons = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE, exp.Is, exp.NullSafeEQ, exp.NullSafeNEQ)
+    arithmetic = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.IntDiv)
+    for node in list(tree.walk()):
+        if isinstance(node, comparisons):
+            rw.compare(node.this, node.expression)
+        elif isinstance(node, exp.Between):
+            rw.compare(node.this, node.args.get("low"))
+            rw.compare(node.this, node.args.get("high"))
+        elif isinstance(node, exp.In):
+            query = node.args.get("query")
+            if query is not None:
+                inner = query.this if isinstance(query, exp.Subquery) else query
+                if isinstance(inner, exp.Select) and len(inner.expressions) == 1:
+                    rw.compare(node.this, inner.expressions[0].unalias())  # as node.this = that column
+            for item in node.expressions:
+                rw.compare(node.this, item, lists=True)
+        elif isinstance(node, arithmetic):
+            rw.to_number(node.this)
+            rw.to_number(node.expression)
+        elif isinstance(node, exp.Neg):
+            rw.to_number(node.this)
+        elif isinstance(node, (exp.Sum, exp.Avg)):
+            rw.to_number(node.this)
+        elif isinstance(node, exp.Cast) and node.to is not None:
+            name = node.to.sql(dialect="sqlite").upper().split("(")[0].strip()
+            if name in CAST_TYPES or name in ("NUMERIC", "BIGINT"):
+                rw.to_number(node.this, integer=CAST_TYPES.get(name, name) == "BIGINT")
+    return _apply(sql, list(rw.edits.values())) if rw.edits else None
+
+
+class _Types:
+    """The SqliteColumn a column reference resolves to, per SQLite's scoping; None when it cannot be told."""
+
+    def __init__(self, tables: dict[str, dict[str, SqliteColumn]], ctes: dict[str, object]) -> None:
+        self.tables = tables
+        self.ctes = ctes
+        self._cte_cols: dict[str, dict[str, SqliteColumn | None] | None] = {}
+
+    def column(self, col: object) -> SqliteColumn | None:
+        from sqlglot import exp
+
+        name, qualifier = col.name.lower(), col.table.lower()
+        node = col.parent
+        while node is not None:
+            if isinstance(node, exp.Select):
+                sources = self.sources(node)
+                if qualifier:
+                    if qualifier in sources:
+                        cols = sources[qualifier]
+                        return None if cols is None else cols.get(name)
+                else:
+                    found = [cols for cols in sources.values() if cols is None or name in cols]
+                    if len(found) > 1 or (found and found[0] is None):
+                        return None  # ambiguous, or a source whose columns are unknown
+                    if found:
+                        return found[0][name]
+            node = node.parent
+        return None
+
+    def sources(self, select: object) -> dict[str, dict[str, SqliteColumn | None] | None]:
+        from sqlglot import exp
+
+        out: dict[str, dict[str, SqliteColumn | None] | None] = {}
+        from_ = select.args.get("from_") or select.args.get("from")
+        items = [from_.this] if from_ is not None else []
+        items.extend(j.this for j in select.args.get("joins") or [])
+        for src in items:
+            if isinstance(src, exp.Table) and isinstance(src.this, exp.Identifier):
+                key = src.alias_or_name.lower()
+                out[key] = self.table(src)
+            elif isinstance(src, exp.Subquery):
+                out[src.alias.lower() if src.alias else f"<subquery {id(src)}>"] = self.outputs(src.this)
+            else:
+                out[f"<unknown {id(src)}>"] = None
+        return out
+
+    def table(self, src: object) -> dict[str, SqliteColumn | None] | None:
+        key = src.name.lower()
+        if not src.args.get("db") and key in self.ctes:
+            if key not in self._cte_cols:
+                self._cte_cols[key] = None  # a recursive CTE reading itself: unknown
+                cte = self.ctes[key]
+                alias = cte.args.get("alias")
+                if alias is not None and alias.args.get("columns"):
+                    self._cte_cols[key] = None  # renamed columns: not followed
+                else:
+                    self._cte_cols[key] = self.outputs(cte.this)
+            return self._cte_cols[key]
+        cols = self.tables.get(key)
+        return dict(cols) if cols is not None else None
+
+    def outputs(self, query: object) -> dict[str, SqliteColumn | None] | None:
+        """A subquery's result columns: a plain column keeps its type (and SQLite its affinity)."""
+        from sqlglot import exp
+
+        if not isinstance(query, exp.Select):
+            return None  # set operations, VALUES: not followed
+        out: dict[str, SqliteColumn | None] = {}
+        for p in query.expressions:
+            if isinstance(p, exp.Star) or (isinstance(p, exp.Column) and isinstance(p.this, exp.Star)):
+                return None
+            inner = p.unalias()
+            out[p.alias_or_name.lower()] = self.column(inner) if isinstance(inner, exp.Column) else None
+        return out
+
+
+class _AffinityRewrite:
+    def __init__(self, sql: str, types: _Types) -> None:
+        self.sql = sql
+        self.types = types
+        self.edits: dict[tuple[int, int], tuple[int, int, str]] = {}
+
+    # operands ----------------------------------------------------------------------------------
+    def operand(self, node: object) -> tuple[str, object, tuple[int, int]] | None:
+        """("col", SqliteColumn, span), ("num", text, span) or ("str", text, span); None for anything else."""
+        from sqlglot import exp
+
+        while isinstance(node, exp.Paren):
+            node = node.this  # (col) keeps the column's affinity
+        if isinstance(node, (exp.Max, exp.Min)) and isinstance(node.this, exp.Column) and not node.expressions:
+            # max(col)/min(col): the column's values, but no affinity (SQLite: max(year) = 2015 is false)
+            inner = self.operand(node.this)
+            span = self.call_span(inner[2], ("max", "min")) if inner is not None and inner[0] == "col" else None
+            if span is None:
+                return None
+            return ("col", SqliteColumn("BLOB", inner[1].kind), span)
+        if isinstance(node, exp.Column) and isinstance(node.this, exp.Identifier):
+            info = self.types.column(node)
+            span = self.column_span(node)
+            if info is None or span is None:
+                return None
+            return ("col", info, span)
+        if isinstance(node, exp.Literal):
+            span = self.span(node)
+            if span is None:
+                return None
+            if node.is_string:
+                return ("str", node.this, span)
+            return ("num", self.sql[span[0] : span[1]], span)
+        if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) and not node.this.is_string:
+            span = self.span(node.this)
+            if span is None:
+                return None
+            start = span[0] - 1
+            while start >= 0 and self.sql[start].isspace():
+                start -= 1
+            if start < 0 or self.sql[start] != "-":
+                return None
+            return ("num", "-" + self.sql[span[0] : span[1]], (start, span[1]))
+        return None
+
+    def span(self, node: object) -> tuple[int, int] | None:
+        start, end = node.meta.get("start"), node.meta.get("end")
+        return None if start is None or end is None else (start, end + 1)
+
+    def column_span(self, col: object) -> tuple[int, int] | None:
+        end = self.span(col.this)
+        if end is None:
+            return None
+        table = col.args.get("table")
+        start = self.span(table) if table is not None else end
+        if start is None or col.args.get("db") is not None:
+            return None
+        return (start[0], end[1])
+
+    def call_span(self, arg: tuple[int, int], names: tuple[str, ...]) -> tuple[int, int] | None:
+        """The span of ``name(arg)`` around the span of its one argument; None if the text is otherwise."""
+        sql = self.sql
+        i = arg[0] - 1
+        while i >= 0 and sql[i].isspace():
+            i -= 1
+        if i < 0 or sql[i] != "(":
+            return None
+        i -= 1
+        while i >= 0 and sql[i].isspace():
+            i -= 1
+        for name in names:
+            start = i - len(name) + 1
+            if start >= 0 and sql[start : i + 1].lower() == name and (start == 0 or not _is_word(sql[start - 1])):
+                break
+        else:
+            return None
+        j = arg[1]
+        while j < len(sql) and sql[j].isspace():
+            j += 1
+        if j >= len(sql) or sql[j] != ")":
+            return None
+        return (start, j + 1)
+
+    def edit(self, span: tuple[int, int], text: str) -> None:
+        if any(s < span[1] and span[0] < e for s, e in self.edits):
+            return  # one edit per piece of text
+        self.edits[span] = (span[0], span[1], text)
+
+    def text(self, span: tuple[int, int]) -> str:
+        return self.sql[span[0] : span[1]]
+
+    # rules -------------------------------------------------------------------------------------
+    def compare(self, a: object, b: object, *, lists: bool = False) -> None:
+        if a is None or b is None:
+            return
+        oa, ob = self.operand(a), self.operand(b)
+        if oa is None or ob is None:
+            return
+        if lists and ob[0] == "col":
+            return  # x IN (col, ...): the list's values have no affinity of their own
+        if oa[0] != "col" and ob[0] == "col":
+            oa, ob = ob, oa
+        if oa[0] != "col":
+            return
+        col: SqliteColumn = oa[1]
+        if ob[0] == "col":
+            self.compare_columns(oa, ob)
+        elif ob[0] == "num":
+            self.column_vs_number(oa, ob)
+        else:
+            self.column_vs_string(oa, ob, col)
+
+    def column_vs_number(self, oc: tuple, on: tuple) -> None:
+        info: SqliteColumn = oc[1]
+        if info.kind == "text" and info.affinity == "TEXT":
+            try:
+                (text,) = _sqlite_eval(f"SELECT CAST({on[1]} AS TEXT)")
+            except sqlite3.Error:
+                return  # a number SQLite does not read: its own error
+            self.edit(on[2], _string_sql(text))
+        elif info.kind in ("text", "mixed"):
+            convert = info.affinity in NUMERIC_AFFINITIES or info.kind == "mixed"
+            self.edit(oc[2], _as_number(self.text(oc[2]), convert))
+
+    def column_vs_string(self, oc: tuple, os_: tuple, info: SqliteColumn) -> None:
+        value = None
+        if info.affinity in NUMERIC_AFFINITIES:
+            kind, converted = _sqlite_eval("affinity", os_[1])
+            if kind in ("integer", "real"):
+                value = converted
+        if info.kind == "number":
+            self.edit(os_[2], _number_sql(value) if value is not None else _INF)
+        elif info.kind == "mixed" or (info.kind == "text" and info.affinity != "TEXT"):
+            if value is not None:
+                self.edit(oc[2], _as_number(self.text(oc[2]), True))
+                self.edit(os_[2], _number_sql(value))
+            elif info.kind == "mixed":
+                self.edit(oc[2], _as_text(self.text(oc[2])))
+
+    def compare_columns(self, oa: tuple, ob: tuple) -> None:
+        a, b = oa[1], ob[1]
+        if a.kind == b.kind or "other" in (a.kind, b.kind):
+            return
+        if a.kind != "number":
+            oa, ob, a, b = ob, oa, b, a
+        if a.kind != "number":
+            return  # text against mixed: left as it is
+        # a holds numbers, b text (or mixed)
+        if a.affinity in NUMERIC_AFFINITIES or b.affinity in NUMERIC_AFFINITIES:
+            self.edit(ob[2], _as_number(self.text(ob[2]), True))  # numeric affinity applied to the text side
+        elif b.affinity == "TEXT":
+            self.edit(oa[2], f"CAST({self.text(oa[2])} AS VARCHAR)")  # TEXT affinity applied to the numbers
+        else:
+            self.edit(ob[2], _as_number(self.text(ob[2]), b.kind == "mixed"))  # no affinity: as stored
+
+    def to_number(self, node: object, integer: bool = False) -> None:
+        o = self.operand(node)
+        if o is None:
+            return
+        if o[0] == "col" and o[1].kind in ("text", "mixed"):
+            self.edit(o[2], _to_number(self.text(o[2]), integer))
+        elif o[0] == "str":
+            fn = "CAST(? AS INTEGER)" if integer else "CAST(? AS NUMERIC)"
+            (value,) = _sqlite_eval(f"SELECT {fn}", o[1])
+            self.edit(o[2], _number_sql(value))
