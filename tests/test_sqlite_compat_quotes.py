@@ -158,6 +158,20 @@ def test_bare_column_retry_keeps_double_quoted_strings(geo, tmp_path):
         assert duck.execute(sql).rows == lite.execute(sql).rows == [("ohio", 1500)]
 
 
+def test_a_bare_column_rewrite_that_ran_is_the_texts_next_run(geo, tmp_path, monkeypatch):
+    sql = "SELECT river_name, max(length) FROM river"
+    with Sandbox(geo, engine="sqlite") as lite, Sandbox(geo, engine="duckdb", cache_dir=tmp_path / "c") as duck:
+        runs: list[str] = []
+        real = duck._engine._run
+        monkeypatch.setattr(
+            duck._engine, "_run", lambda con, s, run_sql, t0: runs.append(run_sql) or real(con, s, run_sql, t0)
+        )
+        expected = lite.execute(sql).rows
+        assert duck.execute(sql).rows == expected and len(runs) == 2  # refused, rewritten, run again
+        assert duck.execute(sql).rows == expected and len(runs) == 3  # straight to the rewrite
+        assert runs[2] == runs[1] != runs[0]
+
+
 def test_process_isolation_rewrites_in_the_worker(geo, tmp_path):
     sql = 'SELECT capital FROM state WHERE state_name = "ohio"'
     with Sandbox(geo, engine="duckdb", isolation="process", cache_dir=tmp_path / "c") as duck:

@@ -311,7 +311,8 @@ class DuckDBEngine:
 
         With ``sqlite_compat``, a query DuckDB refuses for a column that is neither grouped nor
         aggregated (SQLite allows it) is rewritten once by :func:`~sqlrl.sql.sqlite_compat.rewrite_bare_columns`
-        and run again; if that fails too, the original error is returned.
+        and run again; if that fails too, the original error is returned. A rewrite that ran is kept as the
+        text's prepared form, so later runs of the same text (from :meth:`prepare`) skip the failing one.
         """
         result = self._run(con, sql, run_sql, t0)
         if not self.compat or result.error_kind is not ErrorKind.RUNTIME:
@@ -331,8 +332,10 @@ class DuckDBEngine:
         if BARE_COLUMN_ERROR in result.error:
             rewritten = rewrite_bare_columns(text)
             if rewritten is not None:
-                retry = self._run(con, sql, rewrite_tokens(rewritten, "duckdb"), t0)
+                final = rewrite_tokens(rewritten, "duckdb")
+                retry = self._run(con, sql, final, t0)
                 if retry.ok:
+                    self._prepared.put(sql, final)  # the next run of this text goes straight to it
                     return retry
         return result
 
