@@ -222,7 +222,7 @@ def _fill(con: sqlite3.Connection, table: TableInfo, rng: random.Random, max_row
     parents: list[tuple[list[str], list[tuple[Any, ...]]]] = []
     for parent, child_cols, parent_cols in table.foreign_keys:
         if parent == table.name:
-            continue  # a self-reference: drawn from the column's own pool; a row that breaks it is skipped
+            continue  # a self-reference: filled below from the rows already drawn
         try:
             cols = ", ".join(_quote(c) for c in parent_cols) if all(parent_cols) else "rowid"
             rows = con.execute(f"SELECT DISTINCT {cols} FROM {_quote(parent)} ORDER BY {cols}").fetchall()
@@ -248,6 +248,18 @@ def _fill(con: sqlite3.Connection, table: TableInfo, rng: random.Random, max_row
             else:
                 for c, v in zip(child_cols, rng.choice(rows), strict=False):
                     row[c] = v
+        for parent, child_cols, parent_cols in table.foreign_keys:
+            if parent != table.name or not all(parent_cols):
+                continue
+            allowed_null = all(not c.not_null for c in table.columns if c.name in child_cols)
+            earlier = [tuple(drawn[p][j] for p in parent_cols) for j in range(len(drawn[parent_cols[0]]))]
+            if allowed_null and (not earlier or rng.random() < 0.3):
+                values: tuple[Any, ...] = (None,) * len(child_cols)
+            elif earlier and rng.random() < 0.8:
+                values = rng.choice(earlier)
+            else:
+                values = tuple(row[p] for p in parent_cols)  # the row refers to itself
+            row.update(zip(child_cols, values, strict=False))
         try:
             con.execute(insert, [row[c] for c in names])
         except sqlite3.IntegrityError:
