@@ -301,3 +301,26 @@ def test_suite_build_help_lists_its_flags(capsys):
     with pytest.raises(SystemExit):
         main(["suite", "build", "--help"])
     assert "--candidates" in capsys.readouterr().out
+
+
+# -- the execution reward on a suite ----------------------------------------------------------------
+
+
+def test_execution_reward_on_a_suite(suite, db, tmp_path):
+    from sqlrl.rewards import execution_reward
+    from sqlrl.rewards.batch import RewardInputError
+
+    gold = GOLDS[0]
+    completions = [gold, "SELECT name FROM emp", "SELECT e.name FROM emp e WHERE e.role = 'engineer'", "SELECT nope"]
+    plain = execution_reward(timeout=2.0)
+    on_suite = execution_reward(timeout=2.0, suite=suite.directory.parent)
+    columns = {"gold_sql": [gold] * 4, "db_path": [str(db)] * 4}
+    assert plain(prompts=["q"] * 4, completions=completions, **columns) == [1.0, 1.0, 1.0, 0.0]
+    assert on_suite(prompts=["q"] * 4, completions=completions, **columns) == [1.0, 0.0, 1.0, 0.0]
+    with pytest.raises(ValueError, match="folder of test suites"):
+        execution_reward(suite=tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(RewardInputError, match="no test suite"):
+        execution_reward(suite=tmp_path / "empty")(
+            prompts=["q"], completions=[gold], gold_sql=[gold], db_path=[str(db)]
+        )
