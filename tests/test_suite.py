@@ -324,3 +324,25 @@ def test_execution_reward_on_a_suite(suite, db, tmp_path):
         execution_reward(suite=tmp_path / "empty")(
             prompts=["q"], completions=[gold], gold_sql=[gold], db_path=[str(db)]
         )
+
+
+def test_a_foreign_key_without_columns_takes_the_parents_primary_key(tmp_path):
+    path = tmp_path / "bare.sqlite"
+    con = sqlite3.connect(path)
+    con.executescript(
+        "CREATE TABLE p (code TEXT PRIMARY KEY, v INT);"
+        "CREATE TABLE c (id INTEGER PRIMARY KEY, code TEXT NOT NULL REFERENCES p);"
+        "INSERT INTO p VALUES ('a', 1), ('b', 2); INSERT INTO c VALUES (1, 'a'), (2, 'b');"
+    )
+    con.commit()
+    con.close()
+    seen = 0
+    for seed in range(10):
+        v = write_variant(path, tmp_path / f"v{seed}.sqlite", seed=seed)
+        con = sqlite3.connect(v)
+        try:
+            assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+            seen += con.execute("SELECT count(*) FROM c").fetchone()[0]
+        finally:
+            con.close()
+    assert seen > 0

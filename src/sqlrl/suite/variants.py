@@ -113,7 +113,11 @@ def read_schema(con: sqlite3.Connection) -> list[TableInfo]:
             entry = fks.setdefault(fid, (parent, [], []))
             entry[1].append(child_col)
             entry[2].append(parent_col)
-        tables[name] = TableInfo(name, cols, list(fks.values()))
+        for parent, _, parent_cols in fks.values():
+            if not all(parent_cols):  # REFERENCES parent without columns: the parent's primary key
+                pk = sorted((r[5], r[1]) for r in con.execute(f"PRAGMA table_info({_quote(parent)})") if r[5])
+                parent_cols[:] = [c for _, c in pk] if len(pk) == len(parent_cols) else []
+        tables[name] = TableInfo(name, cols, [fk for fk in fks.values() if fk[2]])
     # parents first (a cycle or a missing parent keeps the original order)
     ordered: list[str] = []
     todo = list(names)
@@ -200,7 +204,11 @@ def write_variant(
         con.execute("BEGIN")
         for kind, sql in statements:
             if kind != "trigger":
-                con.execute(sql)
+                try:
+                    con.execute(sql)
+                except sqlite3.OperationalError as e:  # a virtual table's shadow tables exist already
+                    if "already exists" not in str(e):
+                        raise
         for table in tables:
             _fill(con, table, rng, max_rows, extra_values)
         for kind, sql in statements:
@@ -224,7 +232,7 @@ def _fill(con: sqlite3.Connection, table: TableInfo, rng: random.Random, max_row
         if parent == table.name:
             continue  # a self-reference: filled below from the rows already drawn
         try:
-            cols = ", ".join(_quote(c) for c in parent_cols) if all(parent_cols) else "rowid"
+            cols = ", ".join(_quote(c) for c in parent_cols)
             rows = con.execute(f"SELECT DISTINCT {cols} FROM {_quote(parent)} ORDER BY {cols}").fetchall()
         except sqlite3.Error:
             continue
