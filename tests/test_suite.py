@@ -346,3 +346,33 @@ def test_a_foreign_key_without_columns_takes_the_parents_primary_key(tmp_path):
         finally:
             con.close()
     assert seen > 0
+
+
+def test_composite_and_self_references_and_virtual_tables(tmp_path):
+    path = tmp_path / "odd.sqlite"
+    con = sqlite3.connect(path)
+    con.executescript(
+        "CREATE TABLE p (a INT, b TEXT, PRIMARY KEY (a, b));"
+        "CREATE TABLE c (id INTEGER PRIMARY KEY, a INT, b TEXT, FOREIGN KEY (a, b) REFERENCES p(a, b));"
+        "CREATE TABLE tree (id INTEGER PRIMARY KEY, parent INT NOT NULL REFERENCES tree(id));"
+        "INSERT INTO p VALUES (1, 'x'), (2, 'y'); INSERT INTO c VALUES (1, 1, 'x'), (2, 2, 'y'), (3, NULL, NULL);"
+        "INSERT INTO tree VALUES (1, 1), (2, 1);"
+    )
+    try:
+        con.executescript("CREATE VIRTUAL TABLE ft USING fts5(body); INSERT INTO ft VALUES ('hello');")
+    except sqlite3.OperationalError:  # an SQLite built without FTS5
+        pass
+    con.commit()
+    con.close()
+    counts = [0, 0]
+    for seed in range(10):
+        v = write_variant(path, tmp_path / f"v{seed}.sqlite", seed=seed)
+        con = sqlite3.connect(v)
+        try:
+            assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+            assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+            counts[0] += con.execute("SELECT count(*) FROM c").fetchone()[0]
+            counts[1] += con.execute("SELECT count(*) FROM tree").fetchone()[0]
+        finally:
+            con.close()
+    assert min(counts) > 0

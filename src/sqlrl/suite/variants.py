@@ -90,12 +90,12 @@ def _kind_of(values: Sequence[Any], declared: str) -> str:
 def read_schema(con: sqlite3.Connection) -> list[TableInfo]:
     """The tables of ``con`` (not SQLite's own), parents before children where the foreign keys allow,
     each column with its original values (at most 64, chosen evenly over the sorted distinct values)."""
-    names = [
-        r[0]
-        for r in con.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
-        )
-    ]
+    rows = con.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+    ).fetchall()
+    # virtual tables (FTS, R*Tree) and their shadow tables stay empty: their contents are the module's
+    virtual = [n for n, sql in rows if (sql or "").lstrip().upper().startswith("CREATE VIRTUAL")]
+    names = [n for n, _ in rows if not any(n == v or n.startswith(f"{v}_") for v in virtual)]
     tables: dict[str, TableInfo] = {}
     for name in names:
         cols = []
