@@ -376,3 +376,39 @@ def test_composite_and_self_references_and_virtual_tables(tmp_path):
         finally:
             con.close()
     assert min(counts) > 0
+
+
+def test_a_variant_where_order_by_ties_decide_the_gold_is_skipped_for_it(suite, db):
+    gold = GOLDS[3]  # ORDER BY salary DESC LIMIT 2: small variants often tie on salary
+    other_tie_break = "SELECT name FROM emp ORDER BY salary DESC, name DESC LIMIT 2"
+    assert suite_match(gold, other_tie_break, [db]).correct
+    assert suite_match(gold, other_tie_break, suite).correct
+    assert suite_match(gold, other_tie_break, suite.directory).correct  # read from suite.json
+    for name, golds in suite.tied.items():
+        assert name in {p.name for p in suite.variants} and golds
+    assert "candidates_with_ties" in suite.stats
+
+
+def test_ties_under_order_by_are_found_and_the_verdict_skips_them(tmp_path):
+    from sqlrl.sandbox.service import ExecutionService
+    from sqlrl.sql.mutate import order_probe
+    from sqlrl.suite.build import _tied
+
+    folder = tmp_path / "s"
+    folder.mkdir()
+    for name, rows in (("s.sqlite", [("a", 3), ("b", 2)]), ("s_1.sqlite", [("a", 1), ("b", 1)])):
+        con = sqlite3.connect(folder / name)
+        con.execute("CREATE TABLE t (name TEXT, v INT)")
+        con.executemany("INSERT INTO t VALUES (?, ?)", rows)
+        con.commit()
+        con.close()
+    gold = "SELECT name FROM t ORDER BY v DESC LIMIT 1"
+    other = "SELECT name FROM t ORDER BY v DESC, name DESC LIMIT 1"  # breaks the tie otherwise
+    probe, n = order_probe(gold)
+    with ExecutionService(engine="sqlite") as service:
+        assert not _tied(service.execute(folder / "s.sqlite", probe), n)
+        assert _tied(service.execute(folder / "s_1.sqlite", probe), n)
+    assert not suite_match(gold, other, folder)  # no suite.json: the tie rejects it
+    (folder / "suite.json").write_text(json.dumps({"tied": {"s_1.sqlite": [gold]}}))
+    assert suite_match(gold, other, folder)
+    assert not suite_match(gold, "SELECT name FROM t ORDER BY v ASC LIMIT 1", folder)

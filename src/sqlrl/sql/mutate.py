@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlrl.sql.dialects import parse_one
 
-__all__ = ["MUTATION_KINDS", "literals", "mutations"]
+__all__ = ["MUTATION_KINDS", "literals", "mutations", "order_probe"]
 
 #: The kinds of mutation :func:`mutations` makes, in the order it tries them.
 MUTATION_KINDS: tuple[str, ...] = (
@@ -209,3 +209,46 @@ def literals(sql: str) -> list[str | int | float]:
         if value not in out:
             out.append(value)
     return out
+
+
+def order_probe(sql: str) -> tuple[str, int] | None:
+    """A query that shows whether ``sql``'s ORDER BY is ambiguous on a database: ``(probe, n)`` where the
+    probe selects ``sql``'s ``n`` columns, then its sort keys, in its order, with LIMIT one higher. Two
+    adjacent probe rows with equal keys and different columns mean the result depends on how the
+    engine breaks ties. None when ``sql`` is no plain SELECT with ORDER BY (or has DISTINCT).
+
+    Raises:
+        SqlParseError: ``sql`` is not one SQLite statement.
+
+    >>> order_probe("SELECT name AS n FROM t ORDER BY n DESC LIMIT 1")
+    ('SELECT name AS n, name AS sqlrl_k0 FROM t ORDER BY n DESC LIMIT 2', 1)
+    """
+    from sqlglot import exp
+
+    tree = parse_one(sql, "sqlite")
+    order = tree.args.get("order") if isinstance(tree, exp.Select) else None
+    if order is None or tree.args.get("distinct") or any(isinstance(e, exp.Star) for e in tree.expressions):
+        return None
+    aliases = {e.alias: e.this for e in tree.expressions if isinstance(e, exp.Alias)}
+    keys = []
+    for ordered in order.expressions:
+        key = ordered.this
+        if isinstance(key, exp.Column) and not key.table and key.name in aliases:
+            key = aliases[key.name]
+        elif isinstance(key, exp.Literal) and not key.is_string and key.this.isdigit():
+            position = int(key.this)
+            if not 1 <= position <= len(tree.expressions):
+                return None
+            key = tree.expressions[position - 1]
+            key = key.this if isinstance(key, exp.Alias) else key
+        keys.append(key.copy())
+    probe = tree.copy()
+    n = len(probe.expressions)
+    probe.set("expressions", [*probe.expressions, *(exp.alias_(k, f"sqlrl_k{i}") for i, k in enumerate(keys))])
+    limit = probe.args.get("limit")
+    if limit is not None:
+        value = limit.expression
+        if not (isinstance(value, exp.Literal) and value.this.isdigit()):
+            return None
+        probe.set("limit", exp.Limit(expression=exp.Literal.number(int(value.this) + 1)))
+    return probe.sql(dialect="sqlite"), n

@@ -7,6 +7,9 @@ the original database equals the gold's (the wrong queries plain execution accur
 greedily keeps the fewest candidates, at most ``k``, that tell each gold apart from its surviving
 mutations: each step takes the candidate that separates the most (gold, mutation) pairs not yet
 separated, ties to the earliest candidate. A candidate on which some gold query fails is never kept.
+Where a gold's ORDER BY has ties that decide its result on a candidate (:func:`sqlrl.sql.mutate.order_probe`),
+an equivalent query could break them otherwise: the candidate separates nothing for that gold, and
+``suite.json`` lists the gold under the variant's ``tied`` so that the verdict skips the variant for it.
 
 The suite is written in the layout of test-suite-sql-eval's database folder, which ``sqlrl eval spider
 --db`` reads as well: ``<out_dir>/<db_id>/<db_id>.sqlite`` (a copy of the original) and
@@ -34,7 +37,7 @@ from sqlrl.suite.errors import SuiteError
 __all__ = ["SUITE_VERSION", "Suite", "build_suite", "check_database", "read_gold_file"]
 
 #: Bumped when the same inputs would give a different suite (the cache key holds it).
-SUITE_VERSION = 1
+SUITE_VERSION = 2
 MANIFEST = "suite.json"
 
 
@@ -48,6 +51,8 @@ class Suite:
     variants: list[Path]
     stats: dict[str, Any] = field(default_factory=dict)
     cached: bool = False
+    #: variant file name -> gold queries whose ORDER BY ties decide their result there (the verdict skips it)
+    tied: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def paths(self) -> list[Path]:
@@ -136,7 +141,7 @@ def _load_cached(directory: Path, db_id: str, key: str) -> Suite | None:
     variants = [directory / name for name in data.get("variants", [])]
     if not original.is_file() or not all(v.is_file() for v in variants):
         return None
-    return Suite(db_id, directory, original, variants, data.get("stats", {}), cached=True)
+    return Suite(db_id, directory, original, variants, data.get("stats", {}), cached=True, tied=data.get("tied", {}))
 
 
 def build_suite(
@@ -203,7 +208,7 @@ def build_suite(
     directory.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".candidates-", dir=directory))
     try:
-        stats, chosen, kills = _distil(
+        stats, chosen, kills, tied = _distil(
             database, golds, mutants, extra, work, k=k, seed=seed, candidates=candidates, max_rows=max_rows,
             timeout=timeout, workers=workers, progress=progress,
         )  # fmt: skip
@@ -224,21 +229,24 @@ def build_suite(
     manifest = {
         "key": key, "db_id": db_id, "database": str(database), "settings": settings, "version": SUITE_VERSION,
         "variants": [v.name for v in variants], "stats": stats,
+        "tied": {v.name: t for v, t in zip(variants, tied, strict=True) if t},
     }  # fmt: skip
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    return Suite(db_id, directory, original, variants, stats)
+    return Suite(db_id, directory, original, variants, stats, tied=manifest["tied"])
 
 
 def _distil(
     database: Path, golds: list[str], mutants: list[list[str]], extra: list[Any], work: Path, *, k: int, seed: int,
     candidates: int, max_rows: int, timeout: float, workers: int | None, progress: bool | None,
-) -> tuple[dict[str, Any], list[int], list[int]]:  # fmt: skip
+) -> tuple[dict[str, Any], list[int], list[int], list[list[str]]]:  # fmt: skip
     from sqlrl.sandbox.parallel import progress_bar
     from sqlrl.sandbox.service import ExecutionService
     from sqlrl.scoring import compare, gold_has_order_by
+    from sqlrl.sql.mutate import order_probe
     from sqlrl.suite.variants import read_schema, write_variant
 
     order = [gold_has_order_by(g) for g in golds]
+    probed = [(i, p) for i, p in ((i, order_probe(g)) for i, g in enumerate(golds)) if p is not None]
     with ExecutionService(engine="sqlite", workers=workers, keep_rows=False, timeout=timeout) as service:
         gold_res = service.run([(database, g) for g in golds])
         usable = [i for i, r in enumerate(gold_res) if r.ok]
@@ -257,6 +265,7 @@ def _distil(
         finally:
             con.close()
         kills: list[set[int]] = []
+        tied: list[set[int]] = []  # per candidate, the golds whose ORDER BY ties decide their result there
         bar = progress_bar(candidates, progress, desc="suite candidates", unit="db", least=1)
         try:
             for c in range(candidates):
@@ -266,6 +275,8 @@ def _distil(
                 )  # fmt: skip
                 g_res = service.run([(path, golds[i]) for i in usable])
                 by_gold = dict(zip(usable, g_res, strict=True))
+                probe_res = service.run([(path, probe) for _, (probe, _) in probed])
+                tied.append({i for (i, (_, n)), r in zip(probed, probe_res, strict=True) if _tied(r, n)})
                 if not all(r.ok for r in g_res):
                     kills.append(set())
                     kills[-1].add(-1)  # marks an ineligible candidate
@@ -273,7 +284,8 @@ def _distil(
                     m_res = service.run([(path, m) for _, m in pairs])
                     kills.append({
                         n for n, ((i, _), r) in enumerate(zip(pairs, m_res, strict=True))
-                        if not r.ok or not compare(by_gold[i].table, r.table, mode="spider", order_matters=order[i])
+                        if i not in tied[-1]
+                        and (not r.ok or not compare(by_gold[i].table, r.table, mode="spider", order_matters=order[i]))
                     })  # fmt: skip
                 service.close()  # the candidate's sandbox: its file may go
                 if bar is not None:
@@ -298,6 +310,16 @@ def _distil(
         "golds": len(golds), "golds_failing_on_original": len(golds) - len(usable),
         "mutations": len(flat), "mutations_equal_on_original": len(pairs), "separable": separable,
         "candidates": candidates, "candidates_where_a_gold_fails": candidates - len(eligible),
+        "candidates_with_ties": sum(1 for t in tied if t),
         "variants": len(chosen), "separated": separable - len(uncovered),
     }  # fmt: skip
-    return stats, chosen, gains
+    return stats, chosen, gains, [sorted(golds[i] for i in tied[c]) for c in chosen]
+
+
+def _tied(result: Any, n: int) -> bool:
+    """Whether an ORDER BY probe's result (:func:`sqlrl.sql.mutate.order_probe`) shows a tie that the engine
+    breaks: two adjacent rows with equal sort keys and different columns. A probe that fails shows none."""
+    if not result.ok:
+        return False
+    rows = result.table.rows()
+    return any(a[n:] == b[n:] and a[:n] != b[:n] for a, b in zip(rows, rows[1:], strict=False))

@@ -33,6 +33,20 @@ class SuiteVerdict:
         return self.correct
 
 
+def _tied(suite: Any) -> dict[str, list[str]]:
+    """Variant file name -> gold queries the verdict skips it for (``suite.json``'s ``tied``)."""
+    if hasattr(suite, "tied"):
+        return dict(suite.tied)
+    if isinstance(suite, (list, tuple)):
+        return {}
+    try:
+        import json
+
+        return dict(json.loads((Path(suite) / "suite.json").read_text(encoding="utf-8")).get("tied", {}))
+    except (OSError, ValueError):
+        return {}
+
+
 def suite_databases(suite: Any) -> list[Path]:
     """The databases of a suite, the original first: a :class:`~sqlrl.suite.Suite`, a list of files, or a
     suite folder (``<db_id>/`` holding ``<db_id>.sqlite`` and ``<db_id>_<n>.sqlite``; the other files
@@ -69,13 +83,15 @@ def suite_verdicts(
     workers: int | None = None,
     progress: bool | None = None,
 ) -> list[SuiteVerdict]:
-    """The suite verdict of each ``(gold, prediction)`` pair on one suite; each distinct query runs once
+    """The suite verdict of each ``(gold, prediction)`` pair on one suite; a variant where the gold's ORDER BY
+    ties decide its result (``suite.json``'s ``tied``) is skipped for that gold. Each distinct query runs once
     per database through an :class:`~sqlrl.sandbox.service.ExecutionService` (``service``, else a new one
     on SQLite with the rewards' settings). A prediction that is None is wrong."""
     from sqlrl.sandbox.service import ExecutionService
     from sqlrl.scoring import compare, gold_has_order_by
 
     databases = suite_databases(suite)
+    tied = {name: set(golds) for name, golds in _tied(suite).items()}
     own = service is None
     if own:
         service = ExecutionService(engine="sqlite", workers=workers, keep_rows=False)
@@ -94,6 +110,8 @@ def suite_verdicts(
         else:
             order = gold_has_order_by(gold)
             for db in databases:
+                if gold.strip() in tied.get(db.name, ()):
+                    continue  # the gold's ORDER BY ties decide its result here
                 g, p = found[(str(db), gold)], found[(str(db), pred)]
                 if not g.ok:
                     verdict = SuiteVerdict(False, db, f"the gold fails ({g.error_kind}): {g.error}")
