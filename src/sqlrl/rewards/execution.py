@@ -99,7 +99,7 @@ class ExecutionReward(SQLReward):
         the row's suite (the gold and prediction texts that ran on the original, on the same engine)."""
         from sqlrl.rewards.batch import RewardInputError
         from sqlrl.scoring import compare, gold_has_order_by
-        from sqlrl.suite.verdict import suite_databases
+        from sqlrl.suite.verdict import suite_databases, tied_golds
 
         assert self.suite is not None
         rows = [i for i, v in enumerate(verdicts) if v is not None and v >= 1.0]
@@ -107,12 +107,18 @@ class ExecutionReward(SQLReward):
             return verdicts
         db_paths = executed.batch.column("db_path")
         variants: dict[int, list[Path]] = {}
+        suites: dict[Path, tuple[list[Path], dict[str, set[str]]]] = {}
         for i in rows:
             db = Path(str(db_paths[i]))
             folder = self.suite / db.stem
-            if not folder.is_dir():
-                raise RewardInputError(f"no test suite for {db} in {self.suite} (expected {folder}/)")
-            variants[i] = [p for p in suite_databases(folder) if p.name != f"{db.stem}.sqlite"]
+            if folder not in suites:
+                if not folder.is_dir():
+                    raise RewardInputError(f"no test suite for {db} in {self.suite} (expected {folder}/)")
+                paths = [p for p in suite_databases(folder) if p.name != f"{db.stem}.sqlite"]  # the variants
+                suites[folder] = (paths, tied_golds(folder))
+            paths, tied = suites[folder]
+            gold = executed.golds[i].sql.strip()
+            variants[i] = [p for p in paths if gold not in tied.get(p.name, ())]
         queries = []
         for i in rows:
             gold, pred = executed.golds[i], executed.preds[i]

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlrl.suite.errors import SuiteError
 
-__all__ = ["SuiteVerdict", "suite_databases", "suite_match", "suite_verdicts"]
+__all__ = ["SuiteVerdict", "tied_golds", "suite_databases", "suite_match", "suite_verdicts"]
 
 PathLike = str | os.PathLike[str]
 _NUMBERED = re.compile(r"_(\d+)\.sqlite$")
@@ -45,6 +45,11 @@ def _tied(suite: Any) -> dict[str, list[str]]:
         return dict(json.loads((Path(suite) / "suite.json").read_text(encoding="utf-8")).get("tied", {}))
     except (OSError, ValueError):
         return {}
+
+
+def tied_golds(suite: Any) -> dict[str, set[str]]:
+    """Variant file name -> the gold queries whose ORDER BY ties decide their result there (``suite.json``)."""
+    return {name: set(golds) for name, golds in _tied(suite).items()}
 
 
 def suite_databases(suite: Any) -> list[Path]:
@@ -91,7 +96,7 @@ def suite_verdicts(
     from sqlrl.scoring import compare, gold_has_order_by
 
     databases = suite_databases(suite)
-    tied = {name: set(golds) for name, golds in _tied(suite).items()}
+    tied = tied_golds(suite)
     own = service is None
     if own:
         service = ExecutionService(engine="sqlite", workers=workers, keep_rows=False)
