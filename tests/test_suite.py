@@ -412,3 +412,32 @@ def test_ties_under_order_by_are_found_and_the_verdict_skips_them(tmp_path):
     (folder / "suite.json").write_text(json.dumps({"tied": {"s_1.sqlite": [gold]}}))
     assert suite_match(gold, other, folder)
     assert not suite_match(gold, "SELECT name FROM t ORDER BY v ASC LIMIT 1", folder)
+
+
+def test_sqlrl_eval_spider_reads_a_suite_folder(tmp_path):
+    """The suite layout is the official one: the Spider evaluator runs every variant of <db>/<db_id>/."""
+    from sqlrl.eval.spider import evaluate_spider
+
+    db_dir = tmp_path / "database" / "music"
+    db_dir.mkdir(parents=True)
+    con = sqlite3.connect(db_dir / "music.sqlite")
+    con.execute("CREATE TABLE singer (singer_id INTEGER PRIMARY KEY, name TEXT, age INTEGER)")
+    con.executemany("INSERT INTO singer VALUES (?, ?, ?)", [(1, "Ann", 30), (2, "Bob", 40), (3, "Cy", 50)])
+    con.commit()
+    con.close()
+    tables = [{
+        "db_id": "music", "table_names_original": ["singer"], "table_names": ["singer"],
+        "column_names_original": [[-1, "*"], [0, "singer_id"], [0, "name"], [0, "age"]],
+        "column_names": [[-1, "*"], [0, "singer id"], [0, "name"], [0, "age"]],
+        "column_types": ["text", "number", "text", "number"], "primary_keys": [1], "foreign_keys": [],
+    }]  # fmt: skip
+    (tmp_path / "tables.json").write_text(json.dumps(tables))
+    gold = "SELECT name FROM singer WHERE age > 20"
+    (tmp_path / "gold.sql").write_text(f"{gold}\tmusic\n")
+    (tmp_path / "pred.sql").write_text("SELECT name FROM singer\n")  # right by luck: everyone is over 20
+    build_suite(db_dir / "music.sqlite", [gold], k=5, seed=0, out_dir=tmp_path / "suites", candidates=20)
+    args = (tmp_path / "gold.sql", tmp_path / "pred.sql")
+    plain = evaluate_spider(*args, tmp_path / "database", tmp_path / "tables.json", etype="exec", workers=1)
+    suite = evaluate_spider(*args, tmp_path / "suites", tmp_path / "tables.json", etype="exec", workers=1)
+    assert plain.summary()["all"]["execution"] == 1.0
+    assert suite.summary()["all"]["execution"] == 0.0
