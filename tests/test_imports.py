@@ -62,7 +62,7 @@ def test_light_commands_import_no_heavy_library(tiny_db, args):
 
 def test_help_loads_no_command_machinery():
     """``sqlrl --help`` lists the commands by name: no compiled core, no evaluator types, no dataclasses."""
-    listed = ["sqlrl._core", "sqlrl.scoring", "sqlrl.eval.report", "sqlrl.sandbox", "dataclasses"]
+    listed = ["sqlrl._core", "sqlrl.scoring", "sqlrl.eval.report", "sqlrl.sandbox", "dataclasses", "sqlrl.suite.build"]
     proc = subprocess.run([sys.executable, "-c", _CLI, json.dumps(["--help"]), json.dumps(listed)],
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     res = json.loads(proc.stderr.strip().splitlines()[-1])

@@ -502,7 +502,7 @@ def test_executor_options_are_checked():
 def test_factory_options_are_checked():
     with pytest.raises(TypeError, match=r"execution reward has no option 'empty_gol' \(did you mean 'empty_gold'") as e:
         execution_reward(empty_gol="allow")
-    assert "its options: mode, empty_gold, correct, wrong, error; sandbox options: timeout" in str(e.value)
+    assert "its options: mode, empty_gold, correct, wrong, error, suite; sandbox options: timeout" in str(e.value)
     with pytest.raises(TypeError, match=r"no option 'timout' \(did you mean 'timeout'"):
         partial_reward(timout=1.0)
     with pytest.raises(ValueError, match="text_errors"):

@@ -371,6 +371,12 @@ def _toy_command():
     return ToyCommand
 
 
+def _suite_command():
+    from sqlrl.suite.command import SuiteCommand
+
+    return SuiteCommand
+
+
 def _generate_command():
     from sqlrl.generate.command import GenerateCommand
 
@@ -378,8 +384,8 @@ def _generate_command():
 
 
 COMMANDS = [
-    DemoCommand, ExecCommand, CompareCommand, SqlCommand, _eval_command(), _toy_command(), _generate_command(),
-    _verbal_command(), *_train_commands(),
+    DemoCommand, ExecCommand, CompareCommand, SqlCommand, _eval_command(), _toy_command(), _suite_command(),
+    _generate_command(), _verbal_command(), *_train_commands(),
 ]  # fmt: skip
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from sqlrl.rewards.base import SQLReward
@@ -31,6 +33,10 @@ class ExecutionReward(SQLReward):
         name: the name TRL logs (default ``execution``, or ``execution_<mode>``).
         executor: a shared :class:`~sqlrl.rewards.executor.RewardExecutor`; else one is made from
             ``sandbox_options`` (``timeout``, ``max_rows``, ``engine``, ``workers``, ...).
+        suite: a folder of distilled test suites (``sqlrl suite build --out``; see docs/suites.md): a
+            prediction that matches on a row's database is ``correct`` only if it also matches on every
+            variant in ``<suite>/<db_id>/`` (``db_id``: the database file's stem); each distinct query
+            runs once per variant. A row whose database has no suite folder raises ``RewardInputError``.
 
     Returns None ("not applicable") for rows without a gold query or whose gold query fails.
 
@@ -57,11 +63,15 @@ class ExecutionReward(SQLReward):
         error: float = 0.0,
         name: str | None = None,
         executor: RewardExecutor | None = None,
+        suite: str | os.PathLike[str] | None = None,
         **sandbox_options: Any,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if suite is not None and not Path(suite).is_dir():
+            raise ValueError(f"suite must be a folder of test suites (sqlrl suite build --out), got {suite}")
         self.mode = mode
+        self.suite = None if suite is None else Path(suite)
         self.empty_gold = check_policy(empty_gold)
         self.correct, self.wrong, self.error = float(correct), float(wrong), float(error)
         super().__init__(name=name, executor=executor, **sandbox_options)
@@ -72,6 +82,8 @@ class ExecutionReward(SQLReward):
     def compute(self, batch: Batch) -> list[float | None]:
         executed = self.execute(batch)
         verdicts = apply_empty_gold(executed, executed.scores("mode", self.mode), self.empty_gold)
+        if self.suite is not None:
+            verdicts = self._on_suite(executed, verdicts)
         out: list[float | None] = []
         for v, pred in zip(verdicts, executed.preds, strict=True):
             if v is None:
@@ -80,6 +92,46 @@ class ExecutionReward(SQLReward):
                 out.append(self.error)
             else:
                 out.append(self.correct if v >= 1.0 else self.wrong)
+        return out
+
+    def _on_suite(self, executed: Any, verdicts: list[float | None]) -> list[float | None]:
+        """``verdicts`` with a match made 0.0 where the prediction differs from the gold on a variant of
+        the row's suite (the gold and prediction texts that ran on the original, on the same engine)."""
+        from sqlrl.rewards.batch import RewardInputError
+        from sqlrl.scoring import compare, gold_has_order_by
+        from sqlrl.suite.verdict import suite_databases, tied_golds
+
+        assert self.suite is not None
+        rows = [i for i, v in enumerate(verdicts) if v is not None and v >= 1.0]
+        if not rows:
+            return verdicts
+        db_paths = executed.batch.column("db_path")
+        variants: dict[int, list[Path]] = {}
+        suites: dict[Path, tuple[list[Path], dict[str, set[str]]]] = {}
+        for i in rows:
+            db = Path(str(db_paths[i]))
+            folder = self.suite / db.stem
+            if folder not in suites:
+                if not folder.is_dir():
+                    raise RewardInputError(f"no test suite for {db} in {self.suite} (expected {folder}/)")
+                paths = [p for p in suite_databases(folder) if p.name != f"{db.stem}.sqlite"]  # the variants
+                suites[folder] = (paths, tied_golds(folder))
+            paths, tied = suites[folder]
+            gold = executed.golds[i].sql.strip()
+            variants[i] = [p for p in paths if gold not in tied.get(p.name, ())]
+        queries = []
+        for i in rows:
+            gold, pred = executed.golds[i], executed.preds[i]
+            for v in variants[i]:
+                queries += [(str(v), gold.sql, gold.engine or None), (str(v), pred.sql, pred.engine or None)]
+        results = iter(executed.executor.service.run(queries))
+        out = list(verdicts)
+        for i in rows:
+            order = gold_has_order_by(executed.golds[i].sql) if self.mode == "spider" else False
+            for _ in variants[i]:
+                g, p = next(results), next(results)
+                if out[i] and not (g.ok and p.ok and compare(g.table, p.table, mode=self.mode, order_matters=order)):
+                    out[i] = 0.0
         return out
 
 

@@ -1,0 +1,276 @@
+"""Candidate databases for a test suite: same schema as a SQLite database, new small contents.
+
+:func:`write_variant` copies every ``CREATE`` statement of the original (tables, indexes, views;
+triggers after the rows) into a new file and fills each table with a few rows whose values are
+drawn, per column, from the original column's values, boundary values of the column's type
+(min, max, 0, -1, one past each end; the empty string; the gold queries' literals, numbers also
+one up and one down), values
+already drawn (duplicates) and NULL where the column allows it. Keys hold: a foreign key takes
+the referenced column's values as inserted in the variant (parents are filled first), primary keys,
+UNIQUE and NOT NULL are enforced by SQLite itself (a row that would break one is skipped), so every
+variant passes ``PRAGMA foreign_key_check`` and ``PRAGMA integrity_check``.
+
+Only :mod:`sqlite3` and :mod:`random`: a variant is a pure function of the original, the extra
+values and the seed.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlrl.suite.errors import SuiteError
+
+__all__ = ["Column", "TableInfo", "read_schema", "write_variant"]
+
+_MAX_POOL = 64  # original values kept per column
+
+
+@dataclass
+class Column:
+    name: str
+    declared: str
+    not_null: bool
+    pk: int  # position in the primary key (1-based), 0 if not in it
+    kind: str = "text"  # integer, real, text, blob (from the original values, else the declared type)
+    pool: list[Any] = field(default_factory=list)  # original values, sorted
+
+
+@dataclass
+class TableInfo:
+    name: str
+    columns: list[Column]
+    foreign_keys: list[tuple[str, list[str], list[str]]]  # (parent table, child columns, parent columns)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _affinity(declared: str) -> str:
+    d = declared.upper()
+    if "INT" in d:
+        return "integer"
+    if any(s in d for s in ("CHAR", "CLOB", "TEXT")):
+        return "text"
+    if "BLOB" in d:
+        return "blob"
+    if any(s in d for s in ("REAL", "FLOA", "DOUB")):
+        return "real"
+    if any(s in d for s in ("DATE", "TIME")):
+        return "text"
+    return "real" if any(s in d for s in ("NUM", "DEC")) else "text"
+
+
+def _sort_key(v: Any) -> tuple[int, Any]:
+    if v is None:
+        return (0, 0)
+    if isinstance(v, (int, float)):
+        return (1, v)
+    if isinstance(v, str):
+        return (2, v)
+    return (3, bytes(v))
+
+
+def _kind_of(values: Sequence[Any], declared: str) -> str:
+    counts = {"integer": 0, "real": 0, "text": 0, "blob": 0}
+    for v in values:
+        counts["integer" if isinstance(v, int) else "real" if isinstance(v, float) else
+               "text" if isinstance(v, str) else "blob"] += 1  # fmt: skip
+    if not any(counts.values()):
+        return _affinity(declared)
+    return max(counts, key=lambda k: (counts[k], k))
+
+
+def read_schema(con: sqlite3.Connection) -> list[TableInfo]:
+    """The tables of ``con`` (not SQLite's own), parents before children where the foreign keys allow,
+    each column with its original values (at most 64, chosen evenly over the sorted distinct values)."""
+    rows = con.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+    ).fetchall()
+    # virtual tables (FTS, R*Tree) and their shadow tables stay empty: their contents are the module's
+    virtual = [n for n, sql in rows if (sql or "").lstrip().upper().startswith("CREATE VIRTUAL")]
+    names = [n for n, _ in rows if not any(n == v or n.startswith(f"{v}_") for v in virtual)]
+    tables: dict[str, TableInfo] = {}
+    for name in names:
+        cols = []
+        for _, cname, ctype, notnull, _, pk in con.execute(f"PRAGMA table_info({_quote(name)})"):
+            values = [r[0] for r in con.execute(f"SELECT DISTINCT {_quote(cname)} FROM {_quote(name)}")]
+            values = sorted((v for v in values if v is not None), key=_sort_key)
+            if len(values) > _MAX_POOL:
+                step = len(values) / _MAX_POOL
+                values = [values[int(i * step)] for i in range(_MAX_POOL - 1)] + [values[-1]]
+            col = Column(cname, ctype or "", bool(notnull), int(pk), pool=values)
+            col.kind = _kind_of(values, col.declared)
+            cols.append(col)
+        fks: dict[int, tuple[str, list[str], list[str]]] = {}
+        for fid, _, parent, child_col, parent_col, *_ in con.execute(f"PRAGMA foreign_key_list({_quote(name)})"):
+            entry = fks.setdefault(fid, (parent, [], []))
+            entry[1].append(child_col)
+            entry[2].append(parent_col)
+        for parent, _, parent_cols in fks.values():
+            if not all(parent_cols):  # REFERENCES parent without columns: the parent's primary key
+                pk = sorted((r[5], r[1]) for r in con.execute(f"PRAGMA table_info({_quote(parent)})") if r[5])
+                parent_cols[:] = [c for _, c in pk] if len(pk) == len(parent_cols) else []
+        tables[name] = TableInfo(name, cols, [fk for fk in fks.values() if fk[2]])
+    # parents first (a cycle or a missing parent keeps the original order)
+    ordered: list[str] = []
+    todo = list(names)
+    while todo:
+        ready = [
+            n for n in todo
+            if all(p == n or p not in tables or p in ordered for p, _, _ in tables[n].foreign_keys)
+        ]  # fmt: skip
+        nxt = ready[0] if ready else todo[0]
+        ordered.append(nxt)
+        todo.remove(nxt)
+    return [tables[n] for n in ordered]
+
+
+def _boundaries(col: Column, extra: Sequence[Any]) -> list[Any]:
+    pool = col.pool
+    out: list[Any] = []
+    if col.kind in ("integer", "real"):
+        nums = [v for v in pool if isinstance(v, (int, float))]
+        lo, hi = (min(nums), max(nums)) if nums else (0, 0)
+        step = 1 if col.kind == "integer" else 0.5
+        near = [v + d for v in extra if isinstance(v, (int, float)) and not isinstance(v, bool) for d in (0, -1, 1)]
+        out = [lo, hi, 0, -1, lo - step, hi + step, *near]
+        if col.kind == "integer":
+            out = [int(v) if isinstance(v, float) and v.is_integer() else v for v in out]
+        else:
+            out = [float(v) for v in out]
+    elif col.kind == "text":
+        texts = [v for v in pool if isinstance(v, str)]
+        out = [""] + ([min(texts), max(texts)] if texts else []) + [v for v in extra if isinstance(v, str)]
+    return out
+
+
+def _draw(rng: random.Random, col: Column, bounds: list[Any], drawn: list[Any]) -> Any:
+    r = rng.random()
+    if not col.not_null and not col.pk and r < 0.1:
+        return None
+    if drawn and r < 0.3:
+        return rng.choice(drawn)  # a duplicate
+    if bounds and (r < 0.55 or not col.pool):
+        return rng.choice(bounds)
+    if col.pool:
+        return rng.choice(col.pool)
+    return None if not col.not_null else (rng.randint(-5, 5) if col.kind in ("integer", "real") else "")
+
+
+def write_variant(
+    original: str | os.PathLike[str],
+    path: str | os.PathLike[str],
+    *,
+    seed: int | str,
+    max_rows: int = 6,
+    extra_values: Sequence[Any] = (),
+    schema: list[TableInfo] | None = None,
+) -> Path:
+    """A new SQLite file at ``path`` with ``original``'s schema and 0..``max_rows`` generated rows per
+    table (1..``max_rows`` for most), deterministic for ``seed``.
+
+    Raises:
+        SuiteError: ``original`` has no tables, or ``path`` exists.
+    """
+    path = Path(path)
+    if path.exists():
+        raise SuiteError(f"{path} exists; a variant is written to a new file")
+    src = sqlite3.connect(f"file:{Path(original).as_posix()}?mode=ro", uri=True)
+    try:
+        statements = [
+            (kind, sql)
+            for kind, sql in src.execute(
+                "SELECT type, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+            )
+        ]
+        tables = schema if schema is not None else read_schema(src)
+        encoding = src.execute("PRAGMA encoding").fetchone()[0]
+    finally:
+        src.close()
+    if not tables:
+        raise SuiteError(f"{original} has no tables to make variants of")
+    rng = random.Random(f"sqlrl-suite:{seed}")
+    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        con.execute(f"PRAGMA encoding = '{encoding}'")
+        con.execute("PRAGMA foreign_keys = ON")
+        con.execute("BEGIN")
+        for kind, sql in statements:
+            if kind != "trigger":
+                try:
+                    con.execute(sql)
+                except sqlite3.OperationalError as e:  # a virtual table's shadow tables exist already
+                    if "already exists" not in str(e):
+                        raise
+        for table in tables:
+            _fill(con, table, rng, max_rows, extra_values)
+        for kind, sql in statements:
+            if kind == "trigger":
+                con.execute(sql)
+        con.execute("COMMIT")
+    except BaseException:
+        con.close()
+        path.unlink(missing_ok=True)
+        raise
+    con.close()
+    return path
+
+
+def _fill(con: sqlite3.Connection, table: TableInfo, rng: random.Random, max_rows: int, extra: Sequence[Any]) -> None:
+    r = rng.random()
+    n = 0 if r < 0.05 else 1 if r < 0.2 else rng.randint(2, max(2, max_rows))
+    # values of each foreign key: the parent's rows as they are in this variant
+    parents: list[tuple[list[str], list[tuple[Any, ...]]]] = []
+    for parent, child_cols, parent_cols in table.foreign_keys:
+        if parent == table.name:
+            continue  # a self-reference: filled below from the rows already drawn
+        try:
+            cols = ", ".join(_quote(c) for c in parent_cols)
+            rows = con.execute(f"SELECT DISTINCT {cols} FROM {_quote(parent)} ORDER BY {cols}").fetchall()
+        except sqlite3.Error:
+            continue
+        parents.append((child_cols, rows))
+    bounds = {c.name: _boundaries(c, extra) for c in table.columns}
+    drawn: dict[str, list[Any]] = {c.name: [] for c in table.columns}
+    names = [c.name for c in table.columns]
+    insert = (
+        f"INSERT OR IGNORE INTO {_quote(table.name)} ({', '.join(_quote(c) for c in names)}) "
+        f"VALUES ({', '.join('?' * len(names))})"
+    )
+    for _ in range(n):
+        row = {c.name: _draw(rng, c, bounds[c.name], drawn[c.name]) for c in table.columns}
+        for child_cols, rows in parents:
+            allowed_null = all(not c.not_null for c in table.columns if c.name in child_cols)
+            if not rows or (allowed_null and rng.random() < 0.1):
+                for c in child_cols:
+                    row[c] = None
+                if not allowed_null:
+                    break
+            else:
+                for c, v in zip(child_cols, rng.choice(rows), strict=False):
+                    row[c] = v
+        for parent, child_cols, parent_cols in table.foreign_keys:
+            if parent != table.name or not all(parent_cols):
+                continue
+            allowed_null = all(not c.not_null for c in table.columns if c.name in child_cols)
+            earlier = [tuple(drawn[p][j] for p in parent_cols) for j in range(len(drawn[parent_cols[0]]))]
+            if allowed_null and (not earlier or rng.random() < 0.3):
+                values: tuple[Any, ...] = (None,) * len(child_cols)
+            elif earlier and rng.random() < 0.8:
+                values = rng.choice(earlier)
+            else:
+                values = tuple(row[p] for p in parent_cols)  # the row refers to itself
+            row.update(zip(child_cols, values, strict=False))
+        try:
+            con.execute(insert, [row[c] for c in names])
+        except sqlite3.IntegrityError:
+            continue  # a foreign key or CHECK the row breaks: skipped
+        for c in names:
+            drawn[c].append(row[c])

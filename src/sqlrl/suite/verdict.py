@@ -1,0 +1,135 @@
+"""The verdict on a test suite: a prediction is right iff its result matches the gold's (``spider`` mode,
+row order compared when the gold has ``ORDER BY``, as :func:`sqlrl.scoring.gold_has_order_by` says)
+on the original database and on every variant. A gold that fails on a database, or a prediction that
+fails where the gold runs, makes the verdict wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlrl.suite.errors import SuiteError
+
+__all__ = ["SuiteVerdict", "tied_golds", "suite_databases", "suite_match", "suite_verdicts"]
+
+PathLike = str | os.PathLike[str]
+_NUMBERED = re.compile(r"_(\d+)\.sqlite$")
+
+
+@dataclass(frozen=True)
+class SuiteVerdict:
+    """``correct``; else ``failed_on``, the first database (original first) where it went wrong, and why."""
+
+    correct: bool
+    failed_on: Path | None = None
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+
+def _tied(suite: Any) -> dict[str, list[str]]:
+    """Variant file name -> gold queries the verdict skips it for (``suite.json``'s ``tied``)."""
+    if hasattr(suite, "tied"):
+        return dict(suite.tied)
+    if isinstance(suite, (list, tuple)):
+        return {}
+    try:
+        import json
+
+        return dict(json.loads((Path(suite) / "suite.json").read_text(encoding="utf-8")).get("tied", {}))
+    except (OSError, ValueError):
+        return {}
+
+
+def tied_golds(suite: Any) -> dict[str, set[str]]:
+    """Variant file name -> the gold queries whose ORDER BY ties decide their result there (``suite.json``)."""
+    return {name: set(golds) for name, golds in _tied(suite).items()}
+
+
+def suite_databases(suite: Any) -> list[Path]:
+    """The databases of a suite, the original first: a :class:`~sqlrl.suite.Suite`, a list of files, or a
+    suite folder (``<db_id>/`` holding ``<db_id>.sqlite`` and ``<db_id>_<n>.sqlite``; the other files
+    whose name holds ``.sqlite`` follow, by name).
+
+    Raises:
+        SuiteError: the folder is missing or holds no SQLite file.
+    """
+    if hasattr(suite, "paths"):
+        return list(suite.paths)
+    if isinstance(suite, (list, tuple)):
+        return [Path(p) for p in suite]
+    folder = Path(suite)
+    if not folder.is_dir():
+        raise SuiteError(f"suite folder {folder} does not exist" if not folder.exists() else f"{folder} is no folder")
+    files = [p for p in folder.iterdir() if ".sqlite" in p.name and p.is_file()]
+    if not files:
+        raise SuiteError(f"suite folder {folder} holds no .sqlite file")
+
+    def rank(p: Path) -> tuple[int, int, str]:
+        if p.name == f"{folder.name}.sqlite":
+            return (0, 0, p.name)
+        m = _NUMBERED.search(p.name)
+        return (1, int(m.group(1)), p.name) if m else (2, 0, p.name)
+
+    return sorted(files, key=rank)
+
+
+def suite_verdicts(
+    pairs: Sequence[tuple[str, str | None]],
+    suite: Any,
+    *,
+    service: Any = None,
+    workers: int | None = None,
+    progress: bool | None = None,
+) -> list[SuiteVerdict]:
+    """The suite verdict of each ``(gold, prediction)`` pair on one suite; a variant where the gold's ORDER BY
+    ties decide its result (``suite.json``'s ``tied``) is skipped for that gold. Each distinct query runs once
+    per database through an :class:`~sqlrl.sandbox.service.ExecutionService` (``service``, else a new one
+    on SQLite with the rewards' settings). A prediction that is None is wrong."""
+    from sqlrl.sandbox.service import ExecutionService
+    from sqlrl.scoring import compare, gold_has_order_by
+
+    databases = suite_databases(suite)
+    tied = tied_golds(suite)
+    own = service is None
+    if own:
+        service = ExecutionService(engine="sqlite", workers=workers, keep_rows=False)
+    try:
+        queries = [(db, q) for db in databases for pair in pairs for q in pair if q is not None]
+        results = service.run(queries, progress=progress, desc="suite")
+    finally:
+        if own:
+            service.close()
+    found = dict(zip(((str(db), q) for db, q in queries), results, strict=True))
+    out = []
+    for gold, pred in pairs:
+        verdict = SuiteVerdict(True)
+        if pred is None:
+            verdict = SuiteVerdict(False, databases[0], "no prediction")
+        else:
+            order = gold_has_order_by(gold)
+            for db in databases:
+                if gold.strip() in tied.get(db.name, ()):
+                    continue  # the gold's ORDER BY ties decide its result here
+                g, p = found[(str(db), gold)], found[(str(db), pred)]
+                if not g.ok:
+                    verdict = SuiteVerdict(False, db, f"the gold fails ({g.error_kind}): {g.error}")
+                elif not p.ok:
+                    verdict = SuiteVerdict(False, db, f"the prediction fails ({p.error_kind}): {p.error}")
+                elif not compare(g.table, p.table, mode="spider", order_matters=order):
+                    verdict = SuiteVerdict(False, db, "the results differ")
+                if not verdict:
+                    break
+        out.append(verdict)
+    return out
+
+
+def suite_match(gold: str, pred: str | None, suite: Any, *, service: Any = None) -> SuiteVerdict:
+    """The suite verdict of one prediction (see :func:`suite_verdicts`)."""
+    return suite_verdicts([(gold, pred)], suite, service=service)[0]
