@@ -248,3 +248,20 @@ def test_importing_the_adapter_imports_no_framework():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
+
+
+def test_export_command_writes_both_layouts(tmp_path, capsys):
+    pq = pytest.importorskip("pyarrow.parquet")
+    from sqlrl.cli import main
+
+    assert (
+        main(["export", "verl", "--data", "toy", "--splits", "dev", "--limit", "3", "--out", str(tmp_path / "v")]) == 0
+    )
+    rows = pq.read_table(tmp_path / "v" / "dev.parquet").to_pylist()
+    assert len(rows) == 3 and rows[0]["extra_info"]["split"] == "dev"
+    assert main(["export", "openrlhf", "--splits", "dev", "--limit", "2", "--out", str(tmp_path / "o")]) == 0
+    lines = (tmp_path / "o" / "dev.jsonl").read_text().splitlines()
+    first = json.loads(lines[0])
+    assert len(lines) == 2 and first["input"][-1]["role"] == "user" and json.loads(first["label"])["db_path"]
+    assert "dev.parquet: 3 rows" in capsys.readouterr().out
+    assert main(["export", "verl", "--limit", "0", "--out", str(tmp_path / "v")]) == 2
