@@ -265,3 +265,20 @@ def test_export_command_writes_both_layouts(tmp_path, capsys):
     assert len(lines) == 2 and first["input"][-1]["role"] == "user" and json.loads(first["label"])["db_path"]
     assert "dev.parquet: 3 rows" in capsys.readouterr().out
     assert main(["export", "verl", "--limit", "0", "--out", str(tmp_path / "v")]) == 2
+
+
+def test_the_shipped_verl_config_names_these_functions():
+    from pathlib import Path
+
+    import yaml
+
+    cfg = yaml.safe_load((Path(__file__).parents[1] / "configs" / "verl_sqlrl.yaml").read_text())
+    fn_cfg = cfg["custom_reward_function"]
+    fn = load_custom_reward_fn(fn_cfg["path"], fn_cfg["name"], fn_cfg["reward_kwargs"])
+    assert fn_cfg["name"] == "compute_score_batch" and cfg["reward_manager"]["name"] == "batch"
+    assert (
+        fn(data_sources=["s"], solution_strs=["SELECT 1"], ground_truths=["SELECT 1"], extra_infos=[{}])[0][
+            "input_error"
+        ]
+        == 1.0
+    )
