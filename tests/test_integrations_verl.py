@@ -282,3 +282,17 @@ def test_the_shipped_verl_config_names_these_functions():
         ]
         == 1.0
     )
+
+
+def test_group_rewards_need_the_batch_manager(toy):
+    """stage2's length term is per group (the completions of one gold and database, as TRL groups rows
+    without prompts): the batch form sees the group, like TRL; the per-sample form sees groups of one."""
+    ex = toy[0]
+    completions = [f"```sql\n{ex.gold_sql}\n```", f"```sql\n{ex.gold_sql}   \n```", "SELECT 1", f"{ex.gold_sql}"]
+    rows = verl_rows([ex] * 4)
+    rewards, extra = batch_manager(sv.compute_score_batch, rows, completions, spec="stage2")
+    expected, per = trl_totals("stage2", [ex] * 4, completions)
+    assert rewards == pytest.approx(expected)
+    assert any(v not in (None, 0.0) for v in per["length"])
+    single, _ = naive_manager(lambda **kw: sv.compute_score(**kw, spec="stage2"), rows, completions)
+    assert single != pytest.approx(expected)
