@@ -296,3 +296,18 @@ def test_group_rewards_need_the_batch_manager(toy):
     assert any(v not in (None, 0.0) for v in per["length"])
     single, _ = naive_manager(lambda **kw: sv.compute_score(**kw, spec="stage2"), rows, completions)
     assert single != pytest.approx(expected)
+
+
+def test_a_bad_row_is_logged_once_per_kind_of_problem(toy, monkeypatch, caplog):
+    from sqlrl.integrations import _rows
+
+    monkeypatch.setattr(_rows, "_WARNED", set())
+    rows = verl_rows(toy[:4])
+    for r in rows[:3]:
+        del r["extra_info"]["db_path"]
+    rows[3]["reward_model"]["ground_truth"] = None
+    with caplog.at_level("WARNING", logger="sqlrl.integrations"):
+        for _ in range(2):
+            batch_manager(sv.compute_score_batch, rows, ["SELECT 1"] * 4)
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2 and "no 'db_path'" in messages[0] and "gold SQL" in messages[1], messages

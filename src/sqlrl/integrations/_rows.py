@@ -44,6 +44,11 @@ class Row:
     columns: dict[str, Any] = field(default_factory=dict)
     prompt: Any = None
     error: str | None = None
+    error_kind: str | None = None
+
+    def fail(self, kind: str, message: str) -> Row:
+        self.error_kind, self.error = kind, message
+        return self
 
 
 def row_from(completion: Any, gold: Any, info: Any, *, prompt: Any = None, where: str = "row") -> Row:
@@ -52,26 +57,21 @@ def row_from(completion: Any, gold: Any, info: Any, *, prompt: Any = None, where
     row = Row(completion=completion, prompt=prompt)
     merged: dict[str, Any] = {}
     if info is not None and not isinstance(info, Mapping):
-        row.error = f"{where}: the columns must be a mapping with 'db_path', got {type(info).__name__}"
-        return row
+        return row.fail("columns", f"{where}: the columns must be a mapping with 'db_path', got {type(info).__name__}")
     merged.update(info or {})
     if isinstance(gold, Mapping):
         merged.update(gold)
         gold = gold.get("gold_sql")
     if not isinstance(gold, str) or not gold.strip():
-        row.error = f"{where}: the gold SQL must be a non-empty string, got {_show(gold)}"
-        return row
+        return row.fail("gold", f"{where}: the gold SQL must be a non-empty string, got {_show(gold)}")
     db = merged.get("db_path")
     if db is None or (isinstance(db, str) and not db.strip()):
-        row.error = f"{where}: no 'db_path' (the database the gold and the completion run on)"
-        return row
+        return row.fail("no_db", f"{where}: no 'db_path' (the database the gold and the completion run on)")
     db = os.fspath(db) if isinstance(db, os.PathLike) else db
     if not isinstance(db, str):
-        row.error = f"{where}: 'db_path' must be a path, got {_show(db)}"
-        return row
+        return row.fail("bad_db", f"{where}: 'db_path' must be a path, got {_show(db)}")
     if not os.path.exists(db):
-        row.error = f"{where}: database {db!r} does not exist"
-        return row
+        return row.fail("missing_db", f"{where}: database {db!r} does not exist")
     row.gold_sql, row.db_path = gold, db
     row.columns = {k: merged[k] for k in COLUMNS if merged.get(k) is not None}
     return row
@@ -107,11 +107,13 @@ def reward_set(spec: Any = "execution", **options: Any) -> tuple[list[Any], list
 _WARNED: set[str] = set()
 
 
-def _warn(message: str) -> None:
-    kind = message.split(": ", 1)[-1].split("'")[0]
+def _warn(kind: str, message: str) -> None:
+    """Log the first row of each kind of problem (a bad dataset would otherwise log every row of every step)."""
     if kind not in _WARNED:
         _WARNED.add(kind)
-        log.warning("sqlrl reward: %s; such rows score 0.0 (input_error=1); pass strict=True to raise", message)
+        log.warning(
+            "sqlrl reward: %s; such rows score 0.0 (input_error=1), logged once; pass strict=True to raise", message
+        )
 
 
 def score_rows(
@@ -127,8 +129,9 @@ def score_rows(
     bad = [r.error for r in rows if r.error]
     if bad and strict:
         raise RowError(f"{len(bad)} of {len(rows)} rows cannot be scored; first: {bad[0]}")
-    for message in bad:
-        _warn(message)
+    for r in rows:
+        if r.error:
+            _warn(r.error_kind or "other", r.error)
     funcs, weights, lock = reward_set(spec, **options)
     names = [f.__name__ for f in funcs]
     totals = [0.0] * len(rows)
