@@ -1,7 +1,7 @@
 """sqlrl's rewards as OpenRLHF's Python-file reward function.
 
 OpenRLHF (read at commit ``3c3be6234e0cb353e76bb8019947db9dfe99fca7``) loads the file given to
-``--reward.remote_url`` (``--remote_rm_url`` in older releases) when it ends in ``.py``, with
+``--reward.remote_url`` (``--remote_rm_url`` before commit ``ed62d0e2``) when it ends in ``.py``, with
 ``importlib.util.spec_from_file_location("reward_func", path)``, and calls its ``reward_func``
 positionally (``SingleTurnAgentExecutor._fetch_rewards_via_func`` in ``openrlhf/utils/agent.py``)::
 
