@@ -383,9 +383,15 @@ def _generate_command():
     return GenerateCommand
 
 
+def _export_command():
+    from sqlrl.integrations.command import ExportCommand
+
+    return ExportCommand
+
+
 COMMANDS = [
     DemoCommand, ExecCommand, CompareCommand, SqlCommand, _eval_command(), _toy_command(), _suite_command(),
-    _generate_command(), _verbal_command(), *_train_commands(),
+    _generate_command(), _verbal_command(), *_train_commands(), _export_command(),
 ]  # fmt: skip
 
 

@@ -1,0 +1,9 @@
+"""sqlrl's rewards inside other RL frameworks (docs/integrations.md).
+
+- :mod:`sqlrl.integrations.verl`: ``compute_score`` / ``compute_score_batch`` for verl's custom reward
+  function, and ``write_parquet`` for verl's dataset layout.
+- :mod:`sqlrl.integrations.openrlhf`: ``reward_func`` for OpenRLHF's ``--reward.remote_url`` Python file.
+
+Neither imports its framework; torch is imported only inside OpenRLHF's ``reward_func``, which must
+return tensors.
+"""
