@@ -103,14 +103,10 @@ def unrecognized_token(sql: str) -> str | None:
     """
     if _GLUED_CANDIDATE.search(sql) is None:
         return None
-    from sqlglot.errors import SqlglotError
     from sqlglot.tokens import TokenType
 
-    from sqlrl.sql.dialects import reader
-
-    try:
-        tokens = reader("sqlite").tokenize(sql)
-    except (SqlglotError, ValueError):
+    tokens = _sqlite_tokens(sql)
+    if tokens is None:
         return None  # the engine reports it
     for tok in tokens:
         text = sql[tok.start : tok.end + 1]
@@ -119,6 +115,19 @@ def unrecognized_token(sql: str) -> str | None:
         ):
             return f'unrecognized token: "{text}"'
     return None
+
+
+def _sqlite_tokens(sql: str) -> list | None:
+    """sqlglot's tokens of ``sql`` read as SQLite, or None when the text does not tokenize (the engine
+    then reports it)."""
+    from sqlglot.errors import SqlglotError
+
+    from sqlrl.sql.dialects import reader
+
+    try:
+        return reader("sqlite").tokenize(sql)
+    except (SqlglotError, ValueError):
+        return None
 
 
 # A quantifier keyword before a parenthesis: the texts that may hold ``x > ALL (SELECT ...)``.
@@ -142,14 +151,10 @@ def quantified_comparison(sql: str) -> str | None:
     """
     if _QUANTIFIER_CANDIDATE.search(sql) is None:
         return None
-    from sqlglot.errors import SqlglotError
     from sqlglot.tokens import TokenType
 
-    from sqlrl.sql.dialects import reader
-
-    try:
-        tokens = reader("sqlite").tokenize(sql)
-    except (SqlglotError, ValueError):
+    tokens = _sqlite_tokens(sql)
+    if tokens is None:
         return None
     comparisons = {TokenType.EQ, TokenType.NEQ, TokenType.LT, TokenType.LTE, TokenType.GT, TokenType.GTE}
     for i in range(1, len(tokens) - 1):
