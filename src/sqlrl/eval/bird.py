@@ -52,6 +52,7 @@ from typing import Any
 from sqlrl.data._files import read_json, read_text, require_dir, require_file
 from sqlrl.data.errors import MalformedDatasetError
 from sqlrl.eval._exec import DEFAULT_MAX_ROWS, PathLike, evaluation_service, prediction_dialect, run_engine
+from sqlrl.eval.on_suite import SuiteRun, check_suites, score_on_suites
 from sqlrl.eval.options import PAIR_BY, VES_ITERATIONS
 from sqlrl.eval.pred_files import BIRD_SEPARATOR
 from sqlrl.eval.report import EvalReport, ExampleResult
@@ -83,7 +84,7 @@ DEFAULT_DB = "financial"
 BIRD_DIFFICULTIES = ("simple", "moderate", "challenging")
 #: Metric names in reports; displayed as EX, Soft-F1 and R-VES.
 BIRD_METRICS = ("ex", "soft_f1", "r_ves")
-METRIC_LABELS = {"ex": "EX", "soft_f1": "Soft-F1", "r_ves": "R-VES"}
+METRIC_LABELS = {"ex": "EX", "soft_f1": "Soft-F1", "r_ves": "R-VES", "suite_ex": "Suite EX"}
 # -- inputs --------------------------------------------------------------------------------------
 
 
@@ -423,6 +424,7 @@ def evaluate_bird(
     max_rows: int = DEFAULT_MAX_ROWS,
     cache_dir: PathLike | None = None,
     dialect: str = "sqlite",
+    suite: PathLike | None = None,
     progress: bool | None = None,
 ) -> EvalReport:
     """Evaluate BIRD predictions as the official mini-dev scripts do (see the module docs).
@@ -450,6 +452,10 @@ def evaluate_bird(
         dialect: the predictions' dialect; another than ``sqlite`` is transpiled by sqlglot to DuckDB
             and the evaluation runs on DuckDB (``engine`` ignored; a prediction sqlglot cannot
             transpile fails as ``transpile``).
+        suite: a folder of test suites (``sqlrl suite build --out``) holding ``<db_id>/`` for every
+            gold database: adds the metric ``suite_ex`` (the prediction matches the gold as sets of rows,
+            as ``ex`` compares, on every database of the suite; an empty prediction is wrong there) and
+            ``meta["suite"]``, the examples whose verdict it flipped (:mod:`sqlrl.eval.on_suite`).
         progress: progress bar (None: for 200+ queries when stderr is a terminal).
 
     Returns:
@@ -479,6 +485,7 @@ def evaluate_bird(
         diffs = list(difficulty)
     root = require_dir(Path(db_root), "BIRD database root (with <db_id>/<db_id>.sqlite)")
     pairs, notes = _pairs(preds, golds, diffs, pair_by, missing_as_wrong)
+    suite_dir = check_suites(suite, [pair.gold.db_id for pair in pairs]) if suite is not None else None
 
     paths: dict[str, str] = {}
 
@@ -533,11 +540,22 @@ def evaluate_bird(
 
             todo = [k for k, ex in enumerate(examples) if ex.metrics["ex"] == 1.0]
             _record_ves(examples, todo, pool.map(time_one, todo, workers=workers, progress=progress, desc="r-ves"))
+        report.examples = examples
+        if suite_dir is not None:
+            runs = [
+                SuiteRun(pair.gold.sql, None if pair.pred is None else pair.pred.sql, False, pair.gold.sql)
+                for pair in pairs
+            ]
+            score_on_suites(
+                report, runs, suite_dir, pool, base="ex", metric="suite_ex", mode="bird", dialect=pred_dialect,
+                progress=progress,
+            )  # fmt: skip
         if "ex" not in metrics:
             for ex in examples:
                 ex.metrics.pop("ex", None)
 
-    report.examples = examples
+    suite_info = report.meta.get("suite")
+    notes.update(report.meta.get("notes", {}))
     report.meta = {
         "predictions": _describe(predictions),
         "gold": _describe(gold),
@@ -560,6 +578,8 @@ def evaluate_bird(
         "notes": notes,
         "seconds": round(time.perf_counter() - t_start, 3),
     }
+    if suite_info is not None:
+        report.meta["suite"] = suite_info
     return report
 
 

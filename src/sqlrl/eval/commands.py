@@ -119,6 +119,10 @@ def _finish(report: Any, args: argparse.Namespace, text: str) -> int:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False, default=str))
     else:
         print(text)
+        if report.meta.get("suite"):
+            from sqlrl.eval.on_suite import format_suite_flips
+
+            print(format_suite_flips(report))
         errors = report.error_counts()
         if errors:
             print("errors: " + ", ".join(f"{k} {v}" for k, v in sorted(errors.items())))

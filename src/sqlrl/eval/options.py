@@ -57,6 +57,12 @@ class RunOptions:
     )  # fmt: skip
 
 
+SUITE_HELP = (
+    "folder of test suites (sqlrl suite build --out) with <db_id>/ per database: also report execution "
+    "accuracy on every database of the suite, and the examples whose verdict it flipped"
+)
+
+
 @dataclass
 class SpiderOptions(RunOptions):
     """``evaluate_spider``'s options (``sqlrl eval spider``)."""
@@ -67,6 +73,7 @@ class SpiderOptions(RunOptions):
         False, "also try the gold's values plugged into a failing prediction (for models that predict no values)",
         "--plug_value",
     )  # fmt: skip
+    suite: str | None = option(None, SUITE_HELP)
 
 
 @dataclass
@@ -74,6 +81,7 @@ class BirdOptions(RunOptions):
     """``evaluate_bird``'s options (``sqlrl eval bird``); ``metrics`` is comma-separated here."""
 
     metrics: str = option("ex,soft_f1", "comma-separated: ex, soft_f1, r_ves (default ex,soft_f1)")
+    suite: str | None = option(None, SUITE_HELP)
     ves_iterations: int = option(
         VES_ITERATIONS, f"R-VES timing runs per matching pair (official {VES_ITERATIONS})", type=positive_int
     )

@@ -52,6 +52,7 @@ from typing import Any
 from sqlrl.data._files import read_json_list, read_text, require_dir
 from sqlrl.data.errors import MalformedDatasetError
 from sqlrl.eval._exec import evaluation_service, prediction_dialect, run_engine
+from sqlrl.eval.on_suite import SuiteRun, check_suites, score_on_suites
 from sqlrl.eval.options import SPIDER_ETYPES
 from sqlrl.eval.plug_value import candidates as plug_candidates
 from sqlrl.eval.report import EvalReport, ExampleResult
@@ -185,6 +186,7 @@ def evaluate_spider(
     max_rows: int = 10_000_000,
     cache_dir: PathLike | None = None,
     dialect: str = "sqlite",
+    suite: PathLike | None = None,
     progress: bool | None = None,
 ) -> EvalReport:
     """Evaluate Spider predictions as test-suite-sql-eval's ``evaluation.py`` does (see the module).
@@ -202,6 +204,10 @@ def evaluate_spider(
         dialect: the predictions' dialect; another than ``sqlite`` is transpiled by sqlglot to DuckDB
             and the evaluation runs on DuckDB (``engine`` ignored; a prediction sqlglot cannot
             transpile fails as ``transpile``). Exact match reads SQLite only.
+        suite: a folder of test suites (``sqlrl suite build --out``) holding ``<db_id>/`` for every
+            database: adds the metric ``suite execution`` (right on every database of the suite, the
+            prediction run as for ``execution``) and ``meta["suite"]``, the examples whose verdict it
+            flipped (:mod:`sqlrl.eval.on_suite`). Needs execution (``etype`` ``all`` or ``exec``).
         progress: progress bar (None: automatic).
 
     Returns:
@@ -220,6 +226,8 @@ def evaluate_spider(
     do_match = etype in ("all", "match")
     if do_exec:
         require_dir(Path(db_dir), "Spider database folder (with <db_id>/*.sqlite)")
+    if suite is not None and not do_exec:
+        raise ValueError("suite needs execution: etype 'all' or 'exec', not 'match'")
 
     pairs: list[tuple[int, int, str, str, str]] = []  # (session, turn, gold, pred, db_id)
     for s, (gs, ps) in enumerate(zip(gold_sessions, pred_sessions, strict=True)):
@@ -228,6 +236,7 @@ def evaluate_spider(
     missing = sorted({db for *_, db in pairs if db not in schemas})
     if missing:
         raise MalformedDatasetError(f"{tables_path}: no schema for database(s) {', '.join(missing[:5])}")
+    suite_dir = check_suites(suite, [db for *_, db in pairs]) if suite is not None else None
 
     if do_match:
         matches = [spider_match(g_sql, p_sql, schemas[db_id]) for _, _, g_sql, p_sql, db_id in pairs]
@@ -236,15 +245,6 @@ def evaluate_spider(
         matches, groups = [], [_gold_hardness(g_sql, schemas[db_id]) for _, _, g_sql, _, db_id in pairs]
 
     engine = run_engine(engine, dialect)
-    exec_plan, tasks = _exec_plan(pairs, db_dir, keep_distinct, prediction_dialect(dialect)) if do_exec else ([], [])
-    with evaluation_service(
-        engine=engine, timeout=timeout, max_rows=max_rows, text_errors="ignore", cache_dir=cache_dir
-    ) as pool:
-        results = pool.run(tasks, workers=workers, progress=progress, desc="spider")
-        examples, gold_results = _examples(pairs, groups, matches, exec_plan, results, do_exec)
-        if do_exec and plug_value:
-            _plug_values(examples, gold_results, exec_plan, pool, workers, progress, prediction_dialect(dialect))
-
     meta = {
         "gold": str(gold_path),
         "pred": str(pred_path),
@@ -258,7 +258,27 @@ def evaluate_spider(
         "timeout": timeout,
         "sessions": len(gold_sessions),
     }
-    return _report(examples, do_exec, do_match, started, meta)
+    exec_plan, tasks = _exec_plan(pairs, db_dir, keep_distinct, prediction_dialect(dialect)) if do_exec else ([], [])
+    with evaluation_service(
+        engine=engine, timeout=timeout, max_rows=max_rows, text_errors="ignore", cache_dir=cache_dir
+    ) as pool:
+        results = pool.run(tasks, workers=workers, progress=progress, desc="spider")
+        examples, gold_results = _examples(pairs, groups, matches, exec_plan, results, do_exec)
+        if do_exec and plug_value:
+            _plug_values(examples, gold_results, exec_plan, pool, workers, progress, prediction_dialect(dialect))
+        report = _report(examples, do_exec, do_match, meta)
+        if suite_dir is not None:
+            runs = [
+                SuiteRun(gold_x, replace_cur_year(ex.extra["plugged"]) if "plugged" in ex.extra else pred_x,
+                         order_matters, ex.gold)
+                for ex, (_, pred_x, gold_x, order_matters, *_) in zip(examples, exec_plan, strict=True)
+            ]  # fmt: skip
+            score_on_suites(
+                report, runs, suite_dir, pool, base="execution", metric="suite execution", mode="spider",
+                dialect=prediction_dialect(dialect), progress=progress,
+            )  # fmt: skip
+    meta["seconds"] = round(time.perf_counter() - started, 3)
+    return report
 
 
 def _exec_plan(
@@ -407,12 +427,10 @@ def _report(
     examples: list[ExampleResult],
     do_exec: bool,
     do_match: bool,
-    started: float,
     meta: dict[str, Any],
 ) -> EvalReport:
     groups = list(LEVELS) + (["unknown"] if any(e.group == "unknown" for e in examples) else [])
     metrics = (["execution"] if do_exec else []) + (["exact match"] if do_match else [])
-    meta["seconds"] = round(time.perf_counter() - started, 3)
     report = EvalReport("spider", groups, metrics, examples, meta)
     gold_errors = sum(e.error_kind == "gold_error" for e in examples)
     if gold_errors:
@@ -475,6 +493,8 @@ def format_spider_table(report: EvalReport) -> str:
     if "execution" in report.metrics:
         lines.append("=====================   EXECUTION ACCURACY     =====================")
         row("execution", [summary[g]["execution"] for g in levels], "{:<20.3f}")
+        if "suite execution" in report.metrics:
+            row("suite execution", [summary[g]["suite execution"] for g in levels], "{:<20.3f}")
     if "exact match" in report.metrics:
         partial = report.meta.get("partial") or partial_summary(report)
         lines.append("")

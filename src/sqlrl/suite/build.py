@@ -158,6 +158,7 @@ def build_suite(
     workers: int | None = None,
     progress: bool | None = None,
     force: bool = False,
+    mode: str = "spider",
 ) -> Suite:
     """Build (or find in ``out_dir``) the distilled test suite of a SQLite database for its gold queries.
 
@@ -173,6 +174,10 @@ def build_suite(
         timeout: seconds per query on a variant.
         workers, progress: threads running the queries; the progress bar (None: on a terminal).
         force: build again even when ``suite.json`` matches.
+        mode: the comparison the suite is distilled for, as the verdict will compare: ``spider``
+            (multisets of rows, in order when the gold has ORDER BY; Spider's evaluator and the rewards)
+            or ``bird`` (sets of rows; BIRD's). A variant that separates a mutation only by repeated
+            rows or their order separates nothing under ``bird``.
 
     Raises:
         SuiteError: the database is missing or no SQLite file with tables, a gold query cannot be
@@ -183,6 +188,8 @@ def build_suite(
 
     database = Path(database)
     check_database(database)
+    if mode not in ("spider", "bird"):
+        raise SuiteError(f"mode must be 'spider' or 'bird', got {mode!r}")
     if k < 1 or candidates < 1 or max_rows < 1:
         raise SuiteError(f"k, candidates and max_rows must be >= 1, got {k}, {candidates}, {max_rows}")
     golds = [g.strip() for g in gold_queries if isinstance(g, str) and g.strip()]
@@ -190,7 +197,7 @@ def build_suite(
         raise SuiteError(f"no gold query for {database}")
     db_id = db_id or database.stem
     directory = Path(out_dir) / db_id
-    settings = {"k": k, "seed": seed, "candidates": candidates, "max_rows": max_rows}
+    settings = {"k": k, "seed": seed, "candidates": candidates, "max_rows": max_rows, "mode": mode}
     key = _key(_db_hash(database), golds, settings)
     if not force:
         cached = _load_cached(directory, db_id, key)
@@ -210,7 +217,7 @@ def build_suite(
     try:
         stats, chosen, kills, tied = _distil(
             database, golds, mutants, extra, work, k=k, seed=seed, candidates=candidates, max_rows=max_rows,
-            timeout=timeout, workers=workers, progress=progress,
+            timeout=timeout, workers=workers, progress=progress, mode=mode,
         )  # fmt: skip
         for old in directory.iterdir():  # an earlier suite of this db_id
             if old.name == MANIFEST or (old.name.startswith(f"{db_id}_") and _VARIANT.search(old.name)):
@@ -237,7 +244,7 @@ def build_suite(
 
 def _distil(
     database: Path, golds: list[str], mutants: list[list[str]], extra: list[Any], work: Path, *, k: int, seed: int,
-    candidates: int, max_rows: int, timeout: float, workers: int | None, progress: bool | None,
+    candidates: int, max_rows: int, timeout: float, workers: int | None, progress: bool | None, mode: str,
 ) -> tuple[dict[str, Any], list[int], list[int], list[list[str]]]:  # fmt: skip
     from sqlrl.sandbox.parallel import progress_bar
     from sqlrl.sandbox.service import ExecutionService
@@ -245,7 +252,7 @@ def _distil(
     from sqlrl.sql.mutate import order_probe
     from sqlrl.suite.variants import read_schema, write_variant
 
-    order = [gold_has_order_by(g) for g in golds]
+    order = [mode == "spider" and gold_has_order_by(g) for g in golds]
     probed = [(i, p) for i, p in ((i, order_probe(g)) for i, g in enumerate(golds)) if p is not None]
     with ExecutionService(engine="sqlite", workers=workers, keep_rows=False, timeout=timeout) as service:
         gold_res = service.run([(database, g) for g in golds])
@@ -257,7 +264,7 @@ def _distil(
         # the (gold, mutation) pairs plain EX cannot tell apart on the original
         pairs = [
             (i, m) for (i, m), r in zip(flat, mut_res, strict=True)
-            if r.ok and compare(gold_res[i].table, r.table, mode="spider", order_matters=order[i])
+            if r.ok and compare(gold_res[i].table, r.table, mode=mode, order_matters=order[i])
         ]  # fmt: skip
         con = sqlite3.connect(f"file:{database.as_posix()}?mode=ro", uri=True)
         try:
@@ -285,7 +292,7 @@ def _distil(
                     kills.append({
                         n for n, ((i, _), r) in enumerate(zip(pairs, m_res, strict=True))
                         if i not in tied[-1]
-                        and (not r.ok or not compare(by_gold[i].table, r.table, mode="spider", order_matters=order[i]))
+                        and (not r.ok or not compare(by_gold[i].table, r.table, mode=mode, order_matters=order[i]))
                     })  # fmt: skip
                 service.close()  # the candidate's sandbox: its file may go
                 if bar is not None:

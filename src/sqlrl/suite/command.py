@@ -37,6 +37,10 @@ class SuiteCommand:
         b.add_argument("--max-rows", type=positive_int, default=6, help="most rows per table in a variant")
         b.add_argument("--timeout", type=positive_float, default=5.0, help="seconds per query")
         b.add_argument("--workers", type=workers_int, default=None, help="threads running queries (-1: all cores)")
+        b.add_argument(
+            "--mode", choices=("spider", "bird"), default="spider",
+            help="distil for this comparison: spider (multisets, order under ORDER BY; default) or bird (sets)",
+        )  # fmt: skip
         b.add_argument("--force", action="store_true", help="build again even when suite.json matches")
         p.set_defaults(command=SuiteCommand)
 
@@ -55,7 +59,7 @@ class SuiteCommand:
             golds = read_gold_file(args.gold, db_id)
             suite = build_suite(
                 args.db, golds, k=args.k, seed=args.seed, out_dir=args.out, db_id=db_id, candidates=args.candidates,
-                max_rows=args.max_rows, timeout=args.timeout, workers=args.workers, force=args.force,
+                max_rows=args.max_rows, timeout=args.timeout, workers=args.workers, force=args.force, mode=args.mode,
             )  # fmt: skip
         except SuiteError as e:
             raise CommandError(str(e)) from None

@@ -84,6 +84,10 @@ def suite_verdicts(
     pairs: Sequence[tuple[str, str | None]],
     suite: Any,
     *,
+    mode: str = "spider",
+    order_matters: Sequence[bool] | None = None,
+    tie_keys: Sequence[str] | None = None,
+    dialect: str | None = None,
     service: Any = None,
     workers: int | None = None,
     progress: bool | None = None,
@@ -91,38 +95,61 @@ def suite_verdicts(
     """The suite verdict of each ``(gold, prediction)`` pair on one suite; a variant where the gold's ORDER BY
     ties decide its result (``suite.json``'s ``tied``) is skipped for that gold. Each distinct query runs once
     per database through an :class:`~sqlrl.sandbox.service.ExecutionService` (``service``, else a new one
-    on SQLite with the rewards' settings). A prediction that is None is wrong."""
+    on SQLite with the rewards' settings). A prediction that is None is wrong.
+
+    Args:
+        pairs: ``(gold, prediction)`` texts as they are to run.
+        suite: a :class:`~sqlrl.suite.Suite`, a list of database files or a suite folder.
+        mode: how results are compared (:func:`sqlrl.compare`): ``spider`` (row order when the gold has
+            ORDER BY) or ``bird`` (sets of rows).
+        order_matters: per pair, whether row order is compared in ``spider`` mode (default: the gold
+            has ORDER BY, :func:`sqlrl.scoring.gold_has_order_by`).
+        tie_keys: per pair, the gold as the suite was built from it, to find its tied variants (default:
+            the gold); an evaluator that rewrites the gold before running it passes the original.
+        dialect: the predictions' dialect, translated for the sandbox (None: the sandbox's own).
+    """
     from sqlrl.sandbox.service import ExecutionService
     from sqlrl.scoring import compare, gold_has_order_by
 
+    if mode not in ("spider", "bird"):
+        raise ValueError(f"mode must be 'spider' or 'bird', got {mode!r}")
+    for name, given in (("order_matters", order_matters), ("tie_keys", tie_keys)):
+        if given is not None and len(given) != len(pairs):
+            raise ValueError(f"{name} has {len(given)} entries for {len(pairs)} pairs")
     databases = suite_databases(suite)
     tied = tied_golds(suite)
     own = service is None
     if own:
         service = ExecutionService(engine="sqlite", workers=workers, keep_rows=False)
     try:
-        queries = [(db, q) for db in databases for pair in pairs for q in pair if q is not None]
+        queries: list[tuple[Any, ...]] = []
+        for db in databases:
+            for gold, pred in pairs:
+                queries.append((db, gold))
+                if pred is not None:
+                    queries.append((db, pred, None, dialect))
         results = service.run(queries, progress=progress, desc="suite")
     finally:
         if own:
             service.close()
-    found = dict(zip(((str(db), q) for db, q in queries), results, strict=True))
+    found = {(str(q[0]), q[1], len(q) > 2): r for q, r in zip(queries, results, strict=True)}
     out = []
-    for gold, pred in pairs:
+    for i, (gold, pred) in enumerate(pairs):
         verdict = SuiteVerdict(True)
         if pred is None:
             verdict = SuiteVerdict(False, databases[0], "no prediction")
         else:
-            order = gold_has_order_by(gold)
+            order = mode == "spider" and (gold_has_order_by(gold) if order_matters is None else order_matters[i])
+            key = (gold if tie_keys is None else tie_keys[i]).strip()
             for db in databases:
-                if gold.strip() in tied.get(db.name, ()):
+                if key in tied.get(db.name, ()):
                     continue  # the gold's ORDER BY ties decide its result here
-                g, p = found[(str(db), gold)], found[(str(db), pred)]
+                g, p = found[(str(db), gold, False)], found[(str(db), pred, True)]
                 if not g.ok:
                     verdict = SuiteVerdict(False, db, f"the gold fails ({g.error_kind}): {g.error}")
                 elif not p.ok:
                     verdict = SuiteVerdict(False, db, f"the prediction fails ({p.error_kind}): {p.error}")
-                elif not compare(g.table, p.table, mode="spider", order_matters=order):
+                elif not compare(g.table, p.table, mode=mode, order_matters=order):
                     verdict = SuiteVerdict(False, db, "the results differ")
                 if not verdict:
                     break
