@@ -12,7 +12,12 @@ For each sqlrl-toy database a suite is built from the dev gold queries (``build_
 - *equivalent rewrites*: sqlglot's optimizer output (``sqlglot.optimizer.optimize`` with the database's
   schema) of every dev and train gold that plain EX accepts; a *false alarm* is one the suite rejects.
 
-    PYTHONPATH=src python benchmarks/bench_suite.py [-k 10] [--seed 0] [--candidates 50] [--record]
+With ``--text2sql-data DIR`` (a checkout of github.com/jkkummerfeld/text2sql-data) its SQLite databases
+are measured too: the suite is built from the ``train`` query split, the other splits are held out, and
+the other gold texts the authors wrote for a question are equivalent rewrites (false alarms if rejected).
+
+    PYTHONPATH=src python benchmarks/bench_suite.py [-k 10] [--seed 0] [--candidates 50]
+        [--text2sql-data DIR] [--record]
 """
 
 from __future__ import annotations
@@ -47,18 +52,90 @@ def db_schema(path: Path) -> dict:
         con.close()
 
 
+def text2sql_data_golds(root: Path) -> dict[str, tuple[Path, list[str], list[str], list[tuple[str, str]]]]:
+    """Per text2sql-data database (``<name>-db.added-in-2020.sqlite`` beside ``<name>.json``): the gold queries
+    of the ``train`` query split (the suite is built from them), of the other splits (held out), and
+    ``(gold, other)`` pairs where ``other`` is another gold text its authors wrote for the same question."""
+    import json
+
+    from engine_compat_corpus import _fill
+
+    data = root / "data" if (root / "data").is_dir() else root
+    out = {}
+    for db in sorted(data.glob("*-db.added-in-2020.sqlite")):
+        name = db.name.split("-db.")[0]
+        questions = data / f"{name}.json"
+        if not questions.exists():
+            continue
+        train: list[str] = []
+        held: list[str] = []
+        same: list[tuple[str, str]] = []
+        entries = json.loads(questions.read_text())
+        splits = sorted({str(e.get("query-split")) for e in entries})
+        # the train split; a corpus split in numbered folds (restaurants) holds out its last two
+        build_from = {"train"} if "train" in splits else set(splits[:-2])
+        for entry in entries:
+            values = {v["name"]: v.get("example", "") for v in entry.get("variables", [])}
+            sentences = entry.get("sentences") or []
+            if sentences:
+                values.update(sentences[0].get("variables") or {})
+            texts = list(dict.fromkeys(" ".join(_fill(t, values).split()) for t in entry["sql"]))
+            (train if str(entry.get("query-split")) in build_from else held).append(texts[0])
+            same += [(texts[0], other) for other in texts[1:]]
+        out[name] = (db, list(dict.fromkeys(train)), list(dict.fromkeys(held)), same)
+    return out
+
+
+def _short(text: str, width: int = 240) -> str:
+    flat = " ".join(text.split()).replace("`", "'")
+    return flat if len(flat) <= width else flat[: width - 3] + "..."
+
+
+def measure(
+    db_id: str, db: Path, in_sample: list[str], held_out: list[str], same: list[tuple[str, str]], out: str, args
+) -> dict:
+    """One database's row: its suite built from ``in_sample``, what it catches of the near-misses plain EX
+    accepts, and its false alarms on sqlglot optimizer rewrites and on ``same`` (equivalent pairs)."""
+    from sqlrl.sql.mutate import mutations
+    from sqlrl.suite import build_suite, suite_verdicts
+
+    t0 = time.perf_counter()
+    suite = build_suite(db, in_sample, k=args.k, seed=args.seed, out_dir=out, candidates=args.candidates,
+                        db_id=db_id)  # fmt: skip
+    row: dict = {"db": db_id, "variants": len(suite.variants), "build_s": time.perf_counter() - t0, "kinds": {}}
+    for label, queries in (("in", in_sample), ("held", held_out)):
+        pairs = [(g, m, kind) for g in queries for kind, m in mutations(g)]
+        plain = suite_verdicts([(g, m) for g, m, _ in pairs], [db])
+        lucky = [pr for pr, v in zip(pairs, plain, strict=True) if v]
+        on_suite = suite_verdicts([(g, m) for g, m, _ in lucky], suite)
+        row[f"{label}_lucky"], row[f"{label}_caught"] = len(lucky), sum(1 for v in on_suite if not v)
+        if label == "held":
+            row["kinds"] = [(kind, bool(v)) for (_, _, kind), v in zip(lucky, on_suite, strict=True)]
+    schema = db_schema(db)
+    rewrites = [(g, r) for g in in_sample + held_out if (r := optimized(g, schema)) is not None and r != g]
+    for label, equivalent in (("rewrites", rewrites), ("authors", same)):
+        plain = suite_verdicts(equivalent, [db])
+        accepted = [pr for pr, v in zip(equivalent, plain, strict=True) if v]
+        on_suite = suite_verdicts(accepted, suite)
+        row[label], row[f"{label}_alarms"] = len(accepted), sum(1 for v in on_suite if not v)
+        row.setdefault("alarms", []).extend(pr for pr, v in zip(accepted, on_suite, strict=True) if not v)
+    return row
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("-k", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--candidates", type=int, default=50)
+    p.add_argument(
+        "--text2sql-data", type=Path, default=None,
+        help="also measure on the SQLite databases of a checkout of github.com/jkkummerfeld/text2sql-data",
+    )  # fmt: skip
     p.add_argument("--record", action="store_true", help="write the table into benchmarks/RESULTS.md")
     args = p.parse_args()
 
     from sqlrl.data.toy import build_toy
     from sqlrl.data.toy.load import toy_dir
-    from sqlrl.sql.mutate import mutations
-    from sqlrl.suite import build_suite, suite_verdicts
 
     paths = build_toy(toy_dir())
 
@@ -72,51 +149,37 @@ def main() -> int:
 
     dev, train = golds(paths.dev_gold), golds(paths.train_gold)
     rows, totals, kinds_caught, kinds_missed = [], Counter(), Counter(), Counter()
+    jobs = [(db_id, paths.db_path(db_id), dev[db_id], train.get(db_id, []), []) for db_id in sorted(dev)]
+    if args.text2sql_data:
+        jobs += [(name, *value) for name, value in text2sql_data_golds(args.text2sql_data).items()]
     with tempfile.TemporaryDirectory() as out:
-        for db_id in sorted(dev):
-            db = paths.db_path(db_id)
-            t0 = time.perf_counter()
-            suite = build_suite(db, dev[db_id], k=args.k, seed=args.seed, out_dir=out, candidates=args.candidates)
-            build_s = time.perf_counter() - t0
-            row = {"db": db_id, "variants": len(suite.variants), "build_s": build_s}
-            for label, queries in (("in", dev[db_id]), ("held", train.get(db_id, []))):
-                pairs = [(g, m, kind) for g in queries for kind, m in mutations(g)]
-                plain = suite_verdicts([(g, m) for g, m, _ in pairs], [db])
-                lucky = [pr for pr, v in zip(pairs, plain, strict=True) if v]
-                on_suite = suite_verdicts([(g, m) for g, m, _ in lucky], suite)
-                caught = sum(1 for v in on_suite if not v)
-                for (_, _, kind), v in zip(lucky, on_suite, strict=True):
-                    (kinds_missed if v else kinds_caught)[kind] += label == "held"
-                row[f"{label}_lucky"], row[f"{label}_caught"] = len(lucky), caught
-            schema = db_schema(db)
-            rewrites = [
-                (g, r) for g in dev[db_id] + train.get(db_id, []) if (r := optimized(g, schema)) is not None and r != g
-            ]
-            plain = suite_verdicts(rewrites, [db])
-            accepted = [pr for pr, v in zip(rewrites, plain, strict=True) if v]
-            on_suite = suite_verdicts(accepted, suite)
-            row["rewrites"], row["false_alarms"] = len(accepted), sum(1 for v in on_suite if not v)
-            row["alarms"] = [g for (g, _), v in zip(accepted, on_suite, strict=True) if not v][:3]
+        for job in jobs:
+            row = measure(*job, out, args)
             rows.append(row)
-            for key in ("variants", "in_lucky", "in_caught", "held_lucky", "held_caught", "rewrites", "false_alarms"):
+            for kind, survived in row["kinds"]:
+                (kinds_missed if survived else kinds_caught)[kind] += 1
+            for key in ("variants", "in_lucky", "in_caught", "held_lucky", "held_caught", "rewrites",
+                        "rewrites_alarms", "authors", "authors_alarms"):  # fmt: skip
                 totals[key] += row[key]
 
     def pct(a: int, b: int) -> str:
         return f"{a}/{b} ({100 * a / b:.0f}%)" if b else "0/0"
 
     lines = [
-        "| database | variants | build (s) | caught, in sample | caught, held out | false alarms on rewrites |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| database | variants | build (s) | caught, in sample | caught, held out | false alarms on rewrites "
+        "| false alarms on the authors' equivalent golds |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['db']} | {r['variants']} | {r['build_s']:.1f} | {pct(r['in_caught'], r['in_lucky'])} | "
-            f"{pct(r['held_caught'], r['held_lucky'])} | {pct(r['false_alarms'], r['rewrites'])} |"
+            f"{pct(r['held_caught'], r['held_lucky'])} | {pct(r['rewrites_alarms'], r['rewrites'])} | "
+            f"{pct(r['authors_alarms'], r['authors']) if r['authors'] else '-'} |"
         )
     t = totals
     lines.append(
         f"| all | {t['variants']} | | {pct(t['in_caught'], t['in_lucky'])} | {pct(t['held_caught'], t['held_lucky'])} "
-        f"| {pct(t['false_alarms'], t['rewrites'])} |"
+        f"| {pct(t['rewrites_alarms'], t['rewrites'])} | {pct(t['authors_alarms'], t['authors'])} |"
     )
     by_kind = ", ".join(
         f"{k} {kinds_caught[k]}/{kinds_caught[k] + kinds_missed[k]}"
@@ -128,21 +191,21 @@ def main() -> int:
         f"; without `distinct` (mostly DISTINCT on a one-row aggregate, equivalent): "
         f"{pct(t['held_caught'] - kinds_caught['distinct'], lucky_nd)}"
     )
-    alarms = [a for r in rows for a in r["alarms"]]
+    alarms = [f"{g}  <>  {o}" for r in rows for g, o in r["alarms"]]
     table = "\n".join(lines)
     print(table)
     print(f"held-out catches by mutation kind (caught/lucky): {by_kind}")
     if alarms:
-        print("false alarms on (gold):", *alarms[:5], sep="\n  ")
+        print("false alarms (gold <> equivalent):", *alarms[:10], sep="\n  ")
     if args.record:
         from _results import machine, record_section
 
         cmd = (
             f"PYTHONPATH=src python benchmarks/bench_suite.py -k {args.k} --seed {args.seed} "
             f"--candidates {args.candidates}"
-        )
+        ) + (" --text2sql-data /path/to/text2sql-data" if args.text2sql_data else "")
         text = (
-            "## Distilled test suites on sqlrl-toy\n\n"
+            "## Distilled test suites on sqlrl-toy" + (" and text2sql-data" if args.text2sql_data else "") + "\n\n"
             "Suites built from each database's dev gold queries (`build_suite`); *lucky*: mutations of a gold query "
             "(`sqlrl.sql.mutate`) that plain EX accepts on the original database; *caught*: the share the suite "
             "rejects, for the dev golds' mutations (the suite was distilled against them) and for the train golds' "
@@ -150,9 +213,16 @@ def main() -> int:
             "whose WHERE drops the NULL rows), so no suite reaches 100%. *False alarms*: sqlglot optimizer "
             "rewrites of the dev and train golds that plain EX accepts and the suite rejects. Variants where a "
             "dev gold's ORDER BY ties decide its result are skipped for that gold (`tied`); the train golds "
-            "have no such list, so a held-out catch can come from a tie.\n\n"
+            "have no such list, so a held-out catch can come from a tie. text2sql-data's databases "
+            "(github.com/jkkummerfeld/text2sql-data, fetched by the user; the 2020 SQLite files): the suite is "
+            "built from the `train` query split (restaurants, in ten numbered folds: folds 0-7), the "
+            "other splits are held out, and the *authors' equivalent "
+            "golds* are the other SQL texts its authors wrote for the same question (variables filled with "
+            "the first sentence's values), paired with the first.\n\n"
             f"{table}\n\nHeld-out catches by mutation kind (caught/lucky): {by_kind}.\n\n"
-            f"Command: `{cmd}`. Machine: {machine()}.\n"
+            + "".join(f"- false alarm: `{_short(a)}`\n" for a in alarms[:10])
+            + ("\n" if alarms else "")
+            + f"Command: `{cmd}`. Machine: {machine()}.\n"
         )
         record_section("suites on sqlrl-toy", text)
     return 0

@@ -348,6 +348,37 @@ def test_a_foreign_key_without_columns_takes_the_parents_primary_key(tmp_path):
     assert seen > 0
 
 
+def test_a_foreign_key_sqlite_cannot_enforce_is_left_off_and_the_others_still_draw_from_parents(tmp_path):
+    """text2sql-data's restaurants: LOCATION's key names a GEOGRAPHIC column that does not exist, which makes
+    every write a "foreign key mismatch" while foreign keys are on."""
+    path = tmp_path / "restaurants.sqlite"
+    con = sqlite3.connect(path)
+    con.executescript(
+        "CREATE TABLE geo (city TEXT PRIMARY KEY, region TEXT);"
+        "CREATE TABLE restaurant (id INTEGER PRIMARY KEY, city TEXT, FOREIGN KEY (city) REFERENCES geo(city));"
+        "CREATE TABLE location (id INTEGER PRIMARY KEY, street TEXT, FOREIGN KEY (id) REFERENCES geo(id));"
+        "INSERT INTO geo VALUES ('a', 'x'), ('b', 'y'); INSERT INTO restaurant VALUES (1, 'a'), (2, 'b');"
+        "INSERT INTO location VALUES (1, 'main st');"
+    )
+    con.commit()
+    con.close()
+    filled = 0
+    for seed in range(8):
+        v = write_variant(path, tmp_path / f"v{seed}.sqlite", seed=seed)
+        con = sqlite3.connect(v)
+        try:
+            cities = {r[0] for r in con.execute("SELECT city FROM geo")}
+            assert {r[0] for r in con.execute("SELECT city FROM restaurant")} <= cities | {None}
+            filled += con.execute("SELECT count(*) FROM restaurant").fetchone()[0]
+            filled += con.execute("SELECT count(*) FROM location").fetchone()[0]
+        finally:
+            con.close()
+    assert filled > 0
+    suite = build_suite(path, ["SELECT city FROM restaurant WHERE id = 1"], k=3, seed=0, out_dir=tmp_path / "s",
+                        candidates=10)  # fmt: skip
+    assert suite_match("SELECT city FROM restaurant WHERE id = 1", "SELECT city FROM restaurant WHERE id = 1", suite)
+
+
 def test_composite_and_self_references_and_virtual_tables(tmp_path):
     path = tmp_path / "odd.sqlite"
     con = sqlite3.connect(path)
@@ -441,3 +472,49 @@ def test_sqlrl_eval_spider_reads_a_suite_folder(tmp_path):
     suite = evaluate_spider(*args, tmp_path / "suites", tmp_path / "tables.json", etype="exec", workers=1)
     assert plain.summary()["all"]["execution"] == 1.0
     assert suite.summary()["all"]["execution"] == 0.0
+
+
+def test_a_scalar_subquery_that_returns_several_rows_is_a_tie_the_verdict_skips(tmp_path):
+    """geography's "border of the most populous state": `= (SELECT state ... WHERE population = max)` takes
+    SQLite's first row when two states tie, where an equivalent JOIN returns both. A suite built from the
+    gold lists those variants as tied, and accepts the JOIN."""
+    from sqlrl.sandbox.service import ExecutionService
+    from sqlrl.sql.mutate import scalar_probes, tie_probes
+    from sqlrl.suite.build import _tied
+
+    path = tmp_path / "geo.sqlite"
+    con = sqlite3.connect(path)
+    con.executescript(
+        "CREATE TABLE state (name TEXT PRIMARY KEY, population INT);"
+        "CREATE TABLE border (state TEXT, border TEXT);"
+        "INSERT INTO state VALUES ('a', 5), ('b', 3), ('c', 1);"
+        "INSERT INTO border VALUES ('a', 'b'), ('b', 'a'), ('b', 'c'), ('c', 'b');"
+    )
+    con.commit()
+    con.close()
+    gold = (
+        "SELECT border FROM border WHERE state = "
+        "(SELECT name FROM state WHERE population = (SELECT max(population) FROM state))"
+    )
+    join = (
+        "SELECT b.border FROM border AS b JOIN state AS s ON s.name = b.state "
+        "WHERE s.population = (SELECT max(population) FROM state)"
+    )
+    probes = scalar_probes(gold)
+    assert len(probes) == 2 and all(n is None for _, n in tie_probes(gold))
+    assert scalar_probes("SELECT a FROM t WHERE b IN (SELECT b FROM u) AND EXISTS (SELECT 1 FROM v)") == []
+    tie = tmp_path / "tie.sqlite"
+    con = sqlite3.connect(tie)
+    con.executescript(
+        "CREATE TABLE state (name TEXT PRIMARY KEY, population INT);"
+        "INSERT INTO state VALUES ('a', 5), ('b', 5);"
+    )
+    con.commit()
+    con.close()
+    with ExecutionService(engine="sqlite") as service:
+        assert not _tied(service.execute(path, probes[0]), None)
+        assert _tied(service.execute(tie, probes[0]), None)
+    assert suite_match(gold, join, [path])
+    suite = build_suite(path, [gold], k=10, seed=0, out_dir=tmp_path / "s", candidates=40)
+    assert suite.stats["candidates_with_ties"] > 0
+    assert suite_match(gold, join, suite), suite_match(gold, join, suite)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlrl.sql.dialects import parse_one
 
-__all__ = ["MUTATION_KINDS", "literals", "mutations", "order_probe"]
+__all__ = ["MUTATION_KINDS", "literals", "mutations", "order_probe", "scalar_probes", "tie_probes"]
 
 #: The kinds of mutation :func:`mutations` makes, in the order it tries them.
 MUTATION_KINDS: tuple[str, ...] = (
@@ -252,3 +252,48 @@ def order_probe(sql: str) -> tuple[str, int] | None:
             return None
         probe.set("limit", exp.Limit(expression=exp.Literal.number(int(value.this) + 1)))
     return probe.sql(dialect="sqlite"), n
+
+
+def scalar_probes(sql: str) -> list[str]:
+    """Queries that show whether a scalar subquery of ``sql`` is ambiguous on a database: one per uncorrelated
+    subquery compared with ``=``, ``<`` ... or selected as a value, ``SELECT DISTINCT * FROM (<subquery>)
+    LIMIT 2``. SQLite takes the first row of a scalar subquery that returns several, so where a probe
+    returns two rows the engine's row order decides ``sql``'s result (``x = (SELECT name ... WHERE
+    population = (SELECT max(population) ...))`` when two states tie for the largest). A correlated
+    subquery's probe fails to run, and shows nothing.
+
+    Raises:
+        SqlParseError: ``sql`` is not one SQLite statement.
+
+    >>> scalar_probes("SELECT a FROM t WHERE b = (SELECT b FROM u WHERE c = (SELECT max(c) FROM u))")
+    ['SELECT DISTINCT * FROM (SELECT b FROM u WHERE c = (SELECT MAX(c) FROM u)) LIMIT 2', \
+'SELECT DISTINCT * FROM (SELECT MAX(c) FROM u) LIMIT 2']
+    """
+    from sqlglot import exp
+
+    comparisons = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+    probes = []
+    for sub in parse_one(sql, "sqlite").find_all(exp.Subquery):
+        parent = sub.parent
+        if isinstance(parent, exp.Paren):
+            parent = parent.parent
+        if not (isinstance(parent, comparisons) or (isinstance(parent, exp.Select) and sub in parent.expressions)):
+            continue
+        body = sub.this.copy()
+        probe = exp.select("*").distinct().from_(exp.Subquery(this=body)).limit(2)
+        text = probe.sql(dialect="sqlite")
+        if text not in probes:
+            probes.append(text)
+    return probes
+
+
+def tie_probes(sql: str) -> list[tuple[str, int | None]]:
+    """Every probe of ``sql`` whose result shows that the engine breaks a tie it depends on:
+    :func:`order_probe`'s ``(probe, n)`` (ties under ORDER BY) and :func:`scalar_probes`' ``(probe, None)``
+    (a scalar subquery with several rows: tied when the probe returns two)."""
+    found: list[tuple[str, int | None]] = []
+    ordered = order_probe(sql)
+    if ordered is not None:
+        found.append(ordered)
+    found += [(probe, None) for probe in scalar_probes(sql)]
+    return found

@@ -7,9 +7,9 @@ the original database equals the gold's (the wrong queries plain execution accur
 greedily keeps the fewest candidates, at most ``k``, that tell each gold apart from its surviving
 mutations: each step takes the candidate that separates the most (gold, mutation) pairs not yet
 separated, ties to the earliest candidate. A candidate on which some gold query fails is never kept.
-Where a gold's ORDER BY has ties that decide its result on a candidate (:func:`sqlrl.sql.mutate.order_probe`),
-an equivalent query could break them otherwise: the candidate separates nothing for that gold, and
-``suite.json`` lists the gold under the variant's ``tied`` so that the verdict skips the variant for it.
+Where ties decide a gold's result on a candidate (:func:`sqlrl.sql.mutate.tie_probes`: under its ORDER BY,
+or in a scalar subquery that returns several rows, of which SQLite takes the first), an equivalent query
+could break them otherwise: the candidate separates nothing for that gold, and ``suite.json`` lists the gold under the variant's ``tied`` so that the verdict skips the variant for it.
 
 The suite is written in the layout of test-suite-sql-eval's database folder, which ``sqlrl eval spider
 --db`` reads as well: ``<out_dir>/<db_id>/<db_id>.sqlite`` (a copy of the original) and
@@ -37,7 +37,7 @@ from sqlrl.suite.errors import SuiteError
 __all__ = ["SUITE_VERSION", "Suite", "build_suite", "check_database", "read_gold_file"]
 
 #: Bumped when the same inputs would give a different suite (the cache key holds it).
-SUITE_VERSION = 2
+SUITE_VERSION = 3
 MANIFEST = "suite.json"
 
 
@@ -249,11 +249,10 @@ def _distil(
     from sqlrl.sandbox.parallel import progress_bar
     from sqlrl.sandbox.service import ExecutionService
     from sqlrl.scoring import compare, gold_has_order_by
-    from sqlrl.sql.mutate import order_probe
     from sqlrl.suite.variants import read_schema, write_variant
 
     order = [mode == "spider" and gold_has_order_by(g) for g in golds]
-    probed = [(i, p) for i, p in ((i, order_probe(g)) for i, g in enumerate(golds)) if p is not None]
+    probed = [(i, p) for i, g in enumerate(golds) for p in _probes(g)]
     with ExecutionService(engine="sqlite", workers=workers, keep_rows=False, timeout=timeout) as service:
         gold_res = service.run([(database, g) for g in golds])
         usable = [i for i, r in enumerate(gold_res) if r.ok]
@@ -323,10 +322,23 @@ def _distil(
     return stats, chosen, gains, [sorted(golds[i] for i in tied[c]) for c in chosen]
 
 
-def _tied(result: Any, n: int) -> bool:
-    """Whether an ORDER BY probe's result (:func:`sqlrl.sql.mutate.order_probe`) shows a tie that the engine
-    breaks: two adjacent rows with equal sort keys and different columns. A probe that fails shows none."""
+def _probes(gold: str) -> list[tuple[str, int | None]]:
+    from sqlrl.sql.errors import SqlError
+    from sqlrl.sql.mutate import tie_probes
+
+    try:
+        return tie_probes(gold)
+    except SqlError:
+        return []
+
+
+def _tied(result: Any, n: int | None) -> bool:
+    """Whether a tie probe's result (:func:`sqlrl.sql.mutate.tie_probes`) shows a tie that the engine breaks:
+    for ORDER BY (``n`` columns, then the sort keys), two adjacent rows with equal sort keys and different
+    columns; for a scalar subquery (``n`` None), two rows. A probe that fails shows none."""
     if not result.ok:
         return False
     rows = result.table.rows()
+    if n is None:
+        return len(rows) > 1
     return any(a[n:] == b[n:] and a[:n] != b[:n] for a, b in zip(rows, rows[1:], strict=False))

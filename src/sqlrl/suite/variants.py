@@ -8,7 +8,8 @@ one up and one down), values
 already drawn (duplicates) and NULL where the column allows it. Keys hold: a foreign key takes
 the referenced column's values as inserted in the variant (parents are filled first), primary keys,
 UNIQUE and NOT NULL are enforced by SQLite itself (a row that would break one is skipped), so every
-variant passes ``PRAGMA foreign_key_check`` and ``PRAGMA integrity_check``.
+variant passes ``PRAGMA foreign_key_check`` and ``PRAGMA integrity_check`` (where SQLite can enforce the
+schema's foreign keys at all: see :func:`_keys_enforceable`).
 
 Only :mod:`sqlite3` and :mod:`random`: a variant is a pure function of the original, the extra
 values and the seed.
@@ -200,7 +201,6 @@ def write_variant(
     con = sqlite3.connect(path, isolation_level=None)
     try:
         con.execute(f"PRAGMA encoding = '{encoding}'")
-        con.execute("PRAGMA foreign_keys = ON")
         con.execute("BEGIN")
         for kind, sql in statements:
             if kind != "trigger":
@@ -209,6 +209,11 @@ def write_variant(
                 except sqlite3.OperationalError as e:  # a virtual table's shadow tables exist already
                     if "already exists" not in str(e):
                         raise
+        con.execute("COMMIT")
+        con.execute("PRAGMA foreign_keys = ON")
+        if not _keys_enforceable(con):
+            con.execute("PRAGMA foreign_keys = OFF")
+        con.execute("BEGIN")
         for table in tables:
             _fill(con, table, rng, max_rows, extra_values)
         for kind, sql in statements:
@@ -221,6 +226,20 @@ def write_variant(
         raise
     con.close()
     return path
+
+
+def _keys_enforceable(con: sqlite3.Connection) -> bool:
+    """Whether SQLite can enforce the schema's foreign keys: one that names a missing parent column, or a
+    parent key without a PRIMARY KEY or UNIQUE index, is a "foreign key mismatch" on every write while
+    they are on (the original was filled with them off). Then the variant is filled with them off too;
+    a key's values still come from its parent where the parent's columns exist."""
+    try:
+        con.execute("PRAGMA foreign_key_check").fetchall()
+    except sqlite3.OperationalError as e:
+        if "foreign key mismatch" in str(e):
+            return False
+        raise
+    return True
 
 
 def _fill(con: sqlite3.Connection, table: TableInfo, rng: random.Random, max_rows: int, extra: Sequence[Any]) -> None:
