@@ -506,8 +506,7 @@ def test_a_scalar_subquery_that_returns_several_rows_is_a_tie_the_verdict_skips(
     tie = tmp_path / "tie.sqlite"
     con = sqlite3.connect(tie)
     con.executescript(
-        "CREATE TABLE state (name TEXT PRIMARY KEY, population INT);"
-        "INSERT INTO state VALUES ('a', 5), ('b', 5);"
+        "CREATE TABLE state (name TEXT PRIMARY KEY, population INT);INSERT INTO state VALUES ('a', 5), ('b', 5);"
     )
     con.commit()
     con.close()

@@ -9,7 +9,8 @@ mutations: each step takes the candidate that separates the most (gold, mutation
 separated, ties to the earliest candidate. A candidate on which some gold query fails is never kept.
 Where ties decide a gold's result on a candidate (:func:`sqlrl.sql.mutate.tie_probes`: under its ORDER BY,
 or in a scalar subquery that returns several rows, of which SQLite takes the first), an equivalent query
-could break them otherwise: the candidate separates nothing for that gold, and ``suite.json`` lists the gold under the variant's ``tied`` so that the verdict skips the variant for it.
+could break them otherwise: the candidate separates nothing for that gold, and ``suite.json`` lists the
+gold under the variant's ``tied`` so that the verdict skips the variant for it.
 
 The suite is written in the layout of test-suite-sql-eval's database folder, which ``sqlrl eval spider
 --db`` reads as well: ``<out_dir>/<db_id>/<db_id>.sqlite`` (a copy of the original) and
