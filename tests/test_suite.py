@@ -326,6 +326,34 @@ def test_execution_reward_on_a_suite(suite, db, tmp_path):
         )
 
 
+def test_partial_reward_on_a_suite_takes_the_worst_variant(suite, db, tmp_path):
+    """The partial score on a suite is the lowest over the database and the variants: a query right by luck
+    on the original loses its full score where a variant tells it apart, a right one keeps it."""
+    import sqlite3 as sq
+
+    from sqlrl.rewards import build_rewards, partial_reward
+    from sqlrl.scoring import as_table, score
+
+    gold = GOLDS[0]
+    completions = [gold, "SELECT name FROM emp", "SELECT nope FROM emp"]
+    columns = {"gold_sql": [gold] * 3, "db_path": [str(db)] * 3}
+    plain = partial_reward("table_f1", timeout=2.0)(prompts=["q"] * 3, completions=completions, **columns)
+    got = partial_reward("table_f1", timeout=2.0, suite=suite.directory.parent)(
+        prompts=["q"] * 3, completions=completions, **columns
+    )
+    assert plain == [1.0, 1.0, 0.0]
+    expected = 1.0
+    for variant in suite.variants:  # the lowest table F1 of the lucky query over the variants
+        con = sq.connect(variant)
+        g, p = (as_table(con.execute(q).fetchall()) for q in (gold, completions[1]))
+        con.close()
+        expected = min(expected, score(g, p)["table_f1"])
+    assert got[0] == 1.0 and got[2] == 0.0
+    assert got[1] == pytest.approx(expected) and got[1] < 1.0
+    funcs, _ = build_rewards([{"name": "partial", "suite": str(suite.directory.parent)}], timeout=2.0)
+    assert funcs[0](prompts=["q"] * 3, completions=completions, **columns) == got
+
+
 def test_a_foreign_key_without_columns_takes_the_parents_primary_key(tmp_path):
     path = tmp_path / "bare.sqlite"
     con = sqlite3.connect(path)

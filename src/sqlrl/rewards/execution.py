@@ -10,12 +10,19 @@ from sqlrl.rewards.base import SQLReward
 from sqlrl.rewards.batch import Batch
 from sqlrl.rewards.executor import RewardExecutor
 from sqlrl.rewards.guard import apply_empty_gold, check_policy
+from sqlrl.rewards.on_suite import suite_minimum
 from sqlrl.scoring import METRICS, MODES
 
 __all__ = ["ExecutionReward", "PartialReward", "execution_reward", "partial_reward"]
 
 #: PaVeRL-SQL's reward code treats an extracted query shorter than this as no query.
 PAVERL_MIN_SQL_LENGTH = 16
+
+
+def _suite_folder(suite: str | os.PathLike[str] | None) -> Path | None:
+    if suite is not None and not Path(suite).is_dir():
+        raise ValueError(f"suite must be a folder of test suites (sqlrl suite build --out), got {suite}")
+    return None if suite is None else Path(suite)
 
 
 class ExecutionReward(SQLReward):
@@ -68,10 +75,8 @@ class ExecutionReward(SQLReward):
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-        if suite is not None and not Path(suite).is_dir():
-            raise ValueError(f"suite must be a folder of test suites (sqlrl suite build --out), got {suite}")
         self.mode = mode
-        self.suite = None if suite is None else Path(suite)
+        self.suite = _suite_folder(suite)
         self.empty_gold = check_policy(empty_gold)
         self.correct, self.wrong, self.error = float(correct), float(wrong), float(error)
         super().__init__(name=name, executor=executor, **sandbox_options)
@@ -96,43 +101,13 @@ class ExecutionReward(SQLReward):
 
     def _on_suite(self, executed: Any, verdicts: list[float | None]) -> list[float | None]:
         """``verdicts`` with a match made 0.0 where the prediction differs from the gold on a variant of
-        the row's suite (the gold and prediction texts that ran on the original, on the same engine)."""
-        from sqlrl.rewards.batch import RewardInputError
-        from sqlrl.scoring import compare, gold_has_order_by
-        from sqlrl.suite.verdict import suite_databases, tied_golds
-
+        the row's suite (:mod:`sqlrl.rewards.on_suite`)."""
         assert self.suite is not None
         rows = [i for i, v in enumerate(verdicts) if v is not None and v >= 1.0]
         if not rows:
             return verdicts
-        db_paths = executed.batch.column("db_path")
-        variants: dict[int, list[Path]] = {}
-        suites: dict[Path, tuple[list[Path], dict[str, set[str]]]] = {}
-        for i in rows:
-            db = Path(str(db_paths[i]))
-            folder = self.suite / db.stem
-            if folder not in suites:
-                if not folder.is_dir():
-                    raise RewardInputError(f"no test suite for {db} in {self.suite} (expected {folder}/)")
-                paths = [p for p in suite_databases(folder) if p.name != f"{db.stem}.sqlite"]  # the variants
-                suites[folder] = (paths, tied_golds(folder))
-            paths, tied = suites[folder]
-            gold = executed.golds[i].sql.strip()
-            variants[i] = [p for p in paths if gold not in tied.get(p.name, ())]
-        queries = []
-        for i in rows:
-            gold, pred = executed.golds[i], executed.preds[i]
-            for v in variants[i]:
-                queries += [(str(v), gold.sql, gold.engine or None), (str(v), pred.sql, pred.engine or None)]
-        results = iter(executed.executor.service.run(queries))
-        out = list(verdicts)
-        for i in rows:
-            order = gold_has_order_by(executed.golds[i].sql) if self.mode == "spider" else False
-            for _ in variants[i]:
-                g, p = next(results), next(results)
-                if out[i] and not (g.ok and p.ok and compare(g.table, p.table, mode=self.mode, order_matters=order)):
-                    out[i] = 0.0
-        return out
+        lowest = suite_minimum(executed, rows, self.suite, kind="mode", name=self.mode)
+        return [min(v, lowest[i]) if v is not None and i in lowest else v for i, v in enumerate(verdicts)]
 
 
 execution_reward = ExecutionReward.factory()
@@ -151,6 +126,9 @@ class PartialReward(SQLReward):
         empty_gold: policy when the gold result is empty (see :mod:`sqlrl.rewards.guard`).
         name: the name TRL logs (default ``partial_<metric>``, ``partial_paverl_paper``).
         executor: a shared executor; else one is made from ``sandbox_options``.
+        suite: a folder of distilled test suites (as for :class:`ExecutionReward`): the score is the
+            lowest over the row's database and every variant of its suite (its worst case; 0 where
+            the prediction fails on a variant), before ``paper_mapping``.
 
     A prediction that did not run scores 0.0; rows without a usable gold result give None.
 
@@ -175,6 +153,7 @@ class PartialReward(SQLReward):
         empty_gold: str = "structure",
         name: str | None = None,
         executor: RewardExecutor | None = None,
+        suite: str | os.PathLike[str] | None = None,
         **sandbox_options: Any,
     ) -> None:
         if metric not in METRICS:
@@ -182,6 +161,7 @@ class PartialReward(SQLReward):
         if paper_mapping and metric != "paverl":
             raise ValueError("paper_mapping is PaVeRL-SQL's reward mapping: use it with metric='paverl'")
         self.metric_name = metric
+        self.suite = _suite_folder(suite)
         self.paper_mapping = bool(paper_mapping)
         self.empty_gold = check_policy(empty_gold)
         super().__init__(name=name, executor=executor, **sandbox_options)
@@ -192,6 +172,10 @@ class PartialReward(SQLReward):
     def compute(self, batch: Batch) -> list[float | None]:
         executed = self.execute(batch)
         scores = apply_empty_gold(executed, executed.scores("metric", self.metric_name), self.empty_gold)
+        if self.suite is not None:
+            rows = [i for i, acc in enumerate(scores) if acc is not None and executed.preds[i].ok]
+            lowest = suite_minimum(executed, rows, self.suite, kind="metric", name=self.metric_name) if rows else {}
+            scores = [min(acc, lowest[i]) if acc is not None and i in lowest else acc for i, acc in enumerate(scores)]
         out: list[float | None] = []
         for i, (acc, pred) in enumerate(zip(scores, executed.preds, strict=True)):
             if acc is None:
