@@ -54,7 +54,7 @@ from sqlrl.data.errors import MalformedDatasetError
 from sqlrl.eval._exec import DEFAULT_MAX_ROWS, PathLike, evaluation_service, prediction_dialect, run_engine
 from sqlrl.eval.options import PAIR_BY, VES_ITERATIONS
 from sqlrl.eval.pred_files import BIRD_SEPARATOR
-from sqlrl.eval.report import EvalReport, ExampleResult
+from sqlrl.eval.report import RESULT_ROWS, EvalReport, ExampleResult, record_results
 from sqlrl.sandbox import ErrorKind
 from sqlrl.sandbox.parallel import resolve_workers
 from sqlrl.sandbox.service import ExecutionService
@@ -424,6 +424,7 @@ def evaluate_bird(
     cache_dir: PathLike | None = None,
     dialect: str = "sqlite",
     progress: bool | None = None,
+    result_rows: int = RESULT_ROWS,
 ) -> EvalReport:
     """Evaluate BIRD predictions as the official mini-dev scripts do (see the module docs).
 
@@ -451,6 +452,7 @@ def evaluate_bird(
             and the evaluation runs on DuckDB (``engine`` ignored; a prediction sqlglot cannot
             transpile fails as ``transpile``).
         progress: progress bar (None: for 200+ queries when stderr is a terminal).
+        result_rows: rows of the gold and predicted results kept per example (``extra["results"]``).
 
     Returns:
         An :class:`EvalReport` with groups simple / moderate / challenging; each example's
@@ -510,6 +512,8 @@ def evaluate_bird(
             for pair, (pi, gi) in zip(pairs, slots, strict=True)
         ]
         examples = [ex for ex, _, _ in rows]
+        for ex, (pi, gi) in zip(examples, slots, strict=True):
+            record_results(ex, results[gi], results[pi] if pi >= 0 else None, result_rows, mode="bird")
         if examples:
             want_f1 = "soft_f1" in metrics
             scores = score_batch(

@@ -43,7 +43,7 @@ from sqlrl.data.errors import MalformedDatasetError
 from sqlrl.eval._exec import evaluation_service, prediction_dialect, run_engine
 from sqlrl.eval.bird import BIRD_DIFFICULTIES, BIRD_SEPARATOR, parse_bird_prediction
 from sqlrl.eval.options import DATASET_KINDS, EX_MODES
-from sqlrl.eval.report import EvalReport, ExampleResult
+from sqlrl.eval.report import RESULT_ROWS, EvalReport, ExampleResult, record_results
 from sqlrl.sandbox.parallel import resolve_workers
 
 __all__ = [
@@ -208,6 +208,7 @@ def evaluate_paverl(
     max_rows: int = 10_000_000,
     dialect: str = "sqlite",
     progress: bool | None = None,
+    result_rows: int = RESULT_ROWS,
 ) -> EvalReport:
     """EX_b, EX_f (and the benchmark's EX) of predictions on a dataset.
 
@@ -229,8 +230,10 @@ def evaluate_paverl(
             and the evaluation runs on DuckDB (``engine`` ignored; a prediction sqlglot cannot
             transpile fails as ``transpile``).
         progress: progress bar (None: for 200+ queries on a terminal).
+        result_rows: rows of the gold (query) and predicted results kept per example (``extra["results"]``).
     """
     from sqlrl.sandbox import ErrorKind
+    from sqlrl.scoring import gold_has_order_by
 
     t_start = time.perf_counter()
     if ex_mode not in EX_MODES:
@@ -289,6 +292,8 @@ def evaluate_paverl(
         p = results[pi] if pi >= 0 else None
         g = results[gi] if gi >= 0 else None
         res.elapsed = (p.elapsed if p is not None else 0.0) + (g.elapsed if g is not None else 0.0)
+        order = mode == "spider" and gold_has_order_by(ex.gold_sql or "")
+        record_results(res, g, p, result_rows, mode="paverl", order_matters=order if mode == "spider" else None)
         if sql is None:
             res.error_kind, res.error = "missing_prediction", "no prediction for this example"
         elif p is None:
