@@ -14,8 +14,9 @@ exactly when the verdict's mode says so:
   one-to-one); a gold column without a partner has all its cells marked, rows are not marked.
 
 Rows of one side without a partner on the other are ``missing`` (gold) or ``extra`` (prediction);
-after the equal rows are paired, the leftovers are paired by position and their differing cells
-marked. When a side kept fewer rows than its result had, the marks compare the kept rows only
+after the equal rows are paired, a leftover gold row and the first leftover predicted row that agrees
+with it in some cell (same position) are shown as one changed row with their differing cells marked
+(rows compared in order are paired by position). When a side kept fewer rows than its result had, the marks compare the kept rows only
 (``partial`` is set).
 """
 
@@ -98,11 +99,12 @@ def _pair_rows(gold: list[tuple], pred: list[tuple], how: str) -> tuple[list[Any
             if free.get(row):
                 g_marks[free[row].pop(0)] = OK
                 p_marks[r] = OK
-    g_left = [r for r, m in enumerate(g_marks) if m == MISSING]
     p_left = [r for r, m in enumerate(p_marks) if m == MISSING]
-    for gr, pr in zip(g_left, p_left, strict=False):  # leftovers side by side: which cells differ
-        diff = _cells_differ(gold[gr], pred[pr])
-        g_marks[gr] = p_marks[pr] = diff
+    for gr in [r for r, m in enumerate(g_marks) if m == MISSING]:  # a leftover pair that shares a cell: a change
+        pr = next((pr for pr in p_left if any(a == b for a, b in zip(gold[gr], pred[pr], strict=False))), None)
+        if pr is not None:
+            p_left.remove(pr)
+            g_marks[gr] = p_marks[pr] = _cells_differ(gold[gr], pred[pr])
     return g_marks, p_marks
 
 
@@ -129,9 +131,9 @@ def table_diff(
     column each pred column stands for (-1: none), whether each gold column found a partner, and
     whether some side kept fewer rows than it had.
 
-    >>> d = table_diff({"columns": ["a"], "rows": [[1], [2]]}, {"columns": ["a"], "rows": [[2], [3]]})
-    >>> d["gold_rows"], d["pred_rows"]
-    ([[0], 0], [0, [0]])
+    >>> d = table_diff({"columns": ["a", "b"], "rows": [[1, "x"], [2, "y"]]}, {"columns": ["b", "a"], "rows": [["y", 2], ["z", 1]]})
+    >>> d["gold_rows"], d["pred_rows"], d["pred_cols"]
+    ([[1], 0], [0, [0]], [1, 0])
     """
     g_rows = _keys((gold or {}).get("rows") or [])
     p_rows = _keys((pred or {}).get("rows") or [])

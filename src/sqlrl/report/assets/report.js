@@ -89,7 +89,7 @@
 
   function lineChart(title, series, opts) {
     opts = opts || {};
-    var W = 460, H = 250, L = 46, R = 10, T = 26, B = 30;
+    var W = 460, L = 46, R = 10, T = 26, B = 30 + 14 * Math.ceil(series.length / 3), H = 210 + B;
     var svg = sv("svg", {width: W, height: H, class: "chart", role: "img", "aria-label": title});
     svg.appendChild(sv("text", {x: L, y: 14, text: title, "font-weight": "600"}));
     var pts = [];
@@ -108,8 +108,8 @@
       svg.appendChild(sv("line", {x1: L, x2: W - R, y1: Y(yv), y2: Y(yv), class: "grid"}));
       svg.appendChild(sv("text", {x: L - 4, y: Y(yv) + 4, "text-anchor": "end", text: Math.abs(yv) >= 100 ? yv.toFixed(0) : yv.toFixed(2)}));
     }
-    svg.appendChild(sv("text", {x: L, y: H - 8, text: String(x0)}));
-    svg.appendChild(sv("text", {x: W - R, y: H - 8, "text-anchor": "end", text: String(x1) + " (step)"}));
+    svg.appendChild(sv("text", {x: L, y: T + ih + 14, text: String(x0)}));
+    svg.appendChild(sv("text", {x: W - R, y: T + ih + 14, "text-anchor": "end", text: String(x1) + " (step)"}));
     (opts.bounds || []).forEach(function (b) {
       if (b.x <= x0) return;
       svg.appendChild(sv("line", {x1: X(b.x), x2: X(b.x), y1: T, y2: T + ih, stroke: "#8c959f", "stroke-dasharray": "3,3"}));
@@ -126,8 +126,8 @@
         m.appendChild(sv("title", {text: s.name + " step " + p[0] + ": " + p[1]}));
         svg.appendChild(m);
       });
-      svg.appendChild(sv("rect", {x: L + 6 + (i % 3) * 140, y: T + ih - 14 - 14 * Math.floor(i / 3), width: 9, height: 9, fill: c}));
-      svg.appendChild(sv("text", {x: L + 18 + (i % 3) * 140, y: T + ih - 6 - 14 * Math.floor(i / 3), text: s.name}));
+      svg.appendChild(sv("rect", {x: L + (i % 3) * 140, y: T + ih + 22 + 14 * Math.floor(i / 3), width: 9, height: 9, fill: c}));
+      svg.appendChild(sv("text", {x: L + 12 + (i % 3) * 140, y: T + ih + 30 + 14 * Math.floor(i / 3), text: s.name}));
     });
     (opts.stars || []).forEach(function (p) {
       var st = sv("text", {x: X(p[0]), y: Y(p[1]) + 6, "text-anchor": "middle", "font-size": "20", fill: "#d4a72c", class: "best", text: "\u2605"});
