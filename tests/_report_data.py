@@ -27,7 +27,7 @@ BASELINE_PREDS = [PAIRS[0][0].replace("> 35", "> 99"), PAIRS[1][0], *(p for _, p
 
 HOSTILE = [
     "<script>window.__xss = 1</script>",
-    "\"'><img src=x onerror=\"window.__xss = 2\">",
+    '"\'><img src=x onerror="window.__xss = 2">',
     "</script><script>window.__xss = 3</script>",
 ]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import random
-from pathlib import Path
 
 import pytest
 from _report_data import HOSTILE, PAIRS, hostile_eval, run_spider, spider_fixture, train_state
@@ -38,7 +37,13 @@ DIFF_CASES = [
     (t(["1"]), t([1]), {}, [MISSING], [MISSING]),  # '1' != 1: no cell in common, so no "changed" pair
     (t([1, "x"], [2, "y"]), t([1, "x"], [2, "z"]), {"mode": "bird"}, [OK, [1]], [OK, [1]]),  # shares 2: changed
     (t([1, 5], [2, 6]), t([2.001], [1]), {"mode": "spider2", "ignore_order": True}, [[1], [1]], [OK, OK]),
-    (t([1, 5], [2, 6]), t([2.001], [1]), {"mode": "spider2", "condition_cols": [0], "ignore_order": True}, [OK, OK], [OK, OK]),
+    (
+        t([1, 5], [2, 6]),
+        t([2.001], [1]),
+        {"mode": "spider2", "condition_cols": [0], "ignore_order": True},
+        [OK, OK],
+        [OK, OK],
+    ),
     (t([1, 5], [2, 6]), t([6, 1], [5, 2]), {"mode": "paverl"}, [OK, OK], [OK, OK]),  # sorted columns, any order
 ]
 
@@ -243,7 +248,9 @@ def test_combinations_that_make_no_page(spider, tmp_path):
 
 def test_report_command(spider, tmp_path, capsys):
     out = tmp_path / "r.html"
-    assert main(["report", str(spider["out"]), "--out", str(out), "--baseline", str(spider["base"]), "--rows", "1"]) == 0
+    assert (
+        main(["report", str(spider["out"]), "--out", str(out), "--baseline", str(spider["base"]), "--rows", "1"]) == 0
+    )
     assert "wrote" in capsys.readouterr().out and out.stat().st_size > 1000
     assert main(["report", str(spider["out"]), "--out", str(out)]) == 2
     assert "--overwrite" in capsys.readouterr().err

@@ -16,8 +16,8 @@ exactly when the verdict's mode says so:
 Rows of one side without a partner on the other are ``missing`` (gold) or ``extra`` (prediction);
 after the equal rows are paired, a leftover gold row and the first leftover predicted row that agrees
 with it in some cell (same position) are shown as one changed row with their differing cells marked
-(rows compared in order are paired by position). When a side kept fewer rows than its result had, the marks compare the kept rows only
-(``partial`` is set).
+(rows compared in order are paired by position). When a side kept fewer rows than its result had,
+the marks compare the kept rows only (``partial`` is set).
 """
 
 from __future__ import annotations
@@ -131,7 +131,8 @@ def table_diff(
     column each pred column stands for (-1: none), whether each gold column found a partner, and
     whether some side kept fewer rows than it had.
 
-    >>> d = table_diff({"columns": ["a", "b"], "rows": [[1, "x"], [2, "y"]]}, {"columns": ["b", "a"], "rows": [["y", 2], ["z", 1]]})
+    >>> gold = {"columns": ["a", "b"], "rows": [[1, "x"], [2, "y"]]}
+    >>> d = table_diff(gold, {"columns": ["b", "a"], "rows": [["y", 2], ["z", 1]]})
     >>> d["gold_rows"], d["pred_rows"], d["pred_cols"]
     ([[1], 0], [0, [0]], [1, 0])
     """
