@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from pathlib import Path
 
 import pytest
 from _report_data import HOSTILE, PAIRS, hostile_eval, run_spider, spider_fixture, train_state
@@ -274,3 +275,56 @@ def test_hostile_text_stays_data(tmp_path):
     for k, text in enumerate(HOSTILE):
         data = page_data([hostile_eval(tmp_path / str(k), text)])
         assert data["examples"][0]["db"] == text and data["examples"][0]["res"]["gold"]["columns"][0] == text
+
+
+def test_bird_spider2_and_paverl_keep_result_rows(tmp_path):
+    import sqlite3
+
+    from sqlrl.eval.bird import BIRD_SEPARATOR, evaluate_bird
+    from sqlrl.eval.paverl import evaluate_paverl, load_examples
+    from sqlrl.eval.spider2 import evaluate_spider2
+
+    (tmp_path / "db" / "shop").mkdir(parents=True)
+    con = sqlite3.connect(tmp_path / "db" / "shop" / "shop.sqlite")
+    con.execute("CREATE TABLE t (id INTEGER, name TEXT)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", [(1, "a"), (2, "b"), (3, "c")])
+    con.commit()
+    con.close()
+    (tmp_path / "gold.sql").write_text("SELECT id, name FROM t\tshop\n")
+    preds = {"0": f"SELECT id, name FROM t WHERE id < 3{BIRD_SEPARATOR}shop"}
+    ex = evaluate_bird(preds, tmp_path / "gold.sql", tmp_path / "db", workers=1, result_rows=2).examples[0]
+    kept = ex.extra["results"]
+    assert kept["mode"] == "bird" and kept["gold"]["num_rows"] == 3 and len(kept["gold"]["rows"]) == 2
+    page = page_data([Path(p) for p in _write_eval(tmp_path / "bird", "bird", [ex])])
+    assert page["examples"][0]["res"]["gold"]["marks"] == [OK, OK] and page["examples"][0]["res"]["partial"]
+
+    gold = tmp_path / "s2" / "gold"
+    (gold / "exec_result").mkdir(parents=True)
+    (gold / "exec_result" / "local001.csv").write_text("id,name\n1,a\n2,b\n")
+    (gold / "spider2lite_eval.jsonl").write_text(
+        json.dumps({"instance_id": "local001", "condition_cols": [1], "ignore_order": True}) + "\n"
+    )
+    (tmp_path / "s2" / "sub").mkdir()
+    (tmp_path / "s2" / "sub" / "local001.csv").write_text("name,n\nb,9\na,8\n")
+    ex = evaluate_spider2(tmp_path / "s2" / "sub", gold, mode="exec_result", csv_reader="builtin").examples[0]
+    kept = ex.extra["results"]
+    assert ex.metrics["ex"] == 1.0 and kept["mode"] == "spider2" and kept["condition_cols"] == [1]
+    assert kept["ignore_order"] is True and kept["pred"]["rows"] == [["b", 9], ["a", 8]]
+    d = table_diff(kept["gold"], kept["pred"], mode="spider2", condition_cols=[1], ignore_order=True)
+    assert d["gold_cols"] == [None, True] and d["pred_cols"] == [1, -1]
+
+    (tmp_path / "d.jsonl").write_text(
+        json.dumps({"question": "?", "query": "SELECT id FROM t", "db_path": "db/shop/shop.sqlite"}) + "\n"
+    )
+    ds = load_examples("jsonl", tmp_path / "d.jsonl")
+    ex = evaluate_paverl(ds, ["SELECT id FROM t ORDER BY id DESC"], workers=1).examples[0]
+    assert ex.extra["results"]["mode"] == "paverl" and ex.extra["results"]["pred"]["rows"] == [[3], [2], [1]]
+
+
+def _write_eval(root: Path, benchmark: str, examples) -> list[Path]:
+    """An eval output of ``examples`` as ``EvalReport.write`` makes it."""
+    from sqlrl.eval.report import EvalReport
+
+    report = EvalReport(benchmark, ["simple"], ["ex"], list(examples))
+    paths = report.write(root, chart=False)
+    return [paths["json"]]
