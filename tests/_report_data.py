@@ -72,7 +72,8 @@ def run_spider(fx: dict[str, Path], pred: str, out: str, *extra: str) -> Path:
 
 
 def train_state(root: Path, text: str = "who sings?") -> Path:
-    """A ``sqlrl train`` output folder: state.json with two GRPO stages, an eval record file (``text`` in it)."""
+    """A ``sqlrl train`` output folder: state.json with two GRPO stages, eval and validation records (``text`` in
+    them)."""
     log = []
     for step in range(1, 11):
         log.append({
@@ -107,6 +108,10 @@ def train_state(root: Path, text: str = "who sings?") -> Path:
         {"db_id": "music", "question": "how many?", "gold": "SELECT 2", "completion": "SELECT 3", "correct": False},
     ]
     (root / "stage2" / "eval-dev.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    (root / "stage1").mkdir(exist_ok=True)
+    for step, right in ((5, 3), (10, 2)):  # the validation completions at each saved checkpoint
+        val = [{**lines[1], "question": f"val question {k}", "correct": k < right} for k in range(5)]
+        (root / "stage1" / f"val-{step}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in [lines[0], *val]))
     return root
 
 

@@ -185,6 +185,8 @@ def test_train_page(tmp_path):
     assert s2["samples"]["dev"][1] == {"db": "music", "q": "how many?", "gold": "SELECT 2", "completion": "SELECT 3",
                                        "correct": False}  # fmt: skip
     assert "rewards" not in page["phases"][0]  # SFT has no reward curves
+    assert [(v["step"], v["n"], v["right"]) for v in s1["val_samples"]] == [(5, 6, 4), (10, 6, 3)]
+    assert s1["val_samples"][0]["samples"][1]["q"] == "val question 0" and s2["val_samples"] == []
 
 
 def test_embedded_json_cannot_end_the_script_block(tmp_path):

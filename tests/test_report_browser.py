@@ -149,8 +149,12 @@ def test_training_page(browser, tmp_path):
     reward = p.page.locator("svg.chart").first
     assert reward.locator("path").count() == 3  # execution, format, total
     assert "step 5 (60.0)" in p.page.inner_text("#phases")
-    p.page.click("details.samples summary")
-    assert "how many?" in p.page.inner_text("details.samples")
+    summaries = p.page.locator("details.samples summary").all_inner_texts()
+    assert summaries == ["stage1 step 5 (EX 66.7): 6 of 6 shown, 4 of them right",
+                         "stage1 step 10 (EX 50.0): 6 of 6 shown, 3 of them right",
+                         "stage2 on dev: 2 of 2 shown, 1 of them right"]  # fmt: skip
+    p.page.click("details.samples summary >> nth=2")
+    assert "how many?" in p.page.locator("details.samples").nth(2).inner_text()
     assert not p.problems and not p.dialogs
     p.close()
 

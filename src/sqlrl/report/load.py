@@ -2,7 +2,8 @@
 
 - ``sqlrl eval spider|bird|spider2|paverl --out DIR``: ``<stem>.json`` (summary) and ``<stem>.jsonl``
   (one line per example); either file, or the folder when it holds one such pair, is an input.
-- ``sqlrl train``: the output folder (``state.json``, ``summary.json``, ``<phase>/eval-<split>.jsonl``).
+- ``sqlrl train``: the output folder (``state.json``, ``summary.json``, ``<phase>/eval-<split>.jsonl``,
+  ``<stage>/val-<step>.jsonl``).
 - ``sqlrl generate --out DIR``: ``samples.jsonl`` (and ``generate.json``).
 - ``sqlrl verbal --out DIR``: ``trajectories.jsonl`` (and ``summary.json``).
 """
@@ -148,10 +149,15 @@ def load_run(path: str | Path) -> Run:
         if (folder / "summary.json").is_file():
             extra["summary"] = read_json(folder / "summary.json", "training summary (summary.json)")
         evals: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        vals: dict[str, dict[int, list[dict[str, Any]]]] = {}
         for name in state["phases"]:
             for f in sorted((folder / name).glob("eval-*.jsonl")):
                 evals.setdefault(name, {})[f.stem[len("eval-") :]] = read_jsonl(f, "eval records of sqlrl train")
+            for f in (folder / name).glob("val-*.jsonl"):
+                if f.stem[len("val-") :].isdigit():
+                    vals.setdefault(name, {})[int(f.stem[len("val-") :])] = read_jsonl(f, "validation records")
         extra["evals"] = evals
+        extra["vals"] = {name: dict(sorted(steps.items())) for name, steps in vals.items()}
         return Run("train", folder, state, extra=extra)
     if kind == "generate":
         samples = path if path.suffix == ".jsonl" else folder / "samples.jsonl"

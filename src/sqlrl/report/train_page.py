@@ -3,8 +3,9 @@
 Read from ``state.json``: per GRPO stage TRL's ``log_history`` (``rewards/<name>/mean`` per reward
 function, ``reward``, ``frac_reward_zero_std`` and sqlrl's ``zero_variance/share``,
 ``completions/mean_length``), the validation execution accuracy of every saved checkpoint and the
-best one; per phase the eval accuracies. Sampled completions with their verdicts come from each
-phase's ``eval-<split>.jsonl`` (the greedy completions of the eval after the phase).
+best one; per phase the eval accuracies. Completions with their verdicts (the execution reward) come
+from each stage's ``val-<step>.jsonl`` (the greedy completions of the validation at every saved
+checkpoint) and each phase's ``eval-<split>.jsonl`` (the eval after the phase).
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ def _series(log: list[dict[str, Any]], offset: int) -> dict[str, Any]:
         if n is not None:
             length.append([x, float(n)])
     return {"rewards": rewards, "total": total, "zero_variance": zero, "length": length, "last": last}
+
+
+def _sample(r: dict[str, Any]) -> dict[str, Any]:
+    return {"db": r.get("db_id") or "", "q": r.get("question") or "", "gold": r.get("gold") or "",
+            "completion": r.get("completion") or "", "correct": bool(r.get("correct"))}  # fmt: skip
 
 
 def train_page(run: Run, *, samples: int = SAMPLES, title: str | None = None) -> dict[str, Any]:
@@ -94,6 +100,15 @@ def train_page(run: Run, *, samples: int = SAMPLES, title: str | None = None) ->
             for split, recs in records.items()
         }
         entry["sample_counts"] = {split: len(recs) for split, recs in records.items()}
+        entry["val_samples"] = [
+            {
+                "step": step,
+                "n": len(recs),
+                "right": sum(bool(r.get("correct")) for r in recs),
+                "samples": [_sample(r) for r in recs[:samples]],
+            }  # fmt: skip
+            for step, recs in run.extra.get("vals", {}).get(name, {}).items()
+        ]
         phases_out.append(entry)
     return {
         "kind": "train",

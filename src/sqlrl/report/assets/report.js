@@ -402,18 +402,27 @@
       lineChart("zero-variance groups (share)", [{name: "share", pts: [].concat.apply([], grpo.map(function (p) { return p.zero_variance; }))}], {y0: 0, y1: 1, bounds: bounds}),
       lineChart("completion length (mean tokens)", [{name: "length", pts: [].concat.apply([], grpo.map(function (p) { return p.length; }))}], {bounds: bounds}));
     add(main, el("h2", {text: "GRPO"}), grpo.length ? charts : el("p", {class: "muted", text: "no GRPO stage logged"}));
-    add(main, el("h2", {text: "Completions after each phase"}),
-      el("p", {class: "muted", text: "The first greedy completions of the eval after each phase, with their verdict (execution match)."}));
-    phases.forEach(function (p) {
-      Object.keys(p.samples || {}).forEach(function (s) {
-        var list = p.samples[s], right = list.filter(function (x) { return x.correct; }).length;
-        var box = el("details", {class: "samples"}, el("summary", {text: p.name + " on " + s + ": " + list.length + " of " + p.sample_counts[s] + " shown, " + right + " right"}));
-        list.forEach(function (x) {
-          add(box, el("div", {class: "sample"}, el("div", null, el("span", {class: x.correct ? "v-right" : "v-wrong", text: x.correct ? "right" : "wrong"}), " ", el("span", {class: "muted", text: x.db}), " ", x.q),
-            el("div", {class: "sides"}, el("div", null, el("b", {text: "gold"}), el("pre", {class: "sql", text: x.gold})), el("div", null, el("b", {text: "completion"}), el("pre", {class: "sql", text: x.completion})))));
-        });
-        add(main, box);
+    function samples(title, list, n) {
+      var right = list.filter(function (x) { return x.correct; }).length;
+      var box = el("details", {class: "samples"}, el("summary", {text: title + ": " + list.length + " of " + n + " shown, " + right + " of them right"}));
+      list.forEach(function (x) {
+        add(box, el("div", {class: "sample"}, el("div", null, el("span", {class: x.correct ? "v-right" : "v-wrong", text: x.correct ? "right (reward 1)" : "wrong (reward 0)"}), " ", el("span", {class: "muted", text: x.db}), " ", x.q),
+          el("div", {class: "sides"}, el("div", null, el("b", {text: "gold"}), el("pre", {class: "sql", text: x.gold})), el("div", null, el("b", {text: "completion"}), el("pre", {class: "sql", text: x.completion})))));
       });
+      return box;
+    }
+    var withVal = grpo.filter(function (p) { return p.val_samples && p.val_samples.length; });
+    if (withVal.length) {
+      add(main, el("h2", {text: "Validation completions at each evaluation step"}),
+        el("p", {class: "muted", text: "Greedy completions of the validation questions at every saved checkpoint, with their execution reward."}));
+      withVal.forEach(function (p) {
+        p.val_samples.forEach(function (v) { add(main, samples(p.name + " step " + v.step + " (EX " + pct(v.n ? v.right / v.n : 0) + ")", v.samples, v.n)); });
+      });
+    }
+    add(main, el("h2", {text: "Completions after each phase"}),
+      el("p", {class: "muted", text: "The first greedy completions of the eval after each phase, with their execution reward."}));
+    phases.forEach(function (p) {
+      Object.keys(p.samples || {}).forEach(function (s) { add(main, samples(p.name + " on " + s, p.samples[s], p.sample_counts[s])); });
     });
   }
 
