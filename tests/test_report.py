@@ -321,6 +321,7 @@ def test_bird_spider2_and_paverl_keep_result_rows(tmp_path):
     ds = load_examples("jsonl", tmp_path / "d.jsonl")
     ex = evaluate_paverl(ds, ["SELECT id FROM t ORDER BY id DESC"], workers=1).examples[0]
     assert ex.extra["results"]["mode"] == "paverl" and ex.extra["results"]["pred"]["rows"] == [[3], [2], [1]]
+    assert ex.extra["results"]["gold"]["rows"] == [[1], [2], [3]]
 
 
 def _write_eval(root: Path, benchmark: str, examples) -> list[Path]:
@@ -330,3 +331,29 @@ def _write_eval(root: Path, benchmark: str, examples) -> list[Path]:
     report = EvalReport(benchmark, ["simple"], ["ex"], list(examples))
     paths = report.write(root, chart=False)
     return [paths["json"]]
+
+
+def test_paverl_keeps_the_first_gold_csv(tmp_path):
+    import sqlite3
+
+    from sqlrl.eval.paverl import evaluate_paverl, load_examples
+
+    root = tmp_path / "spider2-lite"
+    (root / "resource" / "databases" / "spider2-localdb").mkdir(parents=True)
+    con = sqlite3.connect(root / "resource" / "databases" / "spider2-localdb" / "shop.sqlite")
+    con.execute("CREATE TABLE t (id INTEGER, name TEXT)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", [(1, "a"), (2, "b")])
+    con.commit()
+    con.close()
+    gold = root / "evaluation_suite" / "gold" / "exec_result"
+    gold.mkdir(parents=True)
+    (gold / "local001.csv").write_text("id,name\n1,a\n2,b\n")
+    (root / "spider2-lite.jsonl").write_text(
+        json.dumps({"instance_id": "local001", "db": "shop", "question": "?"}) + "\n"
+    )
+    preds = tmp_path / "p.jsonl"
+    preds.write_text(json.dumps({"instance_id": "local001", "sql": "SELECT name FROM t"}) + "\n")
+    ex = evaluate_paverl(load_examples("spider2", root), preds, workers=1).examples[0]
+    kept = ex.extra["results"]
+    assert kept["gold"] == {"columns": ["id", "name"], "rows": [[1, "a"], [2, "b"]], "num_rows": 2}
+    assert table_diff(kept["gold"], kept["pred"], mode="paverl")["gold_cols"] == [False, True]

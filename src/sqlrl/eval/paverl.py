@@ -43,7 +43,7 @@ from sqlrl.data.errors import MalformedDatasetError
 from sqlrl.eval._exec import evaluation_service, prediction_dialect, run_engine
 from sqlrl.eval.bird import BIRD_DIFFICULTIES, BIRD_SEPARATOR, parse_bird_prediction
 from sqlrl.eval.options import DATASET_KINDS, EX_MODES
-from sqlrl.eval.report import RESULT_ROWS, EvalReport, ExampleResult, record_results
+from sqlrl.eval.report import RESULT_ROWS, EvalReport, ExampleResult, record_results, result_sample
 from sqlrl.sandbox.parallel import resolve_workers
 
 __all__ = [
@@ -301,7 +301,7 @@ def evaluate_paverl(
         elif not p.ok:
             res.error_kind, res.error = "empty" if p.error_kind == ErrorKind.EMPTY else str(p.error_kind), p.error
         else:
-            _score_example(res, ex, p, g, csv_gold[k], mode, gold_via_csv, csv_reader)
+            _score_example(res, ex, p, g, csv_gold[k], mode, gold_via_csv, csv_reader, result_rows)
 
     report.meta = {
         "dataset": name,
@@ -322,9 +322,18 @@ def evaluate_paverl(
 
 
 def _score_example(
-    res: ExampleResult, ex: Any, p: Any, g: Any, from_csv: bool, mode: str, gold_via_csv: bool, csv_reader: str
+    res: ExampleResult,
+    ex: Any,
+    p: Any,
+    g: Any,
+    from_csv: bool,
+    mode: str,
+    gold_via_csv: bool,
+    csv_reader: str,
+    result_rows: int = 0,
 ) -> None:
-    """EX_f, EX_b and EX of a prediction that ran, against the gold query's result or the gold CSV files."""
+    """EX_f, EX_b and EX of a prediction that ran, against the gold query's result or the gold CSV files (the
+    first of which is kept next to the prediction's rows, ``result_rows`` of it)."""
     from sqlrl.eval import spider2 as sp2
     from sqlrl.scoring import compare, gold_has_order_by, partial_match
 
@@ -333,6 +342,10 @@ def _score_example(
         if from_csv:
             gold_frames = [sp2.read_csv(path, reader=csv_reader) for path in ex.extra["gold_csvs"]]
             gold_tables = [_columns_table(f.columns_values()) for f in gold_frames]
+            if gold_frames and "results" in res.extra:
+                values = gold_frames[0].columns_values()
+                rows = list(zip(*values, strict=True)) if values else []
+                res.extra["results"]["gold"] = result_sample(gold_frames[0].columns, rows, result_rows)
         elif g is not None and g.ok:
             gold_frames = []
             if gold_via_csv:
