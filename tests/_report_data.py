@@ -20,7 +20,10 @@ PAIRS = [
     ("SELECT name FROM singer", "SELECT nme FROM singer", "error"),
     ("SELECT name FROM singer ORDER BY age", "SELECT name FROM singer ORDER BY age DESC", "wrong"),  # order
     ("SELECT name, age FROM singer", "SELECT age, name FROM singer", "right"),  # columns permuted
+    ("SELECT name FROM singer WHERE age > 35", "SELECT name FROM singer WHERE singer_id > 1", "wrong"),  # test suite
 ]
+# a test-suite variant of the database: example 7 is right on the original only
+VARIANT = [(1, "Ann", 36), (2, "Bob", 40), (3, "Cy", 50)]
 
 # a baseline that got example 0 wrong and example 1 right: against it, 0 is fixed and 1 broken
 BASELINE_PREDS = [PAIRS[0][0].replace("> 35", "> 99"), PAIRS[1][0], *(p for _, p, _ in PAIRS[2:])]
@@ -33,14 +36,15 @@ HOSTILE = [
 
 
 def spider_fixture(root: Path) -> dict[str, Path]:
-    """The music database, tables.json, gold and prediction files under ``root``."""
+    """The music database with a test-suite variant, tables.json, gold and prediction files under ``root``."""
     db_dir = root / "database"
     (db_dir / "music").mkdir(parents=True)
-    con = sqlite3.connect(db_dir / "music" / "music.sqlite")
-    con.execute("CREATE TABLE singer (singer_id INTEGER PRIMARY KEY, name TEXT, age INTEGER)")
-    con.executemany("INSERT INTO singer VALUES (?, ?, ?)", SINGERS)
-    con.commit()
-    con.close()
+    for name, rows in (("music.sqlite", SINGERS), ("music_v1.sqlite", VARIANT)):
+        con = sqlite3.connect(db_dir / "music" / name)
+        con.execute("CREATE TABLE singer (singer_id INTEGER PRIMARY KEY, name TEXT, age INTEGER)")
+        con.executemany("INSERT INTO singer VALUES (?, ?, ?)", rows)
+        con.commit()
+        con.close()
     tables = [
         {
             "db_id": "music",

@@ -152,7 +152,10 @@ def test_eval_page_verdicts_marks_and_baseline(spider):
     assert exs[2]["res"]["partial"] is True  # 2 of 3 rows kept: the marks compare what was kept
     assert exs[3]["res"]["pred"]["marks"] == [MISSING, OK]  # Ann extra (the 2 kept pred rows: Ann, Bob)
     assert exs[6]["res"]["pred"]["cols"] == [1, 0]
-    assert exs[0]["comp"]["where"] == [1, 1, 1] and exs[0]["dbs"] == {"music.sqlite": 1.0}
+    assert exs[0]["comp"]["where"] == [1, 1, 1] and exs[0]["dbs"] == {"music.sqlite": 1.0, "music_v1.sqlite": 1.0}
+    assert exs[7]["dbs"] == {"music.sqlite": 1.0, "music_v1.sqlite": 0.0}  # right on the original only
+    assert exs[7]["res"]["database"] == "music_v1.sqlite"  # the rows shown are where it failed
+    assert exs[7]["res"]["gold"]["marks"] == [MISSING, OK]  # Ann (36 there) is missing
     assert (exs[0]["chg"], exs[1]["chg"]) == ("fixed", "broken")
     counts = page["baseline"]["counts"]
     assert counts["fixed"] == 1 and counts["broken"] == 1 and sum(counts.values()) == len(PAIRS)

@@ -97,7 +97,7 @@ def test_eval_page_filters_sorts_and_details(browser, spider):
     assert p.page.locator("#headline tr").count() >= 4  # groups, count, execution (+ baseline delta), exact match
     assert p.page.locator("svg[aria-label='accuracy by level'] rect").count() > 0
     p.page.select_option("#f-verdict", "wrong")
-    assert p.rows() == ["1", "2", "3", "5"]
+    assert p.rows() == ["1", "2", "3", "5", "7"]
     p.page.select_option("#f-verdict", "")
     p.page.select_option("#f-error", "runtime")
     assert p.rows() == ["4"]
@@ -124,7 +124,8 @@ def test_eval_page_filters_sorts_and_details(browser, spider):
     gold_table, pred_table = detail.locator("table.res").all()
     assert gold_table.locator("td.diff").all_inner_texts() == ["30", "40", "50"]
     assert pred_table.locator("td.diff").all_inner_texts() == ["31", "41", "51"]
-    assert "Spider components" in detail.inner_text() and "music.sqlite" in detail.inner_text()
+    assert "Spider components" in detail.inner_text()
+    assert "first failure): music.sqlite \u2717\n" in detail.inner_text()  # the variant is not checked then
     assert "Baseline: right (broken)" in detail.inner_text()
     p.page.click("#list tr.ex[data-index='1']")
     assert p.page.locator("#list tr.detail").count() == 0
@@ -135,6 +136,10 @@ def test_eval_page_filters_sorts_and_details(browser, spider):
     p.page.click("#list tr.ex[data-index='2']")  # Cy is missing
     gold = p.page.locator("#list tr.detail table.res").first
     assert gold.locator("tr.missing").all_inner_texts() == ["Cy"]
+    p.page.click("#list tr.ex[data-index='7']")  # right on the original database, wrong on the variant
+    text = p.page.locator("#list tr.detail").last.inner_text()
+    assert "first failure): music.sqlite \u2713music_v1.sqlite \u2717" in text  # (tags, no space between)
+    assert "on music_v1.sqlite" in text
     assert not p.problems and not p.dialogs
     p.close()
 

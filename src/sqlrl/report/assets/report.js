@@ -231,7 +231,7 @@
     }
     if (ex.dbs && Object.keys(ex.dbs).length) {
       var names = Object.keys(ex.dbs);
-      add(box, el("p", null, el("b", {text: names.length > 1 ? "Test suite (" + names.length + " databases): " : "Database: "}),
+      add(box, el("p", null, el("b", {text: "Verdict per database (the official loop stops at the first failure): "}),
         names.map(function (n) { return el("span", {class: "tag " + (ex.dbs[n] ? "v-right" : "v-wrong"), text: n + " " + (ex.dbs[n] ? "\u2713" : "\u2717")}); })));
     }
     if (ex.x) add(box, metaList(ex.x));
