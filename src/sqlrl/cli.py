@@ -383,6 +383,12 @@ def _generate_command():
     return GenerateCommand
 
 
+def _report_command():
+    from sqlrl.report.command import ReportCommand
+
+    return ReportCommand
+
+
 def _export_command():
     from sqlrl.integrations.command import ExportCommand
 
@@ -391,7 +397,7 @@ def _export_command():
 
 COMMANDS = [
     DemoCommand, ExecCommand, CompareCommand, SqlCommand, _eval_command(), _toy_command(), _suite_command(),
-    _generate_command(), _verbal_command(), *_train_commands(), _export_command(),
+    _generate_command(), _verbal_command(), *_train_commands(), _export_command(), _report_command(),
 ]  # fmt: skip
 
 

@@ -55,7 +55,7 @@ from sqlrl.eval._exec import DEFAULT_MAX_ROWS, PathLike, evaluation_service, pre
 from sqlrl.eval.on_suite import SuiteRun, check_suites, score_on_suites
 from sqlrl.eval.options import PAIR_BY, VES_ITERATIONS
 from sqlrl.eval.pred_files import BIRD_SEPARATOR
-from sqlrl.eval.report import EvalReport, ExampleResult
+from sqlrl.eval.report import RESULT_ROWS, EvalReport, ExampleResult, record_results
 from sqlrl.sandbox import ErrorKind
 from sqlrl.sandbox.parallel import resolve_workers
 from sqlrl.sandbox.service import ExecutionService
@@ -426,6 +426,7 @@ def evaluate_bird(
     dialect: str = "sqlite",
     suite: PathLike | None = None,
     progress: bool | None = None,
+    result_rows: int = RESULT_ROWS,
 ) -> EvalReport:
     """Evaluate BIRD predictions as the official mini-dev scripts do (see the module docs).
 
@@ -457,6 +458,7 @@ def evaluate_bird(
             as ``ex`` compares, on every database of the suite; an empty prediction is wrong there) and
             ``meta["suite"]``, the examples whose verdict it flipped (:mod:`sqlrl.eval.on_suite`).
         progress: progress bar (None: for 200+ queries when stderr is a terminal).
+        result_rows: rows of the gold and predicted results kept per example (``extra["results"]``).
 
     Returns:
         An :class:`EvalReport` with groups simple / moderate / challenging; each example's
@@ -517,6 +519,8 @@ def evaluate_bird(
             for pair, (pi, gi) in zip(pairs, slots, strict=True)
         ]
         examples = [ex for ex, _, _ in rows]
+        for ex, (pi, gi) in zip(examples, slots, strict=True):
+            record_results(ex, results[gi], results[pi] if pi >= 0 else None, result_rows, mode="bird")
         if examples:
             want_f1 = "soft_f1" in metrics
             scores = score_batch(

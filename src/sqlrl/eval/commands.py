@@ -9,7 +9,8 @@ Each class registers one sub-command on the ``eval`` sub-parsers; :class:`EvalCo
     args.command.run(args)
 
 Every command prints the familiar table, and with ``--out DIR`` writes ``<stem>.json`` (summary),
-``<stem>.jsonl`` (one line per example: verdicts, errors, timings) and ``<stem>.png``.
+``<stem>.jsonl`` (one line per example: verdicts, errors, timings, the first result rows) and
+``<stem>.png``; with ``--html PATH`` the page ``sqlrl report`` makes of them.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=None, help="folder for <stem>.json, <stem>.jsonl (per example) and <stem>.png")
     p.add_argument("--stem", default=None, help="file name stem in --out (default: the benchmark)")
     p.add_argument("--no-chart", action="store_true", help="do not draw the PNG")
+    p.add_argument("--html", default=None, help="also write the HTML report here (what sqlrl report writes)")
     p.add_argument("--overwrite", action="store_true", help="replace the files of an earlier run in --out")
     p.add_argument("--json", action="store_true", help="print the JSON summary instead of the table")
     bar = p.add_mutually_exclusive_group()
@@ -59,7 +61,12 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
 
 def _check_out(args: argparse.Namespace, benchmark: str) -> None:
     """Before any work: ``--out`` must be a folder that can be made, without an earlier run's files
-    unless ``--overwrite``."""
+    unless ``--overwrite``; ``--html`` a file name, new unless ``--overwrite``."""
+    html = getattr(args, "html", None)
+    if html and Path(html).is_dir():
+        raise UsageError(f"--html {html} is a folder; name the HTML file to write")
+    if html and Path(html).exists() and not args.overwrite:
+        raise UsageError(f"--html {html} exists: pass --overwrite to replace it")
     if not args.out:
         return
     out = Path(args.out)
@@ -132,6 +139,11 @@ def _finish(report: Any, args: argparse.Namespace, text: str) -> int:
     if args.out:
         paths = report.write(args.out, args.stem, chart=not args.no_chart)
         print("wrote " + ", ".join(str(p) for p in paths.values()), file=sys.stderr if args.json else sys.stdout)
+    if args.html:
+        from sqlrl.report import write_eval_html
+
+        path = write_eval_html(report, args.html)
+        print(f"wrote {path}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
 

@@ -50,6 +50,10 @@ class RunOptions:
     workers: int = option(8, "threads; -1 = all cores (default 8)", type=workers_int)
     max_rows: int = option(EVAL_MAX_ROWS, "rows kept per result (more are flagged truncated)", type=non_negative_int)
     cache_dir: str | None = option(None, "where DuckDB copies of SQLite databases are cached")
+    result_rows: int = option(
+        20, "rows of the gold and predicted results kept per example in <stem>.jsonl, for sqlrl report "
+        "(default 20; 0: none)", type=non_negative_int,
+    )  # fmt: skip
     dialect: str = option(
         "sqlite", "dialect the predictions are written in (postgres, mysql, snowflake, bigquery, ...; default "
         "sqlite): another than sqlite is transpiled by sqlglot to DuckDB and everything runs on DuckDB "

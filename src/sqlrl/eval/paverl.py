@@ -43,7 +43,7 @@ from sqlrl.data.errors import MalformedDatasetError
 from sqlrl.eval._exec import evaluation_service, prediction_dialect, run_engine
 from sqlrl.eval.bird import BIRD_DIFFICULTIES, BIRD_SEPARATOR, parse_bird_prediction
 from sqlrl.eval.options import DATASET_KINDS, EX_MODES
-from sqlrl.eval.report import EvalReport, ExampleResult
+from sqlrl.eval.report import RESULT_ROWS, EvalReport, ExampleResult, record_results, result_sample
 from sqlrl.sandbox.parallel import resolve_workers
 
 __all__ = [
@@ -208,6 +208,7 @@ def evaluate_paverl(
     max_rows: int = 10_000_000,
     dialect: str = "sqlite",
     progress: bool | None = None,
+    result_rows: int = RESULT_ROWS,
 ) -> EvalReport:
     """EX_b, EX_f (and the benchmark's EX) of predictions on a dataset.
 
@@ -229,8 +230,10 @@ def evaluate_paverl(
             and the evaluation runs on DuckDB (``engine`` ignored; a prediction sqlglot cannot
             transpile fails as ``transpile``).
         progress: progress bar (None: for 200+ queries on a terminal).
+        result_rows: rows of the gold (query) and predicted results kept per example (``extra["results"]``).
     """
     from sqlrl.sandbox import ErrorKind
+    from sqlrl.scoring import gold_has_order_by
 
     t_start = time.perf_counter()
     if ex_mode not in EX_MODES:
@@ -289,6 +292,8 @@ def evaluate_paverl(
         p = results[pi] if pi >= 0 else None
         g = results[gi] if gi >= 0 else None
         res.elapsed = (p.elapsed if p is not None else 0.0) + (g.elapsed if g is not None else 0.0)
+        order = mode == "spider" and gold_has_order_by(ex.gold_sql or "")
+        record_results(res, g, p, result_rows, mode="paverl", order_matters=order if mode == "spider" else None)
         if sql is None:
             res.error_kind, res.error = "missing_prediction", "no prediction for this example"
         elif p is None:
@@ -296,7 +301,7 @@ def evaluate_paverl(
         elif not p.ok:
             res.error_kind, res.error = "empty" if p.error_kind == ErrorKind.EMPTY else str(p.error_kind), p.error
         else:
-            _score_example(res, ex, p, g, csv_gold[k], mode, gold_via_csv, csv_reader)
+            _score_example(res, ex, p, g, csv_gold[k], mode, gold_via_csv, csv_reader, result_rows)
 
     report.meta = {
         "dataset": name,
@@ -317,9 +322,18 @@ def evaluate_paverl(
 
 
 def _score_example(
-    res: ExampleResult, ex: Any, p: Any, g: Any, from_csv: bool, mode: str, gold_via_csv: bool, csv_reader: str
+    res: ExampleResult,
+    ex: Any,
+    p: Any,
+    g: Any,
+    from_csv: bool,
+    mode: str,
+    gold_via_csv: bool,
+    csv_reader: str,
+    result_rows: int = 0,
 ) -> None:
-    """EX_f, EX_b and EX of a prediction that ran, against the gold query's result or the gold CSV files."""
+    """EX_f, EX_b and EX of a prediction that ran, against the gold query's result or the gold CSV files (the
+    first of which is kept next to the prediction's rows, ``result_rows`` of it)."""
     from sqlrl.eval import spider2 as sp2
     from sqlrl.scoring import compare, gold_has_order_by, partial_match
 
@@ -328,6 +342,10 @@ def _score_example(
         if from_csv:
             gold_frames = [sp2.read_csv(path, reader=csv_reader) for path in ex.extra["gold_csvs"]]
             gold_tables = [_columns_table(f.columns_values()) for f in gold_frames]
+            if gold_frames and "results" in res.extra:
+                values = gold_frames[0].columns_values()
+                rows = list(zip(*values, strict=True)) if values else []
+                res.extra["results"]["gold"] = result_sample(gold_frames[0].columns, rows, result_rows)
         elif g is not None and g.ok:
             gold_frames = []
             if gold_via_csv:

@@ -14,7 +14,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["EvalReport", "ExampleResult"]
+__all__ = ["RESULT_ROWS", "EvalReport", "ExampleResult", "record_results", "result_sample"]
+
+#: Rows of each result (gold and prediction) kept per example in the JSONL for ``sqlrl report``.
+RESULT_ROWS = 20
 
 
 @dataclass
@@ -29,7 +32,9 @@ class ExampleResult:
         metrics: metric name -> value (verdicts as 0.0/1.0).
         error_kind, error: why the prediction failed to run, if it did.
         elapsed: seconds spent on this example.
-        extra: anything evaluator-specific (per-database verdicts, timings, components).
+        extra: anything evaluator-specific (per-database verdicts, timings, components); with
+            ``result_rows`` > 0, ``results`` holds the first rows of the gold and predicted results
+            (:func:`record_results`), what ``sqlrl report`` shows and compares.
     """
 
     index: int
@@ -170,6 +175,57 @@ class EvalReport:
         fig.savefig(path)
         plt.close(fig)
         return Path(path)
+
+
+def _json_cell(value: Any) -> Any:
+    """A result cell as JSON keeps it: numbers, text and NULL as they are; a non-finite float as
+    ``{"float": "nan"}`` (JSON has no NaN), bytes as ``{"bytes": hex}``, anything else as its text."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else {"float": str(value)}
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"bytes": bytes(value).hex()}
+    return str(value)
+
+
+def result_sample(columns: Any, rows: Any, limit: int, *, num_rows: int | None = None) -> dict[str, Any]:
+    """The first ``limit`` rows of a result, JSON-ready: ``{"columns", "rows", "num_rows"}``.
+
+    >>> result_sample(["a"], [(1,), (2.5,), (None,)], 2)
+    {'columns': ['a'], 'rows': [[1], [2.5]], 'num_rows': 3}
+    """
+    total = len(rows) if num_rows is None else num_rows
+    rows = list(rows[:limit]) if limit > 0 else []
+    return {
+        "columns": [str(c) for c in columns],
+        "rows": [[_json_cell(v) for v in row] for row in rows],
+        "num_rows": total,
+    }
+
+
+def record_results(ex: ExampleResult, gold: Any, pred: Any, limit: int, **how: Any) -> None:
+    """Keep the first ``limit`` rows of the gold and predicted results on ``ex.extra["results"]`` with how
+    the verdict compared them (``how``: ``mode``, ``order_matters``, ``ignore_order``, ``condition_cols``).
+
+    ``gold`` and ``pred`` are :class:`~sqlrl.sandbox.ExecResult` s that ran, ``(columns, rows)`` pairs, or
+    None (not run or failed). Nothing is kept when ``limit`` is 0.
+    """
+    if limit <= 0:
+        return
+    out: dict[str, Any] = {k: v for k, v in how.items() if v is not None}
+    for side, res in (("gold", gold), ("pred", pred)):
+        if res is None:
+            continue
+        if isinstance(res, tuple):
+            columns, rows = res
+            out[side] = result_sample(columns, rows, limit, num_rows=len(rows))
+        elif getattr(res, "ok", False) and res.rows is not None:
+            out[side] = result_sample(res.columns, res.rows, limit, num_rows=len(res.rows))
+            if res.truncated:
+                out[side]["truncated"] = True
+    if "gold" in out or "pred" in out:
+        ex.extra["results"] = out
 
 
 def _can_plot() -> bool:

@@ -55,7 +55,7 @@ from sqlrl.eval._exec import evaluation_service, prediction_dialect, run_engine
 from sqlrl.eval.on_suite import SuiteRun, check_suites, score_on_suites
 from sqlrl.eval.options import SPIDER_ETYPES
 from sqlrl.eval.plug_value import candidates as plug_candidates
-from sqlrl.eval.report import EvalReport, ExampleResult
+from sqlrl.eval.report import RESULT_ROWS, EvalReport, ExampleResult, record_results
 from sqlrl.sandbox.service import ExecutionService
 from sqlrl.scoring import compare
 from sqlrl.sql.spider import COMPONENTS, LEVELS, Schema, SpiderParseError
@@ -188,6 +188,7 @@ def evaluate_spider(
     dialect: str = "sqlite",
     suite: PathLike | None = None,
     progress: bool | None = None,
+    result_rows: int = RESULT_ROWS,
 ) -> EvalReport:
     """Evaluate Spider predictions as test-suite-sql-eval's ``evaluation.py`` does (see the module).
 
@@ -209,6 +210,8 @@ def evaluate_spider(
             prediction run as for ``execution``) and ``meta["suite"]``, the examples whose verdict it
             flipped (:mod:`sqlrl.eval.on_suite`). Needs execution (``etype`` ``all`` or ``exec``).
         progress: progress bar (None: automatic).
+        result_rows: rows of the gold and predicted results kept per example (``extra["results"]``,
+            on the first database where the verdict failed, else the first one).
 
     Returns:
         An :class:`EvalReport` with metrics ``execution`` and/or ``exact match``; each example's
@@ -263,7 +266,7 @@ def evaluate_spider(
         engine=engine, timeout=timeout, max_rows=max_rows, text_errors="ignore", cache_dir=cache_dir
     ) as pool:
         results = pool.run(tasks, workers=workers, progress=progress, desc="spider")
-        examples, gold_results = _examples(pairs, groups, matches, exec_plan, results, do_exec)
+        examples, gold_results = _examples(pairs, groups, matches, exec_plan, results, do_exec, result_rows)
         if do_exec and plug_value:
             _plug_values(examples, gold_results, exec_plan, pool, workers, progress, prediction_dialect(dialect))
         report = _report(examples, do_exec, do_match, meta)
@@ -333,6 +336,7 @@ def _examples(
     exec_plan: Sequence[tuple[Any, ...]],
     results: Sequence[Any],
     do_exec: bool,
+    result_rows: int = 0,
 ) -> tuple[list[ExampleResult], list[list[Any]]]:
     """One :class:`ExampleResult` per pair from the exact-match verdicts (when ``matches``) and the
     execution results, and the gold's results on each database of each pair."""
@@ -354,6 +358,7 @@ def _examples(
         if do_exec:
             dbs, pred_x, gold_x, order_matters = exec_plan[i][:4]
             ok, verdicts, gold_results = 1.0, {}, all_gold_results[-1]
+            shown: tuple[Any, Any, str] | None = None  # the results kept: where it failed, else the first
             if isinstance(dbs, str):
                 ok, ex.error_kind, ex.error = 0.0, "missing_database", dbs
             else:
@@ -373,6 +378,11 @@ def _examples(
                     elif not compare(g_res.table, p_res.table, mode="spider", order_matters=order_matters):
                         ok = 0.0
                     verdicts[db.name] = ok
+                    if shown is None or ok == 0.0:  # (the loop skips the databases after a failure)
+                        shown = (g_res, p_res, db.name)
+            if shown is not None:
+                record_results(ex, shown[0], shown[1], result_rows, mode="spider", order_matters=order_matters,
+                               database=shown[2])  # fmt: skip
             ex.metrics["execution"] = ok
             ex.extra["order_matters"] = order_matters
             ex.extra["databases"] = verdicts

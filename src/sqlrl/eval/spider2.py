@@ -57,7 +57,7 @@ from sqlrl.data.errors import MalformedDatasetError
 from sqlrl.errors import SqlrlError
 from sqlrl.eval._exec import evaluation_service, prediction_dialect, run_engine
 from sqlrl.eval.options import SPIDER2_EVAL_MODES
-from sqlrl.eval.report import EvalReport, ExampleResult
+from sqlrl.eval.report import RESULT_ROWS, EvalReport, ExampleResult, record_results
 from sqlrl.sandbox.cache import LRUCache
 from sqlrl.sandbox.parallel import parallel_map, resolve_workers
 
@@ -491,6 +491,7 @@ def evaluate_spider2(
     max_rows: int = 10_000_000,
     dialect: str = "sqlite",
     progress: bool | None = None,
+    result_rows: int = RESULT_ROWS,
 ) -> EvalReport:
     """Evaluate a Spider 2.0-lite submission folder as ``evaluate.py --mode exec_result|sql`` does.
 
@@ -584,7 +585,7 @@ def evaluate_spider2(
                 ex.error_kind, ex.error = "evaluation_error", f"Evaluation Error: {e}"
         pred = pred_frames[k]
         if pred is not None:
-            _score_instance(inst, ex, pred, exec_dir, load_gold)
+            _score_instance(inst, ex, pred, exec_dir, load_gold, result_rows)
         ex.elapsed += time.perf_counter() - t0
 
     parallel_map(score_one, range(len(instances)), workers=workers, progress=progress, desc="spider2")
@@ -676,9 +677,15 @@ def _gold_loader(csv_reader: str) -> Callable[[Path], CsvFrame]:
 
 
 def _score_instance(
-    inst: _Instance, ex: ExampleResult, pred: CsvFrame, exec_dir: Path, load_gold: Callable[[Path], CsvFrame]
+    inst: _Instance,
+    ex: ExampleResult,
+    pred: CsvFrame,
+    exec_dir: Path,
+    load_gold: Callable[[Path], CsvFrame],
+    result_rows: int = 0,
 ) -> None:
-    """The official comparison of one prediction with its gold variants."""
+    """The official comparison of one prediction with its gold variants (the first variant's rows are kept
+    with the prediction's, ``result_rows`` of each)."""
     paths, single = resolve_gold_paths(inst.iid, exec_dir)
     ex.extra["gold_files"] = [p.name for p in paths]
     if not paths:
@@ -686,12 +693,23 @@ def _score_instance(
         return
     try:
         golds = [load_gold(p) for p in paths]
+        cond = _variant_condition_cols(inst.cond, len(golds), single)[0]
+        record_results(
+            ex, _frame_rows(golds[0]), _frame_rows(pred), result_rows, mode="spider2",
+            ignore_order=bool(inst.ignore_order), condition_cols=_selection(cond), gold_file=paths[0].name,
+        )  # fmt: skip
         ok = compare_spider2(pred, golds, inst.cond, inst.ignore_order, is_single=single)
         ex.metrics["ex"] = 1.0 if ok else 0.0
         if not ok:
             ex.extra["error_info"] = "Result Error"
     except Exception as e:  # noqa: BLE001 - "Python Script Error" in the official script
         ex.error_kind, ex.error = "compare_error", f"Python Script Error:{e}"
+
+
+def _frame_rows(frame: CsvFrame) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """A frame's column names and rows (its values as the comparison reads them)."""
+    values = frame.columns_values()
+    return list(frame.columns), list(zip(*values, strict=True)) if values else []
 
 
 def format_spider2_summary(report: EvalReport) -> str:

@@ -9,6 +9,7 @@ Layout of ``output_dir``::
     <stage>/             GRPOTrainer checkpoints (each with ``sqlrl_val.json``), ``final/`` model
     <phase>/runs/        TensorBoard logs of each phase (tensorboard --logdir OUTPUT_DIR)
     <phase>/eval-<split>.jsonl  each eval question's greedy completion and verdict after the phase
+    <stage>/val-<step>.jsonl    each validation question's greedy completion and verdict at that step
     summary.json         accuracies per phase and eval split, best checkpoints, reward means
     training.png         reward curves per reward, validation accuracy per stage, eval accuracy per phase
 
@@ -511,7 +512,7 @@ class Runner:
             temperature: the reward the stage optimises, on a fixed prompt set (the training log's per-step reward
             is on whichever prompts each step drew, so it can fall while the policy improves)."""
             res = runner._evaluate(model, tok, "val", f"{stage.name} val@{step}", samples=runner.cfg.val_samples,
-                                   temperature=stage.temperature)  # fmt: skip
+                                   temperature=stage.temperature, record=phase_dir / f"val-{step}.jsonl")  # fmt: skip
             if res is not None:
                 line = f"{stage.name} {'start' if step == 0 else f'step {step}'}: validation EX {res['accuracy']:.3f}"
                 if res.get("k"):
