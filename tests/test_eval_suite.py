@@ -129,3 +129,17 @@ def test_a_missing_suite_is_a_clear_error_before_any_query(bench, capsys):
             "--db-root", str(bench / "database"), "--suite", str(bench / "nowhere")]  # fmt: skip
     assert main(argv) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_the_report_page_shows_the_suite_metric_and_where_the_prediction_failed(bench):
+    from sqlrl.report import page_data
+
+    argv = ["eval", "spider", "--gold", str(bench / "gold.sql"), "--pred", str(bench / "pred.sql"),
+            "--db", str(bench / "database"), "--table", str(bench / "tables.json"), "--suite", str(bench / "suites"),
+            "--out", str(bench / "rep"), "--no-chart", "--workers", "1"]  # fmt: skip
+    assert main(argv) == 0
+    page = page_data([bench / "rep"])
+    assert "suite execution" in page["metrics"]
+    lucky, right = page["examples"]
+    assert lucky["m"]["suite execution"] == 0.0 and lucky["x"]["test suite"].startswith("wrong on music_")
+    assert "test suite" not in right.get("x", {})

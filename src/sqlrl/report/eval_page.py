@@ -91,6 +91,9 @@ def _example(r: dict[str, Any], metric: str | None, rows: int) -> dict[str, Any]
     for key in ("instance_id", "id", "plugged", "pred_parse_error", "gold_parse_error", "gold_error", "ex_error"):
         if extra.get(key) not in (None, ""):
             out.setdefault("x", {})[key] = extra[key]
+    suite = extra.get("suite")
+    if isinstance(suite, dict):  # eval --suite: where the prediction went wrong on the test suite
+        out.setdefault("x", {})["test suite"] = f"wrong on {suite.get('failed_on', '?')}: {suite.get('reason', '')}"
     res = _results(extra, rows)
     if res is not None:
         out["res"] = res
