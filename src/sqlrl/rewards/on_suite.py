@@ -31,38 +31,47 @@ def suite_minimum(
     from sqlrl.suite.verdict import suite_databases, tied_golds
 
     db_paths = executed.batch.column("db_path")
-    suites: dict[Path, tuple[list[Path], dict[str, set[str]]]] = {}
-    plan: list[tuple[int, Path]] = []  # (row, variant)
+    suites: dict[str, tuple[list[Path], dict[str, set[str]]]] = {}
+    pairs: dict[tuple[Any, ...], list[int]] = {}  # each distinct (database, gold, prediction) once
     for i in rows:
-        db = Path(str(db_paths[i]))
-        folder = suite / db.stem
-        if folder not in suites:
+        db = str(db_paths[i])
+        if db not in suites:
+            stem = Path(db).stem
+            folder = suite / stem
             if not folder.is_dir():
                 raise RewardInputError(f"no test suite for {db} in {suite} (expected {folder}/)")
-            paths = [p for p in suite_databases(folder) if p.name != f"{db.stem}.sqlite"]  # the variants
-            suites[folder] = (paths, tied_golds(folder))
-        paths, tied = suites[folder]
-        gold = executed.golds[i].sql.strip()
-        plan += [(i, p) for p in paths if gold not in tied.get(p.name, ())]
-    queries = []
-    for i, variant in plan:
+            paths = [p for p in suite_databases(folder) if p.name != f"{stem}.sqlite"]  # the variants
+            suites[db] = (paths, tied_golds(folder))
         gold, pred = executed.golds[i], executed.preds[i]
-        queries += [(str(variant), gold.sql, gold.engine or None), (str(variant), pred.sql, pred.engine or None)]
+        key = (db, gold.sql, gold.engine or None, pred.sql, pred.engine or None)
+        pairs.setdefault(key, []).append(i)
+    plan: list[tuple[tuple[Any, ...], str]] = []  # (pair, variant)
+    queries = []
+    for key in pairs:
+        db, gold_sql, gold_engine, pred_sql, pred_engine = key
+        paths, tied = suites[db]
+        skip = tied and gold_sql.strip()
+        for variant in paths:
+            if skip and skip in tied.get(variant.name, ()):
+                continue
+            plan.append((key, str(variant)))
+            queries += [(str(variant), gold_sql, gold_engine), (str(variant), pred_sql, pred_engine)]
     results = executed.executor.service.run(queries)
-    out: dict[int, float] = {}
-    both = [(k, results[2 * k], results[2 * k + 1]) for k in range(len(plan))]
-    for k, g, p in both:
-        if not (g.ok and p.ok):
-            out[plan[k][0]] = 0.0
-    ran = [(k, g, p) for k, g, p in both if g.ok and p.ok]
+    lowest: dict[tuple[Any, ...], float] = {}
+    ran: list[tuple[tuple[Any, ...], Any, Any]] = []
+    for k, (key, _) in enumerate(plan):
+        g, p = results[2 * k], results[2 * k + 1]
+        if g.ok and p.ok:
+            ran.append((key, g.table, p.table))
+        else:
+            lowest[key] = 0.0
     if ran:
-        order = [kind == "mode" and name == "spider" and gold_has_order_by(executed.golds[plan[k][0]].sql)
-                 for k, _, _ in ran]  # fmt: skip
+        order = {key: kind == "mode" and name == "spider" and gold_has_order_by(key[1]) for key in pairs}
         scores = score_batch(
-            [g.table for _, g, _ in ran], [p.table for _, _, p in ran], modes=[name] if kind == "mode" else [],
-            metrics=[name] if kind == "metric" else [], order_matters=order, workers=executed.workers,
+            [g for _, g, _ in ran], [p for _, _, p in ran], modes=[name] if kind == "mode" else [],
+            metrics=[name] if kind == "metric" else [], order_matters=[order[key] for key, _, _ in ran],
+            workers=executed.workers,
         )[name]  # fmt: skip
-        for (k, _, _), score in zip(ran, scores, strict=True):
-            i = plan[k][0]
-            out[i] = min(out.get(i, 1.0), float(score))
-    return out
+        for (key, _, _), score in zip(ran, scores, strict=True):
+            lowest[key] = min(lowest.get(key, 1.0), float(score))
+    return {i: lowest[key] for key, ids in pairs.items() if key in lowest for i in ids}
