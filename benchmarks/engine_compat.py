@@ -279,6 +279,9 @@ def main() -> None:
         setups = {
             "duckdb": dict(engine="duckdb", sqlite_compat=False, cache_dir=Path(tmp) / "plain"),
             "duckdb+compat": dict(engine="duckdb", sqlite_compat=True, cache_dir=Path(tmp) / "compat"),
+            "duckdb+compat+ties": dict(
+                engine="duckdb", sqlite_compat=True, sqlite_ties=True, cache_dir=Path(tmp) / "ties"
+            ),
         }
         ref = {}
         with_sqlite = {n: Sandbox(p, engine="sqlite") for n, p in paths.items()}

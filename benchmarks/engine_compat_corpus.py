@@ -138,7 +138,7 @@ def cause(gold_ref: ExecResult, pred_ref: ExecResult, gold_duck: ExecResult, pre
     return "row order differs (ties under ORDER BY, or no ORDER BY)"
 
 
-def run(golds: list[Gold], seed: int, examples: int, cache_dir: Path) -> dict:
+def run(golds: list[Gold], seed: int, examples: int, cache_dir: Path, sqlite_ties: bool = False) -> dict:
     rng = random.Random(seed)
     sandboxes: dict[Path, tuple[Sandbox, Sandbox]] = {}
     tables: dict[Path, list[str]] = {}
@@ -154,7 +154,7 @@ def run(golds: list[Gold], seed: int, examples: int, cache_dir: Path) -> dict:
             if g.db not in sandboxes:
                 sandboxes[g.db] = (
                     Sandbox(g.db, engine="sqlite", timeout=20.0),
-                    Sandbox(g.db, engine="duckdb", timeout=20.0, cache_dir=cache_dir),
+                    Sandbox(g.db, engine="duckdb", timeout=20.0, cache_dir=cache_dir, sqlite_ties=sqlite_ties),
                 )
                 tables[g.db] = _tables(g.db)
             lite, duck = sandboxes[g.db]
@@ -217,6 +217,7 @@ def main() -> None:
     parser.add_argument("--spider-split", default="dev.json")
     parser.add_argument("--seed", type=int, default=0, help="seed of the mutations")
     parser.add_argument("--examples", type=int, default=2, help="examples printed per cause")
+    parser.add_argument("--sqlite-ties", action="store_true", help="DuckDB sandboxes with sqlite_ties=True")
     args = parser.parse_args()
     golds: list[Gold] = []
     if args.text2sql_data:
@@ -228,10 +229,10 @@ def main() -> None:
     import duckdb
 
     corpora = Counter(g.corpus for g in golds)
-    print(f"DuckDB {duckdb.__version__}, SQLite {sqlite3.sqlite_version}")
+    print(f"DuckDB {duckdb.__version__}, SQLite {sqlite3.sqlite_version}, sqlite_ties={args.sqlite_ties}")
     print("gold queries: " + ", ".join(f"{c} {n}" for c, n in sorted(corpora.items())))
     with tempfile.TemporaryDirectory() as tmp:
-        r = run(golds, args.seed, args.examples, Path(tmp))
+        r = run(golds, args.seed, args.examples, Path(tmp), args.sqlite_ties)
     n_diff = sum(r["pair_causes"].values())
     print(f"\n(gold, prediction) pairs: {r['pairs']}; verdict differs on {n_diff}")
     for (a, b), n in sorted(r["flips"].items()):

@@ -82,6 +82,13 @@ class SandboxConfig:
             "imported from SQLite, off otherwise."
         },
     )
+    sqlite_ties: bool = field(
+        default=False,
+        metadata={
+            "help": "DuckDB with sqlite_compat: rows that tie under the ORDER BY of a query reading one table "
+            "come in SQLite's row order (rowid appended to the ORDER BY; one parse per distinct query)."
+        },
+    )
     isolation: str = field(
         default="thread",
         metadata={"help": "'thread' or 'process' (a worker process per thread, restarted when it hangs or dies)."},

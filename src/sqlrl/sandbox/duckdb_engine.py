@@ -76,6 +76,7 @@ from sqlrl.sql.sqlite_compat import (
     rewrite_affinity,
     rewrite_bare_columns,
     rewrite_double_quoted,
+    rewrite_tie_break,
     rewrite_tokens,
     sqlite_column,
 )
@@ -182,6 +183,7 @@ class DuckDBEngine:
         self._as_table = _arrow_table_builder() if config.fetch == "arrow" else None
         self._schema: dict[str, list[str]] | None = None  # table -> columns, read on the first compat query
         self._affinity: AffinitySchema | None = None  # the columns' SQLite types, read with the schema
+        self._tables: frozenset[str] | None = None  # base tables (sqlite_ties)
         self._sqlite_texts: LRUCache[str] = LRUCache(SQLITE_TEXT_CACHE_SIZE)
         self._prepared: LRUCache[str] = LRUCache(SQLITE_TEXT_CACHE_SIZE)  # the texts DuckDB runs (prepare)
         self._type_retries: LRUCache[bool] = LRUCache(SQLITE_TEXT_CACHE_SIZE)  # texts re-read after a type error
@@ -297,14 +299,31 @@ class DuckDBEngine:
 
     def prepare(self, sql: str) -> str:
         """The text DuckDB runs for ``sql``: with ``sqlite_compat``, the SQLite reading of double-quoted
-        names and of type affinity (:meth:`sqlite_text`), then :func:`~sqlrl.sql.sqlite_compat.rewrite_tokens`."""
+        names and of type affinity (:meth:`sqlite_text`), with ``sqlite_ties`` SQLite's order of tied rows
+        (:func:`~sqlrl.sql.sqlite_compat.rewrite_tie_break`), then :func:`~sqlrl.sql.sqlite_compat.rewrite_tokens`."""
         if not self.compat:
             return sql
         prepared = self._prepared.get(sql)
         if prepared is None:
-            prepared = rewrite_tokens(self.sqlite_text(sql))
+            text = self.sqlite_text(sql)
+            if self.config.sqlite_ties:
+                text = rewrite_tie_break(text, self.base_tables()) or text
+            prepared = rewrite_tokens(text)
             self._prepared.put(sql, prepared)
         return prepared
+
+    def base_tables(self) -> frozenset[str]:
+        """The names of this database's tables (not views): those that have DuckDB's ``rowid``, read once."""
+        if self._tables is None:
+            with self._lock:
+                cur = self._root.cursor()
+                try:
+                    query = "SELECT table_name FROM duckdb_tables() WHERE NOT internal"
+                    names = [r[0] for r in cur.execute(query).fetchall()]
+                finally:
+                    cur.close()
+                self._tables = frozenset(names)
+        return self._tables
 
     def run(self, con: Any, sql: str, run_sql: str, t0: float) -> ExecResult:
         """Run ``run_sql`` (``sql`` after any compat rewrite, see :meth:`prepare`) on this thread's cursor ``con``.

@@ -56,6 +56,8 @@ class Sandbox:
         sqlite_compat: DuckDB only. SQLite semantics for integer division, NULL ordering,
             division by zero, LIKE, and double-quoted names that are no column (strings, as in
             SQLite). ``None``: on when the data comes from a SQLite file.
+        sqlite_ties: DuckDB with ``sqlite_compat``: rows that tie under the ORDER BY of a query that
+            reads one table come in SQLite's row order (:func:`~sqlrl.sql.sqlite_compat.rewrite_tie_break`).
         isolation: ``"thread"`` (default) or ``"process"`` (queries run in worker processes that
             are killed and restarted when they hang or crash).
         fetch: DuckDB result path, ``"rows"`` (default) or ``"arrow"``.
@@ -91,6 +93,7 @@ class Sandbox:
         memory_limit: str = "1GB",
         threads: int = 1,
         sqlite_compat: bool | None = None,
+        sqlite_ties: bool = False,
         isolation: str = "thread",
         fetch: str = "rows",
         sqlglot_check: bool = False,
@@ -106,6 +109,7 @@ class Sandbox:
             memory_limit=memory_limit,
             threads=threads,
             sqlite_compat=sqlite_compat,
+            sqlite_ties=sqlite_ties,
             isolation=isolation,
             fetch=fetch,
             sqlglot_check=sqlglot_check,
@@ -126,6 +130,7 @@ class Sandbox:
             self.engine,
             _source.identity(self.database_path),
             self.sqlite_compat,
+            self.sqlite_compat and self.config.sqlite_ties,
             self.config.max_rows,
             self.config.text_errors,
         )

@@ -45,11 +45,14 @@ grammar lacks. Four kinds of rewrites, by cost:
   ``arg_max(col, y)``/``arg_min(col, y)``: SQLite then takes the bare column from the row
   holding the extreme value.
 
-Not rewritten (see ``benchmarks/ENGINE_COMPAT.md``): the order of rows that tie under ``ORDER BY``,
-values of a mixed column (numbers and text) read back (they are text in DuckDB), ``round`` on
-halves that a double cannot hold exactly, ``strftime`` with modifiers or other formats, dates
-SQLite does not read but DuckDB does, expressions other than columns compared with literals of the
-other type (``substr(x, 1, 4) > 2000``), and collations declared on columns.
+- :func:`rewrite_tie_break` runs only with the sandbox option ``sqlite_ties``: rows that tie under the
+  ORDER BY of a query that reads one table come in SQLite's row order.
+
+Not rewritten (see ``benchmarks/ENGINE_COMPAT.md``): the order of rows that tie under ``ORDER BY``
+(but see :func:`rewrite_tie_break`), values of a mixed column (numbers and text) read back (they
+are text in DuckDB), ``round`` on halves that a double cannot hold exactly, ``strftime`` with
+modifiers or other formats, dates SQLite does not read but DuckDB does, expressions other than
+columns compared with literals of the other type (``substr(x, 1, 4) > 2000``), and collations declared on columns.
 
 The sandbox imports this module at module level, so sqlglot (and :mod:`sqlrl.sql.dialects`, which
 imports it) is imported only inside the functions that tokenize or parse.
@@ -69,6 +72,7 @@ __all__ = [
     "quantified_comparison",
     "rewrite_bare_columns",
     "rewrite_double_quoted",
+    "rewrite_tie_break",
     "rewrite_tokens",
     "unrecognized_token",
 ]
@@ -430,6 +434,44 @@ def rewrite_bare_columns(sql: str, dialect: str = "sqlite") -> str | None:
                 col.replace(wrap(col))
                 changed = True
     return tree.sql(dialect="duckdb") if changed else None
+
+
+def rewrite_tie_break(sql: str, tables: Collection[str]) -> str | None:
+    """``sql`` with ``rowid`` appended to its ORDER BY, so that rows tied on the sort keys come in SQLite's
+    row order; None where that does not apply. It applies to a plain SELECT with ORDER BY that reads one
+    base table (one of ``tables``, compared case-insensitively: DuckDB's ``rowid`` is the row's position,
+    which is SQLite's rowid order for tables the importer copied), without joins, GROUP BY, DISTINCT or
+    aggregates. SQLite returns such ties in the order it scans the table, by rowid, or by an index on the
+    sort keys, whose entries are ordered by rowid after the keys: the same order either way.
+
+    >>> rewrite_tie_break("SELECT name FROM singer AS s ORDER BY age DESC LIMIT 1", {"singer"})
+    'SELECT name FROM singer AS s ORDER BY age DESC, s.rowid LIMIT 1'
+    >>> rewrite_tie_break("SELECT count(*) FROM singer ORDER BY 1", {"singer"}) is None
+    True
+    """
+    if not re.search(r"order\s+by", sql, re.IGNORECASE):
+        return None
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    try:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+    except (SqlglotError, ValueError, RecursionError):
+        return None
+    if not isinstance(tree, exp.Select) or tree.args.get("order") is None:
+        return None
+    source = tree.args.get("from_") or tree.args.get("from")  # sqlglot renamed the key
+    if source is None or tree.args.get("joins") or tree.args.get("group") or tree.args.get("distinct"):
+        return None
+    table = source.this
+    if not isinstance(table, exp.Table) or table.name.lower() not in {t.lower() for t in tables}:
+        return None
+    if any(isinstance(a, exp.AggFunc) for p in tree.expressions for a in _own_nodes(p)):
+        return None
+    order = tree.args["order"]
+    order.append("expressions", exp.Ordered(this=exp.column("rowid", table=table.alias_or_name), nulls_first=True))
+    return tree.sql(dialect="sqlite")
 
 
 def _grouped(col: object, keys: set[str]) -> bool:
