@@ -277,7 +277,7 @@ class ExecutionService:
             sql = query[1]
             if dialect is not None and isinstance(sql, str) and sql.strip():
                 sb = self.get(query[0], engine)
-                if isinstance(sb, Sandbox):
+                if not isinstance(sb, str):  # a Sandbox, or what an actor opened (RayExecutionService)
                     text, why = translate_for(sql, dialect, sb.dialect, sb.engine)
                     if text is None:
                         out[i] = ExecResult.failure(sql, ErrorKind.TRANSPILE, why, engine=sb.engine)
