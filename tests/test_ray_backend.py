@@ -165,6 +165,16 @@ def test_placement_is_checked(ray):
         RayExecutionService(actors=2, placement={"a.sqlite": 2})
 
 
+def test_owners_follow_placement_then_hash_then_balance(ray):
+    service = RayExecutionService(actors=2, placement={"/d/pinned.sqlite": 1})
+    assert service.owner("/d/pinned.sqlite") == 1
+    names = [f"/d/db{i}.sqlite" for i in range(5)]
+    owners = [service.owner(n) for n in names]
+    assert owners == [service.owner(n) for n in names]  # fixed once chosen
+    assert sorted([*owners, 1].count(a) for a in (0, 1)) == [3, 3]
+    assert service.owner(names[0]) == route(names[0], 2) or route(names[0], 2) == 1  # the hash first
+
+
 def test_route_is_stable_and_spreads_databases():
     names = [f"/data/db{i}.sqlite" for i in range(200)]
     first = [route(n, 4) for n in names]
@@ -188,15 +198,16 @@ def test_rewards_on_ray_score_as_in_process_with_one_call_per_actor_per_batch(ra
     assert got == want
     assert ray.state["init_kwargs"]["address"] is None
     runs = [c for c in ray.calls if c[1] == "run"]
-    owners = {route(str(db), 3) for db in dbs}
+    service = remote[0].executor.service
+    owners = {service.owner(db) for db in dbs}
+    assert owners == {0, 1, 2}  # four databases spread over the three actors
     # one call per actor that owns a database, for the golds and for the predictions; never one per query
     assert len(runs) == 2 * len(owners) and {c[0] for c in runs} == owners
     assert sum(c[2] for c in runs) < len(rows["completions"]) + len(GOLDS) * len(dbs)
-    service = remote[0].executor.service
     assert isinstance(service, RayExecutionService)
     # every database was opened on its own actor only
     opened = {db: sb.actor for (db, _), sb in service._opened.items()}
-    assert opened == {str(db): route(str(db), 3) for db in dbs}
+    assert opened == {str(db): service.owner(db) for db in dbs}
     stats = service.actor_stats()
     assert sum(s["sandboxes"] for s in stats) == len(dbs)
 

@@ -4,9 +4,10 @@
 on ``actors`` Ray actors, each holding an ordinary ``ExecutionService`` (its own sandboxes, thread
 pool and connections). What stays on the calling process (the driver) and what moves:
 
-- **Routing.** Every database goes to one actor, chosen by a stable hash of its path (or by
-  ``placement``), so a database is opened (and a SQLite file imported into DuckDB) on exactly one
-  actor, whatever the batch.
+- **Routing.** Every database goes to one actor for the service's lifetime (``placement``, else
+  the actor a stable hash of its path names unless that one already holds more databases than
+  another, see :meth:`RayExecutionService.owner`), so a database is opened (and a SQLite file
+  imported into DuckDB) on exactly one actor, whatever the batch.
 - **Batching.** A call's queries to run are sent as one list per actor (one remote call per actor
   per batch, not one per query); the actors run their shares at the same time.
 - **Memo on the driver.** Grouping (each distinct query once per call), the memos across calls
@@ -159,6 +160,7 @@ class RayExecutionService(ExecutionService):
         self.actor_cpus = actor_cpus
         self.placement = placement
         self._handles: list[Any] | None = None
+        self._owners: dict[str, int] = {}
         self.stats["remote_calls"] = 0
 
     # -- actors ------------------------------------------------------------------------------------
@@ -179,10 +181,25 @@ class RayExecutionService(ExecutionService):
             return self._handles
 
     def owner(self, database: PathLike) -> int:
-        """The index of the actor that runs the queries of ``database``."""
+        """The index of the actor that runs the queries of ``database``, fixed for the service's lifetime:
+        its ``placement``, else, when first seen, the actor :func:`route` names if it holds no more
+        databases than any other, else the first of those holding the fewest (a few databases would
+        otherwise often hash onto one actor)."""
         key = str(database)
-        index = self.placement.get(key)
-        return route(key, self.actors) if index is None else index
+        index = self.placement.get(key, self._owners.get(key))
+        if index is not None:
+            return index
+        with self._lock:
+            index = self._owners.get(key)
+            if index is None:
+                counts = [0] * self.actors
+                for a in [*self._owners.values(), *self.placement.values()]:
+                    counts[a] += 1
+                index = route(key, self.actors)
+                if counts[index] > min(counts):
+                    index = counts.index(min(counts))
+                self._owners[key] = index
+            return index
 
     def _get(self, futures: Any) -> Any:
         self.stats["remote_calls"] += len(futures) if isinstance(futures, list) else 1
