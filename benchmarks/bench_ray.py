@@ -159,7 +159,14 @@ def main() -> None:
 
         text = (
             f"## {SECTION}\n\n{__doc__.split(chr(10) + chr(10), 1)[0]}\n\n{table}\n\n{facts}\n\n"
-            f"Best of {args.repeat} runs per batch, taken in turns; the evaluation once per backend. Machine: "
+            f"What the ray rows add: the queries and their results pickled through Ray's object store, one "
+            f"round trip per actor for the golds and one for the predictions, and the tables built on the driver "
+            f"from the rows the actors send. On one 2-core machine the two actors and the driver share the same "
+            f"cores, so this measures the backend's cost, not a gain; the gain comes from actors on other "
+            f"machines. The evaluation row includes starting its two actors (new worker processes that import "
+            f"sqlrl), about 1.5 s, paid once per evaluate call.\n\n"
+            f"Best of {args.repeat} runs per batch, taken in turns; the evaluation once per backend. Run in a "
+            f"virtual environment holding Ray, sqlrl's base dependencies and pandas. Machine: "
             f"{machine(f'Ray {ray_module.__version__}')}; load average (1, 5, 15 min) "
             f"{load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f} before the run, {after[0]:.2f}, {after[1]:.2f}, "
             f"{after[2]:.2f} after. Reproduce:\n\n"
