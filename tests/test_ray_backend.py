@@ -311,3 +311,19 @@ def test_eval_command_backend_flags(monkeypatch, dbs, tmp_path, capsys):
     assert "pip install 'sqlrl[ray]'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main([*argv, "--backend", "spark"])
+
+
+def test_verl_reward_kwargs_choose_the_ray_backend(ray, dbs):
+    from sqlrl.integrations import verl
+
+    rows = _batch(dbs, prompts=3, group=2)
+    args = (
+        ["toy"] * len(rows["completions"]),
+        rows["completions"],
+        rows["gold_sql"],
+        [{"db_path": db} for db in rows["db_path"]],
+    )
+    local = verl.compute_score_batch(*args, spec="stage1", timeout=2.0)
+    remote = verl.compute_score_batch(*args, spec="stage1", timeout=2.0, backend="ray", ray_actors=2)
+    assert remote == local
+    assert any(c[1] == "run" for c in ray.calls)
