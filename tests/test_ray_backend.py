@@ -327,3 +327,10 @@ def test_verl_reward_kwargs_choose_the_ray_backend(ray, dbs):
     remote = verl.compute_score_batch(*args, spec="stage1", timeout=2.0, backend="ray", ray_actors=2)
     assert remote == local
     assert any(c[1] == "run" for c in ray.calls)
+
+
+def test_the_eval_flags_offer_the_service_backends():
+    from sqlrl.eval.options import EXEC_BACKENDS
+    from sqlrl.sandbox.ray_service import BACKENDS
+
+    assert EXEC_BACKENDS == BACKENDS
