@@ -204,6 +204,9 @@ def test_rewards_on_ray_score_as_in_process_with_one_call_per_actor_per_batch(ra
     # one call per actor that owns a database, for the golds and for the predictions; never one per query
     assert len(runs) == 2 * len(owners) and {c[0] for c in runs} == owners
     assert sum(c[2] for c in runs) < len(rows["completions"]) + len(GOLDS) * len(dbs)
+    # the databases were opened in one call per actor, before the batch ran
+    opens = [c for c in ray.calls if c[1] in ("describe", "describe_many")]
+    assert sorted(c[0] for c in opens) == sorted(owners) and {c[1] for c in opens} == {"describe_many"}
     assert isinstance(service, RayExecutionService)
     # every database was opened on its own actor only
     opened = {db: sb.actor for (db, _), sb in service._opened.items()}

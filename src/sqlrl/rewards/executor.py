@@ -319,15 +319,13 @@ class RewardExecutor:
         opened (missing, not a database, an unknown engine): the dataset's fault, not a completion's."""
         if batch is self._checked:  # the other functions of one call read the same Batch
             return
-        seen: set[tuple[str, str]] = set()
+        first: dict[tuple[str, str], int] = {}  # each (database, engine) and its first row
         for i in range(len(batch)):
             db = batch.db(i)
-            if db is None:
-                continue
-            key = (db, batch.engine(i))
-            if key in seen:
-                continue
-            seen.add(key)
+            if db is not None:
+                first.setdefault((db, batch.engine(i)), i)
+        self.service.open([key for key in first if key[1] in ENGINES])  # at once (on Ray: one call per actor)
+        for key, i in first.items():
             sb = self.sandbox(*key)
             if isinstance(sb, str):
                 raise RewardInputError(

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,6 +97,9 @@ class _ServiceActor:
     def describe(self, database: str, engine: str | None) -> tuple[str, str, str] | str:
         sb = self.service.get(database, engine)
         return sb if isinstance(sb, str) else (sb.engine, sb.dialect, str(sb.database_path))
+
+    def describe_many(self, keys: list[tuple[str, str | None]]) -> list[tuple[str, str, str] | str]:
+        return self.service.map(lambda key: self.describe(*key), keys, progress=False)
 
     def run(self, queries: list[tuple[str, Any, str | None]], workers: int | None) -> list[ExecResult]:
         return self.service.run(queries, workers=workers, progress=False)
@@ -220,6 +223,25 @@ class RayExecutionService(ExecutionService):
             info = RemoteSandbox(key[0], info[0], info[1], Path(info[2]), index)
         with self._lock:
             return self._opened.setdefault(key, info)  # type: ignore[arg-type,return-value]
+
+    def open(self, databases: Iterable[tuple[PathLike, str | None]]) -> None:
+        """Open the sandboxes of these ``(database, engine)`` pairs on their actors: one call per actor, the
+        actors (and each actor's threads) opening theirs at the same time."""
+        todo: dict[int, list[tuple[str, str | None]]] = {}
+        for database, engine in databases:
+            key = (str(database), engine or self.engine)
+            if key not in self._opened and key not in todo.get(self.owner(key[0]), []):
+                todo.setdefault(self.owner(key[0]), []).append(key)
+        if not todo:
+            return
+        handles = self.handles()
+        futures = [handles[index].describe_many.remote(keys) for index, keys in todo.items()]
+        for (index, keys), infos in zip(todo.items(), self._get(futures), strict=True):
+            with self._lock:
+                for key, info in zip(keys, infos, strict=True):
+                    if not isinstance(info, str):
+                        info = RemoteSandbox(key[0], info[0], info[1], Path(info[2]), index)
+                    self._opened.setdefault(key, info)  # type: ignore[arg-type]
 
     def execute(
         self, database: PathLike, sql: Any, gold: bool = False, *, engine: str | None = None, dialect: str | None = None

@@ -229,6 +229,12 @@ class ExecutionService:
             self._opened[key] = sb
             return sb
 
+    def open(self, databases: Iterable[tuple[PathLike, str | None]]) -> None:
+        """Open the sandboxes of these ``(database, engine)`` pairs now (see :meth:`get`; a failure is
+        remembered). A service on Ray opens them on their actors in one call per actor."""
+        for database, engine in databases:
+            self.get(database, engine)
+
     def execute(
         self, database: PathLike, sql: Any, gold: bool = False, *, engine: str | None = None, dialect: str | None = None
     ) -> ExecResult:
