@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-HEAVY = ("sqlglot", "rich", "matplotlib", "torch", "transformers")
+HEAVY = ("sqlglot", "rich", "matplotlib", "torch", "transformers", "ray")
 
 _CLI = r"""
 import json, sys

@@ -11,6 +11,7 @@ import os
 from typing import Any
 
 from sqlrl.eval.options import EVAL_MAX_ROWS, RunOptions
+from sqlrl.sandbox.ray_service import make_service
 from sqlrl.sandbox.service import ExecutionService, is_sqlite_dialect
 
 __all__ = ["DEFAULT_MAX_ROWS", "EVAL_OPTIONS", "evaluation_service", "prediction_dialect", "run_engine"]
@@ -38,8 +39,15 @@ def prediction_dialect(dialect: str | None) -> str | None:
     return None if is_sqlite_dialect(dialect) else dialect
 
 
-def evaluation_service(**options: Any) -> ExecutionService:
+def evaluation_service(
+    *, backend: str = "local", ray_actors: int | None = None, ray_address: str | None = None, **options: Any
+) -> ExecutionService:
     """An :class:`~sqlrl.sandbox.service.ExecutionService` with :data:`EVAL_OPTIONS` overridden by
-    ``options`` (None keeps a default); results are not remembered across calls."""
+    ``options`` (None keeps a default); results are not remembered across calls. ``backend="ray"``: a
+    :class:`~sqlrl.sandbox.ray_service.RayExecutionService` with ``ray_actors`` actors (the ray options are
+    ignored with ``local``)."""
     given = {k: v for k, v in options.items() if v is not None}
-    return ExecutionService(**{**EVAL_OPTIONS, **given})
+    settings = {**EVAL_OPTIONS, **given}
+    if backend == "local":
+        return ExecutionService(**settings)
+    return make_service(backend, ray_actors=ray_actors, ray_address=ray_address, **settings)

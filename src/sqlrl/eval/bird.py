@@ -427,6 +427,9 @@ def evaluate_bird(
     suite: PathLike | None = None,
     progress: bool | None = None,
     result_rows: int = RESULT_ROWS,
+    backend: str = "local",
+    ray_actors: int = 2,
+    ray_address: str | None = None,
 ) -> EvalReport:
     """Evaluate BIRD predictions as the official mini-dev scripts do (see the module docs).
 
@@ -450,6 +453,8 @@ def evaluate_bird(
         pred_db: run predictions on the database their string names (older evaluation.py).
         max_rows: rows kept per result; more are dropped and the example is flagged ``truncated``.
         cache_dir: where DuckDB copies of the databases are cached (``engine="duckdb"``).
+        backend: where the queries run: ``local`` (this process's threads) or ``ray`` (``ray_actors`` Ray
+            actors joining ``ray_address``, see :mod:`sqlrl.sandbox.ray_service`; the same verdicts).
         dialect: the predictions' dialect; another than ``sqlite`` is transpiled by sqlglot to DuckDB
             and the evaluation runs on DuckDB (``engine`` ignored; a prediction sqlglot cannot
             transpile fails as ``transpile``).
@@ -499,7 +504,10 @@ def evaluate_bird(
 
     report = EvalReport("bird", list(BIRD_DIFFICULTIES), metrics)
     engine, pred_dialect = run_engine(engine, dialect), prediction_dialect(dialect)
-    with evaluation_service(engine=engine, timeout=timeout, max_rows=max_rows, cache_dir=cache_dir) as pool:
+    with evaluation_service(
+        engine=engine, timeout=timeout, max_rows=max_rows, cache_dir=cache_dir,
+        backend=backend, ray_actors=ray_actors, ray_address=ray_address,
+    ) as pool:  # fmt: skip
         tasks: list[tuple[Any, ...]] = []
         slots: list[tuple[int, int]] = []  # (pred task, gold task) per pair, -1 when absent
         for pair in pairs:

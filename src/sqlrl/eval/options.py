@@ -24,6 +24,8 @@ DATASET_KINDS = ("toy", "spider", "bird", "jsonl", "spider2")
 EX_MODES = ("auto", "spider", "bird", "spider2", "none")
 #: How Spider 2.0 and PaVeRL read CSV files (``--csv-reader``).
 CSV_READERS = ("auto", "pandas", "builtin")
+#: Where the evaluators run their queries (``--backend``; :data:`sqlrl.sandbox.ray_service.BACKENDS`).
+EXEC_BACKENDS = ("local", "ray")
 #: Rows kept per result by the evaluators (the official scripts fetch everything; a truncated result is flagged).
 EVAL_MAX_ROWS = 10_000_000
 
@@ -59,6 +61,12 @@ class RunOptions:
         "sqlite): another than sqlite is transpiled by sqlglot to DuckDB and everything runs on DuckDB "
         "(SQLite files imported), whatever --engine says", type=dialect_name,
     )  # fmt: skip
+    backend: str = option(
+        "local", "where queries run: local (this process's threads) or ray (Ray actors, each with its own "
+        "sandboxes; pip install 'sqlrl[ray]')", choices=EXEC_BACKENDS,
+    )  # fmt: skip
+    ray_actors: int = option(2, "Ray actors with --backend ray (default 2)", type=positive_int)
+    ray_address: str | None = option(None, "Ray cluster to join with --backend ray (default $RAY_ADDRESS, else local)")
 
 
 SUITE_HELP = (

@@ -209,6 +209,9 @@ def evaluate_paverl(
     dialect: str = "sqlite",
     progress: bool | None = None,
     result_rows: int = RESULT_ROWS,
+    backend: str = "local",
+    ray_actors: int = 2,
+    ray_address: str | None = None,
 ) -> EvalReport:
     """EX_b, EX_f (and the benchmark's EX) of predictions on a dataset.
 
@@ -226,6 +229,8 @@ def evaluate_paverl(
         csv_reader: how CSV files are read (``auto``, ``pandas``, ``builtin``; see :mod:`sqlrl.eval.spider2`).
         cache_dir: where DuckDB copies of the databases are cached.
         max_rows: rows kept per result.
+        backend: where the queries run: ``local`` (this process's threads) or ``ray`` (``ray_actors`` Ray
+            actors joining ``ray_address``, see :mod:`sqlrl.sandbox.ray_service`; the same verdicts).
         dialect: the predictions' dialect; another than ``sqlite`` is transpiled by sqlglot to DuckDB
             and the evaluation runs on DuckDB (``engine`` ignored; a prediction sqlglot cannot
             transpile fails as ``transpile``).
@@ -272,8 +277,9 @@ def evaluate_paverl(
             tasks.append((ex.db_path, sql, None, pred_dialect))
         slots.append((pi, gi))
     with evaluation_service(
-        engine=engine, timeout=timeout, max_rows=max_rows, text_errors="ignore", cache_dir=cache_dir
-    ) as pool:
+        engine=engine, timeout=timeout, max_rows=max_rows, text_errors="ignore", cache_dir=cache_dir,
+        backend=backend, ray_actors=ray_actors, ray_address=ray_address,
+    ) as pool:  # fmt: skip
         results = pool.run(tasks, workers=workers, progress=progress, desc="paverl")
 
     metric_names = ["ex_b", "ex_f"] + ([] if mode == "none" else ["ex"])

@@ -189,6 +189,9 @@ def evaluate_spider(
     suite: PathLike | None = None,
     progress: bool | None = None,
     result_rows: int = RESULT_ROWS,
+    backend: str = "local",
+    ray_actors: int = 2,
+    ray_address: str | None = None,
 ) -> EvalReport:
     """Evaluate Spider predictions as test-suite-sql-eval's ``evaluation.py`` does (see the module).
 
@@ -202,6 +205,8 @@ def evaluate_spider(
         plug_value: a failing prediction also counts as correct when the gold's values plugged
             into its value slots make it match (see the module; for models that predict no values).
         engine, timeout, workers, max_rows, cache_dir: sandbox settings (timeout per query).
+        backend: where the queries run: ``local`` (this process's threads) or ``ray`` (``ray_actors`` Ray
+            actors joining ``ray_address``, see :mod:`sqlrl.sandbox.ray_service`; the same verdicts).
         dialect: the predictions' dialect; another than ``sqlite`` is transpiled by sqlglot to DuckDB
             and the evaluation runs on DuckDB (``engine`` ignored; a prediction sqlglot cannot
             transpile fails as ``transpile``). Exact match reads SQLite only.
@@ -263,8 +268,9 @@ def evaluate_spider(
     }
     exec_plan, tasks = _exec_plan(pairs, db_dir, keep_distinct, prediction_dialect(dialect)) if do_exec else ([], [])
     with evaluation_service(
-        engine=engine, timeout=timeout, max_rows=max_rows, text_errors="ignore", cache_dir=cache_dir
-    ) as pool:
+        engine=engine, timeout=timeout, max_rows=max_rows, text_errors="ignore", cache_dir=cache_dir,
+        backend=backend, ray_actors=ray_actors, ray_address=ray_address,
+    ) as pool:  # fmt: skip
         results = pool.run(tasks, workers=workers, progress=progress, desc="spider")
         examples, gold_results = _examples(pairs, groups, matches, exec_plan, results, do_exec, result_rows)
         if do_exec and plug_value:

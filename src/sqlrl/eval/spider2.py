@@ -492,6 +492,9 @@ def evaluate_spider2(
     dialect: str = "sqlite",
     progress: bool | None = None,
     result_rows: int = RESULT_ROWS,
+    backend: str = "local",
+    ray_actors: int = 2,
+    ray_address: str | None = None,
 ) -> EvalReport:
     """Evaluate a Spider 2.0-lite submission folder as ``evaluate.py --mode exec_result|sql`` does.
 
@@ -512,6 +515,8 @@ def evaluate_spider2(
             writes ``<pred_dir>_csv``).
         local_only: evaluate only ``local*`` instances (official: every instance with a file).
         cache_dir: where DuckDB copies of the databases are cached.
+        backend: where the queries run: ``local`` (this process's threads) or ``ray`` (``ray_actors`` Ray
+            actors joining ``ray_address``, see :mod:`sqlrl.sandbox.ray_service`; the same verdicts).
         dialect: the predictions' dialect; another than ``sqlite`` is transpiled by sqlglot to DuckDB
             and the evaluation runs on DuckDB (``sql`` mode) (``engine`` ignored; a prediction sqlglot cannot
             transpile fails as ``transpile``).
@@ -559,7 +564,10 @@ def evaluate_spider2(
         paths = [_sql_task(inst, ex, pdir, metadata, db_base) for inst, ex in zip(instances, examples, strict=True)]
         todo = [k for k, path in enumerate(paths) if path is not None]
         engine, pred_dialect = run_engine(engine, dialect), prediction_dialect(dialect)
-        with evaluation_service(engine=engine, timeout=timeout, max_rows=max_rows, cache_dir=cache_dir) as pool:
+        with evaluation_service(
+            engine=engine, timeout=timeout, max_rows=max_rows, cache_dir=cache_dir,
+            backend=backend, ray_actors=ray_actors, ray_address=ray_address,
+        ) as pool:  # fmt: skip
             results = pool.run(
                 [(paths[k], instances[k].sql, None, pred_dialect) for k in todo],
                 workers=workers, progress=progress, desc="spider2 sql",

@@ -30,6 +30,7 @@ from sqlrl.rewards.batch import TRL_HOOKS, Batch, RewardInputError, read_batch
 from sqlrl.sandbox import ErrorKind, ExecResult, Sandbox
 from sqlrl.sandbox.cache import LRUCache
 from sqlrl.sandbox.parallel import resolve_workers
+from sqlrl.sandbox.ray_service import BACKENDS, make_service
 from sqlrl.sandbox.service import SANDBOX_OPTIONS, ExecutionService, did_you_mean, translate_for
 from sqlrl.scoring import gold_has_order_by, score_batch
 from sqlrl.sql.extract import clean_sql
@@ -161,6 +162,11 @@ class RewardExecutor:
         memo_size: prediction outcomes remembered across batches.
         gold_memo_size: gold outcomes remembered across batches.
         recent_batches: executed batches kept for the next reward functions of the same step.
+        backend: where the queries run: ``local`` (default: this process's threads) or ``ray``
+            (:class:`~sqlrl.sandbox.ray_service.RayExecutionService`: Ray actors, each with its own
+            sandboxes, every database on one actor; the memos stay here). Needs ``pip install 'sqlrl[ray]'``.
+        ray_actors: Ray actors with ``backend="ray"`` (default 2).
+        ray_address: the Ray cluster to join when Ray is not started (default ``$RAY_ADDRESS``, else local).
         **sandbox_options: passed to every :class:`~sqlrl.sandbox.Sandbox` (``memory_limit``,
             ``cache_dir``, ``sqlite_compat``, ``isolation``, ``text_errors``, ...).
 
@@ -186,6 +192,9 @@ class RewardExecutor:
         memo_size: int = 16384,
         gold_memo_size: int = 4096,
         recent_batches: int = 4,
+        backend: str = "local",
+        ray_actors: int | None = None,
+        ray_address: str | None = None,
         **sandbox_options: Any,
     ) -> None:
         if engine is not None and engine not in ENGINES:
@@ -194,6 +203,8 @@ class RewardExecutor:
             from sqlrl.sql.dialects import resolve_dialect  # an unknown name fails here, with a suggestion
 
             dialect = resolve_dialect(dialect)
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
         if not timeout or timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         if workers is not None and workers != -1 and workers < 1:
@@ -215,8 +226,14 @@ class RewardExecutor:
         self.gold_memo_size = gold_memo_size
         self.recent_batches = recent_batches
         self.sandbox_options = dict(sandbox_options)
+        self.backend = backend
+        self.ray_actors = ray_actors
+        self.ray_address = ray_address
         self._lock = threading.RLock()
-        self.service = ExecutionService(
+        self.service: ExecutionService = make_service(
+            backend,
+            ray_actors=ray_actors,
+            ray_address=ray_address,
             timeout=self.timeout,
             max_rows=self.max_rows,
             workers=workers,
@@ -235,7 +252,8 @@ class RewardExecutor:
     @staticmethod
     def option_names() -> tuple[str, ...]:
         """Every keyword :meth:`__init__` takes: its own and those passed on to the sandboxes."""
-        own = ("timeout", "max_rows", "engine", "workers", "memo_size", "gold_memo_size", "recent_batches", "dialect")
+        own = ("timeout", "max_rows", "engine", "workers", "memo_size", "gold_memo_size", "recent_batches", "dialect",
+               "backend", "ray_actors", "ray_address")  # fmt: skip
         return own + tuple(o for o in SANDBOX_OPTIONS if o not in own and o != "gold_cache")
 
     @property
@@ -254,6 +272,9 @@ class RewardExecutor:
             memo_size=self.memo_size,
             gold_memo_size=self.gold_memo_size,
             recent_batches=self.recent_batches,
+            **({} if self.backend == "local" else {"backend": self.backend}),
+            **({} if self.ray_actors is None else {"ray_actors": self.ray_actors}),
+            **({} if self.ray_address is None else {"ray_address": self.ray_address}),
             **self.sandbox_options,
         )
 
@@ -298,15 +319,13 @@ class RewardExecutor:
         opened (missing, not a database, an unknown engine): the dataset's fault, not a completion's."""
         if batch is self._checked:  # the other functions of one call read the same Batch
             return
-        seen: set[tuple[str, str]] = set()
+        first: dict[tuple[str, str], int] = {}  # each (database, engine) and its first row
         for i in range(len(batch)):
             db = batch.db(i)
-            if db is None:
-                continue
-            key = (db, batch.engine(i))
-            if key in seen:
-                continue
-            seen.add(key)
+            if db is not None:
+                first.setdefault((db, batch.engine(i)), i)
+        self.service.open([key for key in first if key[1] in ENGINES])  # at once (on Ray: one call per actor)
+        for key, i in first.items():
             sb = self.sandbox(*key)
             if isinstance(sb, str):
                 raise RewardInputError(
@@ -325,7 +344,7 @@ class RewardExecutor:
         sb = self.sandbox(db_path, engine)
         try:
             path = Path(db_path)
-            if not path.is_file() and isinstance(sb, Sandbox):
+            if not path.is_file() and not isinstance(sb, str):
                 path = sb.database_path
             schema = DbSchema.from_database(path)
         except Exception:  # noqa: BLE001 - no schema: the rewards that need one score 0 / None
@@ -337,7 +356,7 @@ class RewardExecutor:
         """The dialect the sandbox of ``(db_path, engine)`` runs (``sqlite`` for SQLite data on DuckDB)."""
         if db_path is not None:
             sb = self.sandbox(db_path, engine)
-            if isinstance(sb, Sandbox):
+            if not isinstance(sb, str):  # a Sandbox, or what a Ray actor opened
                 return sb.dialect
         return "duckdb" if engine == "duckdb" else "sqlite"
 

@@ -111,8 +111,19 @@ class ExecResult:
         return self._table
 
     def __getstate__(self) -> dict[str, Any]:
-        # The core table is rebuilt on the other side of a pickle (process isolation, multiprocessing).
+        # The core table is rebuilt on the other side of a pickle (process isolation, multiprocessing,
+        # Ray): from the rows, or, for a result that kept only its table, from the table's rows.
         state = dict(self.__dict__)
         if self.rows is not None:
             state["_table"] = None
+        elif self._table is not None:
+            state["_table"] = ("rows", self._table.rows())
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        table = state.get("_table")
+        if isinstance(table, tuple):
+            from sqlrl.scoring import as_table
+
+            state = {**state, "_table": as_table(table[1], columns=state["columns"])}
+        self.__dict__.update(state)

@@ -229,6 +229,12 @@ class ExecutionService:
             self._opened[key] = sb
             return sb
 
+    def open(self, databases: Iterable[tuple[PathLike, str | None]]) -> None:
+        """Open the sandboxes of these ``(database, engine)`` pairs now (see :meth:`get`; a failure is
+        remembered). A service on Ray opens them on their actors in one call per actor."""
+        for database, engine in databases:
+            self.get(database, engine)
+
     def execute(
         self, database: PathLike, sql: Any, gold: bool = False, *, engine: str | None = None, dialect: str | None = None
     ) -> ExecResult:
@@ -277,7 +283,7 @@ class ExecutionService:
             sql = query[1]
             if dialect is not None and isinstance(sql, str) and sql.strip():
                 sb = self.get(query[0], engine)
-                if isinstance(sb, Sandbox):
+                if not isinstance(sb, str):  # a Sandbox, or what an actor opened (RayExecutionService)
                     text, why = translate_for(sql, dialect, sb.dialect, sb.engine)
                     if text is None:
                         out[i] = ExecResult.failure(sql, ErrorKind.TRANSPILE, why, engine=sb.engine)
