@@ -124,7 +124,7 @@ class SqlEnvironment:
         """
         refused = self._check_turn("run_query")
         if refused is not None:
-            return self._record("run_query", {"sql": sql}, refused, ok=False)
+            return self._record("run_query", {"sql": sql}, refused, ok=False, count=False)
         if not isinstance(sql, str) or not sql.strip():
             no_sql = self._error("no_sql", "give one SQL query as text")
             return self._record("run_query", {"sql": sql}, no_sql, ok=False)
@@ -146,7 +146,7 @@ class SqlEnvironment:
         """
         refused = self._check_turn("list_tables")
         if refused is not None:
-            return self._record("list_tables", {}, refused, ok=False)
+            return self._record("list_tables", {}, refused, ok=False, count=False)
         schema = self._schema()
         if isinstance(schema, str):
             return self._record("list_tables", {}, self._error("schema", schema), ok=False)
@@ -165,7 +165,7 @@ class SqlEnvironment:
         """
         refused = self._check_turn("describe_table")
         if refused is not None:
-            return self._record("describe_table", {"table": table}, refused, ok=False)
+            return self._record("describe_table", {"table": table}, refused, ok=False, count=False)
         schema = self._schema()
         if isinstance(schema, str):
             return self._record("describe_table", {"table": table}, self._error("schema", schema), ok=False)
