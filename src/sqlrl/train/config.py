@@ -183,6 +183,12 @@ class GRPOStageConfig:
         curriculum_samples: before the stage, sample this many completions per training prompt with the start
             model and train only on prompts it solves sometimes but not always (0: off). ``curriculum_pool``:
             score this many seeded training prompts (0: all). See :mod:`sqlrl.train.curriculum`.
+        mode: ``single`` (one completion per prompt) or ``interactive``: multi-turn episodes in which the model
+            may explore the database with read-only tools before it answers (TRL's ``environment_factory``
+            with :class:`sqlrl.env.SqlEnvironment`; tool outputs are left out of the loss). The stage's rewards
+            score the episode's final answer; see docs/environment.md.
+        env: the episodes' settings for ``mode: interactive`` (fields of :class:`sqlrl.env.EnvConfig`:
+            ``max_turns``, ``max_chars``, ``max_rows``, truncation limits, ``timeout``, penalties).
         trl: any other field of TRL's ``GRPOConfig`` (``gradient_accumulation_steps``, ``mask_truncated_completions``,
             ``top_k``, ...). Written in the stage like the fields above; kept here.
     """
@@ -209,6 +215,8 @@ class GRPOStageConfig:
     negative_weight: float = 1.0
     curriculum_samples: int = 0
     curriculum_pool: int = 0
+    mode: str = "single"
+    env: dict[str, Any] = field(default_factory=dict)
     trl: dict[str, Any] = field(default_factory=dict)
 
 
@@ -345,6 +353,20 @@ class TrainConfig:
                 raise ConfigError(f"{where}.negative_weight must be in [0, 1], not {s.negative_weight!r}")
             if s.resample_rounds < 0 or s.curriculum_samples < 0 or s.curriculum_pool < 0:
                 raise ConfigError(f"{where}: resample_rounds, curriculum_samples and curriculum_pool must be >= 0")
+            if s.mode not in ("single", "interactive"):
+                raise ConfigError(f"{where}.mode must be 'single' or 'interactive', not {s.mode!r}")
+            if s.env and s.mode != "interactive":
+                raise ConfigError(f"{where}.env sets episodes: it needs mode: interactive")
+            if s.mode == "interactive":
+                from sqlrl.env.config import EnvConfig, EnvConfigError
+
+                try:
+                    EnvConfig.from_dict(s.env)
+                except (EnvConfigError, TypeError) as exc:
+                    raise ConfigError(f"{where}: {exc}") from None
+                if s.curriculum_samples:
+                    raise ConfigError(f"{where}: curriculum_samples scores single-turn completions; set it to 0 "
+                                      "with mode: interactive")  # fmt: skip
             if s.curriculum_samples == 1:
                 raise ConfigError(f"{where}.curriculum_samples must be 0 (off) or >= 2: one sample cannot tell "
                                   "'sometimes' from 'always'")  # fmt: skip

@@ -293,6 +293,10 @@ class Runner:
             from sqlrl.models.tiny import build_tiny_model
 
             texts = [m["content"] for r in self._rows["sft"] for m in [*r["prompt"], *r["completion"]]]
+            if any(s.mode == "interactive" for s in cfg.stages):  # the tool-call protocol's words
+                from sqlrl.env.vocabulary import tool_texts
+
+                texts += tool_texts()
             build_tiny_model(path, texts, **{"seed": cfg.seed, **cfg.model.tiny})
             self.prompt_settings.write(path)
             _log(f"built the tiny model in {path}")
@@ -472,6 +476,12 @@ class Runner:
         """TRL's ``GRPOConfig`` for a stage: sqlrl's settings, then TRL's own fields from the config."""
         from trl import GRPOConfig
 
+        episodes: dict[str, Any] = {}
+        if stage.mode == "interactive":  # model turns per episode: the exploration turns and the answer
+            from sqlrl.env import EnvConfig
+
+            episodes["max_tool_calling_iterations"] = EnvConfig.from_dict(stage.env).max_turns + 1
+
         return GRPOConfig(**{
             **dict(
                 output_dir=str(phase_dir), max_steps=stage.steps, learning_rate=stage.learning_rate,
@@ -484,6 +494,7 @@ class Runner:
                 log_completions=False,
             ),
             **self._common_args(),
+            **episodes,
             **stage.trl,  # TRL's own fields from the config (checked by sqlrl.train.config)
         })  # fmt: skip
 
@@ -502,6 +513,9 @@ class Runner:
         world = _dist().num_processes
         completions = _completions_per_process(stage, world)
         funcs, weights = build_rewards(stage.rewards, timeout=self.cfg.timeout, workers=self.cfg.workers)
+        episodes: dict[str, Any] = {}
+        if stage.mode == "interactive":
+            funcs, weights, episodes = self._interactive(stage, tok, funcs, weights)
         args = self._grpo_args(stage, phase_dir, completions, weights)
         runner = self
         val: dict[str, Any] = phase.setdefault("val", {})
@@ -540,11 +554,13 @@ class Runner:
         trainer_class = grpo_trainer_class(
             stage.zero_variance, stage.resample_rounds, seed=self.cfg.seed, negative_weight=stage.negative_weight
         )
-        trainer = trainer_class(
-            model=model, reward_funcs=funcs, args=args, train_dataset=Dataset.from_list(rows),
-            processing_class=tok, peft_config=self._peft_config(),
-            callbacks=[Validate(), *self._callbacks(lambda: [self._best(val)])],
-        )  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "You are using 'environment_factory'", UserWarning)
+            trainer = trainer_class(
+                model=model, reward_funcs=funcs, args=args, train_dataset=Dataset.from_list(rows),
+                processing_class=tok, peft_config=self._peft_config(),
+                callbacks=[Validate(), *self._callbacks(lambda: [self._best(val)])], **episodes,
+            )  # fmt: skip
         last = _last_checkpoint(phase_dir) if self.resume else None
         if last:
             _log(f"{stage.name}: resuming from {last}")
@@ -563,6 +579,22 @@ class Runner:
         best = self._best(val) if _dist().is_main_process else ""
         phase["best"] = best
         return final, best
+
+    def _interactive(
+        self, stage: GRPOStageConfig, tok: Any, funcs: list[Any], weights: list[float]
+    ) -> tuple[list[Any], list[float], dict[str, Any]]:
+        """An interactive stage: the tokenizer ready for TRL's tool loop, the rewards scoring each episode's final
+        answer (plus the episode terms), and the environment factory (see :mod:`sqlrl.env`)."""
+        from sqlrl.env import EnvConfig, environment_factory, episode_rewards
+        from sqlrl.env.template import prepare_tool_tokenizer
+
+        try:
+            prepare_tool_tokenizer(tok)
+        except ValueError as exc:
+            raise TrainingError(f"{stage.name}: mode interactive: {exc}") from None
+        env = EnvConfig.from_dict(stage.env)
+        funcs, weights = episode_rewards(funcs, weights, env)
+        return funcs, weights, {"environment_factory": environment_factory(env)}
 
     def _curriculum(self, stage: GRPOStageConfig, model: Any, tok: Any, phase: dict[str, Any]) -> list[dict[str, Any]]:
         """The training rows of a stage: all of them, or with ``curriculum_samples`` those its start model solves
