@@ -143,6 +143,9 @@ class SFTConfig:
         epochs, learning_rate, batch_size, max_length: as in TRL; ``scheduler`` is transformers' name.
         save_steps: checkpoint every N steps (for ``--resume``).
         steps: train for exactly this many optimizer steps instead of ``epochs`` (0: use epochs).
+        tool_demos: with an interactive stage in the run, this fraction of the examples become episode
+            demonstrations (the gold query run with ``run_query``, then the answer; :mod:`sqlrl.env.demos`), so
+            the model has seen a tool call before GRPO on episodes (0: none).
         trl: any other field of TRL's ``SFTConfig`` (``gradient_accumulation_steps``, ``weight_decay``,
             ``packing``, ...). Written at the top of the ``sft`` section like the fields above; kept here.
     """
@@ -155,6 +158,7 @@ class SFTConfig:
     scheduler: str = "cosine"
     warmup: float = 0.05
     save_steps: int = 50
+    tool_demos: float = 0.0
     trl: dict[str, Any] = field(default_factory=dict)
 
 
@@ -372,6 +376,11 @@ class TrainConfig:
                                   "'sometimes' from 'always'")  # fmt: skip
         if self.sft is not None and (self.sft.epochs <= 0 or self.sft.batch_size < 1):
             raise ConfigError("sft.epochs must be > 0 and sft.batch_size >= 1")
+        if self.sft is not None and not 0.0 <= self.sft.tool_demos <= 1.0:
+            raise ConfigError(f"sft.tool_demos must be a fraction in [0, 1], not {self.sft.tool_demos!r}")
+        if self.sft is not None and self.sft.tool_demos and not any(s.mode == "interactive" for s in self.stages):
+            raise ConfigError("sft.tool_demos demonstrates episodes for an interactive stage: add a stage with "
+                              "mode: interactive, or set it to 0")  # fmt: skip
         if self.torch_threads < -1:
             raise ConfigError(
                 f"torch_threads must be -1 (torch's default), 0 (idle cores) or a count, not {self.torch_threads}"

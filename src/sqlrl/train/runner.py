@@ -273,6 +273,14 @@ class Runner:
             "val": to_rows(self.data.val, cfg.prompt, cfg.data, seed=cfg.seed, tables=tables),
             "sft": to_rows(self.data.train, cfg.prompt, cfg.data, seed=cfg.seed, tables=tables, sft=True),
         }
+        interactive = [s for s in cfg.stages if s.mode == "interactive"]
+        if cfg.sft is not None and cfg.sft.tool_demos and interactive:
+            from sqlrl.env import EnvConfig
+            from sqlrl.env.demos import with_tool_demos
+
+            env = EnvConfig.from_dict(interactive[0].env)
+            self._rows["sft"] = with_tool_demos(self._rows["sft"], self._rows["train"], cfg.sft.tool_demos, env,
+                                                seed=cfg.seed)  # fmt: skip
         for split, examples in self.data.evals.items():
             self._rows[f"eval/{split}"] = to_rows(examples, cfg.prompt, cfg.data, seed=cfg.seed + 1, tables=tables)
         self.state["data"] = stats
@@ -298,6 +306,12 @@ class Runner:
 
                 texts += tool_texts()
             build_tiny_model(path, texts, **{"seed": cfg.seed, **cfg.model.tiny})
+            if any(s.mode == "interactive" for s in cfg.stages):  # SFT renders episodes with the tool template
+                from transformers import AutoTokenizer
+
+                from sqlrl.env.template import prepare_tool_tokenizer
+
+                prepare_tool_tokenizer(AutoTokenizer.from_pretrained(path)).save_pretrained(path)
             self.prompt_settings.write(path)
             _log(f"built the tiny model in {path}")
         _dist().wait_for_everyone()
