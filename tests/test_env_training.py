@@ -185,3 +185,61 @@ def test_a_template_without_tools_is_refused_with_a_message():
     with pytest.raises(ValueError, match="cannot render tool calls"):
         prepare_tool_tokenizer(tok)
     assert AutoTokenizer  # imported for the same transformers as TRL's
+
+
+def test_tool_demos_turn_sft_examples_into_episodes(concert_sqlite):
+    from sqlrl.env.demos import with_tool_demos
+
+    grpo = [{"prompt": [{"role": "user", "content": f"q{i}"}], "gold_sql": GOLD, "db_path": str(concert_sqlite)}
+            for i in range(6)]  # fmt: skip
+    sft = [{"prompt": r["prompt"], "completion": [{"role": "assistant", "content": f"```sql\n{GOLD}\n```"}]}
+           for r in grpo]  # fmt: skip
+    rows = with_tool_demos(sft, grpo, 0.5, EnvConfig(max_turns=3), seed=1)
+    demos = [r for r in rows if len(r["completion"]) == 3]
+    assert len(demos) == 3 and len(rows) == 6
+    d = demos[0]
+    assert "at most 3 exploration calls" in d["prompt"][-1]["content"]
+    assert d["completion"][0]["tool_calls"][0]["function"] == {"name": "run_query", "arguments": {"sql": GOLD}}
+    assert d["completion"][1] == {"role": "tool", "name": "run_query",
+                                  "content": "columns: count(*) INTEGER\nrows: 1\ncount(*)\n40"}  # fmt: skip
+    assert d["completion"][2]["content"] == f"```sql\n{GOLD}\n```"
+    assert sft[0]["prompt"][-1]["content"] == "q0"  # the single-turn rows are left as they were
+
+
+def test_tool_demos_need_an_interactive_stage(tmp_path):
+    from sqlrl.train import TrainConfig
+    from sqlrl.train.config import ConfigError
+    from sqlrl.train.presets import smoke_config
+
+    cfg = smoke_config(str(tmp_path))
+    cfg["sft"] = {**cfg["sft"], "tool_demos": 0.3}
+    with pytest.raises(ConfigError, match="interactive"):
+        TrainConfig.from_dict(cfg)
+    cfg["stages"][1] = {**cfg["stages"][1], "mode": "interactive"}
+    assert TrainConfig.from_dict(cfg).sft.tool_demos == 0.3
+    cfg["sft"]["tool_demos"] = 1.5
+    with pytest.raises(ConfigError, match="fraction"):
+        TrainConfig.from_dict(cfg)
+
+
+def test_skipping_zero_variance_groups_counts_only_the_models_tokens():
+    """``zero_variance: skip`` renormalises the loss; with tool results in the completions the normaliser
+    counts the tokens TRL counts (completion mask x tool mask), not the tool results."""
+    from collections import defaultdict
+
+    import torch
+
+    from sqlrl.train.grpo_trainer import grpo_trainer_class
+
+    cls = grpo_trainer_class("skip")
+    trainer = cls.__new__(cls)
+    trainer.accelerator = type("Acc", (), {"gather": staticmethod(lambda x: x.reshape(1))})()
+    trainer._metrics = {"train": defaultdict(list)}
+    out = {
+        "completion_mask": torch.ones(4, 6, dtype=torch.int64),
+        "tool_mask": torch.tensor([[1, 1, 0, 0, 1, 1]] * 4),
+    }
+    informative = torch.tensor([True, True, False, False])
+    res = trainer._skip(out, informative)
+    assert res["num_items_in_batch"].item() == 8  # 2 completions x 4 model tokens
+    assert res["completion_mask"].sum().item() == 12
