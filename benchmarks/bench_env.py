@@ -160,7 +160,7 @@ def main() -> None:
         "no model generation. *cold*: the first pass, before any memo hit.",
         "",
         "| policy | episodes/s | episodes/s, cold | tool calls per episode | ms per tool call | ms per batch (median) "
-        "| queries run | memo hits | EX of the final answer |",
+        "| tool queries run | tool memo hits | EX of the final answer |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in results.items():
