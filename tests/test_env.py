@@ -356,3 +356,18 @@ def test_run_episodes_stops_at_the_turn_budget_and_on_plain_text(concert_sqlite)
     bad = run_episodes(FunctionChatModel(lambda m, n, **kw: [format_tool_call("drop_db")] * n), rows[:1],
                        config=EnvConfig(max_turns=1))  # fmt: skip
     assert "Tool drop_db not found" in bad[0].messages[2]["content"] and bad[0].counts["failed_calls"] == 2
+
+
+def test_each_batch_gets_its_own_answers_even_when_lists_are_reused(concert_sqlite):
+    """The wrappers share one list of final answers per call; a new batch (new objects, or the same list
+    refilled) is read again, never served the previous batch's answers."""
+    funcs, weights = build_rewards([{"name": "execution", "weight": 1.0}], timeout=2.0)
+    [wrapped], _ = episode_rewards(funcs, weights, QUIET)
+    gold = "SELECT count(*) FROM singer"
+    columns = {"gold_sql": [gold], "db_path": [str(concert_sqlite)]}
+    envs = [_env(concert_sqlite)]
+    completions = [[{"role": "assistant", "content": gold}]]
+    assert wrapped(completions=completions, environments=envs, **columns) == [1.0]
+    completions[0] = [{"role": "assistant", "content": "SELECT 1"}]  # same list object, new batch
+    assert wrapped(completions=completions, environments=envs, **columns) == [0.0]
+    assert wrapped(completions=[[{"role": "assistant", "content": gold}]], environments=envs, **columns) == [1.0]

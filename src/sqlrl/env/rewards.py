@@ -73,16 +73,18 @@ class _Shared:
     object, so the rewards' executor reads the batch once) and the metrics logged once."""
 
     def __init__(self) -> None:
-        self.key: tuple[int, int, tuple[Any, ...]] | None = None
+        # the very objects of the last call (held, so that their ids cannot be reused) and its final answers
+        self.key: tuple[Any, Any, tuple[Any, ...]] | None = None
         self.answers: list[list[dict[str, str]]] = []
-        self.logged = False
 
     def answers_for(self, completions: Sequence[Any], environments: Sequence[Any]) -> tuple[list[Any], bool]:
         finals = tuple(getattr(e, "final_sql", None) for e in environments)
-        key = (id(completions), id(environments), finals)
-        fresh = key != self.key
+        items = tuple(completions)
+        last = self.key
+        fresh = (last is None or last[1] is not environments or last[2] != finals or len(last[0]) != len(items)
+                 or not all(a is b for a, b in zip(last[0], items, strict=True)))  # fmt: skip
         if fresh:
-            self.key = key
+            self.key = (items, environments, finals)
             self.answers = [
                 [{"role": "assistant", "content": final_answer(c, e)}]
                 for c, e in zip(completions, environments, strict=True)
