@@ -125,7 +125,7 @@ def test_an_interactive_stage_of_sqlrl_train(tmp_path, monkeypatch):
     from sqlrl.train.presets import smoke_config
 
     cfg = smoke_config(str(tmp_path / "run"), steps=1)
-    cfg["sft"] = None
+    cfg["sft"] = {**cfg["sft"], "tool_demos": 0.5}  # SFT renders episode demonstrations with the tool template
     stage = {**cfg["stages"][0], "name": "explore", "mode": "interactive", "rewards": [{"name": "execution", "weight": 1.0}],
              "max_completion_length": 400, "env": {"max_turns": 2, "failed_call_penalty": 0.1},
              "negative_weight": 1.0, "zero_variance": "keep"}  # fmt: skip
@@ -152,7 +152,23 @@ def test_an_interactive_stage_of_sqlrl_train(tmp_path, monkeypatch):
     assert logs["episode/calls/describe_table"] == 1.0 and logs["episode/tool_error_rate"] == 1.0
     assert logs["rewards/episode/mean"] == pytest.approx(-0.1)
     assert (tmp_path / "run" / "explore" / "final" / "config.json").exists()
-    assert summary is not None
+    from transformers import AutoTokenizer
+
+    from sqlrl.env.template import TOOL_CHAT_TEMPLATE
+
+    assert AutoTokenizer.from_pretrained(tmp_path / "run" / "sft" / "final").chat_template == TOOL_CHAT_TEMPLATE
+    assert "sft" in state["phases"] and state["phases"]["sft"]["log_history"]
+    assert summary["phases"]["explore"]
+
+
+def test_the_interactive_config_parses():
+    from pathlib import Path
+
+    from sqlrl.train import TrainConfig
+
+    cfg = TrainConfig.from_yaml(Path(__file__).resolve().parent.parent / "configs" / "interactive.yaml")
+    assert [s.mode for s in cfg.stages] == ["interactive"] and cfg.sft.tool_demos > 0
+    assert EnvConfig.from_dict(cfg.stages[0].env).max_turns == 2
 
 
 @pytest.mark.parametrize(
