@@ -119,3 +119,11 @@ def test_cli_interactive_with_an_openai_compatible_server(dev, cache, tmp_path, 
     assert last[-1]["content"].startswith("<tool_response>\ntables:")
     assert parse_tool_calls(last[-2]["content"])[0]["name"] == "list_tables"
     assert _eval(out, cache, capsys)["execution"] == 1.0
+    # --base-url also serves single-turn generation
+    with ChatServer(lambda req: [f"```sql\n{next(iter(golds.values()))}\n```"] * req.get("n", 1)) as server:
+        single = tmp_path / "single"
+        argv = ["generate", "--base-url", server.url, "--model", "served", "--limit", "2", "--cache-dir", str(cache),
+                "--no-progress", "--out", str(single)]  # fmt: skip
+        assert main(argv) == 0
+        assert len(server.requests) == 2 and "<tool_call>" not in json.dumps(server.requests)
+    assert not (single / "trajectories.jsonl").exists() and (single / "pred.sql").read_text().count("\n") == 2
