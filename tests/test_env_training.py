@@ -159,6 +159,8 @@ def test_an_interactive_stage_of_sqlrl_train(tmp_path, monkeypatch):
     assert AutoTokenizer.from_pretrained(tmp_path / "run" / "sft" / "final").chat_template == TOOL_CHAT_TEMPLATE
     assert "sft" in state["phases"] and state["phases"]["sft"]["log_history"]
     assert summary["phases"]["explore"]
+    val = state["phases"]["explore"]["val"]  # the stage's checkpoints are validated in episodes
+    assert val["0"]["mode"] == "interactive" and val["1"]["mode"] == "interactive"
 
 
 def test_the_interactive_config_parses():

@@ -429,6 +429,7 @@ class Runner:
         samples: int = 0,
         temperature: float = 1.0,
         record: Path | None = None,
+        episodes: Any = None,
     ) -> dict[str, Any] | None:
         """Execution accuracy on the rows of ``split`` (``val`` or ``eval/<name>``), with sampled EX and pass@k
         over ``samples`` completions at ``temperature`` when ``samples`` > 0; None on processes other than the
@@ -436,23 +437,35 @@ class Runner:
         lines."""
         if not _dist().is_main_process:
             return None
-        from sqlrl.train.evaluate import execution_accuracy
+        from sqlrl.train.evaluate import episode_accuracy, execution_accuracy
 
         t0 = time.perf_counter()
+        if episodes is not None:  # an interactive stage's model: greedy episodes, their final answers scored
+            res = episode_accuracy(model, tokenizer, self._rows[split], episodes,
+                                   max_new_tokens=self.cfg.eval_max_new_tokens, batch_size=self.cfg.eval_batch_size,
+                                   reward=self._execution_reward())  # fmt: skip
+            out = {**res.to_dict(), "mode": "interactive", "seconds": round(time.perf_counter() - t0, 2)}
+            self._record(record, split, res)
+            return out
         res = execution_accuracy(
             model, tokenizer, self._rows[split], max_new_tokens=self.cfg.eval_max_new_tokens,
             batch_size=self.cfg.eval_batch_size, reward=self._execution_reward(), progress=self.cfg.progress, desc=desc,
             samples=samples, temperature=temperature, seed=self.cfg.seed,
         )  # fmt: skip
         out = {**res.to_dict(), "seconds": round(time.perf_counter() - t0, 2)}
-        if record is not None:
-            record.parent.mkdir(parents=True, exist_ok=True)
-            with open(record, "w", encoding="utf-8") as f:
-                for row, text, ok in zip(self._rows[split], res.completions, res.correct, strict=True):
-                    line = {"db_id": row["db_id"], "question": row["question"], "gold": row["gold_sql"],
-                            "completion": text, "correct": ok}  # fmt: skip
-                    f.write(json.dumps(line, ensure_ascii=False) + "\n")
+        self._record(record, split, res)
         return out
+
+    def _record(self, record: Path | None, split: str, res: Any) -> None:
+        """Every question's completion and verdict, as JSON lines in ``record`` (nothing when None)."""
+        if record is None:
+            return
+        record.parent.mkdir(parents=True, exist_ok=True)
+        with open(record, "w", encoding="utf-8") as f:
+            for row, text, ok in zip(self._rows[split], res.completions, res.correct, strict=True):
+                line = {"db_id": row["db_id"], "question": row["question"], "gold": row["gold_sql"],
+                        "completion": text, "correct": ok}  # fmt: skip
+                f.write(json.dumps(line, ensure_ascii=False) + "\n")
 
     # -- phases --------------------------------------------------------------------------------------
 
@@ -539,7 +552,7 @@ class Runner:
             temperature: the reward the stage optimises, on a fixed prompt set (the training log's per-step reward
             is on whichever prompts each step drew, so it can fall while the policy improves)."""
             res = runner._evaluate(model, tok, "val", f"{stage.name} val@{step}", samples=runner.cfg.val_samples,
-                                   temperature=stage.temperature)  # fmt: skip
+                                   temperature=stage.temperature, episodes=runner._episodes(stage.name))  # fmt: skip
             if res is not None:
                 line = f"{stage.name} {'start' if step == 0 else f'step {step}'}: validation EX {res['accuracy']:.3f}"
                 if res.get("k"):
@@ -586,13 +599,24 @@ class Runner:
         final = self._save_final(trainer, tok, phase_dir / "final")
         step = str(trainer.state.global_step)
         if step not in val:
-            res = self._evaluate(trainer.accelerator.unwrap_model(trainer.model), tok, "val", f"{stage.name} final")
+            res = self._evaluate(trainer.accelerator.unwrap_model(trainer.model), tok, "val", f"{stage.name} final",
+                                 episodes=self._episodes(stage.name))  # fmt: skip
             if res is not None:
                 val[step] = {**res, "path": final}
         phase["log_history"] = trainer.state.log_history
         best = self._best(val) if _dist().is_main_process else ""
         phase["best"] = best
         return final, best
+
+    def _episodes(self, phase: str) -> Any:
+        """The episode settings of the interactive stage named ``phase`` (its models are evaluated in episodes);
+        None for any other phase."""
+        stage = next((s for s in self.cfg.stages if s.name == phase and s.mode == "interactive"), None)
+        if stage is None:
+            return None
+        from sqlrl.env import EnvConfig
+
+        return EnvConfig.from_dict(stage.env)
 
     def _interactive(
         self, stage: GRPOStageConfig, tok: Any, funcs: list[Any], weights: list[float]
@@ -739,11 +763,13 @@ class Runner:
         for split in self.data.evals if self.data is not None else []:
             record = self.out / name / f"eval-{split}.jsonl"
             res = self._evaluate(model, tok, f"eval/{split}", f"eval {name} on {split}", samples=self.cfg.eval_samples,
-                                 temperature=self.cfg.eval_temperature, record=record)  # fmt: skip
+                                 temperature=self.cfg.eval_temperature, record=record,
+                                 episodes=self._episodes(name))  # fmt: skip
             if res is None:
                 continue
             evals[split] = res
-            line = (f"{name}: {split} execution accuracy {res['accuracy']:.3f} ({res['n']} examples, "
+            kind = "execution accuracy" + (" of the episodes' answers" if res.get("mode") == "interactive" else "")
+            line = (f"{name}: {split} {kind} {res['accuracy']:.3f} ({res['n']} examples, "
                     f"{res['executable']:.1%} executable")  # fmt: skip
             if res.get("k"):
                 line += f"; sampled EX {res['sampled']:.3f}, pass@{res['k']} {res['pass_at_k']:.3f}"
