@@ -371,3 +371,14 @@ def test_each_batch_gets_its_own_answers_even_when_lists_are_reused(concert_sqli
     completions[0] = [{"role": "assistant", "content": "SELECT 1"}]  # same list object, new batch
     assert wrapped(completions=completions, environments=envs, **columns) == [0.0]
     assert wrapped(completions=[[{"role": "assistant", "content": gold}]], environments=envs, **columns) == [1.0]
+
+
+@pytest.mark.parametrize("name", [".environment", ".render", ".episodes", ".rewards", ".config"])
+def test_doctests(name):
+    """The >>> examples in sqlrl.env's docstrings run and hold."""
+    import doctest
+    import importlib
+
+    module = importlib.import_module("sqlrl.env" + name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and (result.attempted > 0 or name == ".config")
