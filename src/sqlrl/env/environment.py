@@ -44,6 +44,8 @@ EXPLORATION_TOOLS = ("run_query", "list_tables", "describe_table")
 TOOLS = (*EXPLORATION_TOOLS, "answer")
 
 _SCHEMAS_LOCK = threading.Lock()
+#: Tool results remembered across episodes (each at most ``fetch_rows`` rows, kept with its rows).
+_MEMO = 1024
 
 
 def tool_help(config: EnvConfig) -> str:
@@ -297,7 +299,7 @@ class SqlEnvironment:
 
 
 def _service_for(config: EnvConfig) -> ExecutionService:
-    return ExecutionService(timeout=config.timeout, max_rows=config.fetch_rows, memo_size=8192, workers=1)
+    return ExecutionService(timeout=config.timeout, max_rows=config.fetch_rows, memo_size=_MEMO, workers=1)
 
 
 def environment_factory(
