@@ -120,6 +120,19 @@ class GenerateCommand:
         bar = p.add_mutually_exclusive_group()
         bar.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show bars")
         bar.add_argument("--no-progress", dest="progress", action="store_false", help="never show bars")
+        it = p.add_argument_group(
+            "interactive episodes",
+            "--interactive: the model may explore the database with read-only tools before it answers "
+            "(docs/environment.md); pred.sql holds each episode's final SQL, trajectories.jsonl every turn.",
+        )
+        it.add_argument("--interactive", action="store_true", help="run one tool-using episode per question")
+        it.add_argument("--max-turns", type=non_negative_int, default=6, help="exploration calls per episode (6)")
+        it.add_argument("--max-chars", type=positive_int, default=4000, help="tool output characters per episode")
+        it.add_argument(
+            "--base-url", default=None,
+            help="an OpenAI-compatible server (e.g. http://localhost:8000/v1): --model is then the served model's name",
+        )  # fmt: skip
+        it.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key")
         p.add_argument("--json", action="store_true", help="print the summary as JSON")
         p.set_defaults(command=GenerateCommand)
 
@@ -161,7 +174,10 @@ class GenerateCommand:
             raise UsageError(f"--out {out} is a file; --out names the folder for the prediction files")
         try:
             config = GenerateCommand.config(args)
-            check_model_dir(args.model)
+            if args.base_url is None:
+                check_model_dir(args.model)
+            if args.interactive and config.n != 1:
+                raise UsageError("--interactive runs one episode per question: leave --n at 1")
             dataset = load_examples(args.dataset, args.path, split=args.split, cache_dir=args.cache_dir)
         except (DatasetError, ValueError, OSError) as e:  # PromptSettingsError is a ValueError
             return fail(e)
@@ -169,7 +185,8 @@ class GenerateCommand:
             dataset = dataset[: args.limit]
         if not len(dataset):
             return error(f"no examples in {args.dataset} {args.split}")
-        earlier = sorted(p.name for p in (out / "generate.json", out / "samples.jsonl", out / "pred.sql") if p.exists())
+        files = (out / "generate.json", out / "samples.jsonl", out / "pred.sql", out / "trajectories.jsonl")
+        earlier = sorted(p.name for p in files if p.exists())
         if earlier and not args.overwrite:
             raise UsageError(
                 f"--out {out} already holds an earlier run ({', '.join(earlier)}): pass --overwrite to replace it, "
@@ -188,11 +205,27 @@ class GenerateCommand:
                 "note: BIRD's EX counts column order; --vote-ignore-column-order merges votes it tells apart",
                 highlight=False,
             )
+        model: Any = args.model
+        if args.base_url is not None:
+            from sqlrl.models.openai_chat import OpenAIChatModel
+
+            model = OpenAIChatModel(args.model, base_url=args.base_url, api_key_env=args.api_key_env)
         try:
-            result = generate_predictions(args.model, dataset, config, progress=args.progress, cache_dir=args.cache_dir)
+            if args.interactive:
+                from sqlrl.env import EnvConfig
+                from sqlrl.env.generate import interactive_predictions
+
+                env = EnvConfig(max_turns=args.max_turns, max_chars=args.max_chars, timeout=args.timeout)
+                result = interactive_predictions(model, dataset, config, env, progress=args.progress)
+            else:
+                result = generate_predictions(model, dataset, config, progress=args.progress, cache_dir=args.cache_dir)
         except (ValueError, OSError, ImportError, RuntimeError) as e:  # the run failed (model, data, engine)
             return error(str(e))
         paths = result.write(args.out)
+        if args.interactive:
+            from sqlrl.env.generate import write_trajectories
+
+            paths["trajectories"] = write_trajectories(result, args.out)
         summary = result.summary()
         if args.json:
             print(json.dumps({"summary": summary, "files": {k: str(v) for k, v in paths.items()}}, indent=2))
@@ -204,6 +237,12 @@ class GenerateCommand:
         else:
             line += ")"
         print(line)
+        if args.interactive:
+            ep = result.meta["episodes"]
+            print(
+                f"episodes: {ep['tool_calls']:.2f} tool calls and {ep['turns']:.2f} exploration turns on average, "
+                f"{ep['answered']:.0%} answered with answer(sql), tool error rate {ep['tool_error_rate']:.0%}"
+            )
         print(f"generation {result.meta['seconds_generate']:.1f} s, execution {result.meta['seconds_execute']:.1f} s")
         for kind, path in paths.items():
             print(f"wrote {kind}: {path}")

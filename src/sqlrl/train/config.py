@@ -143,6 +143,9 @@ class SFTConfig:
         epochs, learning_rate, batch_size, max_length: as in TRL; ``scheduler`` is transformers' name.
         save_steps: checkpoint every N steps (for ``--resume``).
         steps: train for exactly this many optimizer steps instead of ``epochs`` (0: use epochs).
+        tool_demos: with an interactive stage in the run, this fraction of the examples become episode
+            demonstrations (the gold query run with ``run_query``, then the answer; :mod:`sqlrl.env.demos`), so
+            the model has seen a tool call before GRPO on episodes (0: none).
         trl: any other field of TRL's ``SFTConfig`` (``gradient_accumulation_steps``, ``weight_decay``,
             ``packing``, ...). Written at the top of the ``sft`` section like the fields above; kept here.
     """
@@ -155,6 +158,7 @@ class SFTConfig:
     scheduler: str = "cosine"
     warmup: float = 0.05
     save_steps: int = 50
+    tool_demos: float = 0.0
     trl: dict[str, Any] = field(default_factory=dict)
 
 
@@ -183,6 +187,12 @@ class GRPOStageConfig:
         curriculum_samples: before the stage, sample this many completions per training prompt with the start
             model and train only on prompts it solves sometimes but not always (0: off). ``curriculum_pool``:
             score this many seeded training prompts (0: all). See :mod:`sqlrl.train.curriculum`.
+        mode: ``single`` (one completion per prompt) or ``interactive``: multi-turn episodes in which the model
+            may explore the database with read-only tools before it answers (TRL's ``environment_factory``
+            with :class:`sqlrl.env.SqlEnvironment`; tool outputs are left out of the loss). The stage's rewards
+            score the episode's final answer; see docs/environment.md.
+        env: the episodes' settings for ``mode: interactive`` (fields of :class:`sqlrl.env.EnvConfig`:
+            ``max_turns``, ``max_chars``, ``max_rows``, truncation limits, ``timeout``, penalties).
         trl: any other field of TRL's ``GRPOConfig`` (``gradient_accumulation_steps``, ``mask_truncated_completions``,
             ``top_k``, ...). Written in the stage like the fields above; kept here.
     """
@@ -209,6 +219,8 @@ class GRPOStageConfig:
     negative_weight: float = 1.0
     curriculum_samples: int = 0
     curriculum_pool: int = 0
+    mode: str = "single"
+    env: dict[str, Any] = field(default_factory=dict)
     trl: dict[str, Any] = field(default_factory=dict)
 
 
@@ -345,11 +357,30 @@ class TrainConfig:
                 raise ConfigError(f"{where}.negative_weight must be in [0, 1], not {s.negative_weight!r}")
             if s.resample_rounds < 0 or s.curriculum_samples < 0 or s.curriculum_pool < 0:
                 raise ConfigError(f"{where}: resample_rounds, curriculum_samples and curriculum_pool must be >= 0")
+            if s.mode not in ("single", "interactive"):
+                raise ConfigError(f"{where}.mode must be 'single' or 'interactive', not {s.mode!r}")
+            if s.env and s.mode != "interactive":
+                raise ConfigError(f"{where}.env sets episodes: it needs mode: interactive")
+            if s.mode == "interactive":
+                from sqlrl.env.config import EnvConfig, EnvConfigError
+
+                try:
+                    EnvConfig.from_dict(s.env)
+                except (EnvConfigError, TypeError) as exc:
+                    raise ConfigError(f"{where}: {exc}") from None
+                if s.curriculum_samples:
+                    raise ConfigError(f"{where}: curriculum_samples scores single-turn completions; set it to 0 "
+                                      "with mode: interactive")  # fmt: skip
             if s.curriculum_samples == 1:
                 raise ConfigError(f"{where}.curriculum_samples must be 0 (off) or >= 2: one sample cannot tell "
                                   "'sometimes' from 'always'")  # fmt: skip
         if self.sft is not None and (self.sft.epochs <= 0 or self.sft.batch_size < 1):
             raise ConfigError("sft.epochs must be > 0 and sft.batch_size >= 1")
+        if self.sft is not None and not 0.0 <= self.sft.tool_demos <= 1.0:
+            raise ConfigError(f"sft.tool_demos must be a fraction in [0, 1], not {self.sft.tool_demos!r}")
+        if self.sft is not None and self.sft.tool_demos and not any(s.mode == "interactive" for s in self.stages):
+            raise ConfigError("sft.tool_demos demonstrates episodes for an interactive stage: add a stage with "
+                              "mode: interactive, or set it to 0")  # fmt: skip
         if self.torch_threads < -1:
             raise ConfigError(
                 f"torch_threads must be -1 (torch's default), 0 (idle cores) or a count, not {self.torch_threads}"

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlrl.sandbox.parallel import progress_bar
 
-__all__ = ["EvalResult", "execution_accuracy", "sampled_correctness"]
+__all__ = ["EvalResult", "episode_accuracy", "execution_accuracy", "sampled_correctness"]
 
 
 @dataclass
@@ -159,3 +159,38 @@ def execution_accuracy(
         result.pass_at_k = sum(any(c) for c in per_row) / n
         result.k = samples
     return result
+
+
+def episode_accuracy(
+    model: Any,
+    tokenizer: Any,
+    rows: Sequence[dict[str, Any]],
+    env: Any,
+    *,
+    max_new_tokens: int = 128,
+    batch_size: int = 64,
+    timeout: float = 5.0,
+    workers: int = -1,
+    reward: Any = None,
+) -> EvalResult:
+    """Greedy interactive episodes (:func:`sqlrl.env.run_episodes`, ``env`` an :class:`~sqlrl.env.EnvConfig`) for
+    every row, their final answers scored by execution match: what an interactive stage trains. ``completions``
+    are the final answers; ``max_new_tokens`` is per turn. The model is left in the mode it was in."""
+    from sqlrl.env import run_episodes
+    from sqlrl.models.local import LocalChatModel
+    from sqlrl.rewards import syntax_reward
+
+    if not rows:
+        return EvalResult(0.0, 0.0, 0)
+    was_training = model.training
+    device = str(next(model.parameters()).device)
+    lm = LocalChatModel(model, tokenizer, device=device, batch_size=batch_size)
+    episodes = run_episodes(lm, rows, config=env, temperature=0.0, max_tokens=max_new_tokens)
+    if was_training:
+        model.train()
+    completions = [e.final_text for e in episodes]
+    reward = _reward(reward, timeout, workers)
+    correct = _scorer(reward, rows)(completions)
+    runs = _scorer(syntax_reward(executor=reward.executor), rows)(completions)
+    n = len(rows)
+    return EvalResult(sum(correct) / n, sum(runs) / n, n, completions, correct)

@@ -86,6 +86,13 @@ def informative_completions(advantages: Any, group_size: int) -> Any:
     return nonzero.view(-1, group_size).any(dim=1).repeat_interleave(group_size)
 
 
+def _counted(mask: Any, out: dict[str, Any]) -> Any:
+    """The tokens of ``mask`` the loss normalises by: with tool calls (TRL's ``tool_mask``), the model's own
+    tokens only, as TRL counts them."""
+    tool = out.get("tool_mask")
+    return mask if tool is None else mask * tool
+
+
 def weigh_negatives(advantages: Any, weight: float) -> Any:
     """``advantages`` with every negative entry multiplied by ``weight`` (positive ones unchanged)."""
     return advantages.where(advantages >= 0, advantages * weight)
@@ -154,15 +161,15 @@ def grpo_trainer_class(
             order += [i for i in range(groups) if not all_flags[i]][: groups - len(order)]  # first batch's fillers
             rows = torch.tensor([i * g + j for i in order for j in range(g)], device=merged["advantages"].device)
             picked = {k: (v.index_select(0, rows) if v is not None else None) for k, v in merged.items()}
-            picked["num_items_in_batch"] = picked["completion_mask"].sum()
+            picked["num_items_in_batch"] = _counted(picked["completion_mask"], picked).sum()
             return picked, informative_completions(picked["advantages"], g)
 
         def _skip(self, out: dict[str, Any], informative: Any) -> dict[str, Any]:
             mask = out["completion_mask"]
             kept = mask * informative.to(mask.dtype).unsqueeze(1)
-            total = self.accelerator.gather(kept.sum()).sum()
+            total = self.accelerator.gather(_counted(kept, out).sum()).sum()
             if total.item() == 0:  # nothing informative anywhere: every advantage is 0, the step moves nothing
-                out["num_items_in_batch"] = self.accelerator.gather(mask.sum()).sum()
+                out["num_items_in_batch"] = self.accelerator.gather(_counted(mask, out).sum()).sum()
                 self._metrics["train"]["zero_variance/skipped"].append(0.0)
                 return out
             self._metrics["train"]["zero_variance/skipped"].append(1.0 - informative.float().mean().item())

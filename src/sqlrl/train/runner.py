@@ -274,6 +274,14 @@ class Runner:
             "val": to_rows(self.data.val, cfg.prompt, cfg.data, seed=cfg.seed, tables=tables),
             "sft": to_rows(self.data.train, cfg.prompt, cfg.data, seed=cfg.seed, tables=tables, sft=True),
         }
+        interactive = [s for s in cfg.stages if s.mode == "interactive"]
+        if cfg.sft is not None and cfg.sft.tool_demos and interactive:
+            from sqlrl.env import EnvConfig
+            from sqlrl.env.demos import with_tool_demos
+
+            env = EnvConfig.from_dict(interactive[0].env)
+            self._rows["sft"] = with_tool_demos(self._rows["sft"], self._rows["train"], cfg.sft.tool_demos, env,
+                                                seed=cfg.seed)  # fmt: skip
         for split, examples in self.data.evals.items():
             self._rows[f"eval/{split}"] = to_rows(examples, cfg.prompt, cfg.data, seed=cfg.seed + 1, tables=tables)
         self.state["data"] = stats
@@ -294,7 +302,17 @@ class Runner:
             from sqlrl.models.tiny import build_tiny_model
 
             texts = [m["content"] for r in self._rows["sft"] for m in [*r["prompt"], *r["completion"]]]
+            if any(s.mode == "interactive" for s in cfg.stages):  # the tool-call protocol's words
+                from sqlrl.env.vocabulary import tool_texts
+
+                texts += tool_texts()
             build_tiny_model(path, texts, **{"seed": cfg.seed, **cfg.model.tiny})
+            if any(s.mode == "interactive" for s in cfg.stages):  # SFT renders episodes with the tool template
+                from transformers import AutoTokenizer
+
+                from sqlrl.env.template import prepare_tool_tokenizer
+
+                prepare_tool_tokenizer(AutoTokenizer.from_pretrained(path)).save_pretrained(path)
             self.prompt_settings.write(path)
             _log(f"built the tiny model in {path}")
         _dist().wait_for_everyone()
@@ -412,6 +430,7 @@ class Runner:
         samples: int = 0,
         temperature: float = 1.0,
         record: Path | None = None,
+        episodes: Any = None,
     ) -> dict[str, Any] | None:
         """Execution accuracy on the rows of ``split`` (``val`` or ``eval/<name>``), with sampled EX and pass@k
         over ``samples`` completions at ``temperature`` when ``samples`` > 0; None on processes other than the
@@ -419,23 +438,35 @@ class Runner:
         lines."""
         if not _dist().is_main_process:
             return None
-        from sqlrl.train.evaluate import execution_accuracy
+        from sqlrl.train.evaluate import episode_accuracy, execution_accuracy
 
         t0 = time.perf_counter()
+        if episodes is not None:  # an interactive stage's model: greedy episodes, their final answers scored
+            res = episode_accuracy(model, tokenizer, self._rows[split], episodes,
+                                   max_new_tokens=self.cfg.eval_max_new_tokens, batch_size=self.cfg.eval_batch_size,
+                                   reward=self._execution_reward())  # fmt: skip
+            out = {**res.to_dict(), "mode": "interactive", "seconds": round(time.perf_counter() - t0, 2)}
+            self._record(record, split, res)
+            return out
         res = execution_accuracy(
             model, tokenizer, self._rows[split], max_new_tokens=self.cfg.eval_max_new_tokens,
             batch_size=self.cfg.eval_batch_size, reward=self._execution_reward(), progress=self.cfg.progress, desc=desc,
             samples=samples, temperature=temperature, seed=self.cfg.seed,
         )  # fmt: skip
         out = {**res.to_dict(), "seconds": round(time.perf_counter() - t0, 2)}
-        if record is not None:
-            record.parent.mkdir(parents=True, exist_ok=True)
-            with open(record, "w", encoding="utf-8") as f:
-                for row, text, ok in zip(self._rows[split], res.completions, res.correct, strict=True):
-                    line = {"db_id": row["db_id"], "question": row["question"], "gold": row["gold_sql"],
-                            "completion": text, "correct": ok}  # fmt: skip
-                    f.write(json.dumps(line, ensure_ascii=False) + "\n")
+        self._record(record, split, res)
         return out
+
+    def _record(self, record: Path | None, split: str, res: Any) -> None:
+        """Every question's completion and verdict, as JSON lines in ``record`` (nothing when None)."""
+        if record is None:
+            return
+        record.parent.mkdir(parents=True, exist_ok=True)
+        with open(record, "w", encoding="utf-8") as f:
+            for row, text, ok in zip(self._rows[split], res.completions, res.correct, strict=True):
+                line = {"db_id": row["db_id"], "question": row["question"], "gold": row["gold_sql"],
+                        "completion": text, "correct": ok}  # fmt: skip
+                f.write(json.dumps(line, ensure_ascii=False) + "\n")
 
     # -- phases --------------------------------------------------------------------------------------
 
@@ -473,6 +504,12 @@ class Runner:
         """TRL's ``GRPOConfig`` for a stage: sqlrl's settings, then TRL's own fields from the config."""
         from trl import GRPOConfig
 
+        episodes: dict[str, Any] = {}
+        if stage.mode == "interactive":  # model turns per episode: the exploration turns and the answer
+            from sqlrl.env import EnvConfig
+
+            episodes["max_tool_calling_iterations"] = EnvConfig.from_dict(stage.env).max_turns + 1
+
         return GRPOConfig(**{
             **dict(
                 output_dir=str(phase_dir), max_steps=stage.steps, learning_rate=stage.learning_rate,
@@ -485,6 +522,7 @@ class Runner:
                 log_completions=False,
             ),
             **self._common_args(),
+            **episodes,
             **stage.trl,  # TRL's own fields from the config (checked by sqlrl.train.config)
         })  # fmt: skip
 
@@ -503,6 +541,9 @@ class Runner:
         world = _dist().num_processes
         completions = _completions_per_process(stage, world)
         funcs, weights = build_rewards(stage.rewards, timeout=self.cfg.timeout, workers=self.cfg.workers)
+        episodes: dict[str, Any] = {}
+        if stage.mode == "interactive":
+            funcs, weights, episodes = self._interactive(stage, tok, funcs, weights)
         args = self._grpo_args(stage, phase_dir, completions, weights)
         runner = self
         val: dict[str, Any] = phase.setdefault("val", {})
@@ -512,7 +553,8 @@ class Runner:
             temperature: the reward the stage optimises, on a fixed prompt set (the training log's per-step reward
             is on whichever prompts each step drew, so it can fall while the policy improves)."""
             res = runner._evaluate(model, tok, "val", f"{stage.name} val@{step}", samples=runner.cfg.val_samples,
-                                   temperature=stage.temperature, record=phase_dir / f"val-{step}.jsonl")  # fmt: skip
+                                   temperature=stage.temperature, record=phase_dir / f"val-{step}.jsonl",
+                                   episodes=runner._episodes(stage.name))  # fmt: skip
             if res is not None:
                 line = f"{stage.name} {'start' if step == 0 else f'step {step}'}: validation EX {res['accuracy']:.3f}"
                 if res.get("k"):
@@ -541,11 +583,13 @@ class Runner:
         trainer_class = grpo_trainer_class(
             stage.zero_variance, stage.resample_rounds, seed=self.cfg.seed, negative_weight=stage.negative_weight
         )
-        trainer = trainer_class(
-            model=model, reward_funcs=funcs, args=args, train_dataset=Dataset.from_list(rows),
-            processing_class=tok, peft_config=self._peft_config(),
-            callbacks=[Validate(), *self._callbacks(lambda: [self._best(val)])],
-        )  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "You are using 'environment_factory'", UserWarning)
+            trainer = trainer_class(
+                model=model, reward_funcs=funcs, args=args, train_dataset=Dataset.from_list(rows),
+                processing_class=tok, peft_config=self._peft_config(),
+                callbacks=[Validate(), *self._callbacks(lambda: [self._best(val)])], **episodes,
+            )  # fmt: skip
         last = _last_checkpoint(phase_dir) if self.resume else None
         if last:
             _log(f"{stage.name}: resuming from {last}")
@@ -557,13 +601,40 @@ class Runner:
         final = self._save_final(trainer, tok, phase_dir / "final")
         step = str(trainer.state.global_step)
         if step not in val:
-            res = self._evaluate(trainer.accelerator.unwrap_model(trainer.model), tok, "val", f"{stage.name} final")
+            res = self._evaluate(trainer.accelerator.unwrap_model(trainer.model), tok, "val", f"{stage.name} final",
+                                 episodes=self._episodes(stage.name))  # fmt: skip
             if res is not None:
                 val[step] = {**res, "path": final}
         phase["log_history"] = trainer.state.log_history
         best = self._best(val) if _dist().is_main_process else ""
         phase["best"] = best
         return final, best
+
+    def _episodes(self, phase: str) -> Any:
+        """The episode settings of the interactive stage named ``phase`` (its models are evaluated in episodes);
+        None for any other phase."""
+        stage = next((s for s in self.cfg.stages if s.name == phase and s.mode == "interactive"), None)
+        if stage is None:
+            return None
+        from sqlrl.env import EnvConfig
+
+        return EnvConfig.from_dict(stage.env)
+
+    def _interactive(
+        self, stage: GRPOStageConfig, tok: Any, funcs: list[Any], weights: list[float]
+    ) -> tuple[list[Any], list[float], dict[str, Any]]:
+        """An interactive stage: the tokenizer ready for TRL's tool loop, the rewards scoring each episode's final
+        answer (plus the episode terms), and the environment factory (see :mod:`sqlrl.env`)."""
+        from sqlrl.env import EnvConfig, environment_factory, episode_rewards
+        from sqlrl.env.template import prepare_tool_tokenizer
+
+        try:
+            prepare_tool_tokenizer(tok)
+        except ValueError as exc:
+            raise TrainingError(f"{stage.name}: mode interactive: {exc}") from None
+        env = EnvConfig.from_dict(stage.env)
+        funcs, weights = episode_rewards(funcs, weights, env)
+        return funcs, weights, {"environment_factory": environment_factory(env)}
 
     def _curriculum(self, stage: GRPOStageConfig, model: Any, tok: Any, phase: dict[str, Any]) -> list[dict[str, Any]]:
         """The training rows of a stage: all of them, or with ``curriculum_samples`` those its start model solves
@@ -694,11 +765,13 @@ class Runner:
         for split in self.data.evals if self.data is not None else []:
             record = self.out / name / f"eval-{split}.jsonl"
             res = self._evaluate(model, tok, f"eval/{split}", f"eval {name} on {split}", samples=self.cfg.eval_samples,
-                                 temperature=self.cfg.eval_temperature, record=record)  # fmt: skip
+                                 temperature=self.cfg.eval_temperature, record=record,
+                                 episodes=self._episodes(name))  # fmt: skip
             if res is None:
                 continue
             evals[split] = res
-            line = (f"{name}: {split} execution accuracy {res['accuracy']:.3f} ({res['n']} examples, "
+            kind = "execution accuracy" + (" of the episodes' answers" if res.get("mode") == "interactive" else "")
+            line = (f"{name}: {split} {kind} {res['accuracy']:.3f} ({res['n']} examples, "
                     f"{res['executable']:.1%} executable")  # fmt: skip
             if res.get("k"):
                 line += f"; sampled EX {res['sampled']:.3f}, pass@{res['k']} {res['pass_at_k']:.3f}"
