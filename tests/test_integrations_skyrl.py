@@ -360,3 +360,82 @@ def test_parquet_rows_drive_the_environment(toy, tmp_path, capsys):
     for ex, row in zip(toy, read, strict=False):
         _, _, outs, _ = agent_loop(row, [f"<solution>{ex.gold_sql}</solution>"])
         assert outs[-1]["reward"] == 1.0
+
+
+def test_no_action_answer_scores_the_turn_as_sqlrls_text_protocol_does(toy, rows):
+    text = f"The query is\n```sql\n{toy[0].gold_sql}\n```"
+    env, _, outs, metrics = agent_loop(rows[0], [text], env_config={"no_action": "answer"})
+    assert outs[0]["done"] and outs[0]["reward"] == trl_execution(text, toy[0]) == 1.0
+    assert metrics["answered"] == 0.0 and env.final_sql is None
+    with pytest.raises(ValueError, match="no_action"):
+        skyrl.make_env(env_config={"no_action": "stop"}, extras=extras_of(rows[0]))
+
+
+def test_episodes_run_concurrently_as_skyrls_env_workers_run_them(toy, rows):
+    """SkyRL runs init/step in a thread pool (skyrl_gym.max_env_workers); environments share one service."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def episode(i):
+        ex, row = toy[i % len(toy)], rows[i % len(rows)]
+        answer = ex.gold_sql if i % 2 == 0 else "SELECT 1"
+        _, _, outs, _ = agent_loop(row, [f"<sql>{ex.gold_sql}</sql>", f"<solution>{answer}</solution>"])
+        return outs[-1]["reward"], trl_execution(f"```sql\n{answer}\n```", ex)
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(episode, range(24)))
+    assert [got for got, _ in results] == [want for _, want in results]
+    assert sum(got for got, _ in results) >= 12
+    first = skyrl.make_env(env_config={}, extras=extras_of(rows[0]))
+    second = skyrl.make_env(env_config={}, extras=extras_of(rows[1]))
+    assert first.env._service is second.env._service
+
+
+def test_the_entrypoint_registers_inside_the_ray_task_before_the_experiment(fake_skyrl_gym, monkeypatch, rows):
+    """skyrl_entrypoint mirrors main_base.main / main_multiply.py; ray and skyrl are faked, in call order."""
+    from sqlrl.integrations import skyrl_entrypoint
+
+    calls = []
+
+    class Config:
+        @staticmethod
+        def from_cli_overrides(argv):
+            calls.append(("parse", list(argv)))
+            return {"argv": list(argv)}
+
+    class BasePPOExp:
+        def __init__(self, cfg):
+            self.cfg = cfg
+
+        def run(self):
+            env = fake_skyrl_gym.make("sqlrl-sql", env_config={}, extras=extras_of(rows[0]))
+            calls.append(("run", env.settings.spec, env.config.max_rows))
+
+    def remote_fn(**options):
+        def wrap(fn):
+            return types.SimpleNamespace(remote=lambda *a: (calls.append(("task", options)), fn(*a))[1])
+
+        return wrap
+
+    fakes = {
+        "ray": types.SimpleNamespace(remote=remote_fn, get=lambda x: x),
+        "skyrl": types.ModuleType("skyrl"),
+        "skyrl.train": types.ModuleType("skyrl.train"),
+        "skyrl.train.config": types.SimpleNamespace(SkyRLTrainConfig=Config),
+        "skyrl.train.utils": types.SimpleNamespace(
+            validate_cfg=lambda cfg: calls.append(("validate",)), initialize_ray=lambda cfg: calls.append(("ray",))
+        ),
+        "skyrl.train.entrypoints": types.ModuleType("skyrl.train.entrypoints"),
+        "skyrl.train.entrypoints.main_base": types.SimpleNamespace(BasePPOExp=BasePPOExp),
+    }
+    for name, mod in fakes.items():
+        monkeypatch.setitem(sys.modules, name, mod)
+    monkeypatch.setenv("SQLRL_SKYRL_SETTINGS", '{"spec": "stage1", "env": {"max_rows": 4}}')
+    skyrl_entrypoint.main(["environment.env_class=sqlrl-sql"])
+    assert calls == [("parse", ["environment.env_class=sqlrl-sql"]), ("validate",), ("ray",),
+                     ("task", {"num_cpus": 1}), ("run", "stage1", 4)]  # fmt: skip
+    monkeypatch.setenv("SQLRL_SKYRL_SETTINGS", '{"spec": "stage1", "max_row": 4}')
+    with pytest.raises(ValueError, match="unknown sqlrl SkyRL setting 'max_row'"):
+        skyrl_entrypoint.main([])
+    monkeypatch.setenv("SQLRL_SKYRL_SETTINGS", "[1]")
+    with pytest.raises(ValueError, match="JSON object"):
+        skyrl_entrypoint.main([])

@@ -31,8 +31,10 @@ The actions, both accepted in one episode (see :func:`parse_actions`):
   :class:`~sqlrl.env.SqlEnvironment` (``run_query``, ``list_tables``, ``describe_table``, ``answer``);
   results come back as ``<tool_response>...</tool_response>``, as in ``sqlrl generate --interactive``.
 
-Each step is one model turn. The episode ends when the model answers or when ``max_turns`` turns were
-taken (SkyRL's rule: the last turn's queries are not run). Queries run in :class:`~sqlrl.env.SqlEnvironment`
+Each step is one model turn; its actions run in order. The episode ends when the model answers or when
+``max_turns`` turns were taken (SkyRL-SQL's rule: the last turn's queries are not run); a turn without
+any action gets SkyRL-SQL's "invalid action" observation (or, with ``no_action="answer"``, ends the
+episode as in ``sqlrl generate --interactive``). Queries run in :class:`~sqlrl.env.SqlEnvironment`
 (read-only sandboxes, one statement, timeouts, the output budgets and truncation of
 :class:`~sqlrl.env.EnvConfig`); environments made in one process with the same settings share one
 execution service. The final answer (``answer``'s SQL, else the last turn's text, as
@@ -113,6 +115,9 @@ class SkyRLSettings:
             ``"tool_call"`` or ``None`` (default: the prompt is used as given; :func:`skyrl_records` writes
             the instructions into the prompts).
         observation_format: ``"auto"`` (each action's own style), ``"sql_tags"`` or ``"tool_call"``.
+        no_action: a turn without any action: ``"retry"`` (SkyRL-SQL's rule: an "invalid action"
+            observation, the turn is used) or ``"answer"`` (``sqlrl generate --interactive``'s rule: the
+            turn is the final answer and is scored).
     """
 
     spec: Any = "execution"
@@ -122,6 +127,7 @@ class SkyRLSettings:
     max_turns: int | None = None
     tool_help: str | None = None
     observation_format: str = "auto"
+    no_action: str = "retry"
 
     def __post_init__(self) -> None:
         if self.tool_help not in (None, "sql_tags", "tool_call"):
@@ -130,6 +136,8 @@ class SkyRLSettings:
             raise ValueError(
                 f"observation_format must be 'auto', 'sql_tags' or 'tool_call', not {self.observation_format!r}"
             )
+        if self.no_action not in ("retry", "answer"):
+            raise ValueError(f"no_action must be 'retry' or 'answer', not {self.no_action!r}")
         if self.max_turns is not None and (not isinstance(self.max_turns, int) or self.max_turns < 1):
             raise ValueError(f"max_turns must be an integer >= 1, not {self.max_turns!r}")
 
@@ -290,7 +298,7 @@ class SqlrlTextEnv:
             outputs.append((act["style"], call_tool(self.env, act)))
             if self.env.final_sql is not None:
                 break
-        if self.env.final_sql is not None or last_turn:
+        if self.env.final_sql is not None or last_turn or (not actions and self.settings.no_action == "answer"):
             return self._finish(actions)
         if not actions:
             self.env._failed += 1
