@@ -430,7 +430,8 @@ def test_the_entrypoint_registers_inside_the_ray_task_before_the_experiment(fake
     for name, mod in fakes.items():
         monkeypatch.setitem(sys.modules, name, mod)
     monkeypatch.setenv("SQLRL_SKYRL_SETTINGS", '{"spec": "stage1", "env": {"max_rows": 4}}')
-    skyrl_entrypoint.main(["environment.env_class=sqlrl-sql"])
+    skyrl_entrypoint.main(["trainer.override_entrypoint=sqlrl.integrations.skyrl_entrypoint",
+                           "environment.env_class=sqlrl-sql"])  # fmt: skip
     assert calls == [("parse", ["environment.env_class=sqlrl-sql"]), ("validate",), ("ray",),
                      ("task", {"num_cpus": 1}), ("run", "stage1", 4)]  # fmt: skip
     monkeypatch.setenv("SQLRL_SKYRL_SETTINGS", '{"spec": "stage1", "max_row": 4}')

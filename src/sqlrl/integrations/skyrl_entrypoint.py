@@ -3,6 +3,10 @@
     SQLRL_SKYRL_SETTINGS='{"spec": "execution", "env": {"max_rows": 10}}' \\
     python -m sqlrl.integrations.skyrl_entrypoint environment.env_class=sqlrl-sql data.train_data=... ...
 
+or, keeping SkyRL's own command, ``python -m skyrl.train.entrypoints.main_base
+trainer.override_entrypoint=sqlrl.integrations.skyrl_entrypoint ...`` (``main_base.main`` dispatches to
+this module's :func:`main`, which drops that override before parsing).
+
 It does what SkyRL's ``skyrl/train/entrypoints/main_base.py`` does (parse the overrides into
 ``SkyRLTrainConfig``, ``validate_cfg``, ``initialize_ray``, run ``BasePPOExp(cfg).run()`` in a Ray task),
 with :func:`sqlrl.integrations.skyrl.register` called first inside that task, where SkyRL's generator
@@ -23,6 +27,8 @@ __all__ = ["main", "run_experiment", "settings_from_env"]
 
 #: The environment variable holding the settings as a JSON object.
 SETTINGS_VAR = "SQLRL_SKYRL_SETTINGS"
+#: main_base's dispatch flag, which SkyRL's config does not declare.
+_OVERRIDE = "trainer.override_entrypoint="
 
 
 def settings_from_env() -> dict[str, Any]:
@@ -58,7 +64,8 @@ def main(argv: list[str] | None = None) -> None:
 
     settings = settings_from_env()
     SkyRLSettings.merged(settings)  # a bad setting fails here, before Ray starts
-    cfg = SkyRLTrainConfig.from_cli_overrides(sys.argv[1:] if argv is None else argv)
+    args = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith(_OVERRIDE)]
+    cfg = SkyRLTrainConfig.from_cli_overrides(args)
     validate_cfg(cfg)
     initialize_ray(cfg)
     ray.get(ray.remote(num_cpus=1)(run_experiment).remote(cfg, settings))
