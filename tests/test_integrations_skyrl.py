@@ -195,6 +195,9 @@ def test_penalties_of_the_episode_config_are_added(toy, rows):
     )
     assert outs[-1]["reward"] == pytest.approx(1.0 - 0.1 * 2 - 0.25)
     assert outs[-1]["metadata"]["rewards"]["episode"] == pytest.approx(-0.45)
+    _, _, outs, metrics = agent_loop(rows[0], ["<sql>SELECT 1</sql>"] * 3, max_turns=2,
+                                     env_config={"env": {"out_of_turns_penalty": 0.5}})  # fmt: skip
+    assert metrics["out_of_turns"] == 1.0 and outs[-1]["reward"] == pytest.approx(-0.5)
 
 
 def test_a_row_without_gold_scores_zero_with_input_error(rows):

@@ -319,7 +319,7 @@ class SqlrlTextEnv:
             "tool_calls": counts["tool_calls"],
             "failed_calls": counts["failed_calls"],
             "answered": float(counts["answered"]),
-            "out_of_turns": float(self.turns >= self.max_turns and not counts["answered"]),
+            "out_of_turns": float(counts["out_of_turns"]),
         }
         out.update({f"reward/{k}": v for k, v in self.reward_details.items()})
         return out
@@ -350,6 +350,8 @@ class SqlrlTextEnv:
 
     def _finish(self, actions: list[dict[str, Any]]) -> dict[str, Any]:
         self.done = True
+        if self.env.final_sql is None and self.turns >= self.max_turns:
+            self.env._out_of_turns = True  # the turns ran out before an answer: out_of_turns_penalty applies
         assistant = [m for m in self.chat_history if m["role"] == "assistant"]
         completion = final_answer(assistant, self.env)
         row = row_from(completion, self.gold_sql, {"db_path": self.db_path, **self.columns}, where="sqlrl-sql row")
