@@ -443,3 +443,10 @@ def test_the_entrypoint_registers_inside_the_ray_task_before_the_experiment(fake
     monkeypatch.setenv("SQLRL_SKYRL_SETTINGS", "[1]")
     with pytest.raises(ValueError, match="JSON object"):
         skyrl_entrypoint.main([])
+
+
+def test_the_modules_examples_run():
+    import doctest
+
+    result = doctest.testmod(skyrl)
+    assert result.attempted >= 2 and result.failed == 0
