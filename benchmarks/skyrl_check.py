@@ -54,7 +54,11 @@ def main() -> int:
     print(f"skyrl_gym {version} from {Path(skyrl_gym.__file__).parent}")
     skyrl.register()
     assert "sqlrl-sql" in skyrl_gym.registry, "sqlrl-sql is not in skyrl_gym's registry"
-    examples = list(load_toy("dev"))[:8]
+    examples, seen = [], {}
+    for ex in load_toy("dev"):  # two questions per database
+        if ex.gold_sql and seen.get(ex.db_id, 0) < 2:
+            seen[ex.db_id] = seen.get(ex.db_id, 0) + 1
+            examples.append(ex)
     rows = skyrl.skyrl_records(examples, split="dev")
     root = Path(tempfile.mkdtemp(prefix="skyrl_check_"))
     for ex in examples:
@@ -87,7 +91,16 @@ def main() -> int:
         if i == 0:
             print("  sqlrl-sql first observation:", repr(o_ours[0][0]["content"][:160]))
             print("  text2sql  first observation:", repr(o_theirs[0][0]["content"][:160]))
-    # max turns: both end at turn 3 without running its query
+    # sqlrl's tool calls through the registered environment
+    from sqlrl.env import format_tool_call
+
+    ex = examples[0]
+    turns = [format_tool_call("list_tables"), format_tool_call("answer", {"sql": ex.gold_sql})]
+    _, r_ours, d_ours, o_ours = agent_loop(skyrl_gym.make, rows[0], turns, 5, {})
+    ok = r_ours == [0.0, 1.0] and "<tool_response>" in o_ours[0][0]["content"]
+    failures += not ok
+    print(f"tool calls: rewards={r_ours} dones={d_ours} {'ok' if ok else 'MISMATCH'}")
+    # max turns: the episode ends at turn 3 without running its query
     _, r_ours, d_ours, _ = agent_loop(skyrl_gym.make, rows[0], ["<think>a</think><sql>SELECT 1</sql>"] * 5, 3, {})
     print(f"max_turns=3, never answering: dones={d_ours} rewards={r_ours}")
     failures += d_ours != [False, False, True]
