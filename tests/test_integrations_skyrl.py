@@ -163,6 +163,15 @@ def test_a_turn_without_an_action_gets_skyrls_invalid_action_observation(rows):
     env, _, outs, metrics = agent_loop(rows[0], ["I think I know.", "<solution>SELECT 1</solution>"])
     assert not outs[0]["done"] and "Your previous action is invalid" in outs[0]["observations"][0]["content"]
     assert metrics["failed_calls"] == 1 and metrics["turns"] == 2
+    _, _, outs, _ = agent_loop(rows[0], ["Hmm."], env_config={"observation_format": "tool_call"})
+    assert outs[0]["observations"][0]["content"].startswith("<tool_response>\nYour previous turn called no tool")
+
+
+def test_a_missing_database_is_an_error_observation_and_a_zero_reward(rows, tmp_path):
+    row = {**rows[0], "db_path": str(tmp_path / "gone.sqlite")}
+    _, _, outs, metrics = agent_loop(row, ["<sql>SELECT 1</sql>", "<solution>SELECT 1</solution>"])
+    assert "error" in outs[0]["observations"][0]["content"]
+    assert outs[-1]["done"] and outs[-1]["reward"] == 0.0 and metrics["reward/input_error"] == 1.0
 
 
 ANSWERS = [

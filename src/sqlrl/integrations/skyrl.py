@@ -82,10 +82,13 @@ SKYRL_SQL_FOLDERS = {
 }
 
 _ACTION = re.compile(r"<(sql|solution)>(.*?)</\1>|<tool_call>\s*.*?\s*</tool_call>", re.DOTALL)
-_INVALID = (
-    "Your previous action is invalid: give one query as <sql>SELECT ...</sql> to see its result, "
-    "or the final query as <solution>SELECT ...</solution>."
-)
+#: The observation for a turn without any action, per format (SkyRL-SQL's words for its tags).
+_INVALID = {
+    "sql_tags": "Your previous action is invalid: give one query as <sql>SELECT ...</sql> to see its result, "
+    "or the final query as <solution>SELECT ...</solution>.",
+    "tool_call": 'Your previous turn called no tool: call one as <tool_call>{"name": "run_query", "arguments": '
+    '{"sql": "SELECT ..."}}</tool_call>, or give the final query with answer(sql).',
+}
 
 
 def sql_tags_help(max_turns: int) -> str:
@@ -302,7 +305,9 @@ class SqlrlTextEnv:
             return self._finish(actions)
         if not actions:
             self.env._failed += 1
-            outputs.append(("sql_tags", _INVALID))
+            tool_call = "tool_call" in (self.settings.observation_format, self.settings.tool_help)
+            style = "tool_call" if tool_call else "sql_tags"
+            outputs.append((style, _INVALID[style]))
         observation = {"role": "user", "content": self._render(outputs)}
         self.chat_history.append(observation)
         metadata = {"turn": self.turns, "actions": [a["name"] for a in actions]}
