@@ -57,9 +57,12 @@ def _suites(golds: list[dict], out: Path, k: int, candidates: int) -> dict[str, 
     }
 
 
-def _train(cfg: dict, label: str) -> str:
+def _train(cfg: dict, label: str, reuse: bool = False) -> str:
     from sqlrl.train import Runner, TrainConfig
 
+    summary_file = Path(cfg["output_dir"]) / "summary.json"
+    if reuse and summary_file.exists():  # --reuse: the run finished earlier, measure its model again
+        return list(json.loads(summary_file.read_text())["phases"].values())[-1]["final"]
     t0 = time.perf_counter()
     summary = Runner(TrainConfig.from_dict(cfg), overwrite=True).run()
     last = list(summary["phases"].values())[-1]
@@ -78,7 +81,7 @@ def _measure(model_path: str, rows: dict[str, list[dict]], suites: Path, samples
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model.eval()
     plain = execution_reward(mode="spider", empty_gold="allow", timeout=5.0)
-    on_suite = execution_reward(mode="spider", empty_gold="allow", timeout=5.0, suite=suites, executor=plain.executor)
+    on_suite = execution_reward(mode="spider", empty_gold="allow", suite=suites, executor=plain.executor)
     out = {}
     for split, split_rows in rows.items():
         if split.startswith("_"):
@@ -110,6 +113,7 @@ def main() -> int:
     ap.add_argument("-k", type=int, default=10)
     ap.add_argument("--candidates", type=int, default=50)
     ap.add_argument("--out", default="runs/suite_training")
+    ap.add_argument("--reuse", action="store_true", help="measure the models of finished runs in --out again")
     ap.add_argument("--record", action="store_true", help="write the table into benchmarks/RESULTS.md")
     a = ap.parse_args()
 
@@ -124,13 +128,14 @@ def main() -> int:
     suites = out / "suites"
     variants = _suites(rows["_golds"], suites, a.k, a.candidates)
     print(f"suites: {variants}", flush=True)
-    models = {"SFT warm start": _train({**base, "output_dir": str(out / "warm"), "stages": []}, "SFT warm start")}
+    warm = {**base, "output_dir": str(out / "warm"), "stages": []}
+    models = {"SFT warm start": _train(warm, "SFT warm start", a.reuse)}
     after = {**base, "model": {"path": models["SFT warm start"]}, "sft": None}
     for arm, spec in (("plain", [{"name": "execution"}]), ("suite", [{"name": "execution", "suite": str(suites)}])):
         stage = {**copy.deepcopy(base["stages"][-1]), "name": arm, "rewards": spec, "init": "previous",
                  "steps": a.steps}  # fmt: skip
         models[f"+ GRPO, {arm} EX reward"] = _train(
-            {**after, "output_dir": str(out / arm), "stages": [stage]}, f"GRPO {arm}, {a.steps} steps"
+            {**after, "output_dir": str(out / arm), "stages": [stage]}, f"GRPO {arm}, {a.steps} steps", a.reuse
         )
     results = {name: _measure(path, rows, suites, a.samples, a.seed) for name, path in models.items()}
     (out / "results.json").write_text(json.dumps(results, indent=2))

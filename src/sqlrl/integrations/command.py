@@ -1,4 +1,4 @@
-"""``sqlrl export verl|openrlhf``: write an sqlrl dataset in another framework's training-data layout."""
+"""``sqlrl export verl|openrlhf|skyrl``: write an sqlrl dataset in another framework's training-data layout."""
 
 from __future__ import annotations
 
@@ -12,19 +12,21 @@ _SOURCES = ("toy", "spider", "bird")
 
 
 class ExportCommand:
-    """write a dataset (sqlrl-toy, Spider, BIRD) as verl parquet or OpenRLHF JSON Lines, with sqlrl's prompts"""
+    """write a dataset (sqlrl-toy, Spider, BIRD) as verl or SkyRL parquet, or OpenRLHF JSON Lines"""
 
     name = "export"
 
     @staticmethod
     def register(sub: argparse._SubParsersAction) -> None:
         p = sub.add_parser(ExportCommand.name, help=ExportCommand.__doc__, description=ExportCommand.__doc__)
-        p.add_argument("framework", choices=("verl", "openrlhf"), help="the training framework's layout")
+        p.add_argument("framework", choices=("verl", "openrlhf", "skyrl"), help="the training framework's layout")
         p.add_argument("--data", choices=_SOURCES, default="toy", help="the dataset (default: toy)")
         p.add_argument("--root", default=None, help="the Spider / BIRD folder (default: the loader's own search)")
         p.add_argument("--splits", nargs="+", default=["train", "dev"], help="splits to write (default: train dev)")
         p.add_argument("--limit", type=int, default=None, help="at most this many examples per split")
-        p.add_argument("--out", required=True, help="folder for <split>.parquet (verl) or <split>.jsonl (openrlhf)")
+        p.add_argument(
+            "--out", required=True, help="folder for <split>.parquet (verl, skyrl) or <split>.jsonl (openrlhf)"
+        )
         p.set_defaults(command=ExportCommand)
 
     @staticmethod
@@ -46,6 +48,11 @@ class ExportCommand:
 
                 path = out / f"{split}.parquet"
                 n = write_parquet(examples, path, split=split, tables=tables)
+            elif args.framework == "skyrl":
+                from sqlrl.integrations import skyrl
+
+                path = out / f"{split}.parquet"
+                n = skyrl.write_parquet(examples, path, split=split, tables=tables)
             else:
                 from sqlrl.integrations.openrlhf import openrlhf_records
 
