@@ -143,8 +143,8 @@ def check_sandbox_options(options: Mapping[str, Any], valid: Iterable[str] = SAN
     Traceback (most recent call last):
     ...
     TypeError: unknown sandbox option 'timout' (did you mean 'timeout'?); valid options: engine, timeout, \
-max_rows, memory_limit, threads, sqlite_compat, isolation, fetch, sqlglot_check, text_errors, max_sql_length, \
-cache_dir, gold_cache
+max_rows, memory_limit, threads, sqlite_compat, sqlite_ties, isolation, fetch, sqlglot_check, text_errors, \
+max_sql_length, cache_dir, gold_cache
     """
     valid = list(valid)
     for name in options:
