@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlrl.rewards.batch import RewardInputError
 
-__all__ = ["COLUMNS", "Row", "RowError", "reward_set", "score_rows"]
+__all__ = ["COLUMNS", "Row", "RowError", "reward_set", "score_rows", "write_records"]
 
 log = logging.getLogger("sqlrl.integrations")
 
@@ -158,3 +158,16 @@ def score_rows(
                 details[name][i] = float(v)
                 totals[i] += weight * v
     return totals, details
+
+
+def write_records(records: Sequence[Mapping[str, Any]], path: str | os.PathLike[str]) -> int:
+    """Write dataset rows to the parquet file ``path`` (its folder made as needed); returns the number of rows.
+    Needs pyarrow (``pip install 'sqlrl[verl]'``)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as e:  # pragma: no cover - pyarrow is in the dev environment
+        raise ImportError("write_parquet needs pyarrow: pip install 'sqlrl[verl]'") from e
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(list(records)), path)
+    return len(records)

@@ -56,7 +56,7 @@ from sqlrl.env.config import EnvConfig
 from sqlrl.env.environment import SqlEnvironment, environment_factory
 from sqlrl.env.episodes import call_tool, parse_tool_calls
 from sqlrl.env.rewards import final_answer
-from sqlrl.integrations._rows import COLUMNS, row_from, score_rows
+from sqlrl.integrations._rows import COLUMNS, row_from, score_rows, write_records
 
 __all__ = [
     "ENV_ID",
@@ -475,12 +475,4 @@ def skyrl_records(
 def write_parquet(examples: Iterable[Any], path: str | os.PathLike[str], **options: Any) -> int:
     """Write :func:`skyrl_records` of ``examples`` to the parquet file ``path`` (SkyRL's ``data.train_data``);
     returns the number of rows. Needs pyarrow (``pip install 'sqlrl[verl]'``)."""
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError as e:  # pragma: no cover - pyarrow is in the dev environment
-        raise ImportError("write_parquet needs pyarrow: pip install 'sqlrl[verl]'") from e
-    records = skyrl_records(examples, **options)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(records), path)
-    return len(records)
+    return write_records(skyrl_records(examples, **options), path)

@@ -47,7 +47,7 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlrl.integrations._rows import Row, row_from, score_rows
+from sqlrl.integrations._rows import Row, row_from, score_rows, write_records
 
 __all__ = ["compute_score", "compute_score_batch", "verl_records", "write_parquet"]
 
@@ -175,12 +175,4 @@ def write_parquet(examples: Iterable[Any], path: str | os.PathLike[str], **optio
     """Write :func:`verl_records` of ``examples`` to the parquet file ``path`` (verl's
     ``data.train_files`` / ``data.val_files``); returns the number of rows. Needs pyarrow
     (``pip install sqlrl[verl]``). ``options`` go to :func:`verl_records`."""
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError as e:  # pragma: no cover - pyarrow is in the dev environment
-        raise ImportError("write_parquet needs pyarrow: pip install 'sqlrl[verl]'") from e
-    records = verl_records(examples, **options)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(records), path)
-    return len(records)
+    return write_records(verl_records(examples, **options), path)
