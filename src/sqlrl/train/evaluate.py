@@ -84,6 +84,16 @@ def _reward(reward: Any, timeout: float, workers: int) -> Any:
     return execution_reward(mode="spider", empty_gold="allow", timeout=timeout, workers=workers)
 
 
+def _scored(rows: Sequence[dict[str, Any]], completions: list[str], reward: Any) -> EvalResult:
+    """One completion per row scored by ``reward`` (execution match) and by whether it runs at all."""
+    from sqlrl.rewards import syntax_reward
+
+    correct = _scorer(reward, rows)(completions)
+    runs = _scorer(syntax_reward(executor=reward.executor), rows)(completions)
+    n = len(rows)
+    return EvalResult(sum(correct) / n, sum(runs) / n, n, completions, correct)
+
+
 def sampled_correctness(
     model: Any,
     tokenizer: Any,
@@ -139,24 +149,18 @@ def execution_accuracy(
         samples: also draw this many completions per question at ``temperature`` (seeded by ``seed``)
             for sampled EX and pass@k (0: greedy only; see :func:`sampled_correctness`).
     """
-    from sqlrl.rewards import syntax_reward
-
     if not rows:
         return EvalResult(0.0, 0.0, 0)
     texts = _generate(model, tokenizer, rows, batch_size, progress, desc, max_new_tokens=max_new_tokens)
-    completions = [t[0] for t in texts]
     reward = _reward(reward, timeout, workers)
-    correct = _scorer(reward, rows)(completions)
-    runs = _scorer(syntax_reward(executor=reward.executor), rows)(completions)
-    n = len(rows)
-    result = EvalResult(sum(correct) / n, sum(runs) / n, n, completions, correct)
+    result = _scored(rows, [t[0] for t in texts], reward)
     if samples > 0:
         per_row = sampled_correctness(
             model, tokenizer, rows, samples=samples, temperature=temperature, max_new_tokens=max_new_tokens,
             batch_size=batch_size, seed=seed, reward=reward, progress=progress, desc=f"{desc} (sampled)",
         )  # fmt: skip
-        result.sampled = sum(map(sum, per_row)) / (samples * n)
-        result.pass_at_k = sum(any(c) for c in per_row) / n
+        result.sampled = sum(map(sum, per_row)) / (samples * result.n)
+        result.pass_at_k = sum(any(c) for c in per_row) / result.n
         result.k = samples
     return result
 
@@ -178,7 +182,6 @@ def episode_accuracy(
     are the final answers; ``max_new_tokens`` is per turn. The model is left in the mode it was in."""
     from sqlrl.env import run_episodes
     from sqlrl.models.local import LocalChatModel
-    from sqlrl.rewards import syntax_reward
 
     if not rows:
         return EvalResult(0.0, 0.0, 0)
@@ -188,9 +191,4 @@ def episode_accuracy(
     episodes = run_episodes(lm, rows, config=env, temperature=0.0, max_tokens=max_new_tokens)
     if was_training:
         model.train()
-    completions = [e.final_text for e in episodes]
-    reward = _reward(reward, timeout, workers)
-    correct = _scorer(reward, rows)(completions)
-    runs = _scorer(syntax_reward(executor=reward.executor), rows)(completions)
-    n = len(rows)
-    return EvalResult(sum(correct) / n, sum(runs) / n, n, completions, correct)
+    return _scored(rows, [e.final_text for e in episodes], _reward(reward, timeout, workers))
