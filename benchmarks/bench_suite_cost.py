@@ -32,6 +32,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench_reward_floor import distinct_queries  # noqa: E402
+from bench_reward_floor import floor as engine_floor  # noqa: E402
 from bench_rewards import columns, make_batch  # noqa: E402
 
 
@@ -48,20 +49,13 @@ def timed_reward(batch: dict, warm: dict, suite: Path | None) -> tuple[float, li
 
 
 def floor(queries: list[tuple[str, str]]) -> float:
-    connections: dict[str, sqlite3.Connection] = {}
-    for db, _ in queries:
-        if db not in connections:
-            connections[db] = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    t = time.perf_counter()
-    for db, sql in queries:
-        try:
-            connections[db].execute(sql).fetchall()
-        except sqlite3.Error:
-            pass
-    seconds = time.perf_counter() - t
-    for con in connections.values():
-        con.close()
-    return seconds
+    """bench_reward_floor's floor: each query once on an open read-only ``sqlite3`` connection per database."""
+    connections = {db: sqlite3.connect(f"file:{db}?mode=ro", uri=True) for db in dict.fromkeys(db for db, _ in queries)}
+    try:
+        return engine_floor(queries, connections, sqlite3.Error)
+    finally:
+        for con in connections.values():
+            con.close()
 
 
 def main() -> int:
