@@ -193,10 +193,11 @@ def test_mixed_dialects_transpile_gold_and_name_the_dialect():
 def test_resume_skips_a_checkpoint_left_half_written(tmp_path):
     from sqlrl.train.runner import _last_checkpoint
 
-    for n, complete in ((2, True), (4, True), (6, False)):
+    # killed before trainer_state.json was opened, after it was created empty, and halfway through writing it
+    for n, state in ((2, "{}"), (4, '{"global_step": 4}'), (6, None), (8, ""), (10, '{"global_st')):
         (tmp_path / f"checkpoint-{n}").mkdir()
-        if complete:
-            (tmp_path / f"checkpoint-{n}" / "trainer_state.json").write_text("{}")
+        if state is not None:
+            (tmp_path / f"checkpoint-{n}" / "trainer_state.json").write_text(state)
     assert _last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-4")
     assert _last_checkpoint(tmp_path / "missing") is None
 

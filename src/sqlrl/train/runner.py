@@ -60,12 +60,26 @@ def _checkpoints(phase_dir: Path) -> list[Path]:
     return sorted((p for p in phase_dir.glob("checkpoint-*") if p.name[11:].isdigit()), key=_step)
 
 
+def _json_object(path: Path) -> dict | None:
+    """The JSON object in ``path``; None when the file is missing, empty or cut off (a killed writer)."""
+    try:
+        obj = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def _complete(ckpt: Path) -> bool:
+    """Whether a checkpoint was saved whole: the Trainer writes ``trainer_state.json`` last, so a process
+    killed while saving leaves it missing, empty or cut off mid-JSON."""
+    return _json_object(ckpt / "trainer_state.json") is not None
+
+
 def _last_checkpoint(phase_dir: Path) -> str | None:
-    """The newest *complete* checkpoint (``trainer_state.json`` is written last): a process killed while
-    saving leaves a partial folder, which resuming skips."""
+    """The newest complete checkpoint (see ``_complete``); a partial folder is skipped when resuming."""
     if not phase_dir.is_dir():
         return None
-    done = [p for p in _checkpoints(phase_dir) if (p / "trainer_state.json").is_file()]
+    done = [p for p in _checkpoints(phase_dir) if _complete(p)]
     return str(done[-1]) if done else None
 
 
@@ -74,7 +88,7 @@ def _prune_checkpoints(phase_dir: Path, keep: int, protect: list[str]) -> list[P
     the newest complete one (what resuming continues from) always stays. A partial folder older than it
     is deleted too (resuming never uses it); a newer one is left alone. Returns the deleted folders."""
     folders = _checkpoints(phase_dir)
-    done = [p for p in folders if (p / "trainer_state.json").is_file()]
+    done = [p for p in folders if _complete(p)]
     if not done:
         return []
     kept = {p.resolve() for p in done[-keep:]} | {Path(p).resolve() for p in protect}
@@ -593,10 +607,10 @@ class Runner:
         last = _last_checkpoint(phase_dir) if self.resume else None
         if last:
             _log(f"{stage.name}: resuming from {last}")
-            for ckpt in phase_dir.glob("checkpoint-*"):  # scores of checkpoints saved before the kill
-                f = ckpt / _VAL_FILE
-                if f.exists():
-                    val.setdefault(ckpt.name.split("-")[-1], {**json.loads(f.read_text()), "path": str(ckpt)})
+            for ckpt in filter(_complete, _checkpoints(phase_dir)):  # scores of checkpoints saved before the kill
+                scored = _json_object(ckpt / _VAL_FILE)
+                if scored is not None:
+                    val.setdefault(str(_step(ckpt)), {**scored, "path": str(ckpt)})
         trainer.train(resume_from_checkpoint=last)
         final = self._save_final(trainer, tok, phase_dir / "final")
         step = str(trainer.state.global_step)
