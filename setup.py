@@ -8,6 +8,7 @@ Release build (default): ``-O3``.  Debug build with sanitizers::
 from __future__ import annotations
 
 import os
+import sys
 from glob import glob
 
 from pybind11.setup_helpers import ParallelCompile, Pybind11Extension, build_ext
@@ -17,10 +18,12 @@ ParallelCompile("SQLRL_BUILD_JOBS", default=0).install()
 
 compile_args = ["-O3", "-fvisibility=hidden"]
 link_args: list[str] = []
+if sys.platform.startswith("linux"):
+    link_args.append("-ldl")  # dlopen/dlsym (in libc itself from glibc 2.34): the SQLite reader binds at run time
 if os.environ.get("SQLRL_SANITIZE"):
     san = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-g", "-O1"]
     compile_args = san
-    link_args = ["-fsanitize=address,undefined"]
+    link_args = [*link_args, "-fsanitize=address,undefined"]
 
 ext = Pybind11Extension(
     "sqlrl._core",

@@ -325,8 +325,9 @@ class DuckDBEngine:
                 self._tables = frozenset(names)
         return self._tables
 
-    def run(self, con: Any, sql: str, run_sql: str, t0: float) -> ExecResult:
+    def run(self, con: Any, sql: str, run_sql: str, t0: float, *, rows: bool = True) -> ExecResult:
         """Run ``run_sql`` (``sql`` after any compat rewrite, see :meth:`prepare`) on this thread's cursor ``con``.
+        ``rows`` is not read: the ``fetch`` setting decides between Python rows and the Arrow table.
 
         With ``sqlite_compat``, a query DuckDB refuses for a column that is neither grouped nor
         aggregated (SQLite allows it) is rewritten once by :func:`~sqlrl.sql.sqlite_compat.rewrite_bare_columns`

@@ -25,6 +25,14 @@ _sizeof = sys.getsizeof
 class ResultTooLarge(SqlrlError):
     """The rows fetched so far exceed the result budget."""
 
+    @classmethod
+    def after(cls, max_bytes: int, rows: int, ncols: int, size: int) -> ResultTooLarge:
+        """The error once ``rows`` rows of ``ncols`` columns, about ``size`` bytes, were read."""
+        return cls(
+            f"result over its {max_bytes:,}-byte budget after {rows:,} rows of {ncols} columns "
+            f"(about {size:,} bytes); select fewer or smaller columns or rows"
+        )
+
 
 class FetchDeadline(SqlrlError):
     """The deadline passed while the rows were being fetched."""
@@ -50,10 +58,7 @@ def fetch_rows(cursor: Any, ncols: int, max_rows: int, deadline: float, max_byte
             size += len(chunk) * row_bytes + sum(map(_sizeof, _chain(chunk)))
             rows += chunk
             if size > max_bytes:
-                raise ResultTooLarge(
-                    f"result over its {max_bytes:,}-byte budget after {len(rows):,} rows of {ncols} columns "
-                    f"(about {size:,} bytes); select fewer or smaller columns or rows"
-                )
+                raise ResultTooLarge.after(max_bytes, len(rows), ncols, size)
         if len(chunk) < step or len(rows) >= want:
             return rows
         if time.monotonic() > deadline:

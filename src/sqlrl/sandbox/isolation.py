@@ -183,5 +183,5 @@ class ProcessEngine:
     def close(self) -> None:
         pass
 
-    def run(self, worker: ProcessWorker, sql: str, run_sql: str, t0: float) -> ExecResult:
-        return worker.execute(sql, t0)
+    def run(self, worker: ProcessWorker, sql: str, run_sql: str, t0: float, *, rows: bool = True) -> ExecResult:
+        return worker.execute(sql, t0)  # rows always: they cross the process boundary pickled

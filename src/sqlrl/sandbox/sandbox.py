@@ -203,8 +203,12 @@ class Sandbox:
 
     # -- running queries ---------------------------------------------------------------------------
 
-    def execute(self, sql: str) -> ExecResult:
+    def execute(self, sql: str, *, rows: bool = True) -> ExecResult:
         """Run one read-only query and return its result; never raises for bad SQL.
+
+        ``rows=False``: the caller needs only the result's table for the scoring core (``result.table``);
+        the result may then hold no Python rows (``rows`` None), which lets SQLite's cells go straight into
+        the core (:mod:`sqlrl.sandbox.sqlite_reader`).
 
         Raises:
             SandboxClosedError: the sandbox was closed (a programming error, not a query error).
@@ -239,14 +243,14 @@ class Sandbox:
             )
         try:
             if slot.thread is None:
-                return self._engine.run(slot.conn, sql, run_sql, t0)
+                return self._engine.run(slot.conn, sql, run_sql, t0, rows=rows)
             run_inline = getattr(self._engine, "run_inline", None)  # SQLite: queries that cannot build large values
             if run_inline is not None:
-                result = run_inline(slot.conn, sql, run_sql, t0)
+                result = run_inline(slot.conn, sql, run_sql, t0, rows=rows)
                 if result is not None:
                     return result
             wait = t0 + self.config.timeout + ABANDON_GRACE - time.perf_counter()
-            finished, result = slot.thread.call(lambda: self._engine.run(slot.conn, sql, run_sql, t0), wait)
+            finished, result = slot.thread.call(lambda: self._engine.run(slot.conn, sql, run_sql, t0, rows=rows), wait)
             if finished:
                 return result
             self._pool.discard()  # its thread closes the connection once the engine returns

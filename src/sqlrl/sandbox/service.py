@@ -236,11 +236,13 @@ class ExecutionService:
             self.get(database, engine)
 
     def execute(
-        self, database: PathLike, sql: Any, gold: bool = False, *, engine: str | None = None, dialect: str | None = None
-    ) -> ExecResult:
+        self, database: PathLike, sql: Any, gold: bool = False, *, engine: str | None = None, dialect: str | None = None,
+        rows: bool = True,
+    ) -> ExecResult:  # fmt: skip
         """Run one query (through the sandbox's gold cache with ``gold``); never raises for bad SQL or a
         missing database. ``dialect``: the query's dialect when it is not the sandbox's own (see
-        :func:`translate_for`; a query sqlglot cannot translate fails as ``transpile``)."""
+        :func:`translate_for`; a query sqlglot cannot translate fails as ``transpile``). ``rows=False``: only
+        the result's table is needed (see :meth:`Sandbox.execute`; not with ``gold``, whose cache is shared)."""
         sb = self.get(database, engine)
         if isinstance(sb, str):
             return ExecResult.failure(str(sql), ErrorKind.MISSING_DATABASE, sb)
@@ -249,7 +251,7 @@ class ExecutionService:
             if text is None:
                 return ExecResult.failure(sql, ErrorKind.TRANSPILE, why, engine=sb.engine)
             sql = text
-        return sb.execute_gold(sql) if gold else sb.execute(sql)
+        return sb.execute_gold(sql) if gold else sb.execute(sql, rows=rows)
 
     # -- batches -----------------------------------------------------------------------------------
 
@@ -332,7 +334,7 @@ class ExecutionService:
         db, engine, sql = key
         if isinstance(sql, _Unshared):
             sql = sql.sql
-        result = self.execute(db, sql, engine=engine)
+        result = self.execute(db, sql, engine=engine, rows=self.keep_rows)
         return result if self.keep_rows else result.without_rows()
 
     def _run_all(

@@ -41,10 +41,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from sqlrl.sandbox import sqlite_reader
 from sqlrl.sandbox.config import SandboxConfig
 from sqlrl.sandbox.errors import MissingDatabaseError, NotADatabaseError
 from sqlrl.sandbox.fetch import FetchDeadline, ResultTooLarge, fetch_rows
 from sqlrl.sandbox.result import ErrorKind, ExecResult
+from sqlrl.sandbox.sqlite_reader import sqlite_error
 from sqlrl.sandbox.watchdog import begin_query, end_query, watchdog
 
 _ACTIONS = {
@@ -137,6 +139,7 @@ INLINE_FUNCTIONS = frozenset(
 #: Longest query that may run on the caller's thread (longer text could double a value in every nested
 #: subquery, ``SELECT s || s FROM (SELECT s || s AS s FROM (...))``, and compare the result many times).
 INLINE_MAX_SQL = 500
+CACHED_STATEMENTS = 256  # prepared statements kept per connection (sqlite3's cache, and the core reader's)
 #: Queries remembered per connection as needing the query thread. Their statements stay in ``sqlite3``'s
 #: statement cache (256, prepared without the inline check); remembering more than that keeps a cached
 #: statement from being reused on the caller's thread.
@@ -156,10 +159,11 @@ def lower_heap_limit(con: sqlite3.Connection, limit: int) -> int:
 class _Conn:
     """A pooled SQLite connection and its per-query state (deadline, denied actions, inline check)."""
 
-    __slots__ = ("con", "deadline", "guard", "denied", "inline", "needs_thread", "guarded")
+    __slots__ = ("con", "deadline", "guard", "denied", "inline", "needs_thread", "guarded", "reader")
 
     def __init__(self, con: sqlite3.Connection) -> None:
         self.con = con
+        self.reader: Any = None  # the core's reader of this connection (sqlrl.sandbox.sqlite_reader), if any
         self.deadline = math.inf  # of the running query (the progress handler's and the watchdog's)
         self.guard = threading.Lock()  # held by the watchdog while it interrupts (see sqlrl.sandbox.watchdog)
         self.denied: list[str] = []
@@ -213,6 +217,7 @@ class SQLiteEngine:
         self.config = config
         self.uri = f"file:{quote(str(self.path))}?mode=ro"
         self._decoder = _text_decoder(config.text_errors)
+        self._reader = sqlite_reader.reader()
         try:  # fail now, at open time, on a file that is not a database
             probe = self.connect()
         except sqlite3.Error as e:
@@ -234,7 +239,7 @@ class SQLiteEngine:
             check_same_thread=False,
             isolation_level=None,
             timeout=min(cfg.timeout, 5.0),
-            cached_statements=256,
+            cached_statements=CACHED_STATEMENTS,
         )
         con.execute("PRAGMA query_only = ON")
         con.execute("PRAGMA trusted_schema = OFF")
@@ -245,18 +250,25 @@ class SQLiteEngine:
         state = _Conn(con)
         con.set_authorizer(state.authorize)
         con.set_progress_handler(state.progress, PROGRESS_STEPS)
+        if self._reader is not None:
+            try:
+                state.reader = self._reader(con, str(self.path), CACHED_STATEMENTS)
+            except ValueError:  # not the handle expected (another SQLite build): Python rows for this connection
+                state.reader = None
         watchdog().watch(state, WATCHDOG_GRACE)
         return state
 
     @staticmethod
     def close_conn(state: _Conn) -> None:
         watchdog().unwatch(state)
+        if state.reader is not None:
+            state.reader.close()  # its prepared statements first
         state.con.close()
 
     def close(self) -> None:
         pass
 
-    def run_inline(self, state: _Conn, sql: str, run_sql: str, t0: float) -> ExecResult | None:
+    def run_inline(self, state: _Conn, sql: str, run_sql: str, t0: float, *, rows: bool = True) -> ExecResult | None:
         """Run ``run_sql`` on the calling thread if it cannot build a large value, else return None."""
         guarded = state.guarded
         if len(run_sql) > INLINE_MAX_SQL or run_sql in guarded:
@@ -265,7 +277,7 @@ class SQLiteEngine:
             return None
         state.inline, state.needs_thread = True, False
         try:
-            result = self.run(state, sql, run_sql, t0)
+            result = self.run(state, sql, run_sql, t0, rows=rows)
         finally:
             state.inline = False
         if not state.needs_thread:
@@ -275,14 +287,19 @@ class SQLiteEngine:
             guarded.popitem(last=False)
         return None
 
-    def run(self, state: _Conn, sql: str, run_sql: str, t0: float) -> ExecResult:
-        """Run ``run_sql`` on this thread's connection ``state``."""
+    def run(self, state: _Conn, sql: str, run_sql: str, t0: float, *, rows: bool = True) -> ExecResult:
+        """Run ``run_sql`` on this thread's connection ``state``; with ``rows=False`` the result may hold only
+        the core's table, read by the core itself (:mod:`sqlrl.sandbox.sqlite_reader`)."""
         cfg = self.config
         con = state.con
         deadline = time.monotonic() + cfg.timeout
         state.denied.clear()
         begin_query(state, deadline)  # the watchdog interrupts it WATCHDOG_GRACE after the deadline
         try:
+            if not rows and state.reader is not None:
+                done = self._read_table(state, sql, run_sql, t0)
+                if done is not None:
+                    return done
             try:
                 columns, rows = self._fetch(con, run_sql, deadline)
             except sqlite3.OperationalError as e:
@@ -309,6 +326,23 @@ class SQLiteEngine:
             truncated=truncated,
             engine=self.name,
         )
+
+    def _read_table(self, state: _Conn, sql: str, run_sql: str, t0: float) -> ExecResult | None:
+        """The result read into the core's table by the compiled reader; None: fetch Python rows instead."""
+        cfg = self.config
+        status, *rest = state.reader.query(run_sql, cfg.max_rows, cfg.max_result_bytes,
+                                           max(state.deadline - time.monotonic(), 0.0))  # fmt: skip
+        if status == "ok":
+            table, columns = rest
+            return ExecResult(sql=sql, ok=True, columns=columns, rows=None, elapsed=time.perf_counter() - t0,
+                              truncated=table.truncated, engine=self.name, _table=table)  # fmt: skip
+        if status == "error":
+            return self._failure(sql, state, sqlite_error(rest[0], rest[2]), t0)
+        if status == "too_large":
+            return self._failure(sql, state, ResultTooLarge.after(cfg.max_result_bytes, *rest), t0)
+        if status == "deadline":
+            return self._failure(sql, state, FetchDeadline("the deadline passed while fetching the result"), t0)
+        return None
 
     def _fetch(self, con: sqlite3.Connection, sql: str, deadline: float) -> tuple[list[str], list[tuple]]:
         cfg = self.config

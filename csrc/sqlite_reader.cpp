@@ -1,0 +1,466 @@
+// Runs a query on a Python sqlite3.Connection's own handle and reads its cells straight into a Table.
+//
+// The rewards need the core's table of a result, never its Python rows: building a Python object per
+// cell and then converting every one into a cell is most of a small query's cost. This reader calls
+// SQLite's C API on the connection the sandbox opened and guarded (read-only URI, query_only, limits,
+// the authorizer and progress handler it registered, which SQLite keeps calling), and reads the cells
+// as Python's sqlite3 module would return them, into the same cells Table.from_rows makes of those values.
+//
+// SQLite's functions are looked up at run time in the library the interpreter's own _sqlite3 module
+// loaded (the very copy that opened the connection), so nothing links against SQLite here. Where that
+// is not possible (SQLite linked statically into _sqlite3 without exporting it, another platform) the
+// reader is unavailable and the sandbox fetches Python rows as before.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <list>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "table.hpp"
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <dlfcn.h>
+#define SQLRL_HAVE_DLOPEN 1
+#endif
+
+namespace py = pybind11;
+using namespace sqlrl;
+
+namespace {
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+constexpr int kOk = 0, kRow = 100, kDone = 101;
+constexpr int kInteger = 1, kFloat = 2, kText = 3, kBlob = 4, kNull = 5;
+
+struct Api {
+  int (*prepare_v2)(sqlite3*, const char*, int, sqlite3_stmt**, const char**) = nullptr;
+  int (*step)(sqlite3_stmt*) = nullptr;
+  int (*finalize)(sqlite3_stmt*) = nullptr;
+  int (*reset)(sqlite3_stmt*) = nullptr;
+  int (*bind_parameter_count)(sqlite3_stmt*) = nullptr;
+  int (*column_count)(sqlite3_stmt*) = nullptr;
+  const char* (*column_name)(sqlite3_stmt*, int) = nullptr;
+  int (*column_type)(sqlite3_stmt*, int) = nullptr;
+  long long (*column_int64)(sqlite3_stmt*, int) = nullptr;
+  double (*column_double)(sqlite3_stmt*, int) = nullptr;
+  const unsigned char* (*column_text)(sqlite3_stmt*, int) = nullptr;
+  const void* (*column_blob)(sqlite3_stmt*, int) = nullptr;
+  int (*column_bytes)(sqlite3_stmt*, int) = nullptr;
+  const char* (*errmsg)(sqlite3*) = nullptr;
+  int (*errcode)(sqlite3*) = nullptr;
+  int (*extended_errcode)(sqlite3*) = nullptr;
+  const char* (*db_filename)(sqlite3*, const char*) = nullptr;
+  const char* (*libversion)() = nullptr;
+};
+
+Api api;
+bool api_ready = false;
+
+// sys.getsizeof of the values Python's sqlite3 would build, for the result budget's estimate (the
+// same estimate sqlrl.sandbox.fetch makes of Python rows); set by bind().
+struct Sizes {
+  size_t tuple = 40, pointer = 8, none = 16, flt = 24, int0 = 24, int30 = 28, int60 = 32, int_big = 36;
+  size_t ascii = 49, compact = 72, bytes = 33;
+} sizes;
+
+template <class F>
+bool load(void* lib, const char* name, F& out) {
+#ifdef SQLRL_HAVE_DLOPEN
+  out = reinterpret_cast<F>(dlsym(lib, name));
+#endif
+  return out != nullptr;
+}
+
+// Binds SQLite's C API from `library` (the _sqlite3 module's file, already loaded) and checks that it is
+// the version Python's sqlite3 reports. Returns "" or why the reader is unavailable.
+std::string bind(const std::string& library, const std::string& version, py::dict size_of) {
+#ifndef SQLRL_HAVE_DLOPEN
+  return "no dlopen on this platform";
+#else
+  void* lib = dlopen(library.c_str(), RTLD_NOW | RTLD_NOLOAD);
+  if (lib == nullptr) return std::string("cannot find the loaded module ") + library;
+  Api a;
+  bool ok = load(lib, "sqlite3_prepare_v2", a.prepare_v2) && load(lib, "sqlite3_step", a.step) &&
+            load(lib, "sqlite3_finalize", a.finalize) && load(lib, "sqlite3_reset", a.reset) &&
+            load(lib, "sqlite3_bind_parameter_count", a.bind_parameter_count) &&
+            load(lib, "sqlite3_column_count", a.column_count) &&
+            load(lib, "sqlite3_column_name", a.column_name) && load(lib, "sqlite3_column_type", a.column_type) &&
+            load(lib, "sqlite3_column_int64", a.column_int64) && load(lib, "sqlite3_column_double", a.column_double) &&
+            load(lib, "sqlite3_column_text", a.column_text) && load(lib, "sqlite3_column_blob", a.column_blob) &&
+            load(lib, "sqlite3_column_bytes", a.column_bytes) && load(lib, "sqlite3_errmsg", a.errmsg) &&
+            load(lib, "sqlite3_errcode", a.errcode) && load(lib, "sqlite3_extended_errcode", a.extended_errcode) &&
+            load(lib, "sqlite3_db_filename", a.db_filename) && load(lib, "sqlite3_libversion", a.libversion);
+  if (!ok) return "SQLite's functions are not exported by " + library;
+  if (version != a.libversion()) return "SQLite " + std::string(a.libversion()) + " found, Python uses " + version;
+  for (auto item : size_of) {
+    const std::string key = py::str(item.first);
+    const size_t v = item.second.cast<size_t>();
+    if (key == "tuple") sizes.tuple = v;
+    else if (key == "pointer") sizes.pointer = v;
+    else if (key == "none") sizes.none = v;
+    else if (key == "float") sizes.flt = v;
+    else if (key == "int0") sizes.int0 = v;
+    else if (key == "int30") sizes.int30 = v;
+    else if (key == "int60") sizes.int60 = v;
+    else if (key == "int_big") sizes.int_big = v;
+    else if (key == "ascii") sizes.ascii = v;
+    else if (key == "compact") sizes.compact = v;
+    else if (key == "bytes") sizes.bytes = v;
+  }
+  api = a;
+  api_ready = true;
+  return "";
+#endif
+}
+
+// The sqlite3* of a sqlite3.Connection: its first field after the object header in CPython 3.10 to
+// 3.14 (Modules/_sqlite/connection.h). Checked: the type, and the handle's file is `path`.
+sqlite3* handle_of(py::handle con, const std::string& path) {
+  if (std::strcmp(Py_TYPE(con.ptr())->tp_name, "sqlite3.Connection") != 0)
+    throw std::invalid_argument("not a sqlite3.Connection");
+  struct Layout {
+    PyObject_HEAD sqlite3* db;
+  };
+  sqlite3* db = reinterpret_cast<Layout*>(con.ptr())->db;
+  if (db == nullptr) throw std::invalid_argument("the connection is closed");
+  const char* file = api.db_filename(db, "main");
+  if (file == nullptr || path != file) throw std::invalid_argument("the connection's file is not " + path);
+  return db;
+}
+
+// Strict UTF-8 as Python decodes it (no surrogates, no overlong forms, at most U+10FFFF). Returns the
+// number of code points and the widest character's byte size in Python's compact strings (1, 2 or 4),
+// or false for text Python would refuse.
+bool utf8_chars(const unsigned char* s, size_t n, size_t& chars, int& width) {
+  chars = 0;
+  uint32_t widest = 0;
+  size_t i = 0;
+  while (i < n) {
+    const unsigned char c = s[i];
+    uint32_t cp;
+    size_t len;
+    if (c < 0x80) {
+      cp = c;
+      len = 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      cp = c & 0x1F;
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      cp = c & 0x0F;
+      len = 3;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      cp = c & 0x07;
+      len = 4;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((s[i + k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+      return false;
+    if (cp > widest) widest = cp;
+    i += len;
+    ++chars;
+  }
+  width = widest < 0x80 ? 0 : widest < 0x100 ? 1 : widest < 0x10000 ? 2 : 4;
+  return true;
+}
+
+size_t int_size(long long v) {
+  if (v == 0) return sizes.int0;
+  const unsigned long long m = v < 0 ? 0ULL - static_cast<unsigned long long>(v) : static_cast<unsigned long long>(v);
+  if (m < (1ULL << 30)) return sizes.int30;
+  if (m < (1ULL << 60)) return sizes.int60;
+  return sizes.int_big;
+}
+
+// Prepared statements of one connection by SQL text, least recently used first out (what sqlite3's
+// own statement cache does for the Python path: the authorizer runs once per text, when it is prepared).
+class Statements {
+ public:
+  explicit Statements(size_t capacity) : capacity_(capacity) {}
+  ~Statements() { clear(); }
+  sqlite3_stmt* get(const std::string& sql) {
+    auto it = index_.find(sql);
+    if (it == index_.end()) return nullptr;
+    sqlite3_stmt* st = it->second->second;
+    lru_.erase(it->second);
+    index_.erase(it);
+    return st;  // taken out while it runs; put() brings it back
+  }
+  void put(const std::string& sql, sqlite3_stmt* st) {
+    api.reset(st);
+    if (capacity_ == 0 || index_.count(sql)) {
+      api.finalize(st);
+      return;
+    }
+    lru_.emplace_back(sql, st);
+    index_[sql] = std::prev(lru_.end());
+    while (lru_.size() > capacity_) {
+      api.finalize(lru_.front().second);
+      index_.erase(lru_.front().first);
+      lru_.pop_front();
+    }
+  }
+  void clear() {
+    for (auto& e : lru_) api.finalize(e.second);
+    lru_.clear();
+    index_.clear();
+  }
+
+ private:
+  size_t capacity_;
+  std::list<std::pair<std::string, sqlite3_stmt*>> lru_;
+  std::unordered_map<std::string, std::list<std::pair<std::string, sqlite3_stmt*>>::iterator> index_;
+};
+
+// A statement taken from the cache or prepared, given back (reset) or finalized when the read ends.
+struct Stmt {
+  sqlite3_stmt* p = nullptr;
+  Statements* cache = nullptr;
+  const std::string* sql = nullptr;
+  bool keep = false;
+  ~Stmt() {
+    if (p == nullptr) return;
+    if (keep && cache) cache->put(*sql, p);
+    else api.finalize(p);
+  }
+};
+
+enum class Outcome { Ok, Error, Fallback, TooLarge, Deadline };
+
+struct Read {
+  Outcome outcome = Outcome::Ok;
+  int code = 0, extended = 0;
+  size_t rows = 0, ncols = 0, size = 0;  // TooLarge: rows read, their width and estimated bytes
+  std::string message;
+  std::shared_ptr<Table> table;
+};
+
+// Prepares and steps `sql` on `db` without the GIL (SQLite calls the connection's Python callbacks,
+// which take it), reading at most max_rows rows (one more tells that the result was cut).
+Read run(sqlite3* db, Statements& cache, const std::string& sql, size_t max_rows, size_t max_bytes, double seconds) {
+  Read out;
+  auto error = [&](Outcome o) {
+    out.outcome = o;
+    out.code = api.errcode(db);
+    out.extended = api.extended_errcode(db);
+    const char* m = api.errmsg(db);
+    out.message = m ? m : "";
+    out.table.reset();
+    return out;
+  };
+  Stmt st;
+  st.cache = &cache;
+  st.sql = &sql;
+  st.p = cache.get(sql);
+  if (st.p == nullptr) {
+    const char* tail = nullptr;
+    if (api.prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()) + 1, &st.p, &tail) != kOk)
+      return error(Outcome::Error);
+    if (st.p == nullptr) {  // no statement: the Python path says so as sqlite3 does
+      out.outcome = Outcome::Fallback;
+      return out;
+    }
+    for (const char* t = tail; t && *t; ++t) {
+      if (*t != ' ' && *t != '\n' && *t != '\t' && *t != '\r' && *t != '\f') {  // more than one statement?
+        out.outcome = Outcome::Fallback;                                        // sqlite3's own rule decides
+        return out;
+      }
+    }
+    if (api.bind_parameter_count(st.p) > 0) {  // placeholders: sqlite3 refuses them unbound
+      out.outcome = Outcome::Fallback;
+      return out;
+    }
+  }
+  st.keep = true;  // a statement that prepared cleanly is kept whatever its run does (reset clears errors)
+  const int ncols = api.column_count(st.p);
+  if (ncols == 0) {
+    out.outcome = Outcome::Fallback;
+    return out;
+  }
+  auto table = std::make_shared<Table>();
+  for (int k = 0; k < ncols; ++k) {
+    const char* name = api.column_name(st.p, k);
+    if (name == nullptr) {
+      out.outcome = Outcome::Fallback;
+      return out;
+    }
+    table->names.emplace_back(name);
+  }
+  table->cols.resize(static_cast<size_t>(ncols));
+  std::string& arena = table->arena();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  const size_t row_bytes = sizes.tuple + sizes.pointer * static_cast<size_t>(ncols);
+  // Rows are counted in the chunks sqlrl.sandbox.fetch.fetch_rows fetches (the budget and the deadline are
+  // checked between chunks), so that both say the same about the same result.
+  const size_t want = max_rows == std::numeric_limits<size_t>::max() ? max_rows : max_rows + 1;
+  const size_t widest = std::max<size_t>(1, 65536 / static_cast<size_t>(ncols));
+  size_t size = 0, rows = 0, step = 2;
+  bool done = false;
+  while (!done) {
+    step = std::min(step, want - rows);
+    size_t got = 0;
+    for (; got < step; ++got) {
+      const int rc = api.step(st.p);
+      if (rc == kDone) break;
+      if (rc != kRow) return error(Outcome::Error);
+      size += row_bytes;
+      const bool keep = rows + got < max_rows;  // the extra row only tells that the result was cut
+      for (int k = 0; k < ncols; ++k) {
+        Cell c;
+        switch (api.column_type(st.p, k)) {
+          case kInteger:
+            c.kind = Kind::Int;
+            c.py = PyType::Int;
+            c.i = api.column_int64(st.p, k);
+            size += int_size(c.i);
+            break;
+          case kFloat:
+            c.kind = Kind::Float;
+            c.py = PyType::Float;
+            c.f = api.column_double(st.p, k);
+            size += sizes.flt;
+            break;
+          case kText: {
+            const unsigned char* s = api.column_text(st.p, k);
+            const size_t n = static_cast<size_t>(api.column_bytes(st.p, k));
+            if (s == nullptr && n > 0) return error(Outcome::Error);  // out of memory
+            size_t chars;
+            int width;
+            if (!utf8_chars(s, n, chars, width)) {  // Python refuses it: its lenient decoder decides
+              out.outcome = Outcome::Fallback;
+              return out;
+            }
+            size += width == 0 ? sizes.ascii + chars : sizes.compact + (chars + 1) * static_cast<size_t>(width);
+            c.kind = Kind::Text;
+            c.py = PyType::Str;
+            c.off = arena.size();
+            if (n) arena.append(reinterpret_cast<const char*>(s), n);
+            c.len = static_cast<uint32_t>(n);
+            break;
+          }
+          case kBlob: {
+            const void* b = api.column_blob(st.p, k);
+            const size_t n = static_cast<size_t>(api.column_bytes(st.p, k));
+            if (b == nullptr && n > 0) return error(Outcome::Error);
+            size += sizes.bytes + n;
+            c.kind = Kind::Bytes;
+            c.py = PyType::Bytes;
+            c.off = arena.size();
+            if (n) arena.append(static_cast<const char*>(b), n);
+            c.len = static_cast<uint32_t>(n);
+            break;
+          }
+          default:
+            size += sizes.none;
+            break;
+        }
+        if (keep) table->cols[static_cast<size_t>(k)].cells.push_back(c);
+      }
+    }
+    rows += got;
+    if (got > 0 && size > max_bytes) {
+      out.outcome = Outcome::TooLarge;
+      out.rows = rows;
+      out.ncols = static_cast<size_t>(ncols);
+      out.size = size;
+      return out;
+    }
+    if (got < step || rows >= want) {
+      done = true;
+      break;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      out.outcome = Outcome::Deadline;
+      return out;
+    }
+    const size_t per_row = size / rows + 1;
+    step = std::max<size_t>(1, std::min({widest, 64 * rows, (max_bytes - size) / (4 * per_row)}));
+  }
+  if (rows > max_rows) {
+    table->truncated = true;
+    rows = max_rows;
+  }
+  table->nrows = rows;
+  table->finalize();  // text offsets become pointers into the arena
+  out.table = std::move(table);
+  return out;
+}
+
+// The reader of one sqlite3.Connection: its handle, checked once, and its prepared statements. close()
+// (before the connection closes) finalizes them.
+class Reader {
+ public:
+  Reader(py::object con, const std::string& path, size_t capacity) : con_(std::move(con)), cache_(capacity) {
+    if (!api_ready) throw std::runtime_error("the SQLite reader is not bound (sqlrl._core.sqlite_bind)");
+    db_ = handle_of(con_, path);
+  }
+  py::tuple query(const std::string& sql, size_t max_rows, size_t max_bytes, double seconds) {
+    if (db_ == nullptr || handle_of_unchecked(con_) != db_) throw std::invalid_argument("the reader was closed");
+    Read r;
+    {
+      py::gil_scoped_release release;
+      r = run(db_, cache_, sql, max_rows, max_bytes, seconds);
+    }
+    switch (r.outcome) {
+      case Outcome::Ok:
+        return py::make_tuple("ok", py::cast(r.table), py::cast(r.table->names));
+      case Outcome::Error: {
+        PyObject* msg = PyUnicode_DecodeUTF8(r.message.data(), static_cast<Py_ssize_t>(r.message.size()), "replace");
+        if (msg == nullptr) throw py::error_already_set();
+        return py::make_tuple("error", r.code, r.extended, py::reinterpret_steal<py::str>(msg));
+      }
+      case Outcome::TooLarge:
+        return py::make_tuple("too_large", r.rows, r.ncols, r.size);
+      case Outcome::Deadline:
+        return py::make_tuple("deadline");
+      case Outcome::Fallback:
+        break;
+    }
+    return py::make_tuple("fallback");
+  }
+  void close() {
+    cache_.clear();
+    db_ = nullptr;
+  }
+
+ private:
+  static sqlite3* handle_of_unchecked(const py::object& con) {
+    struct Layout {
+      PyObject_HEAD sqlite3* db;
+    };
+    return reinterpret_cast<Layout*>(con.ptr())->db;
+  }
+  py::object con_;
+  sqlite3* db_ = nullptr;
+  Statements cache_;
+};
+
+}  // namespace
+
+void register_sqlite(py::module_& m) {
+  m.def("sqlite_bind", &bind, py::arg("library"), py::arg("version"), py::arg("sizes"),
+        "Bind SQLite's C API from the loaded _sqlite3 module's file; returns '' or why the reader is unavailable.");
+  py::class_<Reader>(m, "SqliteReader",
+                     "Runs queries on one sqlite3.Connection and reads their cells into Tables (sqlrl.sandbox.sqlite_reader).")
+      .def(py::init<py::object, const std::string&, size_t>(), py::arg("connection"), py::arg("path"),
+           py::arg("cached_statements") = 256)
+      .def("query", &Reader::query, py::arg("sql"), py::arg("max_rows"), py::arg("max_bytes"), py::arg("seconds"),
+           "('ok', table, columns), ('error', code, extended_code, message), ('too_large', rows, columns, bytes), "
+           "('deadline',) or ('fallback',): read it through Python's rows instead.")
+      .def("close", &Reader::close, "Finalize the prepared statements (before the connection closes).");
+}

@@ -1,0 +1,107 @@
+"""Results of SQLite queries read straight into the scoring core's table, without Python rows.
+
+A reward needs only the core's :class:`~sqlrl.scoring.Table` of a result. Fetching Python rows and then
+converting every cell costs more than a small query itself, so for callers that keep no rows
+(``Sandbox.execute(sql, rows=False)``, what the reward executor asks for) the compiled core runs the query on
+the sandbox's own guarded connection through SQLite's C API and reads the cells itself
+(``csrc/sqlite_reader.cpp``): the same cells ``Table.from_rows`` makes of the values Python's ``sqlite3``
+returns, the same row cap, result budget estimate (``sys.getsizeof`` of those values) and fetch deadline.
+The connection's authorizer, progress handler, limits and the watchdog's ``interrupt()`` work as for any
+query, since SQLite calls them.
+
+Errors come back as the exception ``sqlite3`` would raise for the same SQLite error code and message,
+so the engine classifies them as before. Whatever this reader does not handle itself goes the usual
+way: text that is not valid UTF-8 (the lenient decoder decides), more than one statement or none,
+a statement without result columns. Where SQLite's functions cannot be found in the library Python's
+``sqlite3`` loaded (a build that links SQLite statically without exporting it, a platform without
+``dlopen``), :func:`reader` returns None and every query fetches Python rows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["reader", "sqlite_error", "unavailable_reason"]
+
+_lock = threading.Lock()
+_state: dict[str, Any] = {}
+
+# SQLite's primary result codes and the sqlite3 exception CPython raises for each (Modules/_sqlite/util.c).
+_ERRORS: dict[int, type[BaseException]] = {
+    2: sqlite3.InternalError,  # SQLITE_INTERNAL
+    12: sqlite3.InternalError,  # SQLITE_NOTFOUND
+    **dict.fromkeys((1, 3, 4, 5, 6, 8, 9, 10, 13, 14, 15, 16, 17), sqlite3.OperationalError),
+    11: sqlite3.DatabaseError,  # SQLITE_CORRUPT
+    18: sqlite3.DataError,  # SQLITE_TOOBIG
+    19: sqlite3.IntegrityError,  # SQLITE_CONSTRAINT
+    20: sqlite3.IntegrityError,  # SQLITE_MISMATCH
+    21: sqlite3.InterfaceError,  # SQLITE_MISUSE
+    25: sqlite3.InterfaceError,  # SQLITE_RANGE
+}
+_NOMEM = 7
+
+
+def _sizes() -> dict[str, int]:
+    """``sys.getsizeof`` of the values sqlite3 builds, as the Python fetch estimates a result's size."""
+    size = sys.getsizeof
+    return {
+        "tuple": size(()),
+        "pointer": 8,
+        "none": size(None),
+        "float": size(0.5),
+        "int0": size(0),
+        "int30": size(1),
+        "int60": size(1 << 30),
+        "int_big": size(1 << 60),
+        "ascii": size(""),
+        "compact": size("\xe9") - 2,  # the header of a non-ASCII string (one 1-byte character plus its NUL)
+        "bytes": size(b""),
+    }
+
+
+def _bind() -> Callable[..., Any] | str:
+    try:
+        import _sqlite3
+
+        from sqlrl import _core
+    except ImportError as e:
+        return f"cannot import {e.name}"
+    library = getattr(_sqlite3, "__file__", None)
+    if not library or not hasattr(_core, "sqlite_bind"):
+        return "the sqlite3 module is built into the interpreter" if not library else "an older compiled core"
+    why = _core.sqlite_bind(library, sqlite3.sqlite_version, _sizes())
+    return why or _core.SqliteReader
+
+
+def reader() -> Callable[..., Any] | None:
+    """The core's ``SqliteReader`` class once it is bound to Python's SQLite, or None where it cannot be:
+    ``SqliteReader(connection, path)`` reads one connection's queries (``.query(sql, max_rows, max_bytes,
+    seconds)``) and must be closed (``.close()``) before the connection is."""
+    if "reader" not in _state:
+        with _lock:
+            if "reader" not in _state:
+                bound = _bind()
+                _state["why"] = bound if isinstance(bound, str) else ""
+                _state["reader"] = None if isinstance(bound, str) else bound
+    return _state["reader"]
+
+
+def unavailable_reason() -> str:
+    """Why :func:`reader` is None (``""`` when it is available)."""
+    reader()
+    return _state["why"]
+
+
+def sqlite_error(code: int, message: str) -> BaseException:
+    """The exception Python's ``sqlite3`` raises for SQLite's result ``code`` and ``message``.
+
+    >>> type(sqlite_error(1, "no such table: t")).__name__
+    'OperationalError'
+    """
+    if code & 0xFF == _NOMEM:
+        return MemoryError()
+    return _ERRORS.get(code & 0xFF, sqlite3.DatabaseError)(message)

@@ -1,0 +1,210 @@
+"""The core's SQLite reader (``Sandbox.execute(sql, rows=False)``) gives the table the Python rows give.
+
+Every comparison runs the query both ways on one sandbox: the same verdict, error kind and message,
+column names, cells (by the core's own fingerprint and by the values read back), and row cap.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+
+from sqlrl.sandbox import ErrorKind, Sandbox
+from sqlrl.sandbox.sqlite_reader import reader, sqlite_error, unavailable_reason
+
+pytestmark = pytest.mark.skipif(
+    reader() is None, reason=f"the core's SQLite reader is unavailable here: {unavailable_reason()}"
+)
+
+
+def _same(sb: Sandbox, sql: str) -> tuple:
+    """Run ``sql`` with and without Python rows; assert the results agree; return the table-only one."""
+    a, b = sb.execute(sql), sb.execute(sql, rows=False)
+    assert (a.ok, a.error_kind, a.columns, a.truncated) == (b.ok, b.error_kind, b.columns, b.truncated), sql
+    if a.error_kind is not ErrorKind.RESOURCE:
+        assert a.error == b.error
+    else:  # the same words; the row count may differ a little: Python's sys.getsizeof of a cached one-character
+        # string ("é") grows once anything asked for its UTF-8 form, so the Python estimate depends on the past
+        assert a.error.split(" after ")[0] == b.error.split(" after ")[0]
+    if a.ok:
+        assert b.rows is None, sql  # read by the core, not fetched as Python rows
+        assert b.table.columns == a.table.columns
+        assert b.table.rows() == a.table.rows(), sql
+        for ordered in (True, False):
+            assert b.table.fingerprint(ordered) == a.table.fingerprint(ordered), sql
+    return a, b
+
+
+@pytest.fixture(scope="module")
+def values_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("reader") / "values.sqlite"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE v (k INTEGER PRIMARY KEY, i INTEGER, f REAL, s TEXT, b BLOB, x)")
+    ints = [0, 1, -1, 2**30 - 1, 2**30, -(2**30), 2**60, 2**63 - 1, -(2**63)]
+    floats = [0.0, -0.0, 0.1, 1.5, 1e308, -1e-308, float("inf"), float("-inf"), 2.0**53, 1e16]
+    texts = ["", "a", "a\x00b", "éa", "Zürich", "日本語", "😀 emoji", "\U0010ffff", "x" * 3000, "  padded  ", "1.0"]
+    blobs = [b"", b"\x00", b"\xff\xfe", b"abc" * 500]
+    mixed = [1, 2.5, "three", b"4", None]
+    n = max(len(ints), len(floats), len(texts), len(blobs), len(mixed))
+    rows = [
+        (
+            k,
+            ints[k % len(ints)] if k < len(ints) else None,
+            floats[k % len(floats)] if k < len(floats) else None,
+            texts[k % len(texts)] if k < len(texts) else None,
+            blobs[k % len(blobs)] if k < len(blobs) else None,
+            mixed[k % len(mixed)],
+        )
+        for k in range(n)
+    ]
+    con.executemany("INSERT INTO v VALUES (?, ?, ?, ?, ?, ?)", rows)
+    con.execute("CREATE TABLE bad (id INTEGER, s TEXT)")
+    con.execute("INSERT INTO bad VALUES (1, 'ok'), (2, CAST(x'80ff41' AS TEXT)), (3, CAST(x'eda080' AS TEXT))")
+    con.execute("CREATE TABLE big (n INTEGER)")
+    con.executemany("INSERT INTO big VALUES (?)", [(i,) for i in range(5000)])
+    con.commit()
+    con.close()
+    return path
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM v",
+        "SELECT i, f, s, b, x FROM v ORDER BY k DESC",
+        "SELECT typeof(x), x FROM v",
+        "SELECT count(*), sum(i), avg(f), group_concat(s) FROM v",
+        "SELECT s AS same, s AS same FROM v",  # duplicate column names
+        "SELECT * FROM v WHERE 0",  # no rows: the columns still count
+        "SELECT 1 AS one",
+        "SELECT NULL",
+        "SELECT -0.0, 1e999, 9223372036854775807 + 0",
+        "SELECT CAST('12abc' AS INTEGER), CAST(2.9 AS INT), '7' + 1",
+        "SELECT upper(s), length(s), hex(b) FROM v",
+        "SELECT * FROM big WHERE n % 97 = 0",
+        "SELECT 1;",
+        "SELECT 1;  \n",
+    ],
+)
+def test_the_table_equals_the_rows_table(values_db, sql):
+    with Sandbox(values_db, timeout=5.0) as sb:
+        _same(sb, sql)
+
+
+@pytest.mark.parametrize(
+    ("sql", "kind"),
+    [
+        ("SELECT nope FROM v", ErrorKind.RUNTIME),
+        ("SELECT * FROM missing", ErrorKind.RUNTIME),
+        ("SELEC 1", ErrorKind.SYNTAX),
+        ("SELECT (1", ErrorKind.SYNTAX),
+        ("SELECT 1; SELECT 2", ErrorKind.MULTIPLE_STATEMENTS),
+        ("SELECT 1; DELETE FROM v", ErrorKind.MULTIPLE_STATEMENTS),
+        ("SELECT load_extension('x')", ErrorKind.PERMISSION),
+        ("SELECT abs(-9223372036854775808)", ErrorKind.RUNTIME),  # integer overflow, raised while stepping
+        ("SELECT zeroblob(300000000)", ErrorKind.RESOURCE),  # over SQLITE_LIMIT_LENGTH of a 1 GB budget
+        ("SELECT * FROM v, v AS w, v AS y, big", ErrorKind.RESOURCE),  # over the result budget
+    ],
+)
+def test_errors_are_the_same_errors(values_db, sql, kind):
+    with Sandbox(values_db, timeout=5.0, memory_limit="64MB") as sb:
+        a, _ = _same(sb, sql)
+        assert a.error_kind is kind, a.error
+
+
+def test_the_row_cap_cuts_the_table_the_same_way(values_db):
+    with Sandbox(values_db, timeout=5.0, max_rows=100) as sb:
+        a, b = _same(sb, "SELECT n FROM big")
+        assert a.truncated and b.table.num_rows == 100 and b.table.truncated
+        a, b = _same(sb, "SELECT n FROM big LIMIT 100")
+        assert not a.truncated and b.table.num_rows == 100
+
+
+@pytest.mark.parametrize("budget", range(3000, 200_000, 9973))
+def test_the_result_budget_is_estimated_as_for_python_rows(values_db, budget, monkeypatch):
+    """At every budget the two paths agree on whether a result is too large (the estimate is the same)."""
+    from sqlrl.sandbox.config import SandboxConfig
+
+    monkeypatch.setattr(SandboxConfig, "max_result_bytes", budget)
+    with Sandbox(values_db, timeout=5.0) as sb:
+        for sql in ("SELECT * FROM v", "SELECT n, 'é' || n FROM big", "SELECT v.s, w.b FROM v, v AS w"):
+            a, _ = _same(sb, sql)
+            assert a.ok or a.error_kind is ErrorKind.RESOURCE
+
+
+@pytest.mark.parametrize("text_errors", ["surrogateescape", "replace", "bytes", "strict"])
+def test_text_that_is_not_utf8_goes_the_python_way(values_db, text_errors):
+    with Sandbox(values_db, timeout=5.0, text_errors=text_errors) as sb:
+        a, b = sb.execute("SELECT * FROM bad"), sb.execute("SELECT * FROM bad", rows=False)
+        assert (a.ok, a.error_kind) == (b.ok, b.error_kind)
+        if a.ok:
+            assert b.table.rows() == a.table.rows() and b.table.fingerprint() == a.table.fingerprint()
+        _same(sb, "SELECT * FROM bad WHERE id = 1")  # valid rows of the same table: the core reads them
+
+
+def test_a_long_query_stops_at_its_timeout(values_db):
+    with Sandbox(values_db, timeout=0.5) as sb:
+        sb.execute("SELECT 1", rows=False)
+        t0 = time.perf_counter()
+        r = sb.execute("SELECT count(*) FROM big a, big b, big c", rows=False)
+        assert r.error_kind is ErrorKind.TIMEOUT and time.perf_counter() - t0 < 1.0
+
+
+def test_queries_of_sqlrl_toy_and_their_mutations(tmp_path):
+    """Gold queries of a sqlrl-toy split and their mutations (many fail, some return many rows): same results."""
+    from sqlrl.data.toy.load import load_toy
+    from sqlrl.sql.mutate import mutations
+
+    examples = list(load_toy("dev", cache_dir=tmp_path))[:60]
+    boxes: dict[str, Sandbox] = {}
+    checked = 0
+    try:
+        for ex in examples:
+            sb = boxes.setdefault(str(ex.db_path), Sandbox(ex.db_path, timeout=5.0))
+            for sql in [ex.gold_sql, *(m for _, m in mutations(ex.gold_sql)[:6])]:
+                _same(sb, sql)
+                checked += 1
+    finally:
+        for sb in boxes.values():
+            sb.close()
+    assert checked > 200
+
+
+def test_the_reward_executor_reads_tables_through_the_core(tmp_path, monkeypatch):
+    """The rewards keep no rows: their SQLite results come from the core's reader, and score as before."""
+    from sqlrl.data.toy.load import load_toy
+    from sqlrl.rewards import execution_reward, partial_reward
+    from sqlrl.sandbox import sqlite_engine
+    from sqlrl.sql.mutate import mutations
+
+    completions, gold, db = [], [], []
+    for ex in list(load_toy("dev", cache_dir=tmp_path))[:8]:
+        for sql in [ex.gold_sql, *(m for _, m in mutations(ex.gold_sql)[:3])]:
+            completions.append(f"```sql\n{sql}\n```")
+            gold.append(ex.gold_sql)
+            db.append(str(ex.db_path))
+    calls: list[dict] = []
+    original = Sandbox.execute
+    monkeypatch.setattr(Sandbox, "execute", lambda self, sql, **kw: calls.append(kw) or original(self, sql, **kw))
+    scores = {}
+    for mode in ("core", "python"):
+        if mode == "python":
+            monkeypatch.setattr(sqlite_engine.SQLiteEngine, "_read_table", lambda *a: None)
+        calls.clear()
+        funcs = [execution_reward(), partial_reward("paverl")]
+        scores[mode] = [f(completions=completions, gold_sql=gold, db_path=db) for f in funcs]
+        for f in funcs:
+            f.executor.close()
+        assert calls and all(kw == {"rows": False} for kw in calls)
+    assert scores["core"] == scores["python"]
+    assert len(set(scores["core"][0])) > 1  # right and wrong completions both present
+
+
+def test_sqlite_error_classes_follow_pythons_sqlite3():
+    assert isinstance(sqlite_error(1, "no such table: t"), sqlite3.OperationalError)
+    assert isinstance(sqlite_error(18, "string or blob too big"), sqlite3.DataError)
+    assert isinstance(sqlite_error(7, ""), MemoryError)
+    assert isinstance(sqlite_error(9 | (1 << 8), "interrupted"), sqlite3.OperationalError)  # an extended code
+    assert type(sqlite_error(999, "?")) is sqlite3.DatabaseError
