@@ -13,11 +13,12 @@ duckdb = pytest.importorskip("duckdb")
 from sqlrl.suite import SuiteError, build_suite, suite_match, suite_variants  # noqa: E402
 
 SCHEMA = """
+CREATE TYPE level AS ENUM ('junior', 'senior', 'it''s complicated');
 CREATE SEQUENCE badge_ids START 100;
 CREATE TABLE dept (dept_id INTEGER PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, budget DECIMAL(10, 2), opened DATE);
 CREATE TABLE emp (
   emp_id INTEGER PRIMARY KEY, name VARCHAR NOT NULL, dept_id INTEGER NOT NULL REFERENCES dept (dept_id),
-  salary INTEGER CHECK (salary >= 0), role VARCHAR, active BOOLEAN
+  salary INTEGER CHECK (salary >= 0), role VARCHAR, active BOOLEAN, grade level NOT NULL
 );
 CREATE TABLE badge (
   badge_id INTEGER DEFAULT nextval('badge_ids'), emp_id INTEGER NOT NULL REFERENCES emp (emp_id),
@@ -29,8 +30,8 @@ CREATE VIEW rich AS SELECT name FROM emp WHERE salary > 100;
 # Every employee is an engineer: a query without `WHERE role = 'engineer'` is right by luck on the original.
 ROWS = """
 INSERT INTO dept VALUES (1, 'R&D', 1000.5, '2020-01-01'), (2, 'Sales', 200.0, '2021-05-01'), (3, 'Ops', NULL, NULL);
-INSERT INTO emp VALUES (1, 'Ann', 1, 150, 'engineer', true), (2, 'Bob', 1, 90, 'engineer', true),
-  (3, 'Cid', 2, 120, 'engineer', false), (4, 'Dee', 1, 110, 'engineer', NULL);
+INSERT INTO emp VALUES (1, 'Ann', 1, 150, 'engineer', true, 'senior'), (2, 'Bob', 1, 90, 'engineer', true, 'junior'),
+  (3, 'Cid', 2, 120, 'engineer', false, 'senior'), (4, 'Dee', 1, 110, 'engineer', NULL, 'it''s complicated');
 INSERT INTO badge (emp_id, code) VALUES (1, 'A'), (1, 'B'), (3, 'A');
 """
 GOLDS = [
@@ -109,7 +110,8 @@ def test_a_duckdb_suite_keeps_the_schema_and_every_constraint(duck, suite):
         assert _types(variant) == declared  # same tables, types, NOT NULL, keys, CHECK
         con = duckdb.connect(str(variant), read_only=True)
         try:
-            assert con.execute("SELECT count(*) FROM emp WHERE name IS NULL OR dept_id IS NULL").fetchone() == (0,)
+            not_null = "SELECT count(*) FROM emp WHERE name IS NULL OR dept_id IS NULL OR grade IS NULL"
+            assert con.execute(not_null).fetchone() == (0,)
             assert con.execute("SELECT count(*) FROM dept WHERE name IS NULL").fetchone() == (0,)
             assert con.execute("SELECT count(*) - count(DISTINCT emp_id) FROM emp").fetchone() == (0,)
             assert con.execute("SELECT count(*) - count(DISTINCT name) FROM emp").fetchone() == (0,)

@@ -3,7 +3,8 @@
 :func:`mutations` lists near-misses of a gold query, the kind of wrong query a model writes: a
 condition dropped or its operator changed, MAX for MIN, SUM for AVG, DISTINCT added or removed,
 the ORDER direction flipped, LIMIT changed or dropped, an INNER JOIN made LEFT, a number literal
-moved by one, UNION for UNION ALL, INTERSECT for EXCEPT. Each is an ordinary SQLite query; many
+moved by one, UNION for UNION ALL, INTERSECT for EXCEPT. Each is an ordinary query in the gold's dialect
+(``dialect``: SQLite's by default, DuckDB's for a DuckDB suite); many
 give the gold's result on a given database by luck, and a test suite is distilled to tell them apart
 (:mod:`sqlrl.suite`). The list is deterministic: the same text gives the same mutations, in order.
 """
@@ -142,7 +143,8 @@ def _apply(node: Any, kind: str) -> list[Any]:
 
 
 def mutations(sql: str, kinds: tuple[str, ...] | None = None, dialect: str = "sqlite") -> list[tuple[str, str]]:
-    """Every mutation of ``sql`` (SQLite) as ``(kind, text)``: distinct texts, none equal to the query's own.
+    """Every mutation of ``sql`` (SQLite, or ``dialect``) as ``(kind, text)``: distinct texts, none equal to the
+    query's own.
 
     Raises:
         SqlParseError: ``sql`` is not one SQLite statement.

@@ -341,8 +341,8 @@ def read_duckdb_schema(original: str | os.PathLike[str]) -> DuckDBSchema:
     as DuckDB declares them.
 
     Raises:
-        SuiteError: tables outside the ``main`` schema, or user-defined types (ENUM ...), which a variant
-            cannot recreate, or no table at all.
+        SuiteError: tables outside the ``main`` schema, or user-defined types other than ENUM (which a variant
+            recreates), or no table at all.
     """
     import decimal
 
@@ -356,11 +356,18 @@ def read_duckdb_schema(original: str | os.PathLike[str]) -> DuckDBSchema:
         if others:
             raise SuiteError(f"{original}: tables outside the main schema ({', '.join(others)}) are not supported")
         types = con.execute(
-            "SELECT type_name FROM duckdb_types() WHERE database_name = current_database() AND NOT internal"
-            " AND schema_name = 'main'"
+            "SELECT type_name, logical_type, labels FROM duckdb_types() WHERE database_name = current_database() "
+            "AND NOT internal AND schema_name = 'main' ORDER BY type_oid"
         ).fetchall()  # fmt: skip
-        if types:
-            raise SuiteError(f"{original}: user-defined types ({', '.join(t for (t,) in types)}) are not supported")
+        other_types = [name for name, logical, _ in types if logical != "ENUM"]
+        if other_types:
+            raise SuiteError(
+                f"{original}: user-defined types other than ENUM ({', '.join(other_types)}) are not supported"
+            )
+        enums = [
+            f"CREATE TYPE {_quote(name)} AS ENUM ({', '.join(_literal(v) for v in labels)})"
+            for name, _, labels in types
+        ]  # fmt: skip
         infos: dict[str, TableInfo] = {}
         sql_of: dict[str, str] = {}
         for _, name, sql in tables:
@@ -409,7 +416,11 @@ def read_duckdb_schema(original: str | os.PathLike[str]) -> DuckDBSchema:
         raise SuiteError(f"{original} has no tables to make variants of")
     ordered = _parents_first(infos, [name for _, name, _ in tables])
     # indexes before the rows, as in SQLite: a row that breaks a UNIQUE index is skipped, not the index
-    return DuckDBSchema([*sequences, *(sql_of[t.name] for t in ordered), *indexes, *views], [], ordered)
+    return DuckDBSchema([*enums, *sequences, *(sql_of[t.name] for t in ordered), *indexes, *views], [], ordered)
+
+
+def _literal(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
 
 
 def _parents_first(tables: dict[str, TableInfo], names: list[str]) -> list[TableInfo]:
