@@ -17,6 +17,11 @@ The suite is written in the layout of test-suite-sql-eval's database folder, whi
 ``<db_id>_1.sqlite`` ... ``<db_id>_<n>.sqlite``, plus ``suite.json`` (the settings, the key, what each
 variant separates). A second call with the same database content, gold queries and settings finds
 ``suite.json`` and returns the suite without building it again.
+
+A DuckDB file or a folder of CSV files gets DuckDB variants (:func:`sqlrl.suite.variants.write_duckdb_variant`),
+``<db_id>.duckdb`` and ``<db_id>_<n>.duckdb``, so that the verdicts come from the engine the sandbox runs
+such a database on; a CSV folder's original is its tables as the sandbox loads them into DuckDB. Its gold
+queries are DuckDB SQL, mutated and probed in that dialect.
 """
 
 from __future__ import annotations
