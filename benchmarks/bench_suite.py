@@ -33,17 +33,29 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def optimized(sql: str, schema: dict) -> str | None:
+def optimized(sql: str, schema: dict, dialect: str = "sqlite") -> str | None:
     import sqlglot
     from sqlglot.optimizer import optimize
 
     try:
-        return optimize(sqlglot.parse_one(sql, read="sqlite"), schema=schema, dialect="sqlite").sql("sqlite")
+        return optimize(sqlglot.parse_one(sql, read=dialect), schema=schema, dialect=dialect).sql(dialect)
     except Exception:  # noqa: BLE001 - a query the optimizer cannot handle has no rewrite
         return None
 
 
 def db_schema(path: Path) -> dict:
+    if path.suffix == ".duckdb":
+        import duckdb
+
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            rows = con.execute("SELECT table_name, column_name, data_type FROM duckdb_columns()").fetchall()
+        finally:
+            con.close()
+        out: dict = {}
+        for table, column, kind in rows:
+            out.setdefault(table, {})[column] = kind
+        return out
     con = sqlite3.connect(path)
     try:
         tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
@@ -92,10 +104,12 @@ def _short(text: str, width: int = 240) -> str:
 
 
 def measure(
-    db_id: str, db: Path, in_sample: list[str], held_out: list[str], same: list[tuple[str, str]], out: str, args
-) -> dict:
+    db_id: str, db: Path, in_sample: list[str], held_out: list[str], same: list[tuple[str, str]], out: str, args,
+    dialect: str = "sqlite",
+) -> dict:  # fmt: skip
     """One database's row: its suite built from ``in_sample``, what it catches of the near-misses plain EX
-    accepts, and its false alarms on sqlglot optimizer rewrites and on ``same`` (equivalent pairs)."""
+    accepts, and its false alarms on sqlglot optimizer rewrites and on ``same`` (equivalent pairs). ``dialect``:
+    the golds' (``duckdb`` for a DuckDB file, whose suite has DuckDB variants)."""
     from sqlrl.sql.mutate import mutations
     from sqlrl.suite import build_suite, suite_verdicts
 
@@ -104,7 +118,7 @@ def measure(
                         db_id=db_id)  # fmt: skip
     row: dict = {"db": db_id, "variants": len(suite.variants), "build_s": time.perf_counter() - t0, "kinds": {}}
     for label, queries in (("in", in_sample), ("held", held_out)):
-        pairs = [(g, m, kind) for g in queries for kind, m in mutations(g)]
+        pairs = [(g, m, kind) for g in queries for kind, m in mutations(g, dialect=dialect)]
         plain = suite_verdicts([(g, m) for g, m, _ in pairs], [db])
         lucky = [pr for pr, v in zip(pairs, plain, strict=True) if v]
         on_suite = suite_verdicts([(g, m) for g, m, _ in lucky], suite)
@@ -112,7 +126,7 @@ def measure(
         if label == "held":
             row["kinds"] = [(kind, bool(v)) for (_, _, kind), v in zip(lucky, on_suite, strict=True)]
     schema = db_schema(db)
-    rewrites = [(g, r) for g in in_sample + held_out if (r := optimized(g, schema)) is not None and r != g]
+    rewrites = [(g, r) for g in in_sample + held_out if (r := optimized(g, schema, dialect)) is not None and r != g]
     for label, equivalent in (("rewrites", rewrites), ("authors", same)):
         plain = suite_verdicts(equivalent, [db])
         accepted = [pr for pr, v in zip(equivalent, plain, strict=True) if v]

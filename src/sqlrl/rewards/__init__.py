@@ -131,7 +131,9 @@ def score_terms(
     """
     spec = RewardSpec.load(spec)
     columns: dict[str, Any] = {"gold_sql": gold_sql, "db_path": db}
-    for key in ("engine", "dialect", "db_id", "question", "evidence", "gold_dialect", "condition_cols", "ignore_order"):
+    columns_of_rows = ("engine", "dialect", "db_id", "question", "evidence", "gold_dialect", "condition_cols",
+                       "ignore_order", "suite_dir")  # fmt: skip
+    for key in columns_of_rows:
         if key in options:
             columns[key] = options.pop(key)
     executor = _shared_executor(options)
@@ -160,15 +162,15 @@ def score(
         completions: model outputs (strings or conversational message lists).
         gold_sql: one gold query for every completion, or one per completion.
         db: one database (``.sqlite`` / ``.duckdb`` file or CSV directory) or one per completion.
-        spec: a :class:`RewardSpec`, preset name (``execution``, the default; ``stage1``; ``stage2``),
-            YAML file or text, or list of ``{name, weight, **params}``.
+        spec: a :class:`RewardSpec`, preset name (``execution``, the default; ``stage1``; ``stage2``;
+            ``suite``, which needs ``suite_dir``), YAML file or text, or list of ``{name, weight, **params}``.
         prompts: one prompt per completion; completions of one prompt form a group (the ``length``
             reward needs them); default: one group per (gold, database).
         completion_ids: token ids per completion (lengths in tokens for ``length``).
-        **options: per-completion columns (``engine``, ``dialect``, ``question``, ``evidence``, ...; a
-            single value or a list) and sandbox options (``timeout``, ``max_rows``, ``workers``, ...).
-            Executors are kept per set of sandbox options, so repeated calls reuse connections and the
-            gold cache.
+        **options: per-completion columns (``engine``, ``dialect``, ``question``, ``evidence``,
+            ``suite_dir`` (the folder of test suites), ...; a single value or a list) and sandbox options
+            (``timeout``, ``max_rows``, ``workers``, ...). Executors are kept per set of sandbox options, so
+            repeated calls reuse connections and the gold cache.
 
     >>> import sqlite3, tempfile, os
     >>> db = os.path.join(tempfile.mkdtemp(), "t.sqlite")

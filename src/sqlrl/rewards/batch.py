@@ -19,6 +19,8 @@ column            meaning (default when the column is absent)
 ``db_id``         the database's name (informational; not read)
 ``question``      the question (``""``)
 ``evidence``      BIRD-style evidence (``""``)
+``suite_dir``     the folder of test suites (``sqlrl suite build --out``) for rewards built with
+                  ``suite=True`` (the ``suite`` preset); read only by them
 ================  ========================================================================
 
 The sandbox runs SQLite's dialect on SQLite files, also on DuckDB (``sqlite_compat``), and

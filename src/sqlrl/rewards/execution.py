@@ -19,10 +19,18 @@ __all__ = ["ExecutionReward", "PartialReward", "execution_reward", "partial_rewa
 PAVERL_MIN_SQL_LENGTH = 16
 
 
-def _suite_folder(suite: str | os.PathLike[str] | None) -> Path | None:
-    if suite is not None and not Path(suite).is_dir():
-        raise ValueError(f"suite must be a folder of test suites (sqlrl suite build --out), got {suite}")
-    return None if suite is None else Path(suite)
+def _suite_folder(suite: str | os.PathLike[str] | bool | None) -> Path | bool | None:
+    """None or False (off), True (each row's ``suite_dir`` column) or the folder of suites, which must exist."""
+    if suite is None or isinstance(suite, bool):
+        return suite or None
+    if not isinstance(suite, (str, os.PathLike)) or not str(suite).strip():
+        raise ValueError(f"suite must be a folder of test suites (sqlrl suite build --out) or true, got {suite!r}")
+    if not Path(suite).is_dir():
+        raise ValueError(
+            f"suite must be a folder of test suites (sqlrl suite build --out), got {suite}, which "
+            f"{'is no folder' if Path(suite).exists() else 'does not exist'}"
+        )
+    return Path(suite)
 
 
 class ExecutionReward(SQLReward):
@@ -40,10 +48,13 @@ class ExecutionReward(SQLReward):
         name: the name TRL logs (default ``execution``, or ``execution_<mode>``).
         executor: a shared :class:`~sqlrl.rewards.executor.RewardExecutor`; else one is made from
             ``sandbox_options`` (``timeout``, ``max_rows``, ``engine``, ``workers``, ...).
-        suite: a folder of distilled test suites (``sqlrl suite build --out``; see docs/suites.md): a
+        suite: a folder of distilled test suites (``sqlrl suite build --out``; see docs/suites.md), or True for
+            each row's ``suite_dir`` column (the ``suite`` preset; a training config's ``data.suite``): a
             prediction that matches on a row's database is ``correct`` only if it also matches on every
-            variant in ``<suite>/<db_id>/`` (``db_id``: the database file's stem); each distinct query
-            runs once per variant. A row whose database has no suite folder raises ``RewardInputError``.
+            variant in ``<suite>/<db_id>/`` (``db_id``: the stem of the database file or CSV folder); each
+            distinct query runs once per variant. A row whose database has no suite folder raises
+            ``RewardInputError`` (no fall back to the plain database); a suite that kept no variant scores
+            as its database.
 
     Returns None ("not applicable") for rows without a gold query or whose gold query fails.
 
@@ -70,7 +81,7 @@ class ExecutionReward(SQLReward):
         error: float = 0.0,
         name: str | None = None,
         executor: RewardExecutor | None = None,
-        suite: str | os.PathLike[str] | None = None,
+        suite: str | os.PathLike[str] | bool | None = None,
         **sandbox_options: Any,
     ) -> None:
         if mode not in MODES:
@@ -88,7 +99,7 @@ class ExecutionReward(SQLReward):
         executed = self.execute(batch)
         verdicts = apply_empty_gold(executed, executed.scores("mode", self.mode), self.empty_gold)
         if self.suite is not None:
-            verdicts = self._on_suite(executed, verdicts)
+            verdicts = self._on_suite(executed, verdicts, batch)
         out: list[float | None] = []
         for v, pred in zip(verdicts, executed.preds, strict=True):
             if v is None:
@@ -99,14 +110,14 @@ class ExecutionReward(SQLReward):
                 out.append(self.correct if v >= 1.0 else self.wrong)
         return out
 
-    def _on_suite(self, executed: Any, verdicts: list[float | None]) -> list[float | None]:
+    def _on_suite(self, executed: Any, verdicts: list[float | None], batch: Batch) -> list[float | None]:
         """``verdicts`` with a match made 0.0 where the prediction differs from the gold on a variant of
         the row's suite (:mod:`sqlrl.rewards.on_suite`)."""
         assert self.suite is not None
         rows = [i for i, v in enumerate(verdicts) if v is not None and v >= 1.0]
         if not rows:
             return verdicts
-        lowest = suite_minimum(executed, rows, self.suite, kind="mode", name=self.mode)
+        lowest = suite_minimum(executed, rows, self.suite, kind="mode", name=self.mode, batch=batch)
         return [min(v, lowest[i]) if v is not None and i in lowest else v for i, v in enumerate(verdicts)]
 
 
@@ -126,7 +137,8 @@ class PartialReward(SQLReward):
         empty_gold: policy when the gold result is empty (see :mod:`sqlrl.rewards.guard`).
         name: the name TRL logs (default ``partial_<metric>``, ``partial_paverl_paper``).
         executor: a shared executor; else one is made from ``sandbox_options``.
-        suite: a folder of distilled test suites (as for :class:`ExecutionReward`): the score is the
+        suite: a folder of distilled test suites, or True for the ``suite_dir`` column (as for
+            :class:`ExecutionReward`): the score is the
             lowest over the row's database and every variant of its suite (its worst case; 0 where
             the prediction fails on a variant), before ``paper_mapping``.
 
@@ -153,7 +165,7 @@ class PartialReward(SQLReward):
         empty_gold: str = "structure",
         name: str | None = None,
         executor: RewardExecutor | None = None,
-        suite: str | os.PathLike[str] | None = None,
+        suite: str | os.PathLike[str] | bool | None = None,
         **sandbox_options: Any,
     ) -> None:
         if metric not in METRICS:
@@ -174,7 +186,10 @@ class PartialReward(SQLReward):
         scores = apply_empty_gold(executed, executed.scores("metric", self.metric_name), self.empty_gold)
         if self.suite is not None:
             rows = [i for i, acc in enumerate(scores) if acc is not None and executed.preds[i].ok]
-            lowest = suite_minimum(executed, rows, self.suite, kind="metric", name=self.metric_name) if rows else {}
+            lowest = (
+                suite_minimum(executed, rows, self.suite, kind="metric", name=self.metric_name, batch=batch)
+                if rows else {}
+            )  # fmt: skip
             scores = [min(acc, lowest[i]) if acc is not None and i in lowest else acc for i, acc in enumerate(scores)]
         out: list[float | None] = []
         for i, (acc, pred) in enumerate(zip(scores, executed.preds, strict=True)):

@@ -229,8 +229,8 @@ def build_rewards(spec: Any = "stage2", **sandbox_options: Any) -> tuple[list[SQ
     """Reward functions and weights for TRL, sharing one executor (one execution per prediction per batch).
 
     Args:
-        spec: a :class:`RewardSpec`, a preset name (``stage1``, ``stage2``, ``execution``), a YAML file
-            or text, or a list of ``{name, weight, **params}`` dicts.
+        spec: a :class:`RewardSpec`, a preset name (``stage1``, ``stage2``, ``execution``, ``suite``), a YAML
+            file or text, or a list of ``{name, weight, **params}`` dicts.
         **sandbox_options: for the shared :class:`~sqlrl.rewards.executor.RewardExecutor`:
             ``timeout`` (seconds per query, default 5), ``max_rows``, ``engine`` (for rows without an
             ``engine`` column), ``workers``, ``memory_limit``, ``cache_dir``, ...
@@ -276,7 +276,9 @@ def _executor(sandbox_options: Mapping[str, Any]) -> RewardExecutor:
 
 
 #: Ready-made specs. ``stage1``: dense partial rewards for the first GRPO stage; ``stage2``:
-#: execution-focused rewards for the second; ``execution``: execution match alone.
+#: execution-focused rewards for the second; ``execution``: execution match alone; ``suite``: execution
+#: match on each row's distilled test suite (``suite: true``: the folder in the dataset column ``suite_dir``,
+#: which a training config's ``data.suite`` fills; logged as ``execution_suite``; see docs/suites.md).
 PRESETS: dict[str, RewardSpec] = {}
 PRESETS["stage1"] = RewardSpec.from_list(
     [
@@ -294,3 +296,6 @@ PRESETS["stage2"] = RewardSpec.from_list(
     ]
 )
 PRESETS["execution"] = RewardSpec.from_list([{"name": "execution", "weight": 1.0}])
+PRESETS["suite"] = RewardSpec.from_list(
+    [{"name": "execution", "weight": 1.0, "mode": "spider", "suite": True, "label": "execution_suite"}]
+)

@@ -3,7 +3,8 @@
 :func:`mutations` lists near-misses of a gold query, the kind of wrong query a model writes: a
 condition dropped or its operator changed, MAX for MIN, SUM for AVG, DISTINCT added or removed,
 the ORDER direction flipped, LIMIT changed or dropped, an INNER JOIN made LEFT, a number literal
-moved by one, UNION for UNION ALL, INTERSECT for EXCEPT. Each is an ordinary SQLite query; many
+moved by one, UNION for UNION ALL, INTERSECT for EXCEPT. Each is an ordinary query in the gold's dialect
+(``dialect``: SQLite's by default, DuckDB's for a DuckDB suite); many
 give the gold's result on a given database by luck, and a test suite is distilled to tell them apart
 (:mod:`sqlrl.suite`). The list is deterministic: the same text gives the same mutations, in order.
 """
@@ -141,8 +142,9 @@ def _apply(node: Any, kind: str) -> list[Any]:
     return []
 
 
-def mutations(sql: str, kinds: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
-    """Every mutation of ``sql`` (SQLite) as ``(kind, text)``: distinct texts, none equal to the query's own.
+def mutations(sql: str, kinds: tuple[str, ...] | None = None, dialect: str = "sqlite") -> list[tuple[str, str]]:
+    """Every mutation of ``sql`` (SQLite, or ``dialect``) as ``(kind, text)``: distinct texts, none equal to the
+    query's own.
 
     Raises:
         SqlParseError: ``sql`` is not one SQLite statement.
@@ -157,8 +159,8 @@ def mutations(sql: str, kinds: tuple[str, ...] | None = None) -> list[tuple[str,
     for kind in kinds:
         if kind not in MUTATION_KINDS:
             raise ValueError(f"unknown mutation kind {kind!r}; kinds: {', '.join(MUTATION_KINDS)}")
-    tree = parse_one(sql, "sqlite")
-    seen = {tree.sql(dialect="sqlite")}
+    tree = parse_one(sql, dialect)
+    seen = {tree.sql(dialect=dialect)}
     out: list[tuple[str, str]] = []
     for kind in kinds:
         for index in _sites(tree, kind):
@@ -175,7 +177,7 @@ def mutations(sql: str, kinds: tuple[str, ...] | None = None) -> list[tuple[str,
                 else:
                     target.replace(replacement)
                 try:
-                    text = copy.sql(dialect="sqlite")
+                    text = copy.sql(dialect=dialect)
                 except Exception:  # noqa: BLE001, S112 - a mutation sqlglot cannot write is skipped
                     continue
                 if text not in seen:
@@ -184,7 +186,7 @@ def mutations(sql: str, kinds: tuple[str, ...] | None = None) -> list[tuple[str,
     return out
 
 
-def literals(sql: str) -> list[str | int | float]:
+def literals(sql: str, dialect: str = "sqlite") -> list[str | int | float]:
     """The string and number literals of ``sql`` (SQLite), without repeats, in the order of ``tree.walk()``.
 
     Raises:
@@ -196,7 +198,7 @@ def literals(sql: str) -> list[str | int | float]:
     from sqlglot import exp
 
     out: list[str | int | float] = []
-    for node in parse_one(sql, "sqlite").find_all(exp.Literal):
+    for node in parse_one(sql, dialect).find_all(exp.Literal):
         value: str | int | float = node.this
         if not node.is_string:
             try:
@@ -211,7 +213,7 @@ def literals(sql: str) -> list[str | int | float]:
     return out
 
 
-def order_probe(sql: str) -> tuple[str, int] | None:
+def order_probe(sql: str, dialect: str = "sqlite") -> tuple[str, int] | None:
     """A query that shows whether ``sql``'s ORDER BY is ambiguous on a database: ``(probe, n)`` where the
     probe selects ``sql``'s ``n`` columns, then its sort keys, in its order, with LIMIT one higher. Two
     adjacent probe rows with equal keys and different columns mean the result depends on how the
@@ -225,7 +227,7 @@ def order_probe(sql: str) -> tuple[str, int] | None:
     """
     from sqlglot import exp
 
-    tree = parse_one(sql, "sqlite")
+    tree = parse_one(sql, dialect)
     order = tree.args.get("order") if isinstance(tree, exp.Select) else None
     if order is None or tree.args.get("distinct") or any(isinstance(e, exp.Star) for e in tree.expressions):
         return None
@@ -251,10 +253,10 @@ def order_probe(sql: str) -> tuple[str, int] | None:
         if not (isinstance(value, exp.Literal) and value.this.isdigit()):
             return None
         probe.set("limit", exp.Limit(expression=exp.Literal.number(int(value.this) + 1)))
-    return probe.sql(dialect="sqlite"), n
+    return probe.sql(dialect=dialect), n
 
 
-def scalar_probes(sql: str) -> list[str]:
+def scalar_probes(sql: str, dialect: str = "sqlite") -> list[str]:
     """Queries that show whether a scalar subquery of ``sql`` is ambiguous on a database: one per uncorrelated
     subquery compared with ``=``, ``<`` ... or selected as a value, ``SELECT DISTINCT * FROM (<subquery>)
     LIMIT 2``. SQLite takes the first row of a scalar subquery that returns several, so where a probe
@@ -273,7 +275,7 @@ def scalar_probes(sql: str) -> list[str]:
 
     comparisons = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
     probes = []
-    for sub in parse_one(sql, "sqlite").find_all(exp.Subquery):
+    for sub in parse_one(sql, dialect).find_all(exp.Subquery):
         parent = sub.parent
         if isinstance(parent, exp.Paren):
             parent = parent.parent
@@ -281,19 +283,19 @@ def scalar_probes(sql: str) -> list[str]:
             continue
         body = sub.this.copy()
         probe = exp.select("*").distinct().from_(exp.Subquery(this=body)).limit(2)
-        text = probe.sql(dialect="sqlite")
+        text = probe.sql(dialect=dialect)
         if text not in probes:
             probes.append(text)
     return probes
 
 
-def tie_probes(sql: str) -> list[tuple[str, int | None]]:
+def tie_probes(sql: str, dialect: str = "sqlite") -> list[tuple[str, int | None]]:
     """Every probe of ``sql`` whose result shows that the engine breaks a tie it depends on:
     :func:`order_probe`'s ``(probe, n)`` (ties under ORDER BY) and :func:`scalar_probes`' ``(probe, None)``
     (a scalar subquery with several rows: tied when the probe returns two)."""
     found: list[tuple[str, int | None]] = []
-    ordered = order_probe(sql)
+    ordered = order_probe(sql, dialect)
     if ordered is not None:
         found.append(ordered)
-    found += [(probe, None) for probe in scalar_probes(sql)]
+    found += [(probe, None) for probe in scalar_probes(sql, dialect)]
     return found

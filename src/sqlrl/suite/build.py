@@ -17,6 +17,11 @@ The suite is written in the layout of test-suite-sql-eval's database folder, whi
 ``<db_id>_1.sqlite`` ... ``<db_id>_<n>.sqlite``, plus ``suite.json`` (the settings, the key, what each
 variant separates). A second call with the same database content, gold queries and settings finds
 ``suite.json`` and returns the suite without building it again.
+
+A DuckDB file or a folder of CSV files gets DuckDB variants (:func:`sqlrl.suite.variants.write_duckdb_variant`),
+``<db_id>.duckdb`` and ``<db_id>_<n>.duckdb``, so that the verdicts come from the engine the sandbox runs
+such a database on; a CSV folder's original is its tables as the sandbox loads them into DuckDB. Its gold
+queries are DuckDB SQL, mutated and probed in that dialect.
 """
 
 from __future__ import annotations
@@ -61,28 +66,56 @@ class Suite:
 
 
 def _db_hash(path: Path) -> str:
+    """The content hash of a database file, or of a CSV folder's files (names and bytes)."""
+    from sqlrl.sandbox.source import csv_files
+
     h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
+    for file in csv_files(path) if path.is_dir() else [path]:
+        if path.is_dir():
+            h.update(f"\0{file.name}\0".encode())
+        with file.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
     return h.hexdigest()
 
 
-def check_database(path: Path) -> None:
-    """Raise :class:`SuiteError` unless ``path`` is a SQLite file with tables."""
+def check_database(path: Path) -> str:
+    """The kind of database at ``path`` (``sqlite``, ``duckdb`` or ``csv_dir``, as the sandbox reads it), after
+    checking that it has tables.
+
+    Raises:
+        SuiteError: ``path`` is missing, no SQLite or DuckDB file nor a folder of CSV files, or has no tables.
+    """
+    from sqlrl.sandbox.errors import SandboxError
+    from sqlrl.sandbox.source import CSV_DIR, DUCKDB, database_kind
+
     path = Path(path)
-    if not path.is_file():
-        raise SuiteError(f"database {path} does not exist" if not path.exists() else f"database {path} is not a file")
+    if not path.exists():
+        raise SuiteError(f"database {path} does not exist")
     try:
-        con = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
+        kind = database_kind(path)
+    except SandboxError as e:
+        raise SuiteError(f"{path} is not a SQLite database, a DuckDB database or a folder of CSV files ({e})") from None
+    if kind == CSV_DIR:
+        return kind
+    try:
+        if kind == DUCKDB:
+            from sqlrl.suite.variants import duckdb_connect
+
+            con = duckdb_connect(path, read_only=True)
+            sql = "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND NOT internal"
+        else:
+            con = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
+            sql = "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
         try:
-            n = con.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+            n = con.execute(sql).fetchone()[0]
         finally:
             con.close()
-    except sqlite3.Error as e:
-        raise SuiteError(f"{path} is not a SQLite database ({e})") from None
+    except Exception as e:  # noqa: BLE001 - sqlite3.Error or duckdb.Error: not a readable database
+        raise SuiteError(f"{path} is not a {'DuckDB' if kind == DUCKDB else 'SQLite'} database ({e})") from None
     if n == 0:
         raise SuiteError(f"{path} has no tables")
+    return kind
 
 
 def read_gold_file(path: str | os.PathLike[str], db_id: str | None = None) -> list[str]:
@@ -127,10 +160,10 @@ def _key(db_hash: str, golds: Sequence[str], settings: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-_VARIANT = re.compile(r"_(\d+)\.sqlite$")
+_VARIANT = re.compile(r"_(\d+)\.(sqlite|duckdb)$")
 
 
-def _load_cached(directory: Path, db_id: str, key: str) -> Suite | None:
+def _load_cached(directory: Path, db_id: str, key: str, suffix: str) -> Suite | None:
     manifest = directory / MANIFEST
     try:
         data = json.loads(manifest.read_text(encoding="utf-8"))
@@ -138,7 +171,7 @@ def _load_cached(directory: Path, db_id: str, key: str) -> Suite | None:
         return None
     if data.get("key") != key:
         return None
-    original = directory / f"{db_id}.sqlite"
+    original = directory / f"{db_id}{suffix}"
     variants = [directory / name for name in data.get("variants", [])]
     if not original.is_file() or not all(v.is_file() for v in variants):
         return None
@@ -161,11 +194,14 @@ def build_suite(
     force: bool = False,
     mode: str = "spider",
 ) -> Suite:
-    """Build (or find in ``out_dir``) the distilled test suite of a SQLite database for its gold queries.
+    """Build (or find in ``out_dir``) the distilled test suite of a database for its gold queries.
 
     Args:
-        database: the SQLite file.
-        gold_queries: SQLite queries on it (empty lines are skipped).
+        database: a SQLite file (SQLite variants), or a DuckDB file or a folder of CSV files (DuckDB variants:
+            the engine the sandbox runs them on; a CSV folder's original is its tables loaded into DuckDB, with
+            the types DuckDB's CSV reader infers, as the sandbox loads it).
+        gold_queries: queries on it (empty lines are skipped), in SQLite's dialect for a SQLite file, else
+            DuckDB's.
         k: at most this many variants are kept (fewer when fewer separate every surviving mutation).
         seed: the candidates are a pure function of the database, the gold queries and the seed.
         out_dir: the suite goes to ``<out_dir>/<db_id>/``.
@@ -181,14 +217,17 @@ def build_suite(
             rows or their order separates nothing under ``bird``.
 
     Raises:
-        SuiteError: the database is missing or no SQLite file with tables, a gold query cannot be
+        SuiteError: the database is missing or no database with tables, a gold query cannot be
             parsed (its index and text are named), no gold query runs on the original, or bad settings.
     """
+    from sqlrl.sandbox.source import SQLITE
     from sqlrl.sql.errors import SqlError
     from sqlrl.sql.mutate import literals, mutations
 
     database = Path(database)
-    check_database(database)
+    kind = check_database(database)
+    engine = "sqlite" if kind == SQLITE else "duckdb"
+    suffix = f".{engine}"
     if mode not in ("spider", "bird"):
         raise SuiteError(f"mode must be 'spider' or 'bird', got {mode!r}")
     if k < 1 or candidates < 1 or max_rows < 1:
@@ -201,7 +240,7 @@ def build_suite(
     settings = {"k": k, "seed": seed, "candidates": candidates, "max_rows": max_rows, "mode": mode}
     key = _key(_db_hash(database), golds, settings)
     if not force:
-        cached = _load_cached(directory, db_id, key)
+        cached = _load_cached(directory, db_id, key, suffix)
         if cached is not None:
             return cached
 
@@ -209,33 +248,42 @@ def build_suite(
     extra: list[Any] = []
     for i, gold in enumerate(golds):
         try:
-            mutants.append([text for _, text in mutations(gold)])
-            extra += [v for v in literals(gold) if v not in extra]
+            mutants.append([text for _, text in mutations(gold, dialect=engine)])
+            extra += [v for v in literals(gold, engine) if v not in extra]
         except SqlError as e:
-            raise SuiteError(f"gold query {i} cannot be parsed as SQLite ({e}): {gold}") from None
+            raise SuiteError(f"gold query {i} cannot be parsed as {engine} ({e}): {gold}") from None
     directory.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".candidates-", dir=directory))
     try:
+        source = database
+        if kind != SQLITE and database.is_dir():  # a CSV folder: its tables as the sandbox loads them
+            from sqlrl.sandbox.csv_dir import load_csv_dir_to_duckdb
+
+            source = work / f"original{suffix}"
+            load_csv_dir_to_duckdb(database, source)
         stats, chosen, kills, tied = _distil(
-            database, golds, mutants, extra, work, k=k, seed=seed, candidates=candidates, max_rows=max_rows,
-            timeout=timeout, workers=workers, progress=progress, mode=mode,
+            source, golds, mutants, extra, work, k=k, seed=seed, candidates=candidates, max_rows=max_rows,
+            timeout=timeout, workers=workers, progress=progress, mode=mode, engine=engine,
         )  # fmt: skip
         for old in directory.iterdir():  # an earlier suite of this db_id
             if old.name == MANIFEST or (old.name.startswith(f"{db_id}_") and _VARIANT.search(old.name)):
                 old.unlink()
-        original = directory / f"{db_id}.sqlite"
-        if not (original.exists() and original.samefile(database)):
-            shutil.copyfile(database, original)
+        original = directory / f"{db_id}{suffix}"
+        if not (original.exists() and original.samefile(source)):
+            shutil.copyfile(source, original)
+            if Path(f"{source}.wal").is_file():  # DuckDB changes not yet checkpointed into the file
+                shutil.copyfile(f"{source}.wal", f"{original}.wal")
         variants = []
         for n, c in enumerate(chosen, 1):
-            target = directory / f"{db_id}_{n}.sqlite"
-            shutil.copyfile(work / f"c{c}.sqlite", target)
+            target = directory / f"{db_id}_{n}{suffix}"
+            shutil.copyfile(work / f"c{c}{suffix}", target)
             variants.append(target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     stats["separated_by_variant"] = kills
     manifest = {
-        "key": key, "db_id": db_id, "database": str(database), "settings": settings, "version": SUITE_VERSION,
+        "key": key, "db_id": db_id, "database": str(database), "engine": engine, "settings": settings,
+        "version": SUITE_VERSION,
         "variants": [v.name for v in variants], "stats": stats,
         "tied": {v.name: t for v, t in zip(variants, tied, strict=True) if t},
     }  # fmt: skip
@@ -246,15 +294,31 @@ def build_suite(
 def _distil(
     database: Path, golds: list[str], mutants: list[list[str]], extra: list[Any], work: Path, *, k: int, seed: int,
     candidates: int, max_rows: int, timeout: float, workers: int | None, progress: bool | None, mode: str,
+    engine: str = "sqlite",
 ) -> tuple[dict[str, Any], list[int], list[int], list[list[str]]]:  # fmt: skip
     from sqlrl.sandbox.parallel import progress_bar
     from sqlrl.sandbox.service import ExecutionService
     from sqlrl.scoring import compare, gold_has_order_by
-    from sqlrl.suite.variants import read_schema, write_variant
+    from sqlrl.suite.variants import read_duckdb_schema, read_schema, write_duckdb_variant, write_variant
 
     order = [mode == "spider" and gold_has_order_by(g) for g in golds]
-    probed = [(i, p) for i, g in enumerate(golds) for p in _probes(g)]
-    with ExecutionService(engine="sqlite", workers=workers, keep_rows=False, timeout=timeout) as service:
+    probed = [(i, p) for i, g in enumerate(golds) for p in _probes(g, engine)]
+    if engine == "duckdb":  # read before the sandbox opens the file (one configuration per file and process)
+        duck_schema = read_duckdb_schema(database)
+
+        def write(path: Path, seed: str) -> Path:
+            return write_duckdb_variant(duck_schema, path, seed=seed, max_rows=max_rows, extra_values=extra)
+    else:
+        con = sqlite3.connect(f"file:{database.as_posix()}?mode=ro", uri=True)
+        try:
+            schema = read_schema(con)
+        finally:
+            con.close()
+
+        def write(path: Path, seed: str) -> Path:
+            return write_variant(database, path, seed=seed, max_rows=max_rows, extra_values=extra, schema=schema)
+
+    with ExecutionService(engine=engine, workers=workers, keep_rows=False, timeout=timeout) as service:
         gold_res = service.run([(database, g) for g in golds])
         usable = [i for i, r in enumerate(gold_res) if r.ok]
         if not usable:
@@ -266,20 +330,12 @@ def _distil(
             (i, m) for (i, m), r in zip(flat, mut_res, strict=True)
             if r.ok and compare(gold_res[i].table, r.table, mode=mode, order_matters=order[i])
         ]  # fmt: skip
-        con = sqlite3.connect(f"file:{database.as_posix()}?mode=ro", uri=True)
-        try:
-            schema = read_schema(con)
-        finally:
-            con.close()
         kills: list[set[int]] = []
         tied: list[set[int]] = []  # per candidate, the golds whose ORDER BY ties decide their result there
         bar = progress_bar(candidates, progress, desc="suite candidates", unit="db", least=1)
         try:
             for c in range(candidates):
-                path = write_variant(
-                    database, work / f"c{c}.sqlite", seed=f"{seed}:{c}", max_rows=max_rows, extra_values=extra,
-                    schema=schema,
-                )  # fmt: skip
+                path = write(work / f"c{c}.{engine}", f"{seed}:{c}")
                 g_res = service.run([(path, golds[i]) for i in usable])
                 by_gold = dict(zip(usable, g_res, strict=True))
                 probe_res = service.run([(path, probe) for _, (probe, _) in probed])
@@ -323,12 +379,12 @@ def _distil(
     return stats, chosen, gains, [sorted(golds[i] for i in tied[c]) for c in chosen]
 
 
-def _probes(gold: str) -> list[tuple[str, int | None]]:
+def _probes(gold: str, dialect: str = "sqlite") -> list[tuple[str, int | None]]:
     from sqlrl.sql.errors import SqlError
     from sqlrl.sql.mutate import tie_probes
 
     try:
-        return tie_probes(gold)
+        return tie_probes(gold, dialect)
     except SqlError:
         return []
 

@@ -1,4 +1,4 @@
-"""``sqlrl suite build``: distil a test suite for a SQLite database and its gold queries."""
+"""``sqlrl suite build``: distil a test suite for a database (SQLite, DuckDB or a CSV folder) and its gold queries."""
 
 from __future__ import annotations
 
@@ -22,12 +22,15 @@ class SuiteCommand:
             "build",
             help="generate variants of --db and keep the fewest that tell each gold query from its near-misses",
             description="Writes <out>/<db_id>/<db_id>.sqlite (the original) and <db_id>_1.sqlite ... "
-            "(test-suite-sql-eval's layout, which `sqlrl eval spider --db <out>` reads) and suite.json.",
+            "(test-suite-sql-eval's layout, which `sqlrl eval spider --db <out>` reads) and suite.json. A DuckDB "
+            "file or a folder of CSV files gets DuckDB files instead (<db_id>.duckdb, <db_id>_1.duckdb ...; a CSV "
+            "folder's tables as DuckDB loads them), which the suite rewards and the verdict run on DuckDB.",
         )
-        b.add_argument("--db", required=True, help="the SQLite database")
+        b.add_argument("--db", required=True, help="the database: a SQLite or DuckDB file, or a folder of CSV files")
         b.add_argument(
             "--gold", required=True,
-            help="gold queries: one SQL per line (SQL<TAB>db_id lines keep this db_id's), or a Spider/BIRD JSON file",
+            help="gold queries (SQLite's dialect for a SQLite file, else DuckDB's): one SQL per line (SQL<TAB>db_id "
+            "lines keep this db_id's), or a Spider/BIRD JSON file",
         )  # fmt: skip
         b.add_argument("--out", required=True, help="folder of suites; this one goes to <out>/<db_id>/")
         b.add_argument("-k", type=positive_int, default=10, help="most variants kept (default 10)")

@@ -11,8 +11,13 @@ UNIQUE and NOT NULL are enforced by SQLite itself (a row that would break one is
 variant passes ``PRAGMA foreign_key_check`` and ``PRAGMA integrity_check`` (where SQLite can enforce the
 schema's foreign keys at all: see :func:`_keys_enforceable`).
 
-Only :mod:`sqlite3` and :mod:`random`: a variant is a pure function of the original, the extra
-values and the seed.
+A DuckDB database (:func:`read_duckdb_schema`, :func:`write_duckdb_variant`) gets DuckDB variants the same
+way: its ``CREATE`` statements as DuckDB stores them, rows drawn by the same rules per column (a column's
+kind comes from its declared type; dates, times, booleans and other types draw the original's values and
+its two ends), and DuckDB enforcing the keys, NOT NULL, UNIQUE and CHECK on every insert.
+
+Only :mod:`sqlite3` (or :mod:`duckdb`) and :mod:`random`: a variant is a pure function of the original, the
+extra values and the seed.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ from typing import Any
 
 from sqlrl.suite.errors import SuiteError
 
-__all__ = ["Column", "TableInfo", "read_schema", "write_variant"]
+__all__ = [
+    "Column", "DuckDBSchema", "TableInfo", "read_duckdb_schema", "read_schema", "write_duckdb_variant", "write_variant",
+]  # fmt: skip
 
 _MAX_POOL = 64  # original values kept per column
 
@@ -119,18 +126,7 @@ def read_schema(con: sqlite3.Connection) -> list[TableInfo]:
                 pk = sorted((r[5], r[1]) for r in con.execute(f"PRAGMA table_info({_quote(parent)})") if r[5])
                 parent_cols[:] = [c for _, c in pk] if len(pk) == len(parent_cols) else []
         tables[name] = TableInfo(name, cols, [fk for fk in fks.values() if fk[2]])
-    # parents first (a cycle or a missing parent keeps the original order)
-    ordered: list[str] = []
-    todo = list(names)
-    while todo:
-        ready = [
-            n for n in todo
-            if all(p == n or p not in tables or p in ordered for p, _, _ in tables[n].foreign_keys)
-        ]  # fmt: skip
-        nxt = ready[0] if ready else todo[0]
-        ordered.append(nxt)
-        todo.remove(nxt)
-    return [tables[n] for n in ordered]
+    return _parents_first(tables, names)  # a cycle or a missing parent keeps the original order
 
 
 def _boundaries(col: Column, extra: Sequence[Any]) -> list[Any]:
@@ -149,6 +145,8 @@ def _boundaries(col: Column, extra: Sequence[Any]) -> list[Any]:
     elif col.kind == "text":
         texts = [v for v in pool if isinstance(v, str)]
         out = [""] + ([min(texts), max(texts)] if texts else []) + [v for v in extra if isinstance(v, str)]
+    elif col.kind == "other" and pool:  # DuckDB's dates, times, booleans, ...: the ends of the original's values
+        out = [pool[0], pool[-1]]
     return out
 
 
@@ -242,7 +240,13 @@ def _keys_enforceable(con: sqlite3.Connection) -> bool:
     return True
 
 
-def _fill(con: sqlite3.Connection, table: TableInfo, rng: random.Random, max_rows: int, extra: Sequence[Any]) -> None:
+def _fill(
+    con: Any, table: TableInfo, rng: random.Random, max_rows: int, extra: Sequence[Any], *,
+    verb: str = "INSERT OR IGNORE", errors: tuple[type[BaseException], ...] = (sqlite3.IntegrityError,),
+    read_errors: tuple[type[BaseException], ...] = (sqlite3.Error,),
+) -> None:  # fmt: skip
+    """Up to ``max_rows`` rows of ``table`` into ``con`` (a sqlite3 or DuckDB connection): ``verb`` inserts a
+    row, and a row that raises one of ``errors`` (a key, NOT NULL or CHECK it breaks) is skipped."""
     r = rng.random()
     n = 0 if r < 0.05 else 1 if r < 0.2 else rng.randint(2, max(2, max_rows))
     # values of each foreign key: the parent's rows as they are in this variant
@@ -253,14 +257,14 @@ def _fill(con: sqlite3.Connection, table: TableInfo, rng: random.Random, max_row
         try:
             cols = ", ".join(_quote(c) for c in parent_cols)
             rows = con.execute(f"SELECT DISTINCT {cols} FROM {_quote(parent)} ORDER BY {cols}").fetchall()
-        except sqlite3.Error:
+        except read_errors:
             continue
         parents.append((child_cols, rows))
     bounds = {c.name: _boundaries(c, extra) for c in table.columns}
     drawn: dict[str, list[Any]] = {c.name: [] for c in table.columns}
     names = [c.name for c in table.columns]
     insert = (
-        f"INSERT OR IGNORE INTO {_quote(table.name)} ({', '.join(_quote(c) for c in names)}) "
+        f"{verb} INTO {_quote(table.name)} ({', '.join(_quote(c) for c in names)}) "
         f"VALUES ({', '.join('?' * len(names))})"
     )
     for _ in range(n):
@@ -289,7 +293,186 @@ def _fill(con: sqlite3.Connection, table: TableInfo, rng: random.Random, max_row
             row.update(zip(child_cols, values, strict=False))
         try:
             con.execute(insert, [row[c] for c in names])
-        except sqlite3.IntegrityError:
+        except errors:
             continue  # a foreign key or CHECK the row breaks: skipped
         for c in names:
             drawn[c].append(row[c])
+
+
+# -- DuckDB ------------------------------------------------------------------------------------------------
+
+_DUCK_INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                  "UBIGINT", "UHUGEINT")  # fmt: skip
+
+
+def _duck_kind(data_type: str) -> str:
+    t = data_type.upper()
+    if t in _DUCK_INTEGERS:
+        return "integer"
+    if t in ("FLOAT", "DOUBLE", "REAL") or t.startswith("DECIMAL"):
+        return "real"
+    if t == "VARCHAR":
+        return "text"
+    if t == "BLOB":
+        return "blob"
+    return "other"  # dates, times, booleans, UUIDs, nested types: the original's values only
+
+
+@dataclass
+class DuckDBSchema:
+    """What a DuckDB variant is made of: the ``CREATE`` statements (sequences, then the tables parents first;
+    indexes and views after the rows) and the tables with their original values."""
+
+    before: list[str]
+    after: list[str]
+    tables: list[TableInfo]
+
+
+def duckdb_connect(path: str | os.PathLike[str], *, read_only: bool) -> Any:
+    import duckdb
+
+    config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    return duckdb.connect(str(path), read_only=read_only, config=config)
+
+
+def read_duckdb_schema(original: str | os.PathLike[str]) -> DuckDBSchema:
+    """The tables of the ``main`` schema of a DuckDB file, parents first, each column with up to 64 of its
+    distinct values (evenly over their sorted order), its type's kind, NOT NULL, primary key and foreign keys
+    as DuckDB declares them.
+
+    Raises:
+        SuiteError: tables outside the ``main`` schema, or user-defined types other than ENUM (which a variant
+            recreates), or no table at all.
+    """
+    import decimal
+
+    con = duckdb_connect(original, read_only=True)
+    try:
+        where = "database_name = current_database() AND NOT internal AND NOT temporary"
+        tables = con.execute(
+            f"SELECT schema_name, table_name, sql FROM duckdb_tables() WHERE {where} ORDER BY table_oid"
+        ).fetchall()
+        others = sorted({s for s, _, _ in tables if s != "main"})
+        if others:
+            raise SuiteError(f"{original}: tables outside the main schema ({', '.join(others)}) are not supported")
+        types = con.execute(
+            "SELECT type_name, logical_type, labels FROM duckdb_types() WHERE database_name = current_database() "
+            "AND NOT internal AND schema_name = 'main' ORDER BY type_oid"
+        ).fetchall()  # fmt: skip
+        other_types = [name for name, logical, _ in types if logical != "ENUM"]
+        if other_types:
+            raise SuiteError(
+                f"{original}: user-defined types other than ENUM ({', '.join(other_types)}) are not supported"
+            )
+        enums = [
+            f"CREATE TYPE {_quote(name)} AS ENUM ({', '.join(_literal(v) for v in labels)})"
+            for name, _, labels in types
+        ]  # fmt: skip
+        infos: dict[str, TableInfo] = {}
+        sql_of: dict[str, str] = {}
+        for _, name, sql in tables:
+            sql_of[name] = sql
+            constraints = con.execute(
+                "SELECT constraint_type, constraint_column_names, referenced_table, referenced_column_names "
+                "FROM duckdb_constraints() WHERE database_name = current_database() AND schema_name = 'main' "
+                "AND table_name = ? ORDER BY constraint_index",
+                [name],
+            ).fetchall()
+            pk = next((list(c) for kind, c, _, _ in constraints if kind == "PRIMARY KEY"), [])
+            cols = []
+            for cname, dtype, nullable in con.execute(
+                "SELECT column_name, data_type, is_nullable FROM duckdb_columns() WHERE database_name = "
+                "current_database() AND schema_name = 'main' AND table_name = ? ORDER BY column_index",
+                [name],
+            ).fetchall():
+                q = _quote(cname)
+                values = [r[0] for r in con.execute(f"SELECT DISTINCT {q} FROM {_quote(name)} WHERE {q} IS NOT NULL "
+                                                    f"ORDER BY {q}").fetchall()]  # fmt: skip
+                values = [float(v) if isinstance(v, decimal.Decimal) else v for v in values]
+                if len(values) > _MAX_POOL:
+                    step = len(values) / _MAX_POOL
+                    values = [values[int(i * step)] for i in range(_MAX_POOL - 1)] + [values[-1]]
+                position = pk.index(cname) + 1 if cname in pk else 0
+                col = Column(cname, dtype, not nullable or bool(position), position, _duck_kind(dtype), values)
+                cols.append(col)
+            fks = [
+                (parent, list(child), list(parent_cols))
+                for kind, child, parent, parent_cols in constraints
+                if kind == "FOREIGN KEY" and parent
+            ]  # fmt: skip
+            infos[name] = TableInfo(name, cols, fks)
+        here = "database_name = current_database() AND schema_name = 'main'"
+        # fmt: off
+        indexes = [sql for (sql,) in con.execute(
+            f"SELECT sql FROM duckdb_indexes() WHERE {here} AND sql IS NOT NULL ORDER BY index_oid").fetchall()]
+        views = [sql for (sql,) in con.execute(
+            f"SELECT sql FROM duckdb_views() WHERE {where} ORDER BY view_oid").fetchall()]
+        sequences = [sql for (sql,) in con.execute(
+            f"SELECT sql FROM duckdb_sequences() WHERE {here} AND NOT temporary ORDER BY sequence_oid").fetchall()]
+        # fmt: on
+    finally:
+        con.close()
+    if not infos:
+        raise SuiteError(f"{original} has no tables to make variants of")
+    ordered = _parents_first(infos, [name for _, name, _ in tables])
+    # indexes before the rows, as in SQLite: a row that breaks a UNIQUE index is skipped, not the index
+    return DuckDBSchema([*enums, *sequences, *(sql_of[t.name] for t in ordered), *indexes, *views], [], ordered)
+
+
+def _literal(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _parents_first(tables: dict[str, TableInfo], names: list[str]) -> list[TableInfo]:
+    ordered: list[str] = []
+    todo = list(names)
+    while todo:
+        ready = [
+            n for n in todo
+            if all(p == n or p not in tables or p in ordered for p, _, _ in tables[n].foreign_keys)
+        ]  # fmt: skip
+        nxt = ready[0] if ready else todo[0]
+        ordered.append(nxt)
+        todo.remove(nxt)
+    return [tables[n] for n in ordered]
+
+
+def write_duckdb_variant(
+    schema: DuckDBSchema,
+    path: str | os.PathLike[str],
+    *,
+    seed: int | str,
+    max_rows: int = 6,
+    extra_values: Sequence[Any] = (),
+) -> Path:
+    """A new DuckDB file at ``path`` with ``schema``'s statements (:func:`read_duckdb_schema`) and
+    0..``max_rows`` generated rows per table, deterministic for ``seed``, drawn as for SQLite
+    (:func:`write_variant`). DuckDB enforces the primary keys, UNIQUE, NOT NULL, CHECK and foreign keys on
+    every insert: a row that breaks one, or whose value the column's type cannot hold, is skipped.
+
+    Raises:
+        SuiteError: ``path`` exists.
+    """
+    import duckdb
+
+    path = Path(path)
+    if path.exists():
+        raise SuiteError(f"{path} exists; a variant is written to a new file")
+    rng = random.Random(f"sqlrl-suite:{seed}")
+    con = duckdb_connect(path, read_only=False)
+    try:
+        for sql in schema.before:
+            con.execute(sql)
+        for table in schema.tables:  # autocommit: a failed insert leaves no aborted transaction behind
+            _fill(con, table, rng, max_rows, extra_values, verb="INSERT", errors=(duckdb.Error,),
+                  read_errors=(duckdb.Error,))  # fmt: skip
+        for sql in schema.after:
+            con.execute(sql)
+        con.execute("CHECKPOINT")
+    except BaseException:
+        con.close()
+        path.unlink(missing_ok=True)
+        Path(f"{path}.wal").unlink(missing_ok=True)
+        raise
+    con.close()
+    return path

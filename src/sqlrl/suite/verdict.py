@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlrl.suite.errors import SuiteError
 
-__all__ = ["SuiteVerdict", "tied_golds", "suite_databases", "suite_match", "suite_verdicts"]
+__all__ = ["SuiteVerdict", "suite_databases", "suite_match", "suite_variants", "suite_verdicts", "tied_golds"]
 
 PathLike = str | os.PathLike[str]
-_NUMBERED = re.compile(r"_(\d+)\.sqlite$")
+_NUMBERED = re.compile(r"_(\d+)\.(sqlite|duckdb)$")
+_SUFFIXES = (".sqlite", ".duckdb")
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,12 @@ def tied_golds(suite: Any) -> dict[str, set[str]]:
 
 def suite_databases(suite: Any) -> list[Path]:
     """The databases of a suite, the original first: a :class:`~sqlrl.suite.Suite`, a list of files, or a
-    suite folder (``<db_id>/`` holding ``<db_id>.sqlite`` and ``<db_id>_<n>.sqlite``; the other files
-    whose name holds ``.sqlite`` follow, by name).
+    suite folder (``<db_id>/`` holding ``<db_id>.sqlite`` and ``<db_id>_<n>.sqlite``, or the same names
+    ending in ``.duckdb`` for a DuckDB or CSV suite; the other files whose name holds ``.sqlite`` follow, by
+    name).
 
     Raises:
-        SuiteError: the folder is missing or holds no SQLite file.
+        SuiteError: the folder is missing or holds no SQLite or DuckDB file.
     """
     if hasattr(suite, "paths"):
         return list(suite.paths)
@@ -67,17 +69,29 @@ def suite_databases(suite: Any) -> list[Path]:
     folder = Path(suite)
     if not folder.is_dir():
         raise SuiteError(f"suite folder {folder} does not exist" if not folder.exists() else f"{folder} is no folder")
-    files = [p for p in folder.iterdir() if ".sqlite" in p.name and p.is_file()]
+    files = [p for p in folder.iterdir() if (".sqlite" in p.name or p.name.endswith(".duckdb")) and p.is_file()]
     if not files:
-        raise SuiteError(f"suite folder {folder} holds no .sqlite file")
+        raise SuiteError(f"suite folder {folder} holds no .sqlite or .duckdb file")
 
     def rank(p: Path) -> tuple[int, int, str]:
-        if p.name == f"{folder.name}.sqlite":
+        if p.name in (f"{folder.name}{s}" for s in _SUFFIXES):
             return (0, 0, p.name)
         m = _NUMBERED.search(p.name)
         return (1, int(m.group(1)), p.name) if m else (2, 0, p.name)
 
     return sorted(files, key=rank)
+
+
+def suite_variants(folder: PathLike) -> list[Path]:
+    """The variants of a suite folder: :func:`suite_databases` without the original's copy
+    (``<db_id>.sqlite`` or ``<db_id>.duckdb``). Empty when the build kept none (no variant separated a
+    near-miss the original could not).
+
+    Raises:
+        SuiteError: the folder is missing or holds no database file.
+    """
+    folder = Path(folder)
+    return [p for p in suite_databases(folder) if p.name not in (f"{folder.name}{s}" for s in _SUFFIXES)]
 
 
 def suite_verdicts(
@@ -95,7 +109,7 @@ def suite_verdicts(
     """The suite verdict of each ``(gold, prediction)`` pair on one suite; a variant where the gold's ORDER BY
     ties decide its result (``suite.json``'s ``tied``) is skipped for that gold. Each distinct query runs once
     per database through an :class:`~sqlrl.sandbox.service.ExecutionService` (``service``, else a new one
-    on SQLite with the rewards' settings). A prediction that is None is wrong.
+    with the rewards' settings: SQLite files on SQLite, DuckDB files on DuckDB). A prediction that is None is wrong.
 
     Args:
         pairs: ``(gold, prediction)`` texts as they are to run.
@@ -120,7 +134,7 @@ def suite_verdicts(
     tied = tied_golds(suite)
     own = service is None
     if own:
-        service = ExecutionService(engine="sqlite", workers=workers, keep_rows=False)
+        service = ExecutionService(workers=workers, keep_rows=False)
     try:
         queries: list[tuple[Any, ...]] = []
         for db in databases:

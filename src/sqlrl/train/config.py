@@ -96,6 +96,11 @@ class DataConfig:
         dialects: target dialects; several make mixed-dialect data (gold transpiled, the prompt names the
             dialect; non-SQLite dialects execute on DuckDB).
         engine: execution engine for SQLite-origin data in the rewards (``sqlite`` or ``duckdb``).
+        suite: a folder of distilled test suites (``sqlrl suite build --out``) holding ``<db_id>/`` for every
+            training database (``db_id``: the database file's stem). GRPO rows carry it as the ``suite_dir`` column,
+            which the ``suite`` reward preset (and any ``execution``/``partial`` reward with ``suite: true``) reads:
+            a completion is right only if it matches on the database and on every variant. Checked before
+            training starts; a missing database suite is an error (see docs/suites.md).
     """
 
     source: str = "toy"
@@ -109,6 +114,7 @@ class DataConfig:
     max_train: int = 0
     dialects: list[str] = field(default_factory=lambda: ["sqlite"])
     engine: str = "sqlite"
+    suite: str | None = None
 
     @property
     def eval_splits(self) -> list[str]:
@@ -169,7 +175,8 @@ class GRPOStageConfig:
     Attributes:
         name: stage name (its folder in ``output_dir``).
         rewards: a preset name of :data:`sqlrl.rewards.PRESETS` (``stage1`` dense partial rewards,
-            ``stage2`` execution-focused) or a list of ``{name, weight, ...}`` reward entries.
+            ``stage2`` execution-focused, ``execution``, ``suite``: execution match on the test suites of
+            ``data.suite``) or a list of ``{name, weight, ...}`` reward entries.
         init: where the stage starts: ``previous`` (the model the last phase ended with) or ``best``
             (the previous GRPO stage's checkpoint with the highest validation execution accuracy).
         steps: optimizer steps. num_generations: completions per prompt. prompts_per_step: prompts per step.
@@ -321,6 +328,12 @@ class TrainConfig:
             raise ConfigError(f"data.source {self.data.source!r} needs data.root (the dataset folder or file)")
         if self.data.engine not in ("sqlite", "duckdb"):
             raise ConfigError(f"data.engine must be sqlite or duckdb, not {self.data.engine!r}")
+        if self.data.suite is not None and not Path(self.data.suite).is_dir():
+            what = "does not exist" if not Path(self.data.suite).exists() else "is no folder"
+            raise ConfigError(
+                f"data.suite {self.data.suite} {what}: build the suites first (`sqlrl suite build --db <database> "
+                f"--gold <gold file> --out {self.data.suite}` for each training database; see docs/suites.md)"
+            )
         if not self.data.dialects:
             raise ConfigError("data.dialects must name at least one dialect (e.g. [sqlite])")
         if self.data.val_size < 1:

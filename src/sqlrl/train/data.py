@@ -1,7 +1,8 @@
 """Training rows from any supported dataset: chat prompts plus the columns the rewards read.
 
 A GRPO row is ``{"prompt": [messages], "gold_sql", "db_path", "engine", "dialect", "db_id",
-"question", "evidence"}`` (the reward-column contract of :mod:`sqlrl.rewards`); an SFT row is
+"question", "evidence"}`` (the reward-column contract of :mod:`sqlrl.rewards`; plus ``"suite_dir"`` when
+``data.suite`` names a folder of test suites); an SFT row is
 ``{"prompt": [messages], "completion": [assistant message]}`` with the gold SQL in a fenced block.
 
 Mixed dialects: with several ``data.dialects``, each example draws its dialect from a generator
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlrl.data.example import Example, ExampleSet
@@ -136,16 +138,17 @@ def to_rows(
             )
             continue
         engine = data.engine if dialect == "sqlite" else "duckdb"
-        rows.append(
-            {
-                "prompt": messages,
-                "gold_sql": gold,
-                "db_path": str(ex.db_path),
-                "engine": engine,
-                "dialect": dialect,
-                "db_id": ex.db_id,
-                "question": ex.question,
-                "evidence": ex.evidence or "",
-            }
-        )
+        row = {
+            "prompt": messages,
+            "gold_sql": gold,
+            "db_path": str(ex.db_path),
+            "engine": engine,
+            "dialect": dialect,
+            "db_id": ex.db_id,
+            "question": ex.question,
+            "evidence": ex.evidence or "",
+        }
+        if data.suite is not None:  # the folder of test suites, for the rewards built with suite=True
+            row["suite_dir"] = str(Path(data.suite).resolve())
+        rows.append(row)
     return rows

@@ -46,7 +46,7 @@ from sqlrl.models.prompt_settings import PromptSettings
 from sqlrl.train.config import GRPOStageConfig, PromptConfig, TrainConfig
 from sqlrl.train.data import TrainData, load_train_data, to_rows
 
-__all__ = ["Runner", "TrainingError"]
+__all__ = ["Runner", "TrainingError", "check_suites"]
 
 _VAL_FILE = "sqlrl_val.json"
 
@@ -150,6 +150,53 @@ def _completions_per_process(stage: GRPOStageConfig, world: int) -> int:
     if stage.zero_variance == "resample" and world > 1:
         raise TrainingError(f"{stage.name}: zero_variance 'resample' runs in one process; use 'skip' with {world}")
     return completions // world
+
+
+def check_suites(cfg: TrainConfig, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Before any training: a stage whose rewards read the ``suite_dir`` column (the ``suite`` preset, ``suite:
+    true``) needs ``data.suite``, and ``data.suite`` needs a test suite for every training database. Returns
+    the number of variants of each training database's suite (empty without ``data.suite``).
+
+    Raises:
+        ConfigError: a stage rewards on suites without ``data.suite``, or a training database has no suite
+            (all of them are named, with the command that builds one).
+    """
+    from sqlrl.rewards import RewardSpec, RewardSpecError
+    from sqlrl.rewards.batch import RewardInputError
+    from sqlrl.rewards.on_suite import suite_folder
+    from sqlrl.train.config import ConfigError
+
+    users = []
+    for stage in cfg.stages:
+        try:
+            spec = RewardSpec.load(stage.rewards)
+        except RewardSpecError:
+            continue  # reported, with its reason, when the stage builds its rewards
+        if any(t.params.get("suite") is True for t in spec.terms):
+            users.append(stage.name)
+    root = cfg.data.suite
+    if users and root is None:
+        raise ConfigError(
+            f"stage(s) {', '.join(users)} reward on test suites (the suite preset, or suite: true) but data.suite is "
+            f"not set: set data.suite to the --out folder of `sqlrl suite build`, or give the reward its folder "
+            f"(suite: DIR)"
+        )
+    if root is None:
+        return {}
+    counts: dict[str, int] = {}
+    problems: list[str] = []
+    for db in sorted({str(r["db_path"]) for r in rows}):
+        try:
+            counts[db] = len(suite_folder(root, db)[1])
+        except RewardInputError as e:
+            problems.append(str(e).split(": build it with")[0])
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise ConfigError(
+            f"data.suite {root} lacks the test suite of {len(problems)} training database(s): {shown}. Build each "
+            f"with `sqlrl suite build --db <database> --gold <its training gold queries> --out {root}`"
+        )
+    return counts
 
 
 class TrainingError(SqlrlError, RuntimeError):
@@ -298,6 +345,11 @@ class Runner:
                                                 seed=cfg.seed)  # fmt: skip
         for split, examples in self.data.evals.items():
             self._rows[f"eval/{split}"] = to_rows(examples, cfg.prompt, cfg.data, seed=cfg.seed + 1, tables=tables)
+        variants = check_suites(cfg, self._rows["train"])
+        if variants:
+            none = sum(1 for n in variants.values() if n == 0)
+            _log(f"test suites: {len(variants)} training databases, {sum(variants.values())} variants"
+                 + (f" ({none} suites kept no variant: scored on their database alone)" if none else ""))  # fmt: skip
         self.state["data"] = stats
         evals = ", ".join(f"{len(ex)} {split}" for split, ex in self.data.evals.items())
         _log(f"data: {stats['train']} train, {stats['val']} validation, eval: {evals} examples")
