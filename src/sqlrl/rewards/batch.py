@@ -182,39 +182,64 @@ class Batch:
 
     def gold(self, i: int) -> str | None:
         """The gold query of row ``i`` (None when absent or blank)."""
-        return self._row_values("gold_sql", lambda v: v if isinstance(v, str) and v.strip() else None)[i]
+        return self.golds()[i]
+
+    def golds(self) -> list[str | None]:
+        """:meth:`gold` of every row (one list, made once)."""
+        return self._row_values("gold_sql", lambda v: v if isinstance(v, str) and v.strip() else None)
 
     def db(self, i: int) -> str | None:
         """The database path of row ``i``."""
-        return self._row_values("db_path", lambda v: None if v is None else str(v))[i]
+        return self.dbs()[i]
+
+    def dbs(self) -> list[str | None]:
+        """:meth:`db` of every row (one list, made once)."""
+        return self._row_values("db_path", lambda v: None if v is None else str(v))
 
     def engine(self, i: int) -> str:
         """The engine of row ``i``: its ``engine`` column, else chosen from the database file."""
+        return self.engines()[i]
+
+    def engines(self) -> list[str]:
+        """:meth:`engine` of every row (one list, made once)."""
         if "engine" not in self._rows:
             given = self.columns.get("engine") or [None] * len(self)
             chosen: dict[tuple[str | None, str | None], str] = {}
             out = []
-            for k, v in enumerate(given):
+            for v, key in zip(given, zip(self.dbs(), self.dialects()), strict=True):
                 if v:
                     out.append(str(v).lower())
                     continue
-                key = (self.db(k), self.dialect(k))
                 if key not in chosen:
                     chosen[key] = default_engine(key[0], engine_for_dialect(self.default_engine, key[1]))
                 out.append(chosen[key])
             self._rows["engine"] = out
-        return self._rows["engine"][i]
+        return self._rows["engine"]
 
     def dialect(self, i: int) -> str | None:
         """The dialect the model was asked to write: the ``dialect`` column, else ``default_dialect``;
         None = the sandbox's own."""
-        return self._row_values("dialect", lambda v: str(v) if v else None)[i] or self.default_dialect
+        return self.dialects()[i]
+
+    def dialects(self) -> list[str | None]:
+        """:meth:`dialect` of every row (one list, made once)."""
+        if "dialects" not in self._rows:
+            own = self._row_values("dialect", lambda v: str(v) if v else None)
+            self._rows["dialects"] = [d or self.default_dialect for d in own]
+        return self._rows["dialects"]
 
     def gold_dialect(self, i: int) -> str | None:
         """The gold query's dialect: the ``gold_dialect`` column, else the ``dialect`` column; None = the
         sandbox's own (``default_dialect`` is the predictions' only)."""
-        own = self._row_values("gold_dialect", lambda v: str(v) if v else None)[i]
-        return own or self._row_values("dialect", lambda v: str(v) if v else None)[i]
+        return self.gold_dialects()[i]
+
+    def gold_dialects(self) -> list[str | None]:
+        """:meth:`gold_dialect` of every row (one list, made once)."""
+        if "gold_dialects" not in self._rows:
+            own = self._row_values("gold_dialect", lambda v: str(v) if v else None)
+            of_rows = self._row_values("dialect", lambda v: str(v) if v else None)
+            self._rows["gold_dialects"] = [g or d for g, d in zip(own, of_rows, strict=True)]
+        return self._rows["gold_dialects"]
 
     def text_column(self, name: str, i: int) -> str:
         """A text column of row ``i`` (``""`` when absent)."""

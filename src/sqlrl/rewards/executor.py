@@ -407,22 +407,22 @@ class RewardExecutor:
         pred_where: list[int] = []
         preds: list[ExecResult | None] = [None] * n
         natives: dict[tuple[str, str], str] = {}
-        for i in range(n):
-            db, engine = batch.db(i), batch.engine(i)
+        golds: dict[tuple[str, str, str, str | None], tuple[str, str, str]] = {}  # each row's gold task, made once
+        rows = zip(batch.dbs(), batch.engines(), batch.golds(), batch.gold_dialects(), batch.dialects(), strict=True)
+        for i, (db, engine, gold_sql, gold_dialect, dialect) in enumerate(rows):
             native = None
             if db is not None:
                 native = natives.get((db, engine))
                 if native is None:
                     native = natives[(db, engine)] = self.sandbox_dialect(db, engine)
-            gold_sql = batch.gold(i)
             if native is not None and gold_sql is not None:
-                gold_text = clean_sql(gold_sql)  # as extract_sql leaves a completion: `;` off
-                if batch.gold_dialect(i) is not None:
-                    # an untranslatable gold runs as is and fails there, with the engine's message
-                    gold_text = (
-                        self.translate_to_sandbox(gold_text, batch.gold_dialect(i), native, engine)[0] or gold_text
-                    )
-                task = (db, gold_text, engine)
+                task = golds.get((db, engine, gold_sql, gold_dialect))
+                if task is None:
+                    gold_text = clean_sql(gold_sql)  # as extract_sql leaves a completion: `;` off
+                    if gold_dialect is not None:
+                        # an untranslatable gold runs as is and fails there, with the engine's message
+                        gold_text = self.translate_to_sandbox(gold_text, gold_dialect, native, engine)[0] or gold_text
+                    task = golds[(db, engine, gold_sql, gold_dialect)] = (db, gold_text, engine)
                 row_gold[i] = task
                 gold_tasks[task] = None
             extraction = batch.extractions[i]
@@ -433,8 +433,8 @@ class RewardExecutor:
             if native is None:
                 preds[i] = _failure(ErrorKind.MISSING_DATABASE, "no db_path for this row", sql)
                 continue
-            if batch.dialect(i) is not None:
-                text, err = self.translate_to_sandbox(sql, batch.dialect(i), native, engine)
+            if dialect is not None:
+                text, err = self.translate_to_sandbox(sql, dialect, native, engine)
                 if text is None:
                     preds[i] = _failure(TRANSPILE, err, sql)
                     continue
