@@ -114,6 +114,19 @@ def verl_config(verl_dir: Path, name: str, spec: str, tokenizer_dir: Path, *extr
         )
 
 
+def shipped_config(verl_dir: Path, tokenizer_dir: Path):
+    """verl's config with the ``reward`` section of sqlrl's ``configs/verl_sqlrl.yaml`` merged in, and its spec."""
+    import yaml
+    from omegaconf import open_dict
+
+    shipped = yaml.safe_load((HERE.parent / "configs" / "verl_sqlrl.yaml").read_text())
+    cfg = verl_config(verl_dir, "compute_score", "execution", tokenizer_dir)
+    with open_dict(cfg):
+        del cfg.reward.custom_reward_function.reward_kwargs
+        cfg.merge_with({"reward": shipped["reward"]})
+    return cfg, shipped["reward"]["custom_reward_function"]["reward_kwargs"]["spec"]
+
+
 def legacy_keys_read(verl_dir: Path, tokenizer_dir: Path) -> bool:
     """Whether verl's trainer reads the pre-0.9 keys ``custom_reward_function.*`` /
     ``reward_model.reward_manager`` (main_ppo hands ``config.reward`` to the reward loop; only
@@ -439,9 +452,14 @@ def main() -> int:
         ]
         if args.ray:
             paths.append(("reward loop on Ray (2 actors)", "compute_score", lambda c: reward_loop_ray(c, data)))
+        shipped, shipped_spec = shipped_config(verl_dir, tok_dir)
+        if spec == shipped_spec:  # the reward loop with configs/verl_sqlrl.yaml as shipped
+            paths.append(
+                ("reward loop: configs/verl_sqlrl.yaml", shipped, lambda c: reward_loop(c, copy.deepcopy(data)))
+            )
         for path, name, call in paths:
             try:
-                got = call(verl_config(verl_dir, name, spec, tok_dir))
+                got = call(name if not isinstance(name, str) else verl_config(verl_dir, name, spec, tok_dir))
             except Exception as e:  # a framework call that fails is a failed check
                 failures.append(f"{path}/{spec}: {type(e).__name__}: {e}")
                 print(f"{spec:9s} {path:38s} FAILED: {type(e).__name__}: {e}")
