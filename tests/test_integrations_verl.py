@@ -268,20 +268,21 @@ def test_export_command_writes_both_layouts(tmp_path, capsys):
 
 
 def test_the_shipped_verl_config_names_these_functions():
+    """configs/verl_sqlrl.yaml uses verl 0.9's layout: its trainer reads ``reward.custom_reward_function`` and
+    ``reward.reward_manager`` only (the top-level ``custom_reward_function`` keys are still accepted by its
+    Hydra config but never read, so sqlrl would not be called; seen with verl 0.9.1 in
+    benchmarks/verl_check.py), and its reward loop has no ``batch`` manager."""
     from pathlib import Path
 
     import yaml
 
     cfg = yaml.safe_load((Path(__file__).parents[1] / "configs" / "verl_sqlrl.yaml").read_text())
-    fn_cfg = cfg["custom_reward_function"]
+    assert "custom_reward_function" not in cfg and "reward_model" not in cfg and "reward_manager" not in cfg
+    fn_cfg = cfg["reward"]["custom_reward_function"]
+    assert fn_cfg["name"] == "compute_score" and cfg["reward"]["reward_manager"]["name"] == "naive"
     fn = load_custom_reward_fn(fn_cfg["path"], fn_cfg["name"], fn_cfg["reward_kwargs"])
-    assert fn_cfg["name"] == "compute_score_batch" and cfg["reward_manager"]["name"] == "batch"
-    assert (
-        fn(data_sources=["s"], solution_strs=["SELECT 1"], ground_truths=["SELECT 1"], extra_infos=[{}])[0][
-            "input_error"
-        ]
-        == 1.0
-    )
+    out = fn(data_source="s", solution_str="SELECT 1", ground_truth="SELECT 1", extra_info={})
+    assert out["input_error"] == 1.0 and out["score"] == 0.0
 
 
 def test_group_rewards_need_the_batch_manager(toy):

@@ -1,13 +1,17 @@
 """sqlrl's rewards as a verl custom reward function, and sqlrl datasets in verl's parquet layout.
 
-verl (``custom_reward_function`` in the PPO trainer config; read at verl commit
-``b178a3cd56f58b2d502255daba591e92833930a7``)::
+verl 0.9 (``reward.custom_reward_function`` in the PPO trainer config; checked with verl 0.9.1 by
+``benchmarks/verl_check.py``)::
 
-    custom_reward_function:
-      path: pkg://sqlrl.integrations.verl     # or the file path of this module
-      name: compute_score                      # reward_model.reward_manager=naive (the default)
-      # name: compute_score_batch              # with reward_model.reward_manager=batch
-      reward_kwargs: {spec: stage1, timeout: 5.0}
+    reward:
+      custom_reward_function:
+        path: pkg://sqlrl.integrations.verl   # or the file path of this module
+        name: compute_score                    # the reward loop's naive manager (the default)
+        reward_kwargs: {spec: stage1, timeout: 5.0}
+
+verl before 0.9 (read at commit ``b178a3cd56f58b2d502255daba591e92833930a7``) read the same keys at the top
+level (``custom_reward_function.*``) and offered ``reward_model.reward_manager=batch`` with
+``name: compute_score_batch``; verl 0.9's trainer no longer reads those top-level keys.
 
 The per-sample form is what ``NaiveRewardManager.__call__`` (``verl/workers/reward_manager/naive.py``)
 and the reward loop's ``NaiveRewardManager.run_single``
