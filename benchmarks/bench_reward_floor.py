@@ -7,8 +7,9 @@ every query, so that nothing is run once for several completions and no memo hel
 - **reward**: ``build_rewards([execution, partial paverl])`` called as TRL calls it, both functions
   on the same lists, one after the other; a fresh executor per repeat whose sandboxes an earlier
   batch of other questions opened (a training run after its first step).
-- **sandbox**: the same distinct queries through ``Sandbox.execute`` (one sandbox per database, its
-  connection open): the sandbox's checks and guards over the engine, without the rewards.
+- **sandbox**: the same distinct queries through ``Sandbox.execute(sql, rows=False)`` (one sandbox per
+  database, its connection open), as the rewards run them: the sandbox's checks and guards over the
+  engine, without the rewards (on SQLite the core reads the cells into its table; DuckDB returns rows).
 - **floor**: each distinct query of the batch (the golds and the SQL extracted from the
   completions, prepared before timing) executed once on an open read-only connection per database
   and fetched with ``fetchall``: the engine's work and nothing else. With ``--engine duckdb`` the
@@ -68,7 +69,7 @@ def floor(queries: list[tuple[str, str]], connections: dict[str, Any], errors: t
 def sandboxed(queries: list[tuple[str, str]], boxes: dict[str, Sandbox]) -> float:
     t = time.perf_counter()
     for db, sql in queries:
-        boxes[db].execute(sql)
+        boxes[db].execute(sql, rows=False)
     return time.perf_counter() - t
 
 

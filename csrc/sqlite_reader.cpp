@@ -303,7 +303,11 @@ Read run(sqlite3* db, Statements& cache, const std::string& sql, size_t max_rows
   }
   table->cols.resize(static_cast<size_t>(ncols));
   std::string& arena = table->arena();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  // No deadline past a day (or for inf/NaN): converting such a duration to the clock's ticks would overflow.
+  const bool timed = seconds >= 0 && seconds < 86400;
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>(timed ? seconds : 0.0));
   const size_t row_bytes = sizes.tuple + sizes.pointer * static_cast<size_t>(ncols);
   // Rows are counted in the chunks sqlrl.sandbox.fetch.fetch_rows fetches (the budget and the deadline are
   // checked between chunks), so that both say the same about the same result.
@@ -384,7 +388,7 @@ Read run(sqlite3* db, Statements& cache, const std::string& sql, size_t max_rows
       done = true;
       break;
     }
-    if (std::chrono::steady_clock::now() > deadline) {
+    if (timed && std::chrono::steady_clock::now() > deadline) {
       out.outcome = Outcome::Deadline;
       return out;
     }
