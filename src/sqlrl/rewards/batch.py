@@ -206,7 +206,7 @@ class Batch:
             given = self.columns.get("engine") or [None] * len(self)
             chosen: dict[tuple[str | None, str | None], str] = {}
             out = []
-            for v, key in zip(given, zip(self.dbs(), self.dialects()), strict=True):
+            for v, key in zip(given, zip(self.dbs(), self.dialects(), strict=True), strict=True):
                 if v:
                     out.append(str(v).lower())
                     continue

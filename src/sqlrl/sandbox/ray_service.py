@@ -244,9 +244,15 @@ class RayExecutionService(ExecutionService):
                     self._opened.setdefault(key, info)  # type: ignore[arg-type]
 
     def execute(
-        self, database: PathLike, sql: Any, gold: bool = False, *, engine: str | None = None, dialect: str | None = None,
+        self,
+        database: PathLike,
+        sql: Any,
+        gold: bool = False,
+        *,
+        engine: str | None = None,
+        dialect: str | None = None,
         rows: bool = True,
-    ) -> ExecResult:  # fmt: skip
+    ) -> ExecResult:
         """Run one query on the actor that owns ``database`` (one round trip; the rows come back pickled
         whatever ``rows`` says)."""
         handle = self.handles()[self.owner(database)]

@@ -24,7 +24,6 @@ import dataclasses
 import difflib
 import inspect
 import os
-import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -241,9 +240,15 @@ class ExecutionService:
             self.get(database, engine)
 
     def execute(
-        self, database: PathLike, sql: Any, gold: bool = False, *, engine: str | None = None, dialect: str | None = None,
+        self,
+        database: PathLike,
+        sql: Any,
+        gold: bool = False,
+        *,
+        engine: str | None = None,
+        dialect: str | None = None,
         rows: bool = True,
-    ) -> ExecResult:  # fmt: skip
+    ) -> ExecResult:
         """Run one query (through the sandbox's gold cache with ``gold``); never raises for bad SQL or a
         missing database. ``dialect``: the query's dialect when it is not the sandbox's own (see
         :func:`translate_for`; a query sqlglot cannot translate fails as ``transpile``). ``rows=False``: only
