@@ -208,3 +208,15 @@ def test_sqlite_error_classes_follow_pythons_sqlite3():
     assert isinstance(sqlite_error(7, ""), MemoryError)
     assert isinstance(sqlite_error(9 | (1 << 8), "interrupted"), sqlite3.OperationalError)  # an extended code
     assert type(sqlite_error(999, "?")) is sqlite3.DatabaseError
+
+
+def test_without_the_reader_the_rows_are_fetched(values_db, monkeypatch):
+    """Where the reader cannot be bound (another SQLite build, an unchecked Python), rows=False still works."""
+    from sqlrl.sandbox import sqlite_reader
+
+    with Sandbox(values_db, timeout=5.0) as sb:
+        expected = sb.execute("SELECT * FROM v", rows=False).table.rows()
+    monkeypatch.setattr(sqlite_reader, "reader", lambda: None)
+    with Sandbox(values_db, timeout=5.0) as sb:
+        r = sb.execute("SELECT * FROM v", rows=False)
+        assert r.ok and r.rows is not None and r.table.rows() == expected

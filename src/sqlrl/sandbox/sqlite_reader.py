@@ -63,7 +63,13 @@ def _sizes() -> dict[str, int]:
     }
 
 
+#: Python versions whose sqlite3.Connection starts with its ``sqlite3 *`` handle (checked in their sources).
+_LAYOUT_KNOWN = ((3, 10), (3, 14))
+
+
 def _bind() -> Callable[..., Any] | str:
+    if not _LAYOUT_KNOWN[0] <= sys.version_info[:2] <= _LAYOUT_KNOWN[1]:
+        return f"Python {sys.version_info[0]}.{sys.version_info[1]}: sqlite3.Connection's layout is not checked"
     try:
         import _sqlite3
 
