@@ -261,3 +261,39 @@ def test_skipping_zero_variance_groups_counts_only_the_models_tokens():
     res = trainer._skip(out, informative)
     assert res["num_items_in_batch"].item() == 8  # 2 completions x 4 model tokens
     assert res["completion_mask"].sum().item() == 12
+
+
+def test_sft_demonstrations_of_a_given_model_are_rendered_with_tool_calls(tmp_path, monkeypatch):
+    """A model folder whose template cannot show tool calls (the quickstart's tiny model) gets the tool template for
+    the SFT of episode demonstrations: otherwise every demonstrated tool call would be learnt as an empty turn."""
+    from trl import SFTTrainer
+
+    from sqlrl.models.tiny import CHAT_TEMPLATE, build_tiny_model
+    from sqlrl.train import Runner, TrainConfig
+    from sqlrl.train.presets import smoke_config
+
+    model = build_tiny_model(tmp_path / "given", ["SELECT count(*) FROM t", "how many"], hidden_size=32,
+                             num_layers=1, num_heads=2, num_kv_heads=1, vocab_size=400)  # fmt: skip
+    from transformers import AutoTokenizer
+
+    assert AutoTokenizer.from_pretrained(model).chat_template == CHAT_TEMPLATE
+    cfg = smoke_config(str(tmp_path / "run"), steps=1)
+    cfg["model"] = {"path": str(model)}
+    cfg["sft"] = {**cfg["sft"], "tool_demos": 1.0}
+    cfg["stages"] = [{**cfg["stages"][0], "name": "explore", "mode": "interactive", "env": {"max_turns": 2},
+                      "rewards": [{"name": "execution", "weight": 1.0}]}]  # fmt: skip
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def train(self, *args, **kwargs):
+        row = self.train_dataset[0]
+        seen["text"] = self.processing_class.apply_chat_template(row["messages"] if "messages" in row else
+                                                                 [*row["prompt"], *row["completion"]], tokenize=False)  # fmt: skip
+        raise Stop
+
+    monkeypatch.setattr(SFTTrainer, "train", train)
+    with pytest.raises(Stop):
+        Runner(TrainConfig.from_dict(cfg)).run()
+    assert "<tool_call>" in seen["text"] and "run_query" in seen["text"] and "<tool_response>" in seen["text"]

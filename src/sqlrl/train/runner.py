@@ -545,6 +545,15 @@ class Runner:
         assert s is not None
         phase_dir = self.out / "sft"
         model, tok = self._load(start)
+        if s.tool_demos and any(st.mode == "interactive" for st in self.cfg.stages):
+            # the demonstrations' tool calls and results must be rendered (and learnt) as the episodes will show
+            # them: any model's template, not only the tiny one built here (whose saved template has it already)
+            from sqlrl.env.template import prepare_tool_tokenizer
+
+            try:
+                prepare_tool_tokenizer(tok)
+            except ValueError as exc:
+                raise TrainingError(f"sft: tool_demos: {exc}") from None
         args = SFTConfig(**{
             **dict(
                 output_dir=str(phase_dir), num_train_epochs=s.epochs, learning_rate=s.learning_rate,
