@@ -75,7 +75,9 @@ from sqlrl.sql.sqlite_compat import (
     AffinitySchema,
     rewrite_affinity,
     rewrite_bare_columns,
+    rewrite_compound_order,
     rewrite_double_quoted,
+    rewrite_join_without_on,
     rewrite_tie_break,
     rewrite_tokens,
     sqlite_column,
@@ -277,7 +279,10 @@ class DuckDBEngine:
         """``sql`` as SQLite reads it, made explicit for DuckDB (``sqlite_compat`` only).
 
         A double-quoted name that is no column in its scope becomes a string literal
-        (:func:`~sqlrl.sql.sqlite_compat.rewrite_double_quoted`, against this database's schema); then
+        (:func:`~sqlrl.sql.sqlite_compat.rewrite_double_quoted`, against this database's schema); compound
+        operators get SQLite's left-to-right order and joins without ON or USING get ``ON TRUE``
+        (:func:`~sqlrl.sql.sqlite_compat.rewrite_compound_order`,
+        :func:`~sqlrl.sql.sqlite_compat.rewrite_join_without_on`); then
         text and numbers that meet in comparisons and arithmetic follow SQLite's type affinity
         (:func:`~sqlrl.sql.sqlite_compat.rewrite_affinity`, against the columns' SQLite types). A text
         without a double quote that the affinity pre-check (:meth:`AffinitySchema.candidate`, one regex
@@ -292,6 +297,8 @@ class DuckDBEngine:
         quoted = '"' in sql
         affinity = self.affinity()
         text = (rewrite_double_quoted(sql, self.schema()) or sql) if quoted else sql
+        text = rewrite_compound_order(text) or text  # each: a substring test first, tokens only if it passes
+        text = rewrite_join_without_on(text) or text
         if affinity.candidate(text):
             text = rewrite_affinity(text, affinity) or text
         self._sqlite_texts.put(sql, text)  # also a text left as it is: the next run skips the pre-check

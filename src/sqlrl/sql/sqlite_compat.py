@@ -13,6 +13,14 @@ grammar lacks. Four kinds of rewrites, by cost:
   is no column in scope as a string literal (``STATE_NAME = "texas"``, as text2sql-data's gold
   queries write values), DuckDB refuses it. Such names become single-quoted strings.
 
+- :func:`rewrite_compound_order` and :func:`rewrite_join_without_on` run once per distinct text that
+  a substring test lets pass (``intersect`` with ``union`` or ``except``; more ``join`` than
+  ``on``/``using`` words), one pass of sqlglot's tokenizer each: SQLite reads compound operators left
+  to right with one precedence (``a UNION b INTERSECT c`` is ``(a UNION b) INTERSECT c``; DuckDB
+  binds INTERSECT tighter), so parentheses make SQLite's reading explicit; and a ``JOIN`` without
+  ``ON`` or ``USING``, which SQLite joins on a condition that always holds and DuckDB refuses, gets
+  ``ON TRUE``.
+
 - :func:`rewrite_affinity` runs once per distinct text that :meth:`AffinitySchema.candidate` (one
   regex tokenization, ~20 us) finds a column of one type next to a literal of the other in, or a
   text column in arithmetic, ``sum``, ``avg`` or ``CAST``; and after DuckDB refused a query for its
@@ -71,7 +79,9 @@ __all__ = [
     "CAST_TYPES",
     "quantified_comparison",
     "rewrite_bare_columns",
+    "rewrite_compound_order",
     "rewrite_double_quoted",
+    "rewrite_join_without_on",
     "rewrite_tie_break",
     "rewrite_tokens",
     "unrecognized_token",
@@ -174,6 +184,137 @@ def quantified_comparison(sql: str) -> str | None:
             return f'near "{sql[tokens[i + 2].start : tokens[i + 2].end + 1]}": syntax error'
         return f"no such function: {text}"
     return None
+
+
+def rewrite_compound_order(sql: str) -> str | None:
+    """SQLite's order of compound operators made explicit: parentheses around what precedes an INTERSECT
+    that follows a UNION or EXCEPT; None when there is no such INTERSECT (or the text does not tokenize).
+
+    SQLite gives ``UNION``, ``UNION ALL``, ``EXCEPT`` and ``INTERSECT`` one precedence and reads them left
+    to right; DuckDB (as PostgreSQL and the SQL standard) binds ``INTERSECT`` tighter, so ``a UNION b
+    INTERSECT c`` is ``(a UNION b) INTERSECT c`` on SQLite and ``a UNION (b INTERSECT c)`` on DuckDB.
+    SQLite allows no parentheses around a compound's operands, so every such chain is read this way.
+    Chains inside subqueries and CTEs are handled at their own level; other bytes are kept.
+
+    >>> rewrite_compound_order("SELECT a FROM t UNION SELECT a FROM u INTERSECT SELECT a FROM v")
+    '(SELECT a FROM t UNION SELECT a FROM u) INTERSECT SELECT a FROM v'
+    >>> rewrite_compound_order("SELECT a FROM t INTERSECT SELECT a FROM u UNION SELECT a FROM v") is None
+    True
+    """
+    low = sql.lower()
+    if "intersect" not in low or ("union" not in low and "except" not in low):
+        return None
+    from sqlglot.tokens import TokenType
+
+    tokens = _sqlite_tokens(sql)
+    if tokens is None:
+        return None
+    starts: list[int | None] = [None]  # per parenthesis depth: where the current chain's first SELECT is
+    seen: list[bool] = [False]  # per depth: a UNION or EXCEPT earlier in the chain
+    edits: list[tuple[int, int, str]] = []
+    for i, tok in enumerate(tokens):
+        kind = tok.token_type
+        if kind == TokenType.L_PAREN:
+            starts.append(None)
+            seen.append(False)
+        elif kind == TokenType.R_PAREN:
+            if len(starts) > 1:
+                starts.pop()
+                seen.pop()
+        elif kind in (TokenType.SELECT, TokenType.VALUES):
+            if starts[-1] is None:
+                starts[-1] = tok.start
+        elif kind in (TokenType.UNION, TokenType.EXCEPT):
+            seen[-1] = True
+        elif kind == TokenType.INTERSECT and seen[-1] and starts[-1] is not None:
+            end_prev = tokens[i - 1].end + 1
+            edits.append((starts[-1], starts[-1], "("))
+            edits.append((end_prev, end_prev, ")"))
+        elif kind == TokenType.SEMICOLON:
+            starts, seen = [None], [False]
+    if not edits:
+        return None
+    out, last = [], 0
+    for start, end, text in sorted(edits, key=lambda e: e[0]):
+        out.append(sql[last:start])
+        out.append(text)
+        last = end
+    out.append(sql[last:])
+    return "".join(out)
+
+
+# Words that end a join's source: the next join, a clause, a compound operator.
+_JOIN_ENDS = frozenset(
+    "join left right inner outer full cross natural where group having order limit window union "
+    "intersect except on using".split()
+)
+
+
+def rewrite_join_without_on(sql: str) -> str | None:
+    """``ON TRUE`` after each join that has neither ON nor USING; None when there is none.
+
+    SQLite reads ``a JOIN b`` (and ``a LEFT JOIN b``) without a constraint as a join on a condition that
+    always holds (every row of ``a`` with every row of ``b``; Spider's gold writes ``FROM Professionals AS
+    T1 JOIN Treatments AS T2 WHERE ...``); DuckDB refuses it as a syntax error. ``CROSS JOIN``, ``NATURAL
+    JOIN`` and comma joins are left as they are. A cheap count of ``JOIN`` against ``ON``/``USING`` words
+    skips the texts where every join has its constraint.
+
+    >>> rewrite_join_without_on("SELECT T1.a FROM p AS T1 JOIN t AS T2 WHERE T2.c < 3")
+    'SELECT T1.a FROM p AS T1 JOIN t AS T2 ON TRUE WHERE T2.c < 3'
+    >>> rewrite_join_without_on("SELECT * FROM p JOIN t ON p.id = t.id CROSS JOIN u") is None
+    True
+    """
+    low = sql.lower()
+    if "join" not in low:
+        return None
+    words = re.findall(r"[a-z_]+", re.sub(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"", "''", low))
+    joins = sum(1 for i, w in enumerate(words) if w == "join" and (i == 0 or words[i - 1] not in ("cross", "natural")))
+    if joins <= words.count("on") + words.count("using"):
+        return None
+    from sqlglot.tokens import TokenType
+
+    tokens = _sqlite_tokens(sql)
+    if tokens is None:
+        return None
+    depth = 0
+    open_join: set[int] = set()  # depths where a join still lacks its constraint
+    edits: list[int] = []
+    words = [(sql[t.start : t.end + 1].lower().split() or [""])[0] for t in tokens]  # "group by" -> "group"
+    names = (TokenType.VAR, TokenType.IDENTIFIER, TokenType.STRING)
+    for i, tok in enumerate(tokens):
+        kind, word = tok.token_type, words[i]
+        end_prev = tokens[i - 1].end + 1 if i else tok.start
+        if kind == TokenType.L_PAREN:
+            depth += 1
+        elif kind == TokenType.R_PAREN:
+            if depth in open_join:
+                open_join.discard(depth)
+                edits.append(end_prev)
+            depth = max(depth - 1, 0)
+        elif kind in (TokenType.SEMICOLON, TokenType.COMMA) or (kind not in names and word in _JOIN_ENDS):
+            if word in ("on", "using"):
+                open_join.discard(depth)
+                continue
+            if depth in open_join:
+                open_join.discard(depth)
+                edits.append(end_prev)
+            if word == "join":
+                j = i - 1
+                while j >= 0 and words[j] in ("left", "right", "full", "inner", "outer"):
+                    j -= 1
+                if j < 0 or words[j] not in ("cross", "natural"):
+                    open_join.add(depth)
+    if 0 in open_join:
+        edits.append(tokens[-1].end + 1 if words[-1] != ";" else tokens[-2].end + 1)
+    if not edits:
+        return None
+    out, last = [], 0
+    for pos in sorted(set(edits)):
+        out.append(sql[last:pos])
+        out.append(" ON TRUE")
+        last = pos
+    out.append(sql[last:])
+    return "".join(out)
 
 
 def _has_cased_non_ascii(text: str) -> bool:
@@ -1066,10 +1207,12 @@ class _AffinityRewrite:
         self.sql = sql
         self.types = types
         self.edits: dict[tuple[int, int], tuple[int, int, str]] = {}
+        self._tokens: list | None = None
 
     # operands ----------------------------------------------------------------------------------
     def operand(self, node: object) -> tuple[str, object, tuple[int, int]] | None:
-        """("col", SqliteColumn, span), ("num", text, span) or ("str", text, span); None for anything else."""
+        """("col", SqliteColumn, span), ("num", text, span), ("str", text, span) or ("sub", None, span) for a
+        scalar subquery without affinity (its one result is no plain column); None for anything else."""
         from sqlglot import exp
 
         while isinstance(node, exp.Paren):
@@ -1094,6 +1237,13 @@ class _AffinityRewrite:
             if node.is_string:
                 return ("str", node.this, span)
             return ("num", self.sql[span[0] : span[1]], span)
+        if isinstance(node, exp.Subquery) and isinstance(node.this, exp.Select) and len(node.this.expressions) == 1:
+            # a scalar subquery has the affinity of its result column: none unless it is a plain column
+            inner = node.this.expressions[0].unalias()
+            if isinstance(inner, (exp.Column, exp.Star)) or not node.this.args.get("from_", node.this.args.get("from")):
+                return None
+            span = self.subquery_span(node)
+            return None if span is None else ("sub", None, span)
         if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) and not node.this.is_string:
             span = self.span(node.this)
             if span is None:
@@ -1104,6 +1254,41 @@ class _AffinityRewrite:
             if start < 0 or self.sql[start] != "-":
                 return None
             return ("num", "-" + self.sql[span[0] : span[1]], (start, span[1]))
+        return None
+
+    def subquery_span(self, node: object) -> tuple[int, int] | None:
+        """The span of ``( SELECT ... )`` around a subquery node, from the tokens; None if it cannot be told."""
+        from sqlglot.tokens import TokenType
+
+        starts = [n.meta["start"] for n in node.walk() if n.meta.get("start") is not None]
+        if not starts:
+            return None
+        if self._tokens is None:
+            self._tokens = _sqlite_tokens(self.sql) or []
+        toks = self._tokens
+        first = next((i for i, t in enumerate(toks) if t.start == min(starts)), None)
+        if first is None:
+            return None
+        depth, open_ = 0, None
+        for i in range(first - 1, -1, -1):  # the nearest unclosed "(" followed by SELECT
+            kind = toks[i].token_type
+            if kind == TokenType.R_PAREN:
+                depth += 1
+            elif kind == TokenType.L_PAREN:
+                if depth:
+                    depth -= 1
+                elif i + 1 < len(toks) and toks[i + 1].token_type in (TokenType.SELECT, TokenType.WITH):
+                    open_ = i
+                    break
+        if open_ is None:
+            return None
+        depth = 0
+        for i in range(open_, len(toks)):
+            kind = toks[i].token_type
+            depth += kind == TokenType.L_PAREN
+            depth -= kind == TokenType.R_PAREN
+            if depth == 0:
+                return (toks[open_].start, toks[i].end + 1)
         return None
 
     def span(self, node: object) -> tuple[int, int] | None:
@@ -1166,6 +1351,12 @@ class _AffinityRewrite:
         if oa[0] != "col":
             return
         col: SqliteColumn = oa[1]
+        if ob[0] == "sub":
+            if not lists and col.kind == "text" and col.affinity == "TEXT":
+                # no affinity meets TEXT: SQLite compares the subquery's value as text
+                self.edit((ob[2][0], ob[2][0]), "CAST(")
+                self.edit((ob[2][1], ob[2][1]), " AS VARCHAR)")
+            return
         if ob[0] == "col":
             self.compare_columns(oa, ob)
         elif ob[0] == "num":
