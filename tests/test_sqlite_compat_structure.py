@@ -106,3 +106,80 @@ def test_duckdb_gives_sqlites_result(db, sql):
     finally:
         lite.close()
         duck.close()
+
+
+@pytest.mark.parametrize(
+    "sql,expected",
+    [
+        ("SELECT max(rowid) FROM t WHERE x > 1", "SELECT max((rowid + 1)) FROM t WHERE x > 1"),
+        ("SELECT oid, _rowid_ FROM t", "SELECT (oid + 1), (_rowid_ + 1) FROM t"),
+        ("SELECT T1.rowid FROM k AS T1 JOIN t ON T1.id = t.x", 'SELECT T1."id" FROM k AS T1 JOIN t ON T1.id = t.x'),
+        ("SELECT rowid FROM k", 'SELECT "id" FROM k'),
+        ("SELECT rowid FROM k JOIN t ON k.id = t.x", None),  # whose rowid: SQLite's error, not ours
+        ("SELECT rowid FROM g", None),  # no note: rowids with gaps stay DuckDB's
+        ("SELECT \"rowid\" FROM t", None),  # quoted: left alone
+        ("SELECT rowid FROM r", None),  # a real column called rowid
+        ("SELECT x FROM t ORDER BY rowid DESC", "SELECT x FROM t ORDER BY (rowid + 1) DESC"),
+        ("SELECT x FROM t WHERE x = 'rowid'", None),
+    ],
+)  # fmt: skip
+def test_rewrite_rowid(sql, expected):
+    from sqlrl.sql.sqlite_compat import rewrite_rowid
+
+    schema = {"t": ["x"], "k": ["id", "v"], "g": ["y"], "r": ["rowid"]}
+    assert rewrite_rowid(sql, {"t": "+1", "K": "id"}, schema) == expected
+
+
+@pytest.fixture(scope="module")
+def rowid_db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("rowid") / "r.sqlite"
+    con = sqlite3.connect(path)
+    con.executescript(
+        """
+        CREATE TABLE plain (name TEXT);
+        CREATE TABLE keyed (id INTEGER PRIMARY KEY, name TEXT);
+        CREATE TABLE gaps (name TEXT);
+        INSERT INTO plain VALUES ('a'), ('b'), ('c');
+        INSERT INTO keyed VALUES (10, 'a'), (20, 'b'), (35, 'c');
+        INSERT INTO gaps VALUES ('a'), ('b'), ('c'), ('d');
+        DELETE FROM gaps WHERE name = 'b';
+        """
+    )
+    con.commit()
+    con.close()
+    return path
+
+
+def test_importer_records_how_rowid_reads(rowid_db, tmp_path):
+    import duckdb
+
+    from sqlrl.sandbox.importer import import_sqlite_to_duckdb
+    from sqlrl.sql.sqlite_compat import rowid_note
+
+    import_sqlite_to_duckdb(rowid_db, tmp_path / "r.duckdb")
+    con = duckdb.connect(str(tmp_path / "r.duckdb"), read_only=True)
+    try:
+        notes = {t: rowid_note(c) for t, c in con.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall()}
+    finally:
+        con.close()
+    assert notes == {"plain": "+1", "keyed": "id", "gaps": None}
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT max(rowid) FROM plain",
+        "SELECT name, rowid FROM plain ORDER BY rowid DESC",
+        "SELECT T1.rowid, T2.name FROM keyed AS T1 JOIN plain AS T2 ON T1.name = T2.name",
+        "SELECT count(*) FROM keyed WHERE oid > 15",
+    ],
+)
+def test_rowid_reads_as_on_sqlite(rowid_db, tmp_path, sql):
+    lite, duck = Sandbox(rowid_db, engine="sqlite"), Sandbox(rowid_db, engine="duckdb", cache_dir=tmp_path)
+    try:
+        want, got = lite.execute(sql), duck.execute(sql)
+        assert want.ok and got.ok, (want.error, got.error)
+        assert compare(want.table, got.table, mode="spider", order_matters="ORDER BY" in sql)
+    finally:
+        lite.close()
+        duck.close()

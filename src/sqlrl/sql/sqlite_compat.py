@@ -21,6 +21,11 @@ grammar lacks. Four kinds of rewrites, by cost:
   ``ON`` or ``USING``, which SQLite joins on a condition that always holds and DuckDB refuses, gets
   ``ON TRUE``.
 
+- :func:`rewrite_rowid` runs once per distinct text in which a regex finds ``rowid``, ``oid`` or
+  ``_rowid_``: DuckDB's ``rowid`` counts from 0, SQLite's is the INTEGER PRIMARY KEY or, in a table
+  whose rowids run 1..n, DuckDB's plus one; the importer records which (a table comment,
+  :func:`rowid_comment`), and a rowid read as a value becomes that column or ``(rowid + 1)``.
+
 - :func:`rewrite_affinity` runs once per distinct text that :meth:`AffinitySchema.candidate` (one
   regex tokenization, ~20 us) finds a column of one type next to a literal of the other in, or a
   text column in arithmetic, ``sum``, ``avg`` or ``CAST``; and after DuckDB refused a query for its
@@ -82,6 +87,9 @@ __all__ = [
     "rewrite_compound_order",
     "rewrite_double_quoted",
     "rewrite_join_without_on",
+    "rewrite_rowid",
+    "rowid_comment",
+    "rowid_note",
     "rewrite_tie_break",
     "rewrite_tokens",
     "unrecognized_token",
@@ -715,6 +723,107 @@ def rewrite_double_quoted(sql: str, schema: Mapping[str, Collection[str]], diale
         if isinstance(col.parent, exp.Select) and col.arg_key == "expressions":
             text += ' AS "' + sql[start : end + 1].replace('"', '""') + '"'  # SQLite's column name: the token
         edits.append((start, end + 1, text))
+    return _apply(sql, edits) if edits else None
+
+
+# A rowid name as a word: the texts that may read SQLite's rowid.
+_ROWID_WORD = re.compile(r"(?i)(?<![\w$])(?:rowid|_rowid_|oid)(?![\w$])")
+
+#: The importer's table comment for a table whose SQLite rowids are 1..n in row order (DuckDB's are 0..n-1).
+ROWID_DENSE = "+1"
+
+
+def rowid_comment(alias: str | None) -> str:
+    """The DuckDB table comment with which the importer records how to read SQLite's ``rowid``: the name of the
+    column equal to it on every row (an INTEGER PRIMARY KEY), or :data:`ROWID_DENSE`."""
+    import json
+
+    return "sqlite:" + json.dumps({"rowid": alias if alias is not None else ROWID_DENSE})
+
+
+def rowid_note(comment: str | None) -> str | None:
+    """The column name or :data:`ROWID_DENSE` of :func:`rowid_comment`; None for any other comment."""
+    import json
+
+    if not comment or not comment.startswith("sqlite:"):
+        return None
+    try:
+        value = json.loads(comment[len("sqlite:") :]).get("rowid")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def rewrite_rowid(
+    sql: str, rowids: Mapping[str, str], schema: Mapping[str, Collection[str]], dialect: str = "sqlite"
+) -> str | None:
+    """SQLite's ``rowid`` (``oid``, ``_rowid_``) read as a value on DuckDB; None when nothing changes.
+
+    DuckDB's ``rowid`` counts rows from 0; SQLite's is the INTEGER PRIMARY KEY where a table has one, else a
+    number that the importer's copy (rows in rowid order) turns into DuckDB's ``rowid + 1`` when SQLite's run
+    1..n. ``rowids`` maps a table name (any case) to what the importer recorded for it (:func:`rowid_note`): the
+    column equal to SQLite's rowid on every row, or :data:`ROWID_DENSE`; a table without an entry keeps
+    DuckDB's ``rowid``. A rowid name is rewritten where it is unquoted, names no real column of its table, and
+    its table is told: by its qualifier, or as the only table of its SELECT. Other bytes are kept.
+
+    >>> rewrite_rowid("SELECT max(rowid) FROM t WHERE x > 1", {"t": "+1"}, {"t": ["x"]})
+    'SELECT max((rowid + 1)) FROM t WHERE x > 1'
+    >>> rewrite_rowid("SELECT T1.rowid FROM t AS T1 JOIN u ON T1.x = u.x", {"t": "id"}, {"t": ["id", "x"]})
+    'SELECT T1."id" FROM t AS T1 JOIN u ON T1.x = u.x'
+    """
+    if not rowids or _ROWID_WORD.search(sql) is None:
+        return None
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    from sqlrl.sql.dialects import reader
+
+    try:
+        tree = sqlglot.parse_one(sql, read=reader(dialect))
+    except (SqlglotError, ValueError, RecursionError):
+        return None
+    if tree is None:
+        return None
+    notes = {str(t).lower(): v for t, v in rowids.items()}
+    columns = {str(t).lower(): {str(c).lower() for c in cols} for t, cols in schema.items()}
+    ctes = {cte.alias.lower() for cte in tree.find_all(exp.CTE) if cte.alias}
+    edits: list[tuple[int, int, str]] = []
+    for col in tree.find_all(exp.Column):
+        ident = col.this
+        if not isinstance(ident, exp.Identifier) or ident.quoted or ident.this.lower() not in ROWID_NAMES:
+            continue
+        select = col.find_ancestor(exp.Select)
+        if select is None:
+            continue
+        from_ = select.args.get("from_") or select.args.get("from")
+        sources = [from_.this] if from_ is not None else []
+        sources += [j.this for j in select.args.get("joins") or []]
+        tables = {}
+        for src in sources:
+            if isinstance(src, exp.Table) and not src.args.get("db") and src.name.lower() not in ctes:
+                tables[src.alias_or_name.lower()] = src.name.lower()
+            else:
+                tables[f"<other {id(src)}>"] = None
+        if col.table:
+            table = tables.get(col.table.lower())
+        else:
+            table = next(iter(tables.values())) if len(tables) == 1 else None
+        if table is None or ident.this.lower() in columns.get(table, ()) or table not in notes:
+            continue
+        end = ident.meta.get("end")
+        qualifier = col.args.get("table")
+        start = (qualifier if qualifier is not None else ident).meta.get("start")
+        if start is None or end is None or col.args.get("db") is not None:
+            continue
+        text = sql[start : end + 1]
+        note = notes[table]
+        if note == ROWID_DENSE:
+            replacement = f"({text} + 1)"
+        else:
+            name = '"' + note.replace('"', '""') + '"'
+            replacement = f"{sql[start : qualifier.meta['end'] + 1]}.{name}" if qualifier is not None else name
+        edits.append((start, end + 1, replacement))
     return _apply(sql, edits) if edits else None
 
 
