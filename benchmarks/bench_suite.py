@@ -16,8 +16,15 @@ With ``--text2sql-data DIR`` (a checkout of github.com/jkkummerfeld/text2sql-dat
 are measured too: the suite is built from the ``train`` query split, the other splits are held out, and
 the other gold texts the authors wrote for a question are equivalent rewrites (false alarms if rejected).
 
+With ``--spider DIR`` (a Spider folder: ``database/<db_id>/<db_id>.sqlite`` and ``dev.json``, or
+``--spider-split`` another file of ``{"db_id", "query"}`` items; ``--spider-dbs`` picks databases) each
+database's distinct gold queries (in file order; those that fail on SQLite or that sqlglot cannot parse left
+out) are split by position: the even-numbered ones build the suite, the odd-numbered ones are held out (Spider
+lists a question's paraphrases next to each other, so a held-out query can be a near copy of a built one).
+Spider has no second gold text per question, so there is no *authors' equivalent* column.
+
     PYTHONPATH=src python benchmarks/bench_suite.py [-k 10] [--seed 0] [--candidates 50]
-        [--text2sql-data DIR] [--record]
+        [--text2sql-data DIR] [--spider DIR [--spider-split dev.json] [--spider-dbs a,b]] [--no-toy] [--record]
 """
 
 from __future__ import annotations
@@ -98,6 +105,43 @@ def text2sql_data_golds(root: Path) -> dict[str, tuple[Path, list[str], list[str
     return out
 
 
+def spider_golds(root: Path, split: str, dbs: list[str] | None) -> dict[str, tuple[Path, list[str], list[str], list]]:
+    """Per Spider database (``database/<db_id>/<db_id>.sqlite`` present): its distinct gold queries in file
+    order, those at even positions to build the suite from, those at odd positions held out. Golds that fail
+    on SQLite or that sqlglot cannot parse (``build_suite`` needs the tree) are left out and counted."""
+    import json
+
+    import sqlglot
+
+    by_db: dict[str, list[str]] = {}
+    for item in json.loads((root / split).read_text()):
+        by_db.setdefault(item["db_id"], []).append(" ".join(item["query"].split()))
+    out = {}
+    for db_id, queries in sorted(by_db.items()):
+        path = root / "database" / db_id / f"{db_id}.sqlite"
+        if (dbs and db_id not in dbs) or not path.exists():
+            continue
+        usable = []
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            for q in dict.fromkeys(queries):
+                try:
+                    con.execute(q).fetchmany(1)
+                    sqlglot.parse_one(q, read="sqlite")
+                except Exception:  # noqa: BLE001 - a gold that fails on SQLite or in sqlglot: left out
+                    continue
+                usable.append(q)
+        finally:
+            con.close()
+        dropped = len(dict.fromkeys(queries)) - len(usable)
+        if dropped:
+            print(
+                f"{db_id}: {dropped} of {len(dict.fromkeys(queries))} distinct gold queries left out", file=sys.stderr
+            )
+        out[db_id] = (path, usable[0::2], usable[1::2], [])
+    return out
+
+
 def _short(text: str, width: int = 240) -> str:
     flat = " ".join(text.split()).replace("`", "'")
     return flat if len(flat) <= width else flat[: width - 3] + "..."
@@ -145,8 +189,14 @@ def main() -> int:
         "--text2sql-data", type=Path, default=None,
         help="also measure on the SQLite databases of a checkout of github.com/jkkummerfeld/text2sql-data",
     )  # fmt: skip
+    p.add_argument("--spider", type=Path, default=None, help="also measure on a Spider folder's SQLite databases")
+    p.add_argument("--spider-split", default="dev.json", help="the gold file inside --spider (dev.json)")
+    p.add_argument("--spider-dbs", default="", help="comma-separated Spider db_ids (default: every one present)")
+    p.add_argument("--no-toy", action="store_true", help="skip sqlrl-toy (measure only --text2sql-data/--spider)")
     p.add_argument("--record", action="store_true", help="write the table into benchmarks/RESULTS.md")
     args = p.parse_args()
+    if args.record and args.no_toy:
+        p.error("--record writes the sqlrl-toy section: run it without --no-toy")
 
     from sqlrl.data.toy import build_toy
     from sqlrl.data.toy.load import toy_dir
@@ -164,8 +214,13 @@ def main() -> int:
     dev, train = golds(paths.dev_gold), golds(paths.train_gold)
     rows, totals, kinds_caught, kinds_missed = [], Counter(), Counter(), Counter()
     jobs = [(db_id, paths.db_path(db_id), dev[db_id], train.get(db_id, []), []) for db_id in sorted(dev)]
+    if args.no_toy:
+        jobs = []
     if args.text2sql_data:
         jobs += [(name, *value) for name, value in text2sql_data_golds(args.text2sql_data).items()]
+    if args.spider:
+        picked = [d.strip() for d in args.spider_dbs.split(",") if d.strip()] or None
+        jobs += [(name, *value) for name, value in spider_golds(args.spider, args.spider_split, picked).items()]
     with tempfile.TemporaryDirectory() as out:
         for job in jobs:
             row = measure(*job, out, args)

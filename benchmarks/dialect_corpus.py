@@ -14,11 +14,15 @@ Corpora:
 
 - ``--toy`` (default when nothing else is given): the gold queries of sqlrl-toy (generated, no
   download; ``--toy-split``);
-- ``--text2sql-data DIR``: github.com/jkkummerfeld/text2sql-data (see ``engine_compat_corpus.py``).
+- ``--text2sql-data DIR``: github.com/jkkummerfeld/text2sql-data (see ``engine_compat_corpus.py``);
+- ``--spider DIR``: a Spider folder, ``database/<db_id>/<db_id>.sqlite`` and ``dev.json`` (or
+  ``--spider-split`` another file of ``{"db_id", "query"}`` items); one corpus per database, as
+  ``engine_compat_corpus.py`` reads it.
 
 Run::
 
-    PYTHONPATH=src python benchmarks/dialect_corpus.py --toy --text2sql-data /path/to/text2sql-data
+    PYTHONPATH=src python benchmarks/dialect_corpus.py --toy --text2sql-data /path/to/text2sql-data \\
+        [--spider /path/to/spider [--spider-split dev.json]]
 
 Recorded numbers: ``ENGINE_COMPAT.md`` (last section).
 """
@@ -35,7 +39,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from engine_compat_corpus import Gold, load_text2sql_data  # noqa: E402
+from engine_compat_corpus import Gold, load_spider, load_text2sql_data  # noqa: E402
 
 from sqlrl.rewards import RewardExecutor, read_batch  # noqa: E402
 from sqlrl.sandbox import ErrorKind, Sandbox  # noqa: E402
@@ -122,16 +126,23 @@ def main() -> None:
     ap.add_argument("--toy", action="store_true", help="the gold queries of sqlrl-toy (generated, no download)")
     ap.add_argument("--toy-split", default="dev")
     ap.add_argument("--text2sql-data", type=Path, default=None, help="a text2sql-data checkout")
+    ap.add_argument("--spider", type=Path, default=None, help="a Spider folder (database/<db>/<db>.sqlite)")
+    ap.add_argument("--spider-split", default="dev.json", help="the split file inside --spider")
     ap.add_argument("--dialects", default=",".join(DIALECTS))
     args = ap.parse_args()
     dialects = [d.strip() for d in args.dialects.split(",") if d.strip()]
     corpora: dict[str, list[Gold]] = {}
     tmp = Path(tempfile.mkdtemp(prefix="sqlrl-dialects-"))
-    if args.toy or args.text2sql_data is None:
+    if args.toy or (args.text2sql_data is None and args.spider is None):
         corpora[f"sqlrl-toy ({args.toy_split})"] = load_toy(args.toy_split, tmp / "toy")
     if args.text2sql_data is not None:
         by = defaultdict(list)
         for g in load_text2sql_data(args.text2sql_data):
+            by[g.corpus].append(g)
+        corpora.update(by)
+    if args.spider is not None:
+        by = defaultdict(list)
+        for g in load_spider(args.spider, args.spider_split):
             by[g.corpus].append(g)
         corpora.update(by)
     print("| corpus | dialect | golds | match | % | engine |")

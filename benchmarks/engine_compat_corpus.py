@@ -143,6 +143,8 @@ def run(golds: list[Gold], seed: int, examples: int, cache_dir: Path, sqlite_tie
     sandboxes: dict[Path, tuple[Sandbox, Sandbox]] = {}
     tables: dict[Path, list[str]] = {}
     pairs = 0
+    pairs_gold_ok = 0  # pairs whose gold runs on SQLite (the ones a reward can score)
+    diff_gold_ok = 0
     pair_causes: Counter[str] = Counter()
     gold_causes: Counter[str] = Counter()
     shown: dict[str, list[str]] = defaultdict(list)
@@ -186,8 +188,10 @@ def run(golds: list[Gold], seed: int, examples: int, cache_dir: Path, sqlite_tie
             ordered = "order by" in g.sql.lower()
             for p, pr, pd in zip(preds, preds_ref, preds_duck, strict=True):
                 pairs += 1
+                pairs_gold_ok += gold_ref.ok
                 v_ref, v_duck = _match(gold_ref, pr, ordered), _match(gold_duck, pd, ordered)
                 if v_ref != v_duck:
+                    diff_gold_ok += gold_ref.ok
                     why = cause(gold_ref, pr, gold_duck, pd)
                     pair_causes[why] += 1
                     by_corpus[g.corpus] += 1
@@ -201,6 +205,8 @@ def run(golds: list[Gold], seed: int, examples: int, cache_dir: Path, sqlite_tie
     return dict(
         golds=len(golds),
         pairs=pairs,
+        pairs_gold_ok=pairs_gold_ok,
+        diff_gold_ok=diff_gold_ok,
         pair_causes=pair_causes,
         gold_causes=gold_causes,
         by_corpus=by_corpus,
@@ -235,6 +241,9 @@ def main() -> None:
         r = run(golds, args.seed, args.examples, Path(tmp), args.sqlite_ties)
     n_diff = sum(r["pair_causes"].values())
     print(f"\n(gold, prediction) pairs: {r['pairs']}; verdict differs on {n_diff}")
+    ok, dok = r["pairs_gold_ok"], r["diff_gold_ok"]
+    if ok:
+        print(f"  pairs whose gold runs on SQLite: {ok}; same verdict on {ok - dok} ({100 * (ok - dok) / ok:.2f}%)")
     for (a, b), n in sorted(r["flips"].items()):
         print(f"  sqlite={int(a)} duckdb={int(b)}: {n}")
     for c, n in sorted(r["by_corpus"].items()):

@@ -75,9 +75,13 @@ from sqlrl.sql.sqlite_compat import (
     AffinitySchema,
     rewrite_affinity,
     rewrite_bare_columns,
+    rewrite_compound_order,
     rewrite_double_quoted,
+    rewrite_join_without_on,
+    rewrite_rowid,
     rewrite_tie_break,
     rewrite_tokens,
+    rowid_note,
     sqlite_column,
 )
 
@@ -183,6 +187,7 @@ class DuckDBEngine:
         self._as_table = _arrow_table_builder() if config.fetch == "arrow" else None
         self._schema: dict[str, list[str]] | None = None  # table -> columns, read on the first compat query
         self._affinity: AffinitySchema | None = None  # the columns' SQLite types, read with the schema
+        self._rowids: dict[str, str] | None = None  # table -> how SQLite's rowid reads (importer comments)
         self._tables: frozenset[str] | None = None  # base tables (sqlite_ties)
         self._sqlite_texts: LRUCache[str] = LRUCache(SQLITE_TEXT_CACHE_SIZE)
         self._prepared: LRUCache[str] = LRUCache(SQLITE_TEXT_CACHE_SIZE)  # the texts DuckDB runs (prepare)
@@ -263,6 +268,13 @@ class DuckDBEngine:
                     for table, column, data_type, comment in rows:
                         schema.setdefault(table, []).append(column)
                         types.setdefault(table, {})[column] = sqlite_column(data_type, comment)
+                    cur = self._root.cursor()
+                    try:
+                        notes = cur.execute("SELECT table_name, comment FROM duckdb_tables() WHERE NOT internal")
+                        rowids = {t: n for t, c in notes.fetchall() if (n := rowid_note(c)) is not None}
+                    finally:
+                        cur.close()
+                    self._rowids = rowids
                     self._affinity = AffinitySchema(types)
                     self._schema = schema
         return self._schema
@@ -277,7 +289,10 @@ class DuckDBEngine:
         """``sql`` as SQLite reads it, made explicit for DuckDB (``sqlite_compat`` only).
 
         A double-quoted name that is no column in its scope becomes a string literal
-        (:func:`~sqlrl.sql.sqlite_compat.rewrite_double_quoted`, against this database's schema); then
+        (:func:`~sqlrl.sql.sqlite_compat.rewrite_double_quoted`, against this database's schema); compound
+        operators get SQLite's left-to-right order and joins without ON or USING get ``ON TRUE``
+        (:func:`~sqlrl.sql.sqlite_compat.rewrite_compound_order`,
+        :func:`~sqlrl.sql.sqlite_compat.rewrite_join_without_on`); then
         text and numbers that meet in comparisons and arithmetic follow SQLite's type affinity
         (:func:`~sqlrl.sql.sqlite_compat.rewrite_affinity`, against the columns' SQLite types). A text
         without a double quote that the affinity pre-check (:meth:`AffinitySchema.candidate`, one regex
@@ -292,6 +307,11 @@ class DuckDBEngine:
         quoted = '"' in sql
         affinity = self.affinity()
         text = (rewrite_double_quoted(sql, self.schema()) or sql) if quoted else sql
+        text = rewrite_compound_order(text) or text  # each: a substring test first, tokens only if it passes
+        text = rewrite_join_without_on(text) or text
+        if self._rowids is None:
+            self.schema()
+        text = rewrite_rowid(text, self._rowids, self.schema()) or text  # a regex test first
         if affinity.candidate(text):
             text = rewrite_affinity(text, affinity) or text
         self._sqlite_texts.put(sql, text)  # also a text left as it is: the next run skips the pre-check

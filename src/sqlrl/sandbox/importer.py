@@ -33,6 +33,9 @@ Indexes, triggers and constraints are not imported: the copy is only ever read.
 Each column's comment records its SQLite declared type and the storage classes it holds
 (:func:`sqlrl.sql.sqlite_compat.column_comment`), from which the sandbox's SQLite-compat rewrite
 applies SQLite's type affinity to comparisons and arithmetic (``year >= 2014`` on a TEXT column).
+A rowid table's comment records how SQLite's ``rowid`` reads on the copy
+(:func:`sqlrl.sql.sqlite_compat.rowid_comment`: its INTEGER PRIMARY KEY column, or DuckDB's
+``rowid + 1`` when the rowids run 1..n; none otherwise), for the compat ``rowid`` rewrite.
 """
 
 from __future__ import annotations
@@ -44,9 +47,9 @@ from pathlib import Path
 
 from sqlrl.sandbox import source as _source
 from sqlrl.sandbox.errors import NotADatabaseError
-from sqlrl.sql.sqlite_compat import column_comment, sqlite_affinity
+from sqlrl.sql.sqlite_compat import column_comment, rowid_comment, sqlite_affinity
 
-IMPORTER_VERSION = 2  # 2: column comments with the SQLite type (sqlite_compat.column_comment)
+IMPORTER_VERSION = 3  # 2: column comments with the SQLite type (sqlite_compat.column_comment); 3: rowid table comments
 
 
 @dataclass
@@ -203,6 +206,10 @@ def _copy_table(src: sqlite3.Connection, dst, name: str, report: ImportReport) -
     dst.execute(f"CREATE TABLE {q} ({ddl})")
     for c, d, k in zip(cols, decls, classes, strict=False):  # SQLite's type, for the compat affinity rewrite
         dst.execute(f"COMMENT ON COLUMN {q}.{quote_ident(c)} IS {_sql_string(column_comment(d, k))}")
+    has_rowid = _has_rowid(src, name)
+    note = _rowid_comment(src, name, cols, classes) if has_rowid else None
+    if note is not None:  # how SQLite's rowid reads on the copy, for the compat rowid rewrite
+        dst.execute(f"COMMENT ON TABLE {q} IS {_sql_string(note)}")
     select = []
     for c, t, k in zip(cols, types, classes, strict=False):
         pure = len(k - {"null"}) <= 1
@@ -213,9 +220,7 @@ def _copy_table(src: sqlite3.Connection, dst, name: str, report: ImportReport) -
         else:
             select.append(quote_ident(c))
     cur = src.execute(
-        f"SELECT {', '.join(select)} FROM {q} ORDER BY rowid"
-        if _has_rowid(src, name)
-        else f"SELECT {', '.join(select)} FROM {q}"
+        f"SELECT {', '.join(select)} FROM {q} ORDER BY rowid" if has_rowid else f"SELECT {', '.join(select)} FROM {q}"
     )
     report.tables[name] = append_rows(dst, name, len(cols), iter(lambda: cur.fetchmany(8192), []))
 
@@ -239,6 +244,22 @@ def append_rows(dst, table: str, width: int, batches) -> int:
             dst.execute(f"INSERT INTO {q} VALUES {marks}", [v for row in chunk for v in row])
         n += len(batch)
     return n
+
+
+def _rowid_comment(src: sqlite3.Connection, name: str, cols: list[str], classes: list[set[str]]) -> str | None:
+    """:func:`~sqlrl.sql.sqlite_compat.rowid_comment` for a rowid table: the primary-key column of integers that
+    equals SQLite's rowid on every row, else ``+1`` when the rowids run 1..n (the copy keeps rowid order, so
+    DuckDB's 0-based ``rowid`` plus one); None otherwise, or when a column is itself called rowid."""
+    if {c.lower() for c in cols} & {"rowid", "oid", "_rowid_"}:
+        return None
+    q = quote_ident(name)
+    pks = [r[0] for r in src.execute(f"SELECT name FROM pragma_table_info({_sql_string(name)}) WHERE pk > 0")]
+    if len(pks) == 1 and classes[cols.index(pks[0])] <= {"integer"}:
+        differ = src.execute(f"SELECT count(*) FROM {q} WHERE rowid IS NOT {quote_ident(pks[0])}").fetchone()[0]
+        if differ == 0:
+            return rowid_comment(pks[0])
+    n, lo, hi = src.execute(f"SELECT count(*), min(rowid), max(rowid) FROM {q}").fetchone()
+    return rowid_comment(None) if n == 0 or (lo == 1 and hi == n) else None
 
 
 def _has_rowid(src: sqlite3.Connection, name: str) -> bool:

@@ -13,6 +13,19 @@ grammar lacks. Four kinds of rewrites, by cost:
   is no column in scope as a string literal (``STATE_NAME = "texas"``, as text2sql-data's gold
   queries write values), DuckDB refuses it. Such names become single-quoted strings.
 
+- :func:`rewrite_compound_order` and :func:`rewrite_join_without_on` run once per distinct text that
+  a substring test lets pass (``intersect`` with ``union`` or ``except``; more ``join`` than
+  ``on``/``using`` words), one pass of sqlglot's tokenizer each: SQLite reads compound operators left
+  to right with one precedence (``a UNION b INTERSECT c`` is ``(a UNION b) INTERSECT c``; DuckDB
+  binds INTERSECT tighter), so parentheses make SQLite's reading explicit; and a ``JOIN`` without
+  ``ON`` or ``USING``, which SQLite joins on a condition that always holds and DuckDB refuses, gets
+  ``ON TRUE``.
+
+- :func:`rewrite_rowid` runs once per distinct text in which a regex finds ``rowid``, ``oid`` or
+  ``_rowid_``: DuckDB's ``rowid`` counts from 0, SQLite's is the INTEGER PRIMARY KEY or, in a table
+  whose rowids run 1..n, DuckDB's plus one; the importer records which (a table comment,
+  :func:`rowid_comment`), and a rowid read as a value becomes that column or ``(rowid + 1)``.
+
 - :func:`rewrite_affinity` runs once per distinct text that :meth:`AffinitySchema.candidate` (one
   regex tokenization, ~20 us) finds a column of one type next to a literal of the other in, or a
   text column in arithmetic, ``sum``, ``avg`` or ``CAST``; and after DuckDB refused a query for its
@@ -71,7 +84,12 @@ __all__ = [
     "CAST_TYPES",
     "quantified_comparison",
     "rewrite_bare_columns",
+    "rewrite_compound_order",
     "rewrite_double_quoted",
+    "rewrite_join_without_on",
+    "rewrite_rowid",
+    "rowid_comment",
+    "rowid_note",
     "rewrite_tie_break",
     "rewrite_tokens",
     "unrecognized_token",
@@ -174,6 +192,137 @@ def quantified_comparison(sql: str) -> str | None:
             return f'near "{sql[tokens[i + 2].start : tokens[i + 2].end + 1]}": syntax error'
         return f"no such function: {text}"
     return None
+
+
+def rewrite_compound_order(sql: str) -> str | None:
+    """SQLite's order of compound operators made explicit: parentheses around what precedes an INTERSECT
+    that follows a UNION or EXCEPT; None when there is no such INTERSECT (or the text does not tokenize).
+
+    SQLite gives ``UNION``, ``UNION ALL``, ``EXCEPT`` and ``INTERSECT`` one precedence and reads them left
+    to right; DuckDB (as PostgreSQL and the SQL standard) binds ``INTERSECT`` tighter, so ``a UNION b
+    INTERSECT c`` is ``(a UNION b) INTERSECT c`` on SQLite and ``a UNION (b INTERSECT c)`` on DuckDB.
+    SQLite allows no parentheses around a compound's operands, so every such chain is read this way.
+    Chains inside subqueries and CTEs are handled at their own level; other bytes are kept.
+
+    >>> rewrite_compound_order("SELECT a FROM t UNION SELECT a FROM u INTERSECT SELECT a FROM v")
+    '(SELECT a FROM t UNION SELECT a FROM u) INTERSECT SELECT a FROM v'
+    >>> rewrite_compound_order("SELECT a FROM t INTERSECT SELECT a FROM u UNION SELECT a FROM v") is None
+    True
+    """
+    low = sql.lower()
+    if "intersect" not in low or ("union" not in low and "except" not in low):
+        return None
+    from sqlglot.tokens import TokenType
+
+    tokens = _sqlite_tokens(sql)
+    if tokens is None:
+        return None
+    starts: list[int | None] = [None]  # per parenthesis depth: where the current chain's first SELECT is
+    seen: list[bool] = [False]  # per depth: a UNION or EXCEPT earlier in the chain
+    edits: list[tuple[int, int, str]] = []
+    for i, tok in enumerate(tokens):
+        kind = tok.token_type
+        if kind == TokenType.L_PAREN:
+            starts.append(None)
+            seen.append(False)
+        elif kind == TokenType.R_PAREN:
+            if len(starts) > 1:
+                starts.pop()
+                seen.pop()
+        elif kind in (TokenType.SELECT, TokenType.VALUES):
+            if starts[-1] is None:
+                starts[-1] = tok.start
+        elif kind in (TokenType.UNION, TokenType.EXCEPT):
+            seen[-1] = True
+        elif kind == TokenType.INTERSECT and seen[-1] and starts[-1] is not None:
+            end_prev = tokens[i - 1].end + 1
+            edits.append((starts[-1], starts[-1], "("))
+            edits.append((end_prev, end_prev, ")"))
+        elif kind == TokenType.SEMICOLON:
+            starts, seen = [None], [False]
+    if not edits:
+        return None
+    out, last = [], 0
+    for start, end, text in sorted(edits, key=lambda e: e[0]):
+        out.append(sql[last:start])
+        out.append(text)
+        last = end
+    out.append(sql[last:])
+    return "".join(out)
+
+
+# Words that end a join's source: the next join, a clause, a compound operator.
+_JOIN_ENDS = frozenset(
+    "join left right inner outer full cross natural where group having order limit window union "
+    "intersect except on using".split()
+)
+
+
+def rewrite_join_without_on(sql: str) -> str | None:
+    """``ON TRUE`` after each join that has neither ON nor USING; None when there is none.
+
+    SQLite reads ``a JOIN b`` (and ``a LEFT JOIN b``) without a constraint as a join on a condition that
+    always holds (every row of ``a`` with every row of ``b``; Spider's gold writes ``FROM Professionals AS
+    T1 JOIN Treatments AS T2 WHERE ...``); DuckDB refuses it as a syntax error. ``CROSS JOIN``, ``NATURAL
+    JOIN`` and comma joins are left as they are. A cheap count of ``JOIN`` against ``ON``/``USING`` words
+    skips the texts where every join has its constraint.
+
+    >>> rewrite_join_without_on("SELECT T1.a FROM p AS T1 JOIN t AS T2 WHERE T2.c < 3")
+    'SELECT T1.a FROM p AS T1 JOIN t AS T2 ON TRUE WHERE T2.c < 3'
+    >>> rewrite_join_without_on("SELECT * FROM p JOIN t ON p.id = t.id CROSS JOIN u") is None
+    True
+    """
+    low = sql.lower()
+    if "join" not in low:
+        return None
+    words = re.findall(r"[a-z_]+", re.sub(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"", "''", low))
+    joins = sum(1 for i, w in enumerate(words) if w == "join" and (i == 0 or words[i - 1] not in ("cross", "natural")))
+    if joins <= words.count("on") + words.count("using"):
+        return None
+    from sqlglot.tokens import TokenType
+
+    tokens = _sqlite_tokens(sql)
+    if tokens is None:
+        return None
+    depth = 0
+    open_join: set[int] = set()  # depths where a join still lacks its constraint
+    edits: list[int] = []
+    words = [(sql[t.start : t.end + 1].lower().split() or [""])[0] for t in tokens]  # "group by" -> "group"
+    names = (TokenType.VAR, TokenType.IDENTIFIER, TokenType.STRING)
+    for i, tok in enumerate(tokens):
+        kind, word = tok.token_type, words[i]
+        end_prev = tokens[i - 1].end + 1 if i else tok.start
+        if kind == TokenType.L_PAREN:
+            depth += 1
+        elif kind == TokenType.R_PAREN:
+            if depth in open_join:
+                open_join.discard(depth)
+                edits.append(end_prev)
+            depth = max(depth - 1, 0)
+        elif kind in (TokenType.SEMICOLON, TokenType.COMMA) or (kind not in names and word in _JOIN_ENDS):
+            if word in ("on", "using"):
+                open_join.discard(depth)
+                continue
+            if depth in open_join:
+                open_join.discard(depth)
+                edits.append(end_prev)
+            if word == "join":
+                j = i - 1
+                while j >= 0 and words[j] in ("left", "right", "full", "inner", "outer"):
+                    j -= 1
+                if j < 0 or words[j] not in ("cross", "natural"):
+                    open_join.add(depth)
+    if 0 in open_join:
+        edits.append(tokens[-1].end + 1 if words[-1] != ";" else tokens[-2].end + 1)
+    if not edits:
+        return None
+    out, last = [], 0
+    for pos in sorted(set(edits)):
+        out.append(sql[last:pos])
+        out.append(" ON TRUE")
+        last = pos
+    out.append(sql[last:])
+    return "".join(out)
 
 
 def _has_cased_non_ascii(text: str) -> bool:
@@ -574,6 +723,107 @@ def rewrite_double_quoted(sql: str, schema: Mapping[str, Collection[str]], diale
         if isinstance(col.parent, exp.Select) and col.arg_key == "expressions":
             text += ' AS "' + sql[start : end + 1].replace('"', '""') + '"'  # SQLite's column name: the token
         edits.append((start, end + 1, text))
+    return _apply(sql, edits) if edits else None
+
+
+# A rowid name as a word: the texts that may read SQLite's rowid.
+_ROWID_WORD = re.compile(r"(?i)(?<![\w$])(?:rowid|_rowid_|oid)(?![\w$])")
+
+#: The importer's table comment for a table whose SQLite rowids are 1..n in row order (DuckDB's are 0..n-1).
+ROWID_DENSE = "+1"
+
+
+def rowid_comment(alias: str | None) -> str:
+    """The DuckDB table comment with which the importer records how to read SQLite's ``rowid``: the name of the
+    column equal to it on every row (an INTEGER PRIMARY KEY), or :data:`ROWID_DENSE`."""
+    import json
+
+    return "sqlite:" + json.dumps({"rowid": alias if alias is not None else ROWID_DENSE})
+
+
+def rowid_note(comment: str | None) -> str | None:
+    """The column name or :data:`ROWID_DENSE` of :func:`rowid_comment`; None for any other comment."""
+    import json
+
+    if not comment or not comment.startswith("sqlite:"):
+        return None
+    try:
+        value = json.loads(comment[len("sqlite:") :]).get("rowid")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def rewrite_rowid(
+    sql: str, rowids: Mapping[str, str], schema: Mapping[str, Collection[str]], dialect: str = "sqlite"
+) -> str | None:
+    """SQLite's ``rowid`` (``oid``, ``_rowid_``) read as a value on DuckDB; None when nothing changes.
+
+    DuckDB's ``rowid`` counts rows from 0; SQLite's is the INTEGER PRIMARY KEY where a table has one, else a
+    number that the importer's copy (rows in rowid order) turns into DuckDB's ``rowid + 1`` when SQLite's run
+    1..n. ``rowids`` maps a table name (any case) to what the importer recorded for it (:func:`rowid_note`): the
+    column equal to SQLite's rowid on every row, or :data:`ROWID_DENSE`; a table without an entry keeps
+    DuckDB's ``rowid``. A rowid name is rewritten where it is unquoted, names no real column of its table, and
+    its table is told: by its qualifier, or as the only table of its SELECT. Other bytes are kept.
+
+    >>> rewrite_rowid("SELECT max(rowid) FROM t WHERE x > 1", {"t": "+1"}, {"t": ["x"]})
+    'SELECT max((rowid + 1)) FROM t WHERE x > 1'
+    >>> rewrite_rowid("SELECT T1.rowid FROM t AS T1 JOIN u ON T1.x = u.x", {"t": "id"}, {"t": ["id", "x"]})
+    'SELECT T1."id" FROM t AS T1 JOIN u ON T1.x = u.x'
+    """
+    if not rowids or _ROWID_WORD.search(sql) is None:
+        return None
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    from sqlrl.sql.dialects import reader
+
+    try:
+        tree = sqlglot.parse_one(sql, read=reader(dialect))
+    except (SqlglotError, ValueError, RecursionError):
+        return None
+    if tree is None:
+        return None
+    notes = {str(t).lower(): v for t, v in rowids.items()}
+    columns = {str(t).lower(): {str(c).lower() for c in cols} for t, cols in schema.items()}
+    ctes = {cte.alias.lower() for cte in tree.find_all(exp.CTE) if cte.alias}
+    edits: list[tuple[int, int, str]] = []
+    for col in tree.find_all(exp.Column):
+        ident = col.this
+        if not isinstance(ident, exp.Identifier) or ident.quoted or ident.this.lower() not in ROWID_NAMES:
+            continue
+        select = col.find_ancestor(exp.Select)
+        if select is None:
+            continue
+        from_ = select.args.get("from_") or select.args.get("from")
+        sources = [from_.this] if from_ is not None else []
+        sources += [j.this for j in select.args.get("joins") or []]
+        tables = {}
+        for src in sources:
+            if isinstance(src, exp.Table) and not src.args.get("db") and src.name.lower() not in ctes:
+                tables[src.alias_or_name.lower()] = src.name.lower()
+            else:
+                tables[f"<other {id(src)}>"] = None
+        if col.table:
+            table = tables.get(col.table.lower())
+        else:
+            table = next(iter(tables.values())) if len(tables) == 1 else None
+        if table is None or ident.this.lower() in columns.get(table, ()) or table not in notes:
+            continue
+        end = ident.meta.get("end")
+        qualifier = col.args.get("table")
+        start = (qualifier if qualifier is not None else ident).meta.get("start")
+        if start is None or end is None or col.args.get("db") is not None:
+            continue
+        text = sql[start : end + 1]
+        note = notes[table]
+        if note == ROWID_DENSE:
+            replacement = f"({text} + 1)"
+        else:
+            name = '"' + note.replace('"', '""') + '"'
+            replacement = f"{sql[start : qualifier.meta['end'] + 1]}.{name}" if qualifier is not None else name
+        edits.append((start, end + 1, replacement))
     return _apply(sql, edits) if edits else None
 
 
@@ -1066,10 +1316,12 @@ class _AffinityRewrite:
         self.sql = sql
         self.types = types
         self.edits: dict[tuple[int, int], tuple[int, int, str]] = {}
+        self._tokens: list | None = None
 
     # operands ----------------------------------------------------------------------------------
     def operand(self, node: object) -> tuple[str, object, tuple[int, int]] | None:
-        """("col", SqliteColumn, span), ("num", text, span) or ("str", text, span); None for anything else."""
+        """("col", SqliteColumn, span), ("num", text, span), ("str", text, span) or ("sub", None, span) for a
+        scalar subquery without affinity (its one result is no plain column); None for anything else."""
         from sqlglot import exp
 
         while isinstance(node, exp.Paren):
@@ -1094,6 +1346,13 @@ class _AffinityRewrite:
             if node.is_string:
                 return ("str", node.this, span)
             return ("num", self.sql[span[0] : span[1]], span)
+        if isinstance(node, exp.Subquery) and isinstance(node.this, exp.Select) and len(node.this.expressions) == 1:
+            # a scalar subquery has the affinity of its result column: none unless it is a plain column
+            inner = node.this.expressions[0].unalias()
+            if isinstance(inner, (exp.Column, exp.Star)) or not node.this.args.get("from_", node.this.args.get("from")):
+                return None
+            span = self.subquery_span(node)
+            return None if span is None else ("sub", None, span)
         if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) and not node.this.is_string:
             span = self.span(node.this)
             if span is None:
@@ -1104,6 +1363,41 @@ class _AffinityRewrite:
             if start < 0 or self.sql[start] != "-":
                 return None
             return ("num", "-" + self.sql[span[0] : span[1]], (start, span[1]))
+        return None
+
+    def subquery_span(self, node: object) -> tuple[int, int] | None:
+        """The span of ``( SELECT ... )`` around a subquery node, from the tokens; None if it cannot be told."""
+        from sqlglot.tokens import TokenType
+
+        starts = [n.meta["start"] for n in node.walk() if n.meta.get("start") is not None]
+        if not starts:
+            return None
+        if self._tokens is None:
+            self._tokens = _sqlite_tokens(self.sql) or []
+        toks = self._tokens
+        first = next((i for i, t in enumerate(toks) if t.start == min(starts)), None)
+        if first is None:
+            return None
+        depth, open_ = 0, None
+        for i in range(first - 1, -1, -1):  # the nearest unclosed "(" followed by SELECT
+            kind = toks[i].token_type
+            if kind == TokenType.R_PAREN:
+                depth += 1
+            elif kind == TokenType.L_PAREN:
+                if depth:
+                    depth -= 1
+                elif i + 1 < len(toks) and toks[i + 1].token_type in (TokenType.SELECT, TokenType.WITH):
+                    open_ = i
+                    break
+        if open_ is None:
+            return None
+        depth = 0
+        for i in range(open_, len(toks)):
+            kind = toks[i].token_type
+            depth += kind == TokenType.L_PAREN
+            depth -= kind == TokenType.R_PAREN
+            if depth == 0:
+                return (toks[open_].start, toks[i].end + 1)
         return None
 
     def span(self, node: object) -> tuple[int, int] | None:
@@ -1166,6 +1460,12 @@ class _AffinityRewrite:
         if oa[0] != "col":
             return
         col: SqliteColumn = oa[1]
+        if ob[0] == "sub":
+            if not lists and col.kind == "text" and col.affinity == "TEXT":
+                # no affinity meets TEXT: SQLite compares the subquery's value as text
+                self.edit((ob[2][0], ob[2][0]), "CAST(")
+                self.edit((ob[2][1], ob[2][1]), " AS VARCHAR)")
+            return
         if ob[0] == "col":
             self.compare_columns(oa, ob)
         elif ob[0] == "num":
