@@ -220,3 +220,23 @@ def test_without_the_reader_the_rows_are_fetched(values_db, monkeypatch):
     with Sandbox(values_db, timeout=5.0) as sb:
         r = sb.execute("SELECT * FROM v", rows=False)
         assert r.ok and r.rows is not None and r.table.rows() == expected
+
+
+def test_threads_read_their_own_connections(tmp_path):
+    """Four threads, each with its connection and reader, give the tables one thread gives from Python rows."""
+    from sqlrl.data.toy.load import load_toy
+    from sqlrl.sandbox.service import ExecutionService
+    from sqlrl.sql.mutate import mutations
+
+    queries = []
+    for ex in list(load_toy("dev", cache_dir=tmp_path))[:40]:
+        for sql in [ex.gold_sql, *(m for _, m in mutations(ex.gold_sql)[:4])]:
+            queries.append((str(ex.db_path), sql, "sqlite"))
+    with ExecutionService(workers=4, keep_rows=False) as tables, ExecutionService(workers=1) as rows:
+        got = tables.run(queries)
+        want = rows.run(queries)
+    assert len(got) == len(want) > 150
+    for g, w in zip(got, want, strict=True):
+        assert (g.ok, g.error_kind, g.error) == (w.ok, w.error_kind, w.error)
+        if w.ok:
+            assert g.rows is None and g.table.rows() == w.table.rows()
