@@ -268,6 +268,10 @@ Read run(sqlite3* db, Statements& cache, const std::string& sql, size_t max_rows
   st.sql = &sql;
   st.p = cache.get(sql);
   if (st.p == nullptr) {
+    if (sql.size() >= static_cast<size_t>(std::numeric_limits<int>::max())) {  // longer than prepare_v2 takes
+      out.outcome = Outcome::Fallback;
+      return out;
+    }
     const char* tail = nullptr;
     if (api.prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()) + 1, &st.p, &tail) != kOk)
       return error(Outcome::Error);

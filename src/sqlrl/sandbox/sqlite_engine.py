@@ -330,8 +330,11 @@ class SQLiteEngine:
     def _read_table(self, state: _Conn, sql: str, run_sql: str, t0: float) -> ExecResult | None:
         """The result read into the core's table by the compiled reader; None: fetch Python rows instead."""
         cfg = self.config
-        status, *rest = state.reader.query(run_sql, cfg.max_rows, cfg.max_result_bytes,
-                                           max(state.deadline - time.monotonic(), 0.0))  # fmt: skip
+        try:
+            status, *rest = state.reader.query(run_sql, cfg.max_rows, cfg.max_result_bytes,
+                                               max(state.deadline - time.monotonic(), 0.0))  # fmt: skip
+        except ValueError:  # the reader was closed or its connection is not open: the Python way says why
+            return None
         if status == "ok":
             table, columns = rest
             return ExecResult(sql=sql, ok=True, columns=columns, rows=None, elapsed=time.perf_counter() - t0,
