@@ -212,11 +212,11 @@ def test_report_is_self_contained(spider, tmp_path):
 
 BROKEN_INPUTS = [
     ("missing", None, "no such file or folder"),
-    ("spider.json", "{not json", "is not JSON"),
+    ("spider.json", "{not json", "is not valid JSON"),
     ("spider.json", '{"benchmark": "x"}', "not the summary of sqlrl eval"),
     ("state.json", '{"nothing": 1}', "not the state of sqlrl train"),
-    ("samples.jsonl", '{"index": 0}\n[1]\n', "line 2: expected a JSON object"),
-    ("trajectories.jsonl", "{broken\n", "line 1: the trajectories of sqlrl verbal is not JSON Lines"),
+    ("samples.jsonl", '{"index": 0}\n[1]\n', "line 2 must be a JSON object"),
+    ("trajectories.jsonl", "{broken\n", "trajectories.jsonl line 1 is not valid JSON"),
 ]
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlrl.data import _files
+from sqlrl.data.errors import DatasetError
 from sqlrl.errors import SqlrlError
 
 __all__ = ["ReportInputError", "Run", "load_run", "read_json", "read_jsonl"]
@@ -44,37 +46,21 @@ class Run:
 
 
 def read_json(path: Path, what: str) -> Any:
-    """A JSON file; a missing or broken file raises :class:`ReportInputError` naming it."""
+    """A JSON file (:func:`sqlrl.data._files.read_json`); a missing or broken file raises
+    :class:`ReportInputError` naming it."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReportInputError(f"{path}: no such file ({what})") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ReportInputError(f"{path}: cannot read the {what}: {e}") from None
-    except json.JSONDecodeError as e:
-        raise ReportInputError(f"{path}: the {what} is not JSON (line {e.lineno}: {e.msg})") from None
+        return _files.read_json(path, what)
+    except DatasetError as e:
+        raise ReportInputError(str(e)) from None
 
 
 def read_jsonl(path: Path, what: str) -> list[dict[str, Any]]:
-    """A JSON Lines file of objects; blank lines are skipped, a broken line raises naming file and line."""
+    """A JSON Lines file of objects (:func:`sqlrl.data._files.iter_jsonl`: blank lines skipped); a broken
+    line raises :class:`ReportInputError` naming file and line."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ReportInputError(f"{path}: no such file ({what})") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ReportInputError(f"{path}: cannot read the {what}: {e}") from None
-    out = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ReportInputError(f"{path}, line {n}: the {what} is not JSON Lines ({e.msg})") from None
-        if not isinstance(obj, dict):
-            raise ReportInputError(f"{path}, line {n}: expected a JSON object per line in the {what}")
-        out.append(obj)
-    return out
+        return [dict(obj) for _, obj in _files.iter_jsonl(path, what)]
+    except DatasetError as e:
+        raise ReportInputError(str(e)) from None
 
 
 def _eval_pair(path: Path) -> tuple[Path, Path]:
