@@ -142,6 +142,20 @@ def spider_golds(root: Path, split: str, dbs: list[str] | None) -> dict[str, tup
     return out
 
 
+def golds(file: Path) -> dict[str, list[str]]:
+    """The distinct gold queries of a ``SQL<TAB>db_id`` file, by database."""
+    out: dict[str, list[str]] = {}
+    for line in file.read_text().splitlines():
+        sql, _, db = line.partition("\t")
+        if sql.strip() and sql.strip() not in out.setdefault(db.strip(), []):
+            out[db.strip()].append(sql.strip())
+    return out
+
+
+def pct(a: int, b: int) -> str:
+    return f"{a}/{b} ({100 * a / b:.0f}%)" if b else "0/0"
+
+
 def _short(text: str, width: int = 240) -> str:
     flat = " ".join(text.split()).replace("`", "'")
     return flat if len(flat) <= width else flat[: width - 3] + "..."
@@ -203,14 +217,6 @@ def main() -> int:
 
     paths = build_toy(toy_dir())
 
-    def golds(file: Path) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for line in file.read_text().splitlines():
-            sql, _, db = line.partition("\t")
-            if sql.strip() and sql.strip() not in out.setdefault(db.strip(), []):
-                out[db.strip()].append(sql.strip())
-        return out
-
     dev, train = golds(paths.dev_gold), golds(paths.train_gold)
     rows, totals, kinds_caught, kinds_missed = [], Counter(), Counter(), Counter()
     jobs = [(db_id, paths.db_path(db_id), dev[db_id], train.get(db_id, []), []) for db_id in sorted(dev)]
@@ -230,9 +236,6 @@ def main() -> int:
             for key in ("variants", "in_lucky", "in_caught", "held_lucky", "held_caught", "rewrites",
                         "rewrites_alarms", "authors", "authors_alarms"):  # fmt: skip
                 totals[key] += row[key]
-
-    def pct(a: int, b: int) -> str:
-        return f"{a}/{b} ({100 * a / b:.0f}%)" if b else "0/0"
 
     lines = [
         "| database | variants | build (s) | caught, in sample | caught, held out | false alarms on rewrites "

@@ -60,7 +60,7 @@ def main() -> int:
     p.add_argument("--record", action="store_true", help="write the table into benchmarks/RESULTS.md")
     args = p.parse_args()
 
-    from bench_suite import measure
+    from bench_suite import golds, measure, pct
 
     from sqlrl.data.toy import build_toy
     from sqlrl.data.toy.load import toy_dir
@@ -68,14 +68,6 @@ def main() -> int:
     from sqlrl.sql.errors import SqlError
 
     paths = build_toy(toy_dir())
-
-    def golds(file: Path) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for line in file.read_text().splitlines():
-            sql, _, db = line.partition("\t")
-            if sql.strip() and sql.strip() not in out.setdefault(db.strip(), []):
-                out[db.strip()].append(sql.strip())
-        return out
 
     def both(sql: str) -> tuple[str, str] | None:
         try:
@@ -102,9 +94,6 @@ def main() -> int:
                 held_out = [pr[pick] for pr in split["train"]]
                 row = measure(db_id, db, in_sample, held_out, [], str(Path(tmp) / engine), args, dialect=engine)
                 rows.append((engine, row))
-
-    def pct(a: int, b: int) -> str:
-        return f"{a}/{b} ({100 * a / b:.0f}%)" if b else "0/0"
 
     lines = [
         "| database | engine | variants | build (s) | caught, in sample | caught, held out "

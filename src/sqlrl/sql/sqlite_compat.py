@@ -77,7 +77,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Collection, Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 __all__ = [
     "BARE_COLUMN_ERROR",
@@ -192,6 +192,20 @@ def quantified_comparison(sql: str) -> str | None:
             return f'near "{sql[tokens[i + 2].start : tokens[i + 2].end + 1]}": syntax error'
         return f"no such function: {text}"
     return None
+
+
+def _parse(sql: str, dialect: str) -> Any:
+    """sqlglot's tree of ``sql`` read in ``dialect`` (:func:`sqlrl.sql.dialects.reader`); None for text it
+    cannot parse (the rewrites then leave the text as it is)."""
+    import sqlglot
+    from sqlglot.errors import SqlglotError
+
+    from sqlrl.sql.dialects import reader
+
+    try:
+        return sqlglot.parse_one(sql, read=reader(dialect))
+    except (SqlglotError, ValueError, RecursionError):
+        return None
 
 
 def rewrite_compound_order(sql: str) -> str | None:
@@ -540,15 +554,10 @@ def rewrite_bare_columns(sql: str, dialect: str = "sqlite") -> str | None:
     >>> rewrite_bare_columns("SELECT T2.name, count(*) FROM s AS T2 JOIN c AS T1 USING (id) GROUP BY T1.id")
     'SELECT ANY_VALUE(T2.name), COUNT(*) FROM s AS T2 JOIN c AS T1 USING (id) GROUP BY T1.id'
     """
-    import sqlglot
     from sqlglot import exp
-    from sqlglot.errors import SqlglotError
 
-    from sqlrl.sql.dialects import reader
-
-    try:
-        tree = sqlglot.parse_one(sql, read=reader(dialect))
-    except (SqlglotError, ValueError, RecursionError):
+    tree = _parse(sql, dialect)
+    if tree is None:
         return None
     changed = False
     for select in list(tree.find_all(exp.Select)):
@@ -694,16 +703,9 @@ def rewrite_double_quoted(sql: str, schema: Mapping[str, Collection[str]], diale
     '''
     if '"' not in sql:
         return None
-    import sqlglot
     from sqlglot import exp
-    from sqlglot.errors import SqlglotError
 
-    from sqlrl.sql.dialects import reader
-
-    try:
-        tree = sqlglot.parse_one(sql, read=reader(dialect))
-    except (SqlglotError, ValueError, RecursionError):
-        return None
+    tree = _parse(sql, dialect)
     if tree is None:
         return None
     tables = {str(t).lower(): {str(c).lower() for c in cols} | ROWID_NAMES for t, cols in schema.items()}
@@ -773,16 +775,9 @@ def rewrite_rowid(
     """
     if not rowids or _ROWID_WORD.search(sql) is None:
         return None
-    import sqlglot
     from sqlglot import exp
-    from sqlglot.errors import SqlglotError
 
-    from sqlrl.sql.dialects import reader
-
-    try:
-        tree = sqlglot.parse_one(sql, read=reader(dialect))
-    except (SqlglotError, ValueError, RecursionError):
-        return None
+    tree = _parse(sql, dialect)
     if tree is None:
         return None
     notes = {str(t).lower(): v for t, v in rowids.items()}
@@ -1189,18 +1184,11 @@ def rewrite_affinity(
     >>> rewrite_affinity("SELECT id FROM concert WHERE year >= 2014 AND id = '3'", cols)
     "SELECT id FROM concert WHERE year >= '2014' AND id = 3"
     """
-    import sqlglot
     from sqlglot import exp
-    from sqlglot.errors import SqlglotError
-
-    from sqlrl.sql.dialects import reader
 
     if not isinstance(schema, AffinitySchema):
         schema = AffinitySchema(schema)
-    try:
-        tree = sqlglot.parse_one(sql, read=reader(dialect))
-    except (SqlglotError, ValueError, RecursionError):
-        return None
+    tree = _parse(sql, dialect)
     if tree is None:
         return None
     ctes = {cte.alias.lower(): cte for cte in tree.find_all(exp.CTE) if cte.alias}
