@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import sqlite3
 import tempfile
@@ -39,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlrl.suite.errors import SuiteError
+from sqlrl.suite.verdict import NUMBERED
 
 __all__ = ["SUITE_VERSION", "Suite", "build_suite", "check_database", "read_gold_file"]
 
@@ -160,9 +160,6 @@ def _key(db_hash: str, golds: Sequence[str], settings: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-_VARIANT = re.compile(r"_(\d+)\.(sqlite|duckdb)$")
-
-
 def _load_cached(directory: Path, db_id: str, key: str, suffix: str) -> Suite | None:
     manifest = directory / MANIFEST
     try:
@@ -266,7 +263,7 @@ def build_suite(
             timeout=timeout, workers=workers, progress=progress, mode=mode, engine=engine,
         )  # fmt: skip
         for old in directory.iterdir():  # an earlier suite of this db_id
-            if old.name == MANIFEST or (old.name.startswith(f"{db_id}_") and _VARIANT.search(old.name)):
+            if old.name == MANIFEST or (old.name.startswith(f"{db_id}_") and NUMBERED.search(old.name)):
                 old.unlink()
         original = directory / f"{db_id}{suffix}"
         if not (original.exists() and original.samefile(source)):

@@ -18,7 +18,8 @@ from sqlrl.suite.errors import SuiteError
 __all__ = ["SuiteVerdict", "suite_databases", "suite_match", "suite_variants", "suite_verdicts", "tied_golds"]
 
 PathLike = str | os.PathLike[str]
-_NUMBERED = re.compile(r"_(\d+)\.(sqlite|duckdb)$")
+#: A numbered variant's file name ends so: ``<db_id>_<n>.sqlite`` or ``<db_id>_<n>.duckdb``.
+NUMBERED = re.compile(r"_(\d+)\.(sqlite|duckdb)$")
 _SUFFIXES = (".sqlite", ".duckdb")
 
 
@@ -76,7 +77,7 @@ def suite_databases(suite: Any) -> list[Path]:
     def rank(p: Path) -> tuple[int, int, str]:
         if p.name in (f"{folder.name}{s}" for s in _SUFFIXES):
             return (0, 0, p.name)
-        m = _NUMBERED.search(p.name)
+        m = NUMBERED.search(p.name)
         return (1, int(m.group(1)), p.name) if m else (2, 0, p.name)
 
     return sorted(files, key=rank)
