@@ -22,7 +22,8 @@ first split by DuckDB's own parser (``extract_statements``): exactly one stateme
 SELECT may run, and the parsed statement is executed as it is, so the text is parsed once.
 A watchdog calls ``interrupt()`` shortly after the deadline in case ``max_execution_time``
 does not fire, and the sandbox's query thread (:mod:`sqlrl.sandbox.runner`) walks away from a
-single step that ignores both. Rows are fetched in chunks within the deadline and the result budget
+single step that ignores both; a short query that calls only simple functions runs on the caller's
+thread instead (:meth:`DuckDBEngine.run_inline`), saving the hand-off. Rows are fetched in chunks within the deadline and the result budget
 (:mod:`sqlrl.sandbox.fetch`) (``enable_external_access`` and ``lock_configuration`` are set with ``SET``
 right after opening: DuckDB refuses ``temp_directory`` in the same startup configuration as
 ``enable_external_access=false``). One configuration per database file and process: a
@@ -69,6 +70,7 @@ from sqlrl.sandbox.config import SandboxConfig
 from sqlrl.sandbox.errors import MissingDatabaseError, SandboxError
 from sqlrl.sandbox.fetch import FetchDeadline, ResultTooLarge, fetch_rows
 from sqlrl.sandbox.result import ErrorKind, ExecResult
+from sqlrl.sandbox.runner import INLINE_FUNCTIONS, INLINE_MAX_SQL
 from sqlrl.sandbox.watchdog import watchdog
 from sqlrl.sql.sqlite_compat import (
     BARE_COLUMN_ERROR,
@@ -113,6 +115,20 @@ TYPE_ERRORS = (
 
 #: How long after the timeout the watchdog interrupts a query that DuckDB did not stop itself.
 WATCHDOG_GRACE = 0.15
+
+#: Names a query may put before ``(`` and still run on the caller's thread: the simple functions both engines
+#: share (:data:`~sqlrl.sandbox.runner.INLINE_FUNCTIONS`), those the SQLite-compat rewrites write (linear, no
+#: larger than their arguments), type names with a size (``DECIMAL(10, 2)``) and keywords that open a
+#: parenthesis without calling anything (``IN (``, ``EXISTS (``, ``AS (``, ``OVER (``, ...).
+DUCKDB_INLINE_NAMES = INLINE_FUNCTIONS | frozenset(
+    {
+        *("cast", "try_cast", "any_value", "arg_max", "arg_min", "translate", "starts_with", "epoch", "extract"),
+        *("regexp_full_match", "date_part", "first", "last", "decimal", "numeric", "varchar"),
+        *("in", "exists", "as", "over", "filter", "from", "join", "using", "on", "where", "and", "or", "not"),
+        *("select", "all", "any", "some", "by", "then", "else", "when", "case", "between", "having", "is"),
+        *("distinct", "union", "intersect", "except", "like", "ilike", "limit", "offset", "end", "within"),
+    }
+)
 
 
 def lockdown_settings(config: SandboxConfig, compat: bool) -> dict[str, Any]:
@@ -192,6 +208,9 @@ class DuckDBEngine:
         self._sqlite_texts: LRUCache[str] = LRUCache(SQLITE_TEXT_CACHE_SIZE)
         self._prepared: LRUCache[str] = LRUCache(SQLITE_TEXT_CACHE_SIZE)  # the texts DuckDB runs (prepare)
         self._type_retries: LRUCache[bool] = LRUCache(SQLITE_TEXT_CACHE_SIZE)  # texts re-read after a type error
+        self._bare_retries: LRUCache[bool] = LRUCache(SQLITE_TEXT_CACHE_SIZE)  # texts rewritten for bare columns
+        self._inline: LRUCache[bool] = LRUCache(SQLITE_TEXT_CACHE_SIZE)  # texts that may run on the caller's thread
+        self._views: frozenset[str] | None = None  # lower-case view names (a view may call any function)
 
     def _open_root(self) -> Any:
         import duckdb
@@ -369,7 +388,8 @@ class DuckDBEngine:
                     self._prepared.put(sql, rewrite_tokens(forced))
                     return retry
                 text = forced
-        if BARE_COLUMN_ERROR in result.error:
+        if BARE_COLUMN_ERROR in result.error and self._bare_retries.get(sql) is None:
+            self._bare_retries.put(sql, True)  # tried once: a text whose rewrite fails too is not parsed again
             rewritten = rewrite_bare_columns(text)
             if rewritten is not None:
                 final = rewrite_tokens(rewritten, "duckdb")
@@ -378,6 +398,60 @@ class DuckDBEngine:
                     self._prepared.put(sql, final)  # the next run of this text goes straight to it
                     return retry
         return result
+
+    def run_inline(self, con: Any, sql: str, run_sql: str, t0: float, *, rows: bool = True) -> ExecResult | None:
+        """Run ``run_sql`` on the calling thread if it cannot spend long in one engine step, else return None.
+
+        Such a query is at most :data:`~sqlrl.sandbox.runner.INLINE_MAX_SQL` characters, and everything it calls
+        is in :data:`DUCKDB_INLINE_NAMES`: after DuckDB's own tokenizer (comments dropped), every word or
+        quoted name followed by ``(`` is a name of that list (table functions such as ``range(...)``, aliases
+        with column lists, quoted names and ``WITH RECURSIVE`` all fail this), and it names no view (whose
+        body may call anything). DuckDB checks its interrupt between vectors, so such a query stops at its
+        deadline on this thread too; the rest runs on the connection's query thread, which can walk away.
+        """
+        verdict = self._inline.get(run_sql)
+        if verdict is None:
+            verdict = self._runs_inline(run_sql)
+            self._inline.put(run_sql, verdict)
+        return self.run(con, sql, run_sql, t0, rows=rows) if verdict else None
+
+    def _runs_inline(self, text: str) -> bool:
+        import duckdb
+
+        if len(text) > INLINE_MAX_SQL:
+            return False
+        try:
+            tokens = duckdb.tokenize(text)
+        except Exception:  # noqa: BLE001 - text DuckDB cannot tokenize fails on the query thread
+            return False
+        kinds = duckdb.token_type
+        ends = [pos for pos, _ in tokens[1:]] + [len(text)]
+        spans = zip(tokens, ends, strict=True)
+        words = [(kind, text[pos:end].strip()) for (pos, kind), end in spans if kind != kinds.comment]  # no comments
+        views = self.views()
+        for i, (kind, word) in enumerate(words):
+            if kind not in (kinds.identifier, kinds.keyword):
+                if kind is not kinds.operator and i + 1 < len(words) and words[i + 1][1].startswith("("):
+                    return False  # a string or a number before `(`
+                continue
+            name = word.lower()
+            if name == "recursive" or name.strip('"') in views:
+                return False
+            if i + 1 < len(words) and words[i + 1][1].startswith("(") and name not in DUCKDB_INLINE_NAMES:
+                return False  # a call of a function not on the list, of a quoted name, or an alias's columns
+        return True
+
+    def views(self) -> frozenset[str]:
+        """The lower-case names of this database's views, read once."""
+        if self._views is None:
+            with self._lock:
+                cur = self._root.cursor()
+                try:
+                    rows = cur.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+                finally:
+                    cur.close()
+                self._views = frozenset(r[0].lower() for r in rows)
+        return self._views
 
     def _run(self, con: Any, sql: str, run_sql: str, t0: float) -> ExecResult:
         import duckdb

@@ -21,6 +21,24 @@ from typing import Any
 
 _STOP = object()
 
+#: Functions a query may call and still run on the caller's thread: linear in their arguments, with a
+#: result no larger than them (so no value can grow past the database's own cells), and common in
+#: benchmark queries. ``like``, ``instr``, ``replace``, ``trim`` (quadratic), ``printf``, ``zeroblob``,
+#: ``group_concat``, ``hex`` and the rest (which can build large values) run on the query thread.
+INLINE_FUNCTIONS = frozenset(
+    {
+        *("count", "sum", "total", "avg", "min", "max", "abs", "round", "sign"),
+        *("coalesce", "ifnull", "nullif", "iif", "if", "typeof", "likely", "unlikely", "likelihood"),
+        *("length", "octet_length", "lower", "upper", "substr", "substring"),
+        *("date", "time", "datetime", "julianday", "strftime", "unixepoch"),
+        *("row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead"),
+        *("first_value", "last_value", "nth_value", "ceil", "ceiling", "floor", "trunc", "mod"),
+    }
+)
+#: Longest query that may run on the caller's thread (longer text could double a value in every nested
+#: subquery, ``SELECT s || s FROM (SELECT s || s AS s FROM (...))``, and compare the result many times).
+INLINE_MAX_SQL = 500
+
 
 class QueryThread:
     """Runs one call at a time on a daemon thread; :meth:`call` waits for it at most ``wait`` seconds."""

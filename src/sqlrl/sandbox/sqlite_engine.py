@@ -46,6 +46,7 @@ from sqlrl.sandbox.config import SandboxConfig
 from sqlrl.sandbox.errors import MissingDatabaseError, NotADatabaseError
 from sqlrl.sandbox.fetch import FetchDeadline, ResultTooLarge, fetch_rows
 from sqlrl.sandbox.result import ErrorKind, ExecResult
+from sqlrl.sandbox.runner import INLINE_FUNCTIONS, INLINE_MAX_SQL
 from sqlrl.sandbox.sqlite_reader import sqlite_error
 from sqlrl.sandbox.watchdog import begin_query, end_query, watchdog
 
@@ -122,23 +123,6 @@ WATCHDOG_GRACE = 0.15
 PROGRESS_STEPS = 1000
 _FUNCTION = 31
 _RECURSIVE = 33
-#: Functions a query may call and still run on the caller's thread: linear in their arguments, with a
-#: result no larger than them (so no value can grow past the database's own cells), and common in
-#: benchmark queries. ``like``, ``instr``, ``replace``, ``trim`` (quadratic), ``printf``, ``zeroblob``,
-#: ``group_concat``, ``hex`` and the rest (which can build large values) run on the query thread.
-INLINE_FUNCTIONS = frozenset(
-    {
-        *("count", "sum", "total", "avg", "min", "max", "abs", "round", "sign"),
-        *("coalesce", "ifnull", "nullif", "iif", "if", "typeof", "likely", "unlikely", "likelihood"),
-        *("length", "octet_length", "lower", "upper", "substr", "substring"),
-        *("date", "time", "datetime", "julianday", "strftime", "unixepoch"),
-        *("row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead"),
-        *("first_value", "last_value", "nth_value", "ceil", "ceiling", "floor", "trunc", "mod"),
-    }
-)
-#: Longest query that may run on the caller's thread (longer text could double a value in every nested
-#: subquery, ``SELECT s || s FROM (SELECT s || s AS s FROM (...))``, and compare the result many times).
-INLINE_MAX_SQL = 500
 CACHED_STATEMENTS = 256  # prepared statements kept per connection (sqlite3's cache, and the core reader's)
 #: Queries remembered per connection as needing the query thread. Their statements stay in ``sqlite3``'s
 #: statement cache (256, prepared without the inline check); remembering more than that keeps a cached
