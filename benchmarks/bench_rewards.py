@@ -262,16 +262,19 @@ def duplicate_column_names(batch: dict, i: int) -> bool:
     return len(set(names)) < len(names)
 
 
-def check_same(name: str, ours_values: list, base_values: list, batch: dict, explained=None) -> list[int]:
-    """Indices where the rewards differ only for a documented reason; any other difference fails the run."""
+def check_same(
+    name: str, ours_values: list, base_values: list, batch: dict, explained=None, loose: bool = False
+) -> list[int]:
+    """Indices where the rewards differ only for a documented reason; any other difference fails the run
+    (``loose``: is printed and returned too)."""
     diffs = [i for i, (a, b) in enumerate(zip(ours_values, base_values, strict=True)) if abs(a - b) > 1e-9]
     known = [i for i in diffs if explained is not None and explained(batch, i)]
     other = [i for i in diffs if i not in known]
     for i in other[:10]:
         print(f"  {name}: ours {ours_values[i]} vs baseline {base_values[i]}: {batch['completions'][i]!r}")
-    if other:
+    if other and not loose:
         raise SystemExit(f"{name}: {len(other)} of {len(ours_values)} rewards differ from the baseline")
-    return known
+    return known + other if loose else known
 
 
 def distinct_copy(batch: dict) -> dict:
@@ -285,11 +288,13 @@ def measure(batch: dict, warm: dict, gold_csv: dict[str, str], args: argparse.Na
     """Every timing and every check on one batch. The variants take turns within each repeat, so that
     other work on the machine slows them alike; each keeps its best time."""
 
+    engine = args.engine
+
     def paverl() -> list:
-        return [partial_reward("paverl", paper_mapping=True, empty_gold="allow", timeout=args.timeout)]
+        return [partial_reward("paverl", paper_mapping=True, empty_gold="allow", timeout=args.timeout, engine=engine)]
 
     def bird() -> list:
-        return [execution_reward("bird", empty_gold="allow", timeout=args.timeout)]
+        return [execution_reward("bird", empty_gold="allow", timeout=args.timeout, engine=engine)]
 
     variants: dict[str, Callable[[], tuple[float, list]]] = {
         "paverl": lambda: timed(lambda: paverl_style(batch, gold_csv, args.timeout)),
@@ -297,8 +302,8 @@ def measure(batch: dict, warm: dict, gold_csv: dict[str, str], args: argparse.Na
         "rsql1": lambda: timed(lambda: reasoning_sql_style(batch, args.timeout, gold_once=True)),
         "ours_p": lambda: ours(paverl, batch, warm),
         "ours_e": lambda: ours(bird, batch, warm),
-        "stage1": lambda: ours(lambda: build_rewards("stage1", timeout=args.timeout)[0], batch, warm),
-        "stage2": lambda: ours(lambda: build_rewards("stage2", timeout=args.timeout)[0], batch, warm),
+        "stage1": lambda: ours(lambda: build_rewards("stage1", timeout=args.timeout, engine=engine)[0], batch, warm),
+        "stage2": lambda: ours(lambda: build_rewards("stage2", timeout=args.timeout, engine=engine)[0], batch, warm),
     }
     times: dict[str, list[float]] = {name: [] for name in variants}
     values: dict[str, list] = {}
@@ -313,9 +318,12 @@ def measure(batch: dict, warm: dict, gold_csv: dict[str, str], args: argparse.Na
     m["runs"] = {name: len(t) for name, t in times.items()}
     v_paverl, v_rsql, v_rsql1 = values["paverl"], values["rsql"], values["rsql1"]
     v_ours_p, v_ours_e = values["ours_p"][0], values["ours_e"][0]
-    m["quirks"] = check_same("paverl", v_ours_p, v_paverl, batch, explained=duplicate_column_names)
-    check_same("execution (bird)", v_ours_e, v_rsql, batch)
-    check_same("execution (bird), gold once", v_ours_e, v_rsql1, batch)
+    # On DuckDB (SQLite's data imported, SQLite-compat settings) a verdict may differ where SQLite's own does
+    # not (ties under ORDER BY, see ENGINE_COMPAT.md): counted and printed instead of failing the run.
+    loose = engine == "duckdb"
+    m["quirks"] = check_same("paverl", v_ours_p, v_paverl, batch, explained=duplicate_column_names, loose=loose)
+    m["engine_diffs"] = len(check_same("execution (bird)", v_ours_e, v_rsql, batch, loose=loose))
+    check_same("execution (bird), gold once", v_ours_e, v_rsql1, batch, loose=loose)
     m["quirk_note"] = same_note(m["quirks"], v_ours_p, v_paverl, batch)
     n = len(batch["completions"])
     m["distinct"] = len(set(batch["completions"]))
@@ -330,6 +338,7 @@ def main() -> None:
     ap.add_argument("--repeat-fast", type=int, default=15, help="runs of every other variant")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--timeout", type=float, default=5.0)
+    ap.add_argument("--engine", choices=["sqlite", "duckdb"], default="sqlite", help="the engine of sqlrl's rewards")
     ap.add_argument("--record", action="store_true", help="write the table into benchmarks/RESULTS.md")
     args = ap.parse_args()
     load0 = os.getloadavg()[0]
@@ -366,8 +375,28 @@ def main() -> None:
         ]
 
     s, u = sampled, unique
+    duck = args.engine == "duckdb"
+    section = f"{SECTION}, DuckDB engine" if duck else SECTION
+    if duck:
+        same = (
+            f"The rewards equal the baselines' (which run on SQLite) on all {n} completions of both batches but "
+            f"{s['engine_diffs']} (as sampled) and {u['engine_diffs']} (all distinct) execution verdicts, and "
+            f"{len(s['quirks'])} / {len(u['quirks'])} PaVeRL rewards (duplicate column names, see the SQLite "
+            "section, and DuckDB's verdicts: ENGINE_COMPAT.md)."
+        )
+        why = (
+            "sqlrl's rewards run on DuckDB over the SQLite files' imported data with the SQLite-compat settings "
+            "and rewrites; DuckDB spends 0.2-0.8 ms on each of these small queries (about 10x SQLite), so here "
+            "sqlrl's time is mostly DuckDB's own, on 2 threads."
+        )
+    else:
+        same = (
+            f"The rewards are identical to the baselines' on all {n} completions of both batches"
+            f"{s['quirk_note']}. {target_note(s, u)}"
+        )
+        why = ""
     lines = [
-        f"## {SECTION}",
+        f"## {section}",
         "",
         f"On one GRPO batch of {PROMPTS} prompts x {GROUP} completions from sqlrl-toy, end to end, sqlrl's rewards "
         f"are **{s['paverl'] / s['ours_p']:.0f}x** faster than a PaVeRL-SQL-style reward and "
@@ -375,19 +404,19 @@ def main() -> None:
         f"({s['rsql1'] / s['ours_e']:.0f}x when that baseline runs each gold once per prompt). With every "
         f"completion's query made distinct, so that nothing is run once for several completions: "
         f"{u['paverl'] / u['ours_p']:.0f}x, {u['rsql'] / u['ours_e']:.0f}x and {u['rsql1'] / u['ours_e']:.0f}x. "
-        f"The rewards are identical to the baselines' on all {n} completions of both batches"
-        f"{s['quirk_note']}. {target_note(s, u)}",
+        f"{same} {why}".rstrip(),
         "",
         "Reproduce (repository root, after `python setup.py build_ext --inplace`):",
         "",
-        "    PYTHONPATH=src python benchmarks/bench_rewards.py --record",
+        f"    PYTHONPATH=src python benchmarks/bench_rewards.py{' --engine duckdb' if duck else ''} --record",
         "",
         f"Machine: {machine('pandas ' + pd.__version__)}. The variants take turns, {args.repeat_fast} runs each "
         f"({args.repeat} of the PaVeRL-style baseline); speedups from the best runs, and in the last column from "
         "the medians. 1-minute "
         f"load average {load0:.2f} before, {load1:.2f} after: the machine is shared, and the thread-per-query "
-        "baselines' times swing most with the load. SQLite engine, query timeout "
-        f"{args.timeout:g} s, sqlrl's default workers (automatic: one thread while queries take under 0.5 ms).",
+        f"baselines' times swing most with the load. {'DuckDB' if duck else 'SQLite'} engine, query timeout "
+        f"{args.timeout:g} s, sqlrl's default workers (automatic: one thread while queries take under "
+        f"{'0.1' if duck else '0.5'} ms).",
         "",
         f"Batch *as sampled*: {n} completions, {s['distinct']} distinct; {s['correct']:.0%} match their gold "
         f"(BIRD sets), {s['failed']:.0%} score 0 under PaVeRL's mapping (not executable). Each completion is "
@@ -408,7 +437,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.record:
-        record_section(SECTION, text)
+        record_section(section, text)
 
 
 if __name__ == "__main__":

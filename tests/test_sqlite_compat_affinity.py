@@ -168,6 +168,15 @@ def test_precheck_needs_a_literal_next_to_an_operator_and_a_column_of_the_other_
     assert not schema.candidate("SELECT id FROM concert WHERE id = 3 ORDER BY id LIMIT 1")
     assert not schema.candidate("SELECT year FROM concert WHERE year = '2014' LIMIT 5")
     assert not schema.candidate("SELECT count(*) FROM stadium WHERE cap > 10")
+    # a star is no product; a number column between two numbers needs nothing; anything else still may
+    assert not schema.candidate("SELECT count(*), T2.year FROM concert AS T2 GROUP BY T2.id")
+    assert not schema.candidate("SELECT T.*, year FROM concert AS T")
+    assert schema.candidate("SELECT count(*) * year FROM concert")
+    assert not schema.candidate("SELECT year FROM concert WHERE id BETWEEN 1 AND -3")
+    assert schema.candidate("SELECT id FROM concert WHERE year BETWEEN 2013 AND 2015")
+    assert schema.candidate("SELECT year FROM concert WHERE id BETWEEN '1' AND 3")
+    assert schema.candidate("SELECT year FROM concert WHERE id BETWEEN 1 AND 3 + year")
+    assert schema.candidate("SELECT year FROM concert WHERE id BETWEEN 1 AND year")
 
 
 def test_affinity_rewrite_parses_once_and_only_when_needed(db, tmp_path, monkeypatch):

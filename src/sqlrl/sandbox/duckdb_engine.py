@@ -23,7 +23,8 @@ SELECT may run, and the parsed statement is executed as it is, so the text is pa
 A watchdog calls ``interrupt()`` shortly after the deadline in case ``max_execution_time``
 does not fire, and the sandbox's query thread (:mod:`sqlrl.sandbox.runner`) walks away from a
 single step that ignores both; a short query that calls only simple functions runs on the caller's
-thread instead (:meth:`DuckDBEngine.run_inline`), saving the hand-off. Rows are fetched in chunks within the deadline and the result budget
+thread instead (:meth:`DuckDBEngine.run_inline`), saving the hand-off. Rows are fetched in chunks
+within the deadline and the result budget
 (:mod:`sqlrl.sandbox.fetch`) (``enable_external_access`` and ``lock_configuration`` are set with ``SET``
 right after opening: DuckDB refuses ``temp_directory`` in the same startup configuration as
 ``enable_external_access=false``). One configuration per database file and process: a
@@ -59,7 +60,9 @@ comments and renames duplicate column names.
 
 from __future__ import annotations
 
+import bisect
 import inspect
+import operator
 import threading
 import time
 from pathlib import Path
@@ -123,7 +126,8 @@ WATCHDOG_GRACE = 0.15
 DUCKDB_INLINE_NAMES = INLINE_FUNCTIONS | frozenset(
     {
         *("cast", "try_cast", "any_value", "arg_max", "arg_min", "translate", "starts_with", "epoch", "extract"),
-        *("regexp_full_match", "date_part", "first", "last", "decimal", "numeric", "varchar"),
+        *("regexp_full_match", "regexp_extract", "regexp_matches", "date_part", "first", "last"),  # RE2: linear
+        *("decimal", "numeric", "varchar"),
         *("in", "exists", "as", "over", "filter", "from", "join", "using", "on", "where", "and", "or", "not"),
         *("select", "all", "any", "some", "by", "then", "else", "when", "case", "between", "having", "is"),
         *("distinct", "union", "intersect", "except", "like", "ilike", "limit", "offset", "end", "within"),
@@ -402,13 +406,16 @@ class DuckDBEngine:
     def run_inline(self, con: Any, sql: str, run_sql: str, t0: float, *, rows: bool = True) -> ExecResult | None:
         """Run ``run_sql`` on the calling thread if it cannot spend long in one engine step, else return None.
 
-        Such a query is at most :data:`~sqlrl.sandbox.runner.INLINE_MAX_SQL` characters, and everything it calls
+        Such a query is at most :data:`~sqlrl.sandbox.runner.INLINE_MAX_SQL` characters as written (the compat
+        rewrites lengthen it with calls of the list only), and everything the text that runs calls
         is in :data:`DUCKDB_INLINE_NAMES`: after DuckDB's own tokenizer (comments dropped), every word or
         quoted name followed by ``(`` is a name of that list (table functions such as ``range(...)``, aliases
         with column lists, quoted names and ``WITH RECURSIVE`` all fail this), and it names no view (whose
         body may call anything). DuckDB checks its interrupt between vectors, so such a query stops at its
         deadline on this thread too; the rest runs on the connection's query thread, which can walk away.
         """
+        if len(sql) > INLINE_MAX_SQL:
+            return None
         verdict = self._inline.get(run_sql)
         if verdict is None:
             verdict = self._runs_inline(run_sql)
@@ -418,27 +425,32 @@ class DuckDBEngine:
     def _runs_inline(self, text: str) -> bool:
         import duckdb
 
-        if len(text) > INLINE_MAX_SQL:
-            return False
         try:
             tokens = duckdb.tokenize(text)
         except Exception:  # noqa: BLE001 - text DuckDB cannot tokenize fails on the query thread
             return False
         kinds = duckdb.token_type
-        ends = [pos for pos, _ in tokens[1:]] + [len(text)]
-        spans = zip(tokens, ends, strict=True)
-        words = [(kind, text[pos:end].strip()) for (pos, kind), end in spans if kind != kinds.comment]  # no comments
+        words = (kinds.identifier, kinds.keyword)
         views = self.views()
-        for i, (kind, word) in enumerate(words):
-            if kind not in (kinds.identifier, kinds.keyword):
-                if kind is not kinds.operator and i + 1 < len(words) and words[i + 1][1].startswith("("):
-                    return False  # a string or a number before `(`
+        low = text.lower()
+        check_words = bool(views) or "recursive" in low  # most texts: only the tokens before `(` are read
+        previous = None  # (kind, start) of the last token that is no comment
+        for pos, kind in tokens:
+            if kind == kinds.comment:
                 continue
-            name = word.lower()
-            if name == "recursive" or name.strip('"') in views:
-                return False
-            if i + 1 < len(words) and words[i + 1][1].startswith("(") and name not in DUCKDB_INLINE_NAMES:
-                return False  # a call of a function not on the list, of a quoted name, or an alias's columns
+            if kind == kinds.operator and text.startswith("(", pos) and previous is not None:
+                before_kind, before = previous
+                if before_kind in words:
+                    name = _token_text(text, tokens, before)
+                    if name.lower() not in DUCKDB_INLINE_NAMES:
+                        return False  # a call of a function not on the list, of a quoted name, or an alias's columns
+                elif before_kind != kinds.operator:
+                    return False  # a string or a number before `(`
+            elif check_words and kind in words:
+                name = _token_text(text, tokens, pos).lower()
+                if name == "recursive" or name.strip('"') in views:
+                    return False
+            previous = (kind, pos)
         return True
 
     def views(self) -> frozenset[str]:
@@ -535,6 +547,13 @@ class DuckDBEngine:
         if kind is ErrorKind.TIMEOUT:
             message = f"query stopped after the {self.config.timeout:g} s timeout ({message})"
         return ExecResult.failure(sql, kind, message, elapsed=time.perf_counter() - t0, engine=self.name)
+
+
+def _token_text(text: str, tokens: list[tuple[int, Any]], start: int) -> str:
+    """The text of the token of ``tokens`` (DuckDB's ``(start, kind)`` pairs) that starts at ``start``."""
+    i = bisect.bisect_right(tokens, start, key=operator.itemgetter(0))
+    end = tokens[i][0] if i < len(tokens) else len(text)
+    return text[start:end].strip()
 
 
 def _drop_result(con: Any) -> None:

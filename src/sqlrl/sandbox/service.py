@@ -11,9 +11,9 @@ Rewards, evaluators, generation and verbal RL hand it ``(database, sql)`` querie
   ``gold_memo_size`` results are also remembered across calls (a prediction equal to a gold
   reuses the gold's result);
 - the queries to run go to one thread pool (both engines release the GIL; each thread keeps its
-  connection in each sandbox), with one progress bar; with ``workers=None`` queries that take
-  under half a millisecond run on the calling thread, where a thread hand-off costs more than
-  the query. The typical time is the median of the last batches (a moving average of medians):
+  connection in each sandbox), with one progress bar; with ``workers=None`` SQLite queries that
+  take under half a millisecond (DuckDB's: 0.1 ms) run on the calling thread, where a thread
+  hand-off costs more than the query. The typical time is the median of the last batches (a moving average of medians):
   a mean would follow the few queries that waited on a thread switch or read a schema first.
   Before any query was timed, the first few of a call run on the calling thread to measure it.
 """
@@ -60,7 +60,12 @@ _CONFIG_FIELDS = frozenset(f.name for f in dataclasses.fields(SandboxConfig))
 _NONDETERMINISTIC = ("random", "now", "current_", "changes", "last_insert_rowid")  # in the lowercased text
 _SERIAL_BELOW = 4  # fewer queries than this run on the calling thread
 _PROBE_FIRST = 8  # before any query was timed, this many run on the calling thread to choose for the rest
-_PARALLEL_ABOVE = 0.0005  # seconds per query: quicker queries run on one thread (with workers=None)
+#: Seconds per query under which queries run on one thread (with workers=None), per engine. SQLite's quick
+#: queries hold the GIL for much of their time (the authorizer, the progress handler, building rows), so a
+#: thread hand-off costs more than it gains under 0.5 ms; DuckDB spends nearly all of a query inside the
+#: engine without the GIL, so two threads already win at its quickest (0.2-0.5 ms on small databases).
+_PARALLEL_ABOVE = {"sqlite": 0.0005, "duckdb": 0.0001}
+_PARALLEL_ABOVE_DEFAULT = 0.0005
 
 
 def nondeterministic(sql: Any) -> bool:
@@ -168,7 +173,8 @@ class ExecutionService:
     Args:
         engine: the engine of queries that name none (None: :class:`~sqlrl.sandbox.Sandbox`'s default).
         workers: threads running a call's queries (``-1``: as many as cores). None (default): as
-            many as cores while recent queries average over 0.5 ms, else the calling thread.
+            many as cores while recent queries typically take over 0.5 ms (DuckDB's: 0.1 ms), else the
+            calling thread.
         memo_size: results of queries remembered across calls (0: none).
         gold_memo_size: results of gold queries (``run(..., gold=True)``) remembered across calls.
         keep_rows: results keep their Python rows; False keeps only the core's table (what the
@@ -208,7 +214,7 @@ class ExecutionService:
         self._gold_memo: LRUCache[ExecResult] = LRUCache(gold_memo_size)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_width = 0
-        self._typical_query: float | None = None
+        self._typical_query: dict[str, float] = {}  # engine -> typical seconds per query (see _observe)
         self.stats = {"executed": 0, "memo_hits": 0}
 
     # -- sandboxes ---------------------------------------------------------------------------------
@@ -351,12 +357,12 @@ class ExecutionService:
         self, keys: list[tuple[str, str | None, Any]], workers: int | None, progress: bool | None, desc: str
     ) -> list[ExecResult]:
         automatic = workers is None and self.workers is None
-        if automatic and self._typical_query is None and len(keys) > _PROBE_FIRST:
+        if automatic and not self._typical_query and len(keys) > _PROBE_FIRST:
             # nothing measured yet: time the first few on this thread, then choose for the rest
             head = [self._run_one(key) for key in keys[:_PROBE_FIRST]]
             self._observe(head)
             return head + self._run_all(keys[_PROBE_FIRST:], workers, progress, desc)
-        if automatic and (len(keys) < _SERIAL_BELOW or self._quick()):
+        if automatic and (len(keys) < _SERIAL_BELOW or self._quick({key[1] for key in keys})):
             workers = 1
         results = self.map(self._run_one, keys, workers=workers, progress=progress, desc=desc)
         self._observe(results)
@@ -364,16 +370,24 @@ class ExecutionService:
 
     def _observe(self, results: list[ExecResult]) -> None:
         """Fold the median time of ``results`` into the typical query time (what :meth:`_quick` reads)."""
-        seconds = sorted(r.elapsed for r in results if r.elapsed > 0)
-        if seconds:
+        by_engine: dict[str, list[float]] = {}
+        for r in results:
+            if r.elapsed > 0:
+                by_engine.setdefault(r.engine or "", []).append(r.elapsed)
+        for engine, seconds in by_engine.items():
+            seconds.sort()
             median = seconds[len(seconds) // 2]
             with self._lock:
-                last = self._typical_query
-                self._typical_query = median if last is None else 0.8 * last + 0.2 * median
+                last = self._typical_query.get(engine)
+                self._typical_query[engine] = median if last is None else 0.8 * last + 0.2 * median
 
-    def _quick(self) -> bool:
-        """Whether recent queries typically took so little time that one thread is fastest."""
-        return self._typical_query is not None and self._typical_query < _PARALLEL_ABOVE
+    def _quick(self, engines: set[str | None]) -> bool:
+        """Whether recent queries of ``engines`` (None: the sandbox's choice, so every engine seen) typically
+        took so little time that one thread is fastest."""
+        typical = self._typical_query
+        names = typical.keys() if None in engines else engines
+        seen = [typical[e] < _PARALLEL_ABOVE.get(e, _PARALLEL_ABOVE_DEFAULT) for e in names if e in typical]
+        return bool(seen) and all(seen)
 
     def _executor(self, workers: int) -> ThreadPoolExecutor | None:
         if workers <= 1:

@@ -1072,6 +1072,23 @@ _COARSE_TOKEN = re.compile(r"[^\W\d][\w$]*|[0-9]+[.]?[0-9]*(?:[eE][-+]?[0-9]+)?|
 _COMPARISON_OPS = frozenset({"=", "==", "!=", "<>", "<", "<=", ">", ">="})
 _ARITHMETIC_OPS = frozenset("-+*/%")
 _PLAIN_NAME = re.compile(r"[^\W\d][\w$]*")
+_STAR_AFTER = frozenset({"select", "distinct", "all"})  # words a `*` after which is a star, not a product
+
+
+def _number_bounds(toks: list[str], j: int) -> bool:
+    """Whether coarse tokens from ``j`` read ``number AND number`` (each with an optional sign)."""
+    n = len(toks)
+    for want_and in (False, True):
+        if want_and:
+            if j >= n or toks[j].lower() != "and":
+                return False
+            j += 1
+        if j < n and toks[j] in ("-", "+"):
+            j += 1
+        if j >= n or not _is_number(toks[j]):
+            return False
+        j += 1
+    return j >= n or toks[j] not in _ARITHMETIC_OPS and toks[j] not in (".", "(")  # `2013 + x`: not a plain bound
 
 
 def _is_word(tok: str) -> bool:
@@ -1148,9 +1165,14 @@ class AffinitySchema:
                 ):
                     continue
                 k = i - 2 if i > 1 and toks[i - 1].lower() == "not" else i - 1
-                if k >= 0 and (toks[k].lower() in texts or toks[k].lower() in numbers):
+                column = toks[k].lower() if k >= 0 else ""
+                if column in texts:
                     return True
+                if column in numbers and not (low == "between" and _number_bounds(toks, i + 1)):
+                    return True  # a number column between two numbers needs nothing
             elif tok in _ARITHMETIC_OPS:
+                if tok == "*" and (i == 0 or toks[i - 1] in "(." or toks[i - 1].lower() in _STAR_AFTER):
+                    continue  # count(*), SELECT *, t.*: no multiplication
                 if i > 0 and toks[i - 1].lower() in texts or word_after(i + 1) in texts:
                     return True
             elif low in ("sum", "avg", "cast") and i + 1 < n and toks[i + 1] == "(":
