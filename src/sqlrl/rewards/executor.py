@@ -99,7 +99,12 @@ class ExecutedBatch:
             preds = [self.preds[i].table if self.preds[i].ok else None for i in idx]
             options: dict[str, Any] = {}
             if kind == "mode" and name == "spider":
-                options["order_matters"] = [gold_has_order_by(self.golds[i].sql) for i in idx]  # type: ignore[union-attr]
+                ordered: dict[int, bool] = {}  # per gold result (rows of one gold share it)
+                for i in idx:
+                    g = self.golds[i]
+                    if id(g) not in ordered:
+                        ordered[id(g)] = gold_has_order_by(g.sql)  # type: ignore[union-attr]
+                options["order_matters"] = [ordered[id(self.golds[i])] for i in idx]
             if kind == "mode" and name == "spider2":  # optional columns; without them: unordered, all columns
                 ignore = b.column("ignore_order", True)
                 options["ignore_order"] = [True if ignore[i] is None else bool(ignore[i]) for i in idx]
@@ -123,19 +128,38 @@ class ExecutedBatch:
     def rates(self) -> dict[str, float]:
         """Batch rates for the logs: SQL found, executed, timed out, failed, empty, ..."""
         n = max(len(self), 1)
-        preds = self.preds
-        ran = [p for p in preds if p.error_kind != NO_SQL]
+        ran = valid = timeout = error = not_read_only = empty = truncated = 0
+        ms = 0.0
+        counts: dict[int, list[int]] = {}  # per distinct result object: its tallies are the same every time
+        for p in self.preds:
+            c = counts.get(id(p))
+            if c is None:
+                kind = p.error_kind
+                failed = not p.ok and kind not in (ErrorKind.NO_SQL, ErrorKind.TIMEOUT)
+                c = counts[id(p)] = [
+                    kind != NO_SQL, p.ok, kind == ErrorKind.TIMEOUT, failed, kind == ErrorKind.NOT_READ_ONLY, p.empty,
+                    p.ok and p.truncated,
+                ]  # fmt: skip
+            ran += c[0]
+            valid += c[1]
+            timeout += c[2]
+            error += c[3]
+            not_read_only += c[4]
+            empty += c[5]
+            truncated += c[6]
+            if c[0]:
+                ms += p.elapsed
         golds = {id(g): g for g in self.golds if g is not None}.values()
         ng = max(len(golds), 1)
         return {
-            "sql/extracted": len(ran) / n,
-            "sql/valid": sum(p.ok for p in preds) / n,
-            "sql/timeout": sum(p.error_kind == ErrorKind.TIMEOUT for p in preds) / n,
-            "sql/error": sum(not p.ok and p.error_kind not in (ErrorKind.NO_SQL, ErrorKind.TIMEOUT) for p in preds) / n,
-            "sql/not_read_only": sum(p.error_kind == ErrorKind.NOT_READ_ONLY for p in preds) / n,
-            "sql/empty_result": sum(p.empty for p in preds) / n,
-            "sql/truncated": sum(p.ok and p.truncated for p in preds) / n,
-            "sql/exec_ms": 1e3 * sum(p.elapsed for p in ran) / max(len(ran), 1),
+            "sql/extracted": ran / n,
+            "sql/valid": valid / n,
+            "sql/timeout": timeout / n,
+            "sql/error": error / n,
+            "sql/not_read_only": not_read_only / n,
+            "sql/empty_result": empty / n,
+            "sql/truncated": truncated / n,
+            "sql/exec_ms": 1e3 * ms / max(ran, 1),
             "gold/empty": sum(g.empty for g in golds) / ng,
             "gold/failed": sum(not g.ok for g in golds) / ng,
         }
@@ -320,10 +344,9 @@ class RewardExecutor:
         if batch is self._checked:  # the other functions of one call read the same Batch
             return
         first: dict[tuple[str, str], int] = {}  # each (database, engine) and its first row
-        for i in range(len(batch)):
-            db = batch.db(i)
-            if db is not None:
-                first.setdefault((db, batch.engine(i)), i)
+        for i, key in enumerate(zip(batch.dbs(), batch.engines(), strict=True)):
+            if key[0] is not None and key not in first:
+                first[key] = i
         self.service.open([key for key in first if key[1] in ENGINES])  # at once (on Ray: one call per actor)
         for key, i in first.items():
             sb = self.sandbox(*key)
