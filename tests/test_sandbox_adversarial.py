@@ -569,6 +569,36 @@ def test_abandoned_query_leaves_no_thread_and_a_usable_sandbox(target, tmp_path,
     assert threading.active_count() == before - 1  # close() ended the connection's thread; the watchdog stays
 
 
+_EXIT_PROBE = r"""
+import sys
+from sqlrl.sandbox import Sandbox
+db, engine, cache, sql = sys.argv[1:5]
+sb = Sandbox(db, engine=engine, timeout=0.2, cache_dir=cache)
+r = sb.execute(sql)
+print("result:", r.error_kind, "abandoned" in r.error, flush=True)
+"""
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_process_with_an_abandoned_query_exits_cleanly(target, tmp_path, engine):
+    """A process that ends while an abandoned query is still inside the engine waits for it and exits 0 (without
+    the wait, DuckDB's C++ aborts the process when the interpreter finalises its thread: status 134)."""
+    import subprocess
+    import sys
+
+    db, _, _ = target
+    slow = {
+        "sqlite": "SELECT typeof(format('%.*c', 150000000, '#'))",
+        "duckdb": "SELECT sha256(repeat(Name, 30000000)) FROM (SELECT Name FROM singer LIMIT 1)",
+    }[engine]
+    proc = subprocess.run(
+        [sys.executable, "-c", _EXIT_PROBE, str(db), engine, str(tmp_path), slow],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "result: timeout True" in proc.stdout, proc.stdout
+
+
 def test_sqlite_statement_cache_cannot_bypass_the_query_thread(target, monkeypatch):
     """A short query that calls e.g. instr() runs on the query thread every time, not only when first prepared."""
     from sqlrl.sandbox import runner

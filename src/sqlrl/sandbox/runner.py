@@ -11,11 +11,20 @@ engine returns (the watchdog has interrupted it, so that is at its next check).
 
 The hand-off costs two thread switches per query (about 20-40 us); see docs/sandbox.md
 for the measured overhead.
+
+At exit the process waits for its abandoned calls to return (:func:`_wait_for_abandoned`, an ``atexit``
+handler): a daemon thread still inside DuckDB when the interpreter finalises is killed by a forced unwind that
+DuckDB's C++ catches, which aborts the process (``terminate called ...``, exit status 134) after its work is
+done. The engine was interrupted when the call was abandoned, so the wait lasts until its long step ends
+(at most :data:`EXIT_WAIT` seconds).
 """
 
 from __future__ import annotations
 
+import atexit
+import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +47,28 @@ INLINE_FUNCTIONS = frozenset(
 #: Longest query that may run on the caller's thread (longer text could double a value in every nested
 #: subquery, ``SELECT s || s FROM (SELECT s || s AS s FROM (...))``, and compare the result many times).
 INLINE_MAX_SQL = 500
+
+
+#: Most seconds the process waits at exit for its abandoned calls (past it, it exits as it would without the wait).
+EXIT_WAIT = 120.0
+_abandoned: set[QueryThread] = set()  # threads whose call was abandoned and is still running
+_abandoned_lock = threading.Lock()
+_exit_hook: list[bool] = []  # the atexit handler is registered (once)
+
+
+def _wait_for_abandoned() -> None:
+    """Wait until every abandoned call has returned (``atexit``), saying so on stderr if it takes a while."""
+    with _abandoned_lock:
+        threads = list(_abandoned)
+    told = False
+    start = time.monotonic()
+    for t in threads:
+        while t.alive and time.monotonic() - start < EXIT_WAIT:
+            t.join(0.5)
+            if t.alive and not told and time.monotonic() - start > 1.0:
+                told = True
+                print(f"sqlrl: waiting for {len(threads)} abandoned quer{'y' if len(threads) == 1 else 'ies'} "
+                      "to stop before exiting", file=sys.stderr, flush=True)  # fmt: skip
 
 
 class QueryThread:
@@ -73,6 +104,11 @@ class QueryThread:
             with self._state:
                 if not self._done.acquire(blocking=False):  # still running: leave it behind
                     self._abandoned = True
+                    with _abandoned_lock:
+                        _abandoned.add(self)
+                        if not _exit_hook:
+                            _exit_hook.append(True)
+                            atexit.register(_wait_for_abandoned)
                     return False, None
         ok, value = self._outcome
         self._outcome = (True, None)
@@ -120,6 +156,8 @@ class QueryThread:
             cleanup = self._cleanup
         if cleanup is not None:
             _quietly(cleanup)
+        with _abandoned_lock:
+            _abandoned.discard(self)
 
 
 def _quietly(cleanup: Callable[[], object]) -> None:
