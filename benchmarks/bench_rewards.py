@@ -198,6 +198,11 @@ def write_gold_csvs(batch: dict, folder: Path) -> dict[str, str]:
 # ---------------------------------------------------------------------------- timing
 
 
+def _x(ratio: float) -> str:
+    """A speed-up as text: whole numbers from 10x, one decimal below (0.5x, 8.5x)."""
+    return f"{ratio:.0f}x" if ratio >= 10 else f"{ratio:.1f}x"
+
+
 def timed(fn: Callable[[], list]) -> tuple[float, list]:
     t = time.perf_counter()
     values = fn()
@@ -387,7 +392,8 @@ def main() -> None:
         why = (
             "sqlrl's rewards run on DuckDB over the SQLite files' imported data with the SQLite-compat settings "
             "and rewrites; DuckDB spends 0.2-0.8 ms on each of these small queries (about 10x SQLite), so here "
-            "sqlrl's time is mostly DuckDB's own, on 2 threads."
+            "sqlrl's time is mostly DuckDB's own, on 2 threads, and a ratio under 1x means sqlrl on DuckDB is slower "
+            "than that baseline on SQLite."
         )
     else:
         same = (
@@ -399,11 +405,11 @@ def main() -> None:
         f"## {section}",
         "",
         f"On one GRPO batch of {PROMPTS} prompts x {GROUP} completions from sqlrl-toy, end to end, sqlrl's rewards "
-        f"are **{s['paverl'] / s['ours_p']:.0f}x** faster than a PaVeRL-SQL-style reward and "
-        f"**{s['rsql'] / s['ours_e']:.0f}x** faster than a Reasoning-SQL-style thread-per-query execution reward "
-        f"({s['rsql1'] / s['ours_e']:.0f}x when that baseline runs each gold once per prompt). With every "
+        f"are **{_x(s['paverl'] / s['ours_p'])}** faster than a PaVeRL-SQL-style reward and "
+        f"**{_x(s['rsql'] / s['ours_e'])}** faster than a Reasoning-SQL-style thread-per-query execution reward "
+        f"({_x(s['rsql1'] / s['ours_e'])} when that baseline runs each gold once per prompt). With every "
         f"completion's query made distinct, so that nothing is run once for several completions: "
-        f"{u['paverl'] / u['ours_p']:.0f}x, {u['rsql'] / u['ours_e']:.0f}x and {u['rsql1'] / u['ours_e']:.0f}x. "
+        f"{_x(u['paverl'] / u['ours_p'])}, {_x(u['rsql'] / u['ours_e'])} and {_x(u['rsql1'] / u['ours_e'])}. "
         f"{same} {why}".rstrip(),
         "",
         "Reproduce (repository root, after `python setup.py build_ext --inplace`):",

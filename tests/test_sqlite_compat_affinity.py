@@ -177,6 +177,12 @@ def test_precheck_needs_a_literal_next_to_an_operator_and_a_column_of_the_other_
     assert schema.candidate("SELECT year FROM concert WHERE id BETWEEN '1' AND 3")
     assert schema.candidate("SELECT year FROM concert WHERE id BETWEEN 1 AND 3 + year")
     assert schema.candidate("SELECT year FROM concert WHERE id BETWEEN 1 AND year")
+    # comments are read as nothing; quoted text is kept whole
+    assert not schema.candidate("SELECT year FROM concert GROUP BY year /* 336 */")
+    assert not schema.candidate("SELECT year FROM concert -- year * 2\n")
+    assert schema.candidate("SELECT id FROM concert WHERE year /* c */ >= 2014")
+    assert schema.candidate("SELECT id FROM concert WHERE year >= -- c\n 2014")
+    assert schema.candidate("SELECT id FROM concert WHERE name = '/*' AND year >= 2014 -- */")
 
 
 def test_affinity_rewrite_parses_once_and_only_when_needed(db, tmp_path, monkeypatch):

@@ -1072,6 +1072,10 @@ _COARSE_TOKEN = re.compile(r"[^\W\d][\w$]*|[0-9]+[.]?[0-9]*(?:[eE][-+]?[0-9]+)?|
 _COMPARISON_OPS = frozenset({"=", "==", "!=", "<>", "<", "<=", ">", ">="})
 _ARITHMETIC_OPS = frozenset("-+*/%")
 _PLAIN_NAME = re.compile(r"[^\W\d][\w$]*")
+#: A quoted string or name (kept) or a comment (dropped by the affinity pre-check); an unclosed comment runs to the end.
+_QUOTED_OR_COMMENT = re.compile(
+    r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\[[^\]]*\]|/\*.*?(?:\*/|\Z)|--[^\n]*", re.S
+)
 _STAR_AFTER = frozenset({"select", "distinct", "all"})  # words a `*` after which is a star, not a product
 
 
@@ -1125,11 +1129,13 @@ class AffinitySchema:
         literal of the other in a comparison (or BETWEEN, an IN list), no text column in arithmetic, sum,
         avg or CAST. One regex tokenization and a pass over the tokens, no parse. Not seen (left to the
         retry after DuckDB's type error): two columns of different types compared, a string literal in
-        arithmetic, a comment between a column and its operator or literal.
+        arithmetic. Comments are read as nothing.
         """
         if self._odd_names and any(q in sql for q in '"`['):
             return True
         texts, numbers = self.text_names, self.number_names
+        if "/*" in sql or "--" in sql:  # comments read as nothing (quoted text kept whole)
+            sql = _QUOTED_OR_COMMENT.sub(lambda m: m.group() if m.group()[0] in "'\"`[" else " ", sql)
         toks = _COARSE_TOKEN.findall(sql)
         n = len(toks)
 
