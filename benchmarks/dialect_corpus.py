@@ -65,7 +65,7 @@ def _error_class(message: str) -> str:
     return re.sub(r"\d+", "N", line)[:100]
 
 
-def measure(golds: list[Gold], dialects: list[str], cache_dir: Path) -> dict[str, dict]:
+def measure(golds: list[Gold], dialects: list[str], cache_dir: Path, sqlite_ties: bool = False) -> dict[str, dict]:
     refs = {}
     sqlite_boxes: dict[Path, Sandbox] = {}
     for g in golds:
@@ -87,7 +87,7 @@ def measure(golds: list[Gold], dialects: list[str], cache_dir: Path) -> dict[str
                 cause = f"transpile sqlite -> {dialect}: {type(e).__name__}"
                 causes[cause] += 1
                 examples.setdefault(cause, g.sql)
-        executor = RewardExecutor(dialect=dialect, timeout=30.0, cache_dir=str(cache_dir))
+        executor = RewardExecutor(dialect=dialect, timeout=30.0, cache_dir=str(cache_dir), sqlite_ties=sqlite_ties)
         batch = read_batch(
             None,
             texts,
@@ -129,6 +129,7 @@ def main() -> None:
     ap.add_argument("--spider", type=Path, default=None, help="a Spider folder (database/<db>/<db>.sqlite)")
     ap.add_argument("--spider-split", default="dev.json", help="the split file inside --spider")
     ap.add_argument("--dialects", default=",".join(DIALECTS))
+    ap.add_argument("--sqlite-ties", action="store_true", help="DuckDB sandboxes with sqlite_ties=True")
     args = ap.parse_args()
     dialects = [d.strip() for d in args.dialects.split(",") if d.strip()]
     corpora: dict[str, list[Gold]] = {}
@@ -149,7 +150,7 @@ def main() -> None:
     print("|---|---|---:|---:|---:|---|")
     details = []
     for name, golds in corpora.items():
-        for dialect, r in measure(golds, dialects, tmp / "cache").items():
+        for dialect, r in measure(golds, dialects, tmp / "cache", args.sqlite_ties).items():
             pct = 100.0 * r["matched"] / max(r["golds"], 1)
             print(f"| {name} | {dialect} | {r['golds']} | {r['matched']} | {pct:.1f} | {', '.join(r['engines'])} |")
             for cause, n in r["causes"].items():

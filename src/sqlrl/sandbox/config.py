@@ -86,7 +86,8 @@ class SandboxConfig:
         default=False,
         metadata={
             "help": "DuckDB with sqlite_compat: rows that tie under the ORDER BY of a query reading one table "
-            "come in SQLite's row order (rowid appended to the ORDER BY; one parse per distinct query)."
+            "come in SQLite's row order (rowid appended to the ORDER BY), tied groups in SQLite's order of "
+            "groups (the GROUP BY keys appended); one parse per distinct query with an ORDER BY."
         },
     )
     isolation: str = field(

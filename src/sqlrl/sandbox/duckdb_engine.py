@@ -348,12 +348,15 @@ class DuckDBEngine:
             return sql
         prepared = self._prepared.get(sql)
         if prepared is None:
-            text = self.sqlite_text(sql)
-            if self.config.sqlite_ties:
-                text = rewrite_tie_break(text, self.base_tables()) or text
-            prepared = rewrite_tokens(text)
+            prepared = rewrite_tokens(self._tied(self.sqlite_text(sql)))
             self._prepared.put(sql, prepared)
         return prepared
+
+    def _tied(self, text: str) -> str:
+        """``text`` with SQLite's order of tied rows made explicit (``sqlite_ties``), else as it is."""
+        if not self.config.sqlite_ties:
+            return text
+        return rewrite_tie_break(text, self.base_tables()) or text
 
     def base_tables(self) -> frozenset[str]:
         """The names of this database's tables (not views): those that have DuckDB's ``rowid``, read once."""
@@ -386,15 +389,16 @@ class DuckDBEngine:
             forced = rewrite_affinity(text, self.affinity())
             self._type_retries.put(sql, True)  # tried once: a text that still fails is not parsed again
             if forced is not None:
-                retry = self._run(con, sql, rewrite_tokens(forced), t0)
+                final = rewrite_tokens(self._tied(forced))
+                retry = self._run(con, sql, final, t0)
                 if retry.ok:
                     self._sqlite_texts.put(sql, forced)  # the next run goes straight to it
-                    self._prepared.put(sql, rewrite_tokens(forced))
+                    self._prepared.put(sql, final)
                     return retry
                 text = forced
         if BARE_COLUMN_ERROR in result.error and self._bare_retries.get(sql) is None:
             self._bare_retries.put(sql, True)  # tried once: a text whose rewrite fails too is not parsed again
-            rewritten = rewrite_bare_columns(text)
+            rewritten = rewrite_bare_columns(self._tied(text))  # the ORDER BY's tie-breakers are grouped keys
             if rewritten is not None:
                 final = rewrite_tokens(rewritten, "duckdb")
                 retry = self._run(con, sql, final, t0)

@@ -57,7 +57,8 @@ class Sandbox:
             division by zero, LIKE, and double-quoted names that are no column (strings, as in
             SQLite). ``None``: on when the data comes from a SQLite file.
         sqlite_ties: DuckDB with ``sqlite_compat``: rows that tie under the ORDER BY of a query that
-            reads one table come in SQLite's row order (:func:`~sqlrl.sql.sqlite_compat.rewrite_tie_break`).
+            reads one table come in SQLite's row order, and tied groups of a GROUP BY in SQLite's order of
+            groups (:func:`~sqlrl.sql.sqlite_compat.rewrite_tie_break`).
         isolation: ``"thread"`` (default) or ``"process"`` (queries run in worker processes that
             are killed and restarted when they hang or crash).
         fetch: DuckDB result path, ``"rows"`` (default) or ``"arrow"``.
@@ -182,6 +183,7 @@ class Sandbox:
                 memory_limit=cfg.memory_limit,
                 threads=cfg.threads,
                 sqlite_compat=self.sqlite_compat,
+                sqlite_ties=cfg.sqlite_ties,
                 fetch=cfg.fetch,
                 sqlglot_check=False,
                 text_errors=cfg.text_errors,

@@ -595,17 +595,32 @@ def rewrite_bare_columns(sql: str, dialect: str = "sqlite") -> str | None:
 
 
 def rewrite_tie_break(sql: str, tables: Collection[str]) -> str | None:
-    """``sql`` with ``rowid`` appended to its ORDER BY, so that rows tied on the sort keys come in SQLite's
-    row order; None where that does not apply. It applies to a plain SELECT with ORDER BY that reads one
-    base table (one of ``tables``, compared case-insensitively: DuckDB's ``rowid`` is the row's position,
-    which is SQLite's rowid order for tables the importer copied), without joins, GROUP BY, DISTINCT or
-    aggregates. SQLite returns such ties in the order it scans the table, by rowid, or by an index on the
-    sort keys, whose entries are ordered by rowid after the keys: the same order either way.
+    """``sql`` with SQLite's order of tied rows made explicit in its ORDER BY; None where that does not apply.
+
+    Two cases, for the query and each subquery with its own ORDER BY (not a branch of a UNION):
+
+    - it reads one base table (one of ``tables``, compared case-insensitively) without joins, GROUP BY,
+      DISTINCT or aggregates: ``rowid`` is appended (DuckDB's ``rowid`` is the row's position, which is SQLite's rowid
+      order for tables the importer copied). SQLite returns such ties in the order it scans the table, by
+      rowid, or by an index on the sort keys, whose entries are ordered by rowid after the keys: the same
+      order either way.
+    - it has a GROUP BY: its keys are appended, each ascending (NULLs first), except that when the GROUP BY
+      has as many terms as the ORDER BY, key ``i`` takes the direction of ORDER BY term ``i`` (DESC: NULLs
+      last). SQLite makes its groups in that order (``sqlite3Select`` copies the ORDER BY's ASC/DESC onto the
+      GROUP BY terms when the two lists are as long, hoping to skip the sort) and sorts them keeping tied
+      rows in the order they came (a sequence number in the sorter's key when there is a LIMIT), also
+      with DISTINCT when the keys are among the selected columns (no two groups are then equal rows).
+      ``SELECT x FROM t GROUP BY x ORDER BY count(*) DESC LIMIT 1`` returns the largest ``x`` among the
+      tied counts on SQLite. Where an index hands SQLite the groups in another order, this does not hold.
 
     >>> rewrite_tie_break("SELECT name FROM singer AS s ORDER BY age DESC LIMIT 1", {"singer"})
     'SELECT name FROM singer AS s ORDER BY age DESC, s.rowid LIMIT 1'
     >>> rewrite_tie_break("SELECT count(*) FROM singer ORDER BY 1", {"singer"}) is None
     True
+    >>> rewrite_tie_break("SELECT x FROM t GROUP BY x ORDER BY count(*) DESC LIMIT 1", {"t"})
+    'SELECT x FROM t GROUP BY x ORDER BY COUNT(*) DESC, x DESC LIMIT 1'
+    >>> rewrite_tie_break("SELECT x, y FROM t GROUP BY x, y ORDER BY count(*) DESC", {"t"})
+    'SELECT x, y FROM t GROUP BY x, y ORDER BY COUNT(*) DESC, x ASC, y ASC'
     """
     if not re.search(r"order\s+by", sql, re.IGNORECASE):
         return None
@@ -617,19 +632,43 @@ def rewrite_tie_break(sql: str, tables: Collection[str]) -> str | None:
         tree = sqlglot.parse_one(sql, read="sqlite")
     except (SqlglotError, ValueError, RecursionError):
         return None
-    if not isinstance(tree, exp.Select) or tree.args.get("order") is None:
+    if not isinstance(tree, (exp.Select, exp.SetOperation)):
         return None
-    source = tree.args.get("from_") or tree.args.get("from")  # sqlglot renamed the key
-    if source is None or tree.args.get("joins") or tree.args.get("group") or tree.args.get("distinct"):
-        return None
+    ctes = {cte.alias.lower() for cte in tree.find_all(exp.CTE) if cte.alias}
+    base = {t.lower() for t in tables} - ctes
+    changed = False
+    for select in list(tree.find_all(exp.Select)):  # the query and each subquery with its own ORDER BY
+        if select.args.get("order") is not None and not isinstance(select.parent, exp.SetOperation):
+            changed |= _break_ties(select, base)
+    return tree.sql(dialect="sqlite") if changed else None
+
+
+def _break_ties(select: Any, tables: Collection[str]) -> bool:
+    """:func:`rewrite_tie_break` on one SELECT (its ORDER BY extended in place); whether it applied."""
+    from sqlglot import exp
+
+    order = select.args["order"]
+    group = select.args.get("group")
+    if group is not None and group.expressions and not group.args.get("rollup") and not group.args.get("cube"):
+        keys, terms = group.expressions, order.expressions
+        if select.args.get("distinct") and not {_key(k) for k in keys} <= {
+            _key(e.unalias()) for e in select.expressions
+        }:
+            return False  # DISTINCT over other columns than the keys may merge groups: their order is not the keys'
+        for i, key in enumerate(keys):
+            desc = bool(terms[i].args.get("desc")) if len(keys) == len(terms) else False
+            order.append("expressions", exp.Ordered(this=key.copy(), desc=desc, nulls_first=not desc))
+        return True
+    source = select.args.get("from_") or select.args.get("from")  # sqlglot renamed the key
+    if source is None or select.args.get("joins") or group is not None or select.args.get("distinct"):
+        return False
     table = source.this
-    if not isinstance(table, exp.Table) or table.name.lower() not in {t.lower() for t in tables}:
-        return None
-    if any(isinstance(a, exp.AggFunc) for p in tree.expressions for a in _own_nodes(p)):
-        return None
-    order = tree.args["order"]
+    if not isinstance(table, exp.Table) or table.name.lower() not in tables:
+        return False
+    if any(isinstance(a, exp.AggFunc) for p in select.expressions for a in _own_nodes(p)):
+        return False
     order.append("expressions", exp.Ordered(this=exp.column("rowid", table=table.alias_or_name), nulls_first=True))
-    return tree.sql(dialect="sqlite")
+    return True
 
 
 def _grouped(col: object, keys: set[str]) -> bool:
