@@ -63,10 +63,12 @@ from __future__ import annotations
 import bisect
 import inspect
 import operator
+import re
 import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlrl.sandbox.cache import LRUCache
 from sqlrl.sandbox.config import SandboxConfig
@@ -197,8 +199,10 @@ class DuckDBEngine:
 
     name = "duckdb"
 
-    def __init__(self, path: Path, config: SandboxConfig, *, compat: bool) -> None:
+    def __init__(self, path: Path, config: SandboxConfig, *, compat: bool, sqlite_source: Path | None = None) -> None:
         self.path = Path(path)
+        self.sqlite_source = sqlite_source  # the SQLite file this copy was imported from (sqlite_ties asks its plans)
+        self._plans: Any = None  # a read-only SQLite connection to that file, for EXPLAIN QUERY PLAN
         self.config = config
         self.compat = compat
         self._lock = threading.Lock()
@@ -266,6 +270,9 @@ class DuckDBEngine:
 
     def close(self) -> None:
         with self._lock:
+            if self._plans is not None:
+                self._plans.close()
+                self._plans = None
             try:
                 self._root.close()
             except Exception:  # noqa: BLE001 - DuckDB refuses while an abandoned query still runs on a cursor
@@ -356,7 +363,31 @@ class DuckDBEngine:
         """``text`` with SQLite's order of tied rows made explicit (``sqlite_ties``), else as it is."""
         if not self.config.sqlite_ties:
             return text
-        return rewrite_tie_break(text, self.base_tables()) or text
+        return rewrite_tie_break(text, self.base_tables(), groups_sorted=self._groups_sorted(text)) or text
+
+    def _groups_sorted(self, text: str) -> bool | None:
+        """Whether SQLite sorts the groups of ``text`` (a temp B-tree for its GROUP BY) or reads them in the
+        order of an index or of the table (False), from ``EXPLAIN QUERY PLAN`` on the SQLite file this copy came
+        from; None when unknown (no such file, no GROUP BY, more than one, or SQLite cannot prepare it).
+        Preparing runs nothing: the connection is read-only, ``query_only`` and its authorizer allows reads only."""
+        if self.sqlite_source is None or len(re.findall(r"(?i)\bgroup\s+by\b", text)) != 1:
+            return None
+        import sqlite3
+
+        with self._lock:
+            try:
+                if self._plans is None:
+                    from sqlrl.sandbox.sqlite_engine import read_only_authorizer
+
+                    uri = f"file:{quote(str(self.sqlite_source))}?mode=ro"
+                    con = sqlite3.connect(uri, uri=True, check_same_thread=False)
+                    con.execute("PRAGMA query_only = ON")
+                    con.set_authorizer(read_only_authorizer)
+                    self._plans = con
+                rows = self._plans.execute("EXPLAIN QUERY PLAN " + text).fetchall()
+            except Exception:  # noqa: BLE001 - not SQLite's SQL, or the file is gone: unknown
+                return None
+        return any("TEMP B-TREE FOR GROUP BY" in str(r[-1]) for r in rows)
 
     def base_tables(self) -> frozenset[str]:
         """The names of this database's tables (not views): those that have DuckDB's ``rowid``, read once."""

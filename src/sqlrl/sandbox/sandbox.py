@@ -197,7 +197,8 @@ class Sandbox:
             return SQLiteEngine(self.database_path, cfg)
         from sqlrl.sandbox.duckdb_engine import DuckDBEngine
 
-        return DuckDBEngine(self.database_path, cfg, compat=self.sqlite_compat)
+        origin = self.source if self.source_kind == _source.SQLITE else None
+        return DuckDBEngine(self.database_path, cfg, compat=self.sqlite_compat, sqlite_source=origin)
 
     def _new_slot(self) -> Slot:
         # Under process isolation the worker process guards its own deadline (with its own slots).

@@ -178,6 +178,18 @@ class _Conn:
         return sqlite3.SQLITE_DENY
 
 
+def read_only_authorizer(action: int, arg1: str | None, arg2: str | None, db: str | None, trigger: str | None) -> int:
+    """An authorizer that allows what a sandboxed query may do (:meth:`_Conn.authorize` without its per-query
+    state), for connections that only prepare statements."""
+    if (
+        action in _READ_ACTIONS
+        or (action == _PRAGMA and arg1 in SAFE_PRAGMAS)
+        or (action == _UPDATE and arg1 in _SCHEMA_TABLES and trigger is None)
+    ):
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
+
+
 def _text_decoder(errors: str) -> Callable[[bytes], Any]:
     if errors == "bytes":
 

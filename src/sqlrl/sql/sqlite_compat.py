@@ -594,7 +594,7 @@ def rewrite_bare_columns(sql: str, dialect: str = "sqlite") -> str | None:
     return tree.sql(dialect="duckdb") if changed else None
 
 
-def rewrite_tie_break(sql: str, tables: Collection[str]) -> str | None:
+def rewrite_tie_break(sql: str, tables: Collection[str], *, groups_sorted: bool | None = None) -> str | None:
     """``sql`` with SQLite's order of tied rows made explicit in its ORDER BY; None where that does not apply.
 
     Two cases, for the query and each subquery with its own ORDER BY (not a branch of a UNION):
@@ -611,7 +611,9 @@ def rewrite_tie_break(sql: str, tables: Collection[str]) -> str | None:
       rows in the order they came (a sequence number in the sorter's key when there is a LIMIT), also
       with DISTINCT when the keys are among the selected columns (no two groups are then equal rows).
       ``SELECT x FROM t GROUP BY x ORDER BY count(*) DESC LIMIT 1`` returns the largest ``x`` among the
-      tied counts on SQLite. Where an index hands SQLite the groups in another order, this does not hold.
+      tied counts on SQLite. Where SQLite reads the groups in the order of an index or of the table instead
+      of sorting them (``groups_sorted=False``: no temp B-tree for the GROUP BY in its plan), they come
+      ascending whatever the ORDER BY; ``None`` (unknown) reads them as sorted.
 
     >>> rewrite_tie_break("SELECT name FROM singer AS s ORDER BY age DESC LIMIT 1", {"singer"})
     'SELECT name FROM singer AS s ORDER BY age DESC, s.rowid LIMIT 1'
@@ -639,11 +641,11 @@ def rewrite_tie_break(sql: str, tables: Collection[str]) -> str | None:
     changed = False
     for select in list(tree.find_all(exp.Select)):  # the query and each subquery with its own ORDER BY
         if select.args.get("order") is not None and not isinstance(select.parent, exp.SetOperation):
-            changed |= _break_ties(select, base)
+            changed |= _break_ties(select, base, groups_sorted)
     return tree.sql(dialect="sqlite") if changed else None
 
 
-def _break_ties(select: Any, tables: Collection[str]) -> bool:
+def _break_ties(select: Any, tables: Collection[str], groups_sorted: bool | None = None) -> bool:
     """:func:`rewrite_tie_break` on one SELECT (its ORDER BY extended in place); whether it applied."""
     from sqlglot import exp
 
@@ -656,7 +658,7 @@ def _break_ties(select: Any, tables: Collection[str]) -> bool:
         }:
             return False  # DISTINCT over other columns than the keys may merge groups: their order is not the keys'
         for i, key in enumerate(keys):
-            desc = bool(terms[i].args.get("desc")) if len(keys) == len(terms) else False
+            desc = bool(terms[i].args.get("desc")) if len(keys) == len(terms) and groups_sorted is not False else False
             order.append("expressions", exp.Ordered(this=key.copy(), desc=desc, nulls_first=not desc))
         return True
     source = select.args.get("from_") or select.args.get("from")  # sqlglot renamed the key
