@@ -60,11 +60,14 @@ class _TableOnly:
         return r
 
 
-@pytest.fixture(scope="module", params=[*ENGINES, "sqlite-table"])
+@pytest.fixture(scope="module", params=[*ENGINES, "sqlite-table", "duckdb-ties"])
 def sandbox(request, target):
+    """Each engine; SQLite with the core's reader (``-table``); DuckDB with ``sqlite_ties`` (``-ties``: its rewrite,
+    and SQLite's plan asked on the source file for queries with a GROUP BY)."""
     db, _, cache = target
     engine = request.param.split("-")[0]
-    sb = Sandbox(db, engine=engine, timeout=TIMEOUT, memory_limit="256MB", cache_dir=cache)
+    ties = request.param.endswith("-ties")
+    sb = Sandbox(db, engine=engine, timeout=TIMEOUT, memory_limit="256MB", cache_dir=cache, sqlite_ties=ties)
     assert sb.execute("SELECT count(*) FROM singer").rows == [(40,)]  # warm up: pool, watchdog thread
     yield _TableOnly(sb) if request.param.endswith("-table") else sb
     sb.close()
