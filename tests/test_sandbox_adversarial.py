@@ -632,7 +632,7 @@ def _thread_calls(monkeypatch) -> list:
 
 def test_duckdb_runs_only_simple_calls_on_the_callers_thread(target, tmp_path, monkeypatch):
     """DuckDB queries that call only simple functions skip the query thread; any other name before `(` (hidden
-    behind a comment, quoted, a table function, method syntax), WITH RECURSIVE or a view does not."""
+    behind a comment, quoted, a table function, method syntax), WITH RECURSIVE, a view or a pattern match does not."""
     import duckdb
 
     db = tmp_path / "v.duckdb"
@@ -656,6 +656,9 @@ def test_duckdb_runs_only_simple_calls_on_the_callers_thread(target, tmp_path, m
         "SELECT * FROM big",
         'SELECT * FROM "BIG"',
         "SELECT max(i) FROM t WHERE s <> '" + "x" * 600 + "'",
+        "SELECT count(*) FROM t WHERE s LIKE '%1%'",
+        "SELECT count(*) FROM t WHERE s ~~ '%1%'",
+        "SELECT count(*) FROM t WHERE s GLOB '*1*'",
     ]
     with Sandbox(db, timeout=TIMEOUT) as sb:
         for sql in inline:

@@ -121,6 +121,10 @@ TYPE_ERRORS = (
 #: How long after the timeout the watchdog interrupts a query that DuckDB did not stop itself.
 WATCHDOG_GRACE = 0.15
 
+#: Pattern matches that may run on the caller's thread only on the query thread: backtracking over ``%`` and ``*``
+#: costs up to a cell's length times the pattern's in one step (as SQLite's ``like``, which its authorizer reports).
+_PATTERN_WORDS = ("like", "ilike", "glob", "similar")
+
 #: Names a query may put before ``(`` and still run on the caller's thread: the simple functions both engines
 #: share (:data:`~sqlrl.sandbox.runner.INLINE_FUNCTIONS`), those the SQLite-compat rewrites write (linear, no
 #: larger than their arguments), type names with a size (``DECIMAL(10, 2)``) and keywords that open a
@@ -445,9 +449,10 @@ class DuckDBEngine:
         rewrites lengthen it with calls of the list only), and everything the text that runs calls
         is in :data:`DUCKDB_INLINE_NAMES`: after DuckDB's own tokenizer (comments dropped), every word or
         quoted name followed by ``(`` is a name of that list (table functions such as ``range(...)``, aliases
-        with column lists, quoted names and ``WITH RECURSIVE`` all fail this), and it names no view (whose
-        body may call anything). DuckDB checks its interrupt between vectors, so such a query stops at its
-        deadline on this thread too; the rest runs on the connection's query thread, which can walk away.
+        with column lists, quoted names and ``WITH RECURSIVE`` all fail this), it has no pattern match
+        (``LIKE``, ``GLOB``, ``SIMILAR TO``, ``~~``), and it names no view (whose body may call anything).
+        DuckDB checks its interrupt between vectors, so such a query stops at its deadline on this thread too;
+        the rest runs on the connection's query thread, which can walk away.
         """
         if len(sql) > INLINE_MAX_SQL:
             return None
@@ -468,6 +473,16 @@ class DuckDBEngine:
         words = (kinds.identifier, kinds.keyword)
         views = self.views()
         low = text.lower()
+        if (
+            "~" in text
+            or any(w in low for w in _PATTERN_WORDS)
+            and any(
+                _token_text(text, tokens, pos).lower() in _PATTERN_WORDS
+                for pos, kind in tokens
+                if kind == kinds.keyword
+            )
+        ):
+            return False  # LIKE, GLOB, SIMILAR TO (and their ~~ operators) can take a cell's length times the pattern's
         check_words = bool(views) or "recursive" in low  # most texts: only the tokens before `(` are read
         previous = None  # (kind, start) of the last token that is no comment
         for pos, kind in tokens:
