@@ -32,6 +32,17 @@ def test_exec_json_and_refusal(singer_db, capsys):
     assert payload["ok"] is False and payload["error_kind"] == "not_read_only"
 
 
+def test_exec_sqlite_ties_gives_sqlites_order_of_tied_groups(singer_db, capsys):
+    sql = "SELECT Country, count(*) FROM singer GROUP BY Country ORDER BY count(*) DESC"  # countries tie
+    rows = {}
+    for name, extra in (("sqlite", ["--engine", "sqlite"]), ("duckdb", ["--engine", "duckdb"]),
+                        ("ties", ["--engine", "duckdb", "--sqlite-ties"])):  # fmt: skip
+        assert main(["exec", "--db", str(singer_db), "--json", *extra, sql]) == 0
+        rows[name] = json.loads(capsys.readouterr().out)["rows"]
+    assert rows["ties"] == rows["sqlite"]
+    assert rows["duckdb"] != rows["sqlite"] and sorted(rows["duckdb"]) == sorted(rows["sqlite"])
+
+
 @pytest.mark.parametrize("engine", ["sqlite", "duckdb"])
 def test_compare_reports_every_mode_and_metric(singer_db, capsys, engine):
     code = main(

@@ -31,7 +31,8 @@ def _open_sandbox(args: argparse.Namespace):
     from sqlrl.sandbox.service import engine_for_dialect
 
     engine = engine_for_dialect(args.engine, getattr(args, "dialect", None))
-    return Sandbox(Path(args.db), engine=engine, timeout=args.timeout, max_rows=args.max_rows)
+    ties = getattr(args, "sqlite_ties", False)
+    return Sandbox(Path(args.db), engine=engine, timeout=args.timeout, max_rows=args.max_rows, sqlite_ties=ties)
 
 
 def _run_in(sandbox: Any, sql: str, dialect: str | None) -> Any:
@@ -53,6 +54,10 @@ def _add_db_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-rows", type=non_negative_int, default=100_000, help="row cap per result (flagged as truncated)"
     )
+    p.add_argument(
+        "--sqlite-ties", action="store_true", help="DuckDB on a SQLite file: rows and groups that tie under the "
+        "ORDER BY come in SQLite's order (one sqlglot parse per query)",
+    )  # fmt: skip
 
 
 def _result_json(result: Any) -> dict[str, Any]:
