@@ -167,11 +167,7 @@ class _Conn:
         ):
             self.needs_thread = True
             return sqlite3.SQLITE_DENY
-        if (
-            action in _READ_ACTIONS
-            or (action == _PRAGMA and arg1 in SAFE_PRAGMAS)
-            or (action == _UPDATE and arg1 in _SCHEMA_TABLES and trigger is None)
-        ):
+        if read_only_authorizer(action, arg1, arg2, db, trigger) == sqlite3.SQLITE_OK:
             return sqlite3.SQLITE_OK
         what = _ACTIONS.get(action, f"action {action}")
         self.denied.append(f"{what} {arg1}" if arg1 else what)
@@ -179,8 +175,9 @@ class _Conn:
 
 
 def read_only_authorizer(action: int, arg1: str | None, arg2: str | None, db: str | None, trigger: str | None) -> int:
-    """An authorizer that allows what a sandboxed query may do (:meth:`_Conn.authorize` without its per-query
-    state), for connections that only prepare statements."""
+    """The sandbox's rule of what a statement may do: read (SELECT, columns, functions, recursive CTEs), the
+    schema-describing ``pragma_*`` functions, and nothing else. :meth:`_Conn.authorize` adds its per-query
+    state to it; a connection that only prepares statements uses it as it is."""
     if (
         action in _READ_ACTIONS
         or (action == _PRAGMA and arg1 in SAFE_PRAGMAS)
