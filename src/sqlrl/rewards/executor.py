@@ -22,6 +22,7 @@ from __future__ import annotations
 import operator
 import threading
 import time
+from collections import Counter
 from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any
@@ -99,12 +100,7 @@ class ExecutedBatch:
             preds = [self.preds[i].table if self.preds[i].ok else None for i in idx]
             options: dict[str, Any] = {}
             if kind == "mode" and name == "spider":
-                ordered: dict[int, bool] = {}  # per gold result (rows of one gold share it)
-                for i in idx:
-                    g = self.golds[i]
-                    if id(g) not in ordered:
-                        ordered[id(g)] = gold_has_order_by(g.sql)  # type: ignore[union-attr]
-                options["order_matters"] = [ordered[id(self.golds[i])] for i in idx]
+                options["order_matters"] = [gold_has_order_by(self.golds[i].sql) for i in idx]  # type: ignore[union-attr]
             if kind == "mode" and name == "spider2":  # optional columns; without them: unordered, all columns
                 ignore = b.column("ignore_order", True)
                 options["ignore_order"] = [True if ignore[i] is None else bool(ignore[i]) for i in idx]
@@ -126,40 +122,31 @@ class ExecutedBatch:
         return out
 
     def rates(self) -> dict[str, float]:
-        """Batch rates for the logs: SQL found, executed, timed out, failed, empty, ..."""
+        """Batch rates for the logs: SQL found, executed, timed out, failed, empty, ...
+
+        Completions share result objects (one per distinct query): each is read once, weighted by its count.
+        """
         n = max(len(self), 1)
-        ran = valid = timeout = error = not_read_only = empty = truncated = 0
-        ms = 0.0
-        counts: dict[int, list[int]] = {}  # per distinct result object: its tallies are the same every time
-        for p in self.preds:
-            c = counts.get(id(p))
-            if c is None:
-                kind = p.error_kind
-                failed = not p.ok and kind not in (ErrorKind.NO_SQL, ErrorKind.TIMEOUT)
-                c = counts[id(p)] = [
-                    kind != NO_SQL, p.ok, kind == ErrorKind.TIMEOUT, failed, kind == ErrorKind.NOT_READ_ONLY, p.empty,
-                    p.ok and p.truncated,
-                ]  # fmt: skip
-            ran += c[0]
-            valid += c[1]
-            timeout += c[2]
-            error += c[3]
-            not_read_only += c[4]
-            empty += c[5]
-            truncated += c[6]
-            if c[0]:
-                ms += p.elapsed
+        weight = Counter(map(id, self.preds))
+        preds = {id(p): p for p in self.preds}.values()
+
+        def count(test: Any) -> int:
+            return sum(weight[id(p)] for p in preds if test(p))
+
+        ran = [p for p in preds if p.error_kind != NO_SQL]
+        extracted = sum(weight[id(p)] for p in ran)
+        failed = (ErrorKind.NO_SQL, ErrorKind.TIMEOUT)
         golds = {id(g): g for g in self.golds if g is not None}.values()
         ng = max(len(golds), 1)
         return {
-            "sql/extracted": ran / n,
-            "sql/valid": valid / n,
-            "sql/timeout": timeout / n,
-            "sql/error": error / n,
-            "sql/not_read_only": not_read_only / n,
-            "sql/empty_result": empty / n,
-            "sql/truncated": truncated / n,
-            "sql/exec_ms": 1e3 * ms / max(ran, 1),
+            "sql/extracted": extracted / n,
+            "sql/valid": count(lambda p: p.ok) / n,
+            "sql/timeout": count(lambda p: p.error_kind == ErrorKind.TIMEOUT) / n,
+            "sql/error": count(lambda p: not p.ok and p.error_kind not in failed) / n,
+            "sql/not_read_only": count(lambda p: p.error_kind == ErrorKind.NOT_READ_ONLY) / n,
+            "sql/empty_result": count(lambda p: p.empty) / n,
+            "sql/truncated": count(lambda p: p.ok and p.truncated) / n,
+            "sql/exec_ms": 1e3 * sum(weight[id(p)] * p.elapsed for p in ran) / max(extracted, 1),
             "gold/empty": sum(g.empty for g in golds) / ng,
             "gold/failed": sum(not g.ok for g in golds) / ng,
         }

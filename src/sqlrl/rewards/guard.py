@@ -71,15 +71,9 @@ def apply_empty_gold(executed: ExecutedBatch, values: list[float | None], policy
     out = list(values)
     executor = executed.executor
     b = executed.batch
-    empty: dict[int, bool] = {}  # per gold result (rows of one gold share it)
     for i, v in enumerate(values):
         gold = executed.golds[i]
-        if v is None or gold is None:
-            continue
-        is_empty = empty.get(id(gold))
-        if is_empty is None:
-            is_empty = empty[id(gold)] = gold.empty
-        if not is_empty:
+        if v is None or gold is None or not gold.empty:
             continue
         if policy == "skip":
             out[i] = None
