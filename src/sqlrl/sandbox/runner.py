@@ -53,7 +53,6 @@ INLINE_MAX_SQL = 500
 EXIT_WAIT = 120.0
 _abandoned: set[QueryThread] = set()  # threads whose call was abandoned and is still running
 _abandoned_lock = threading.Lock()
-_exit_hook: list[bool] = []  # the atexit handler is registered (once)
 
 
 def _wait_for_abandoned() -> None:
@@ -69,6 +68,9 @@ def _wait_for_abandoned() -> None:
                 told = True
                 print(f"sqlrl: waiting for {len(threads)} abandoned quer{'y' if len(threads) == 1 else 'ies'} "
                       "to stop before exiting", file=sys.stderr, flush=True)  # fmt: skip
+
+
+atexit.register(_wait_for_abandoned)  # returns at once when no call was abandoned
 
 
 class QueryThread:
@@ -106,9 +108,6 @@ class QueryThread:
                     self._abandoned = True
                     with _abandoned_lock:
                         _abandoned.add(self)
-                        if not _exit_hook:
-                            _exit_hook.append(True)
-                            atexit.register(_wait_for_abandoned)
                     return False, None
         ok, value = self._outcome
         self._outcome = (True, None)
