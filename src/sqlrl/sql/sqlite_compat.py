@@ -626,14 +626,9 @@ def rewrite_tie_break(sql: str, tables: Collection[str], *, groups_sorted: bool 
     """
     if not re.search(r"order\s+by", sql, re.IGNORECASE):
         return None
-    import sqlglot
     from sqlglot import exp
-    from sqlglot.errors import SqlglotError
 
-    try:
-        tree = sqlglot.parse_one(sql, read="sqlite")
-    except (SqlglotError, ValueError, RecursionError):
-        return None
+    tree = _parse(sql, "sqlite")
     if not isinstance(tree, (exp.Select, exp.SetOperation)):
         return None
     ctes = {cte.alias.lower() for cte in tree.find_all(exp.CTE) if cte.alias}
@@ -652,13 +647,13 @@ def _break_ties(select: Any, tables: Collection[str], groups_sorted: bool | None
     order = select.args["order"]
     group = select.args.get("group")
     if group is not None and group.expressions and not group.args.get("rollup") and not group.args.get("cube"):
-        keys, terms = group.expressions, order.expressions
-        if select.args.get("distinct") and not {_key(k) for k in keys} <= {
-            _key(e.unalias()) for e in select.expressions
-        }:
+        keys, terms = list(group.expressions), list(order.expressions)  # copies: the ORDER BY grows below
+        selected = {_key(e.unalias()) for e in select.expressions}
+        if select.args.get("distinct") and not {_key(k) for k in keys} <= selected:
             return False  # DISTINCT over other columns than the keys may merge groups: their order is not the keys'
-        for i, key in enumerate(keys):
-            desc = bool(terms[i].args.get("desc")) if len(keys) == len(terms) and groups_sorted is not False else False
+        follow = len(keys) == len(terms) and groups_sorted is not False  # keys take the ORDER BY's directions
+        for key, term in zip(keys, terms if follow else [None] * len(keys), strict=True):
+            desc = term is not None and bool(term.args.get("desc"))
             order.append("expressions", exp.Ordered(this=key.copy(), desc=desc, nulls_first=not desc))
         return True
     source = select.args.get("from_") or select.args.get("from")  # sqlglot renamed the key
@@ -1121,19 +1116,19 @@ _STAR_AFTER = frozenset({"select", "distinct", "all"})  # words a `*` after whic
 
 
 def _number_bounds(toks: list[str], j: int) -> bool:
-    """Whether coarse tokens from ``j`` read ``number AND number`` (each with an optional sign)."""
-    n = len(toks)
-    for want_and in (False, True):
-        if want_and:
-            if j >= n or toks[j].lower() != "and":
-                return False
-            j += 1
-        if j < n and toks[j] in ("-", "+"):
-            j += 1
-        if j >= n or not _is_number(toks[j]):
-            return False
+    """Whether coarse tokens from ``j`` read ``number AND number`` (each with an optional sign), and no more."""
+    j = _signed_number_end(toks, j)
+    if j is None or j >= len(toks) or toks[j].lower() != "and":
+        return False
+    j = _signed_number_end(toks, j + 1)
+    return j is not None and (j >= len(toks) or toks[j] not in _ARITHMETIC_OPS and toks[j] not in (".", "("))
+
+
+def _signed_number_end(toks: list[str], j: int) -> int | None:
+    """The index after a number (with an optional sign) starting at ``j``, or None."""
+    if j < len(toks) and toks[j] in ("-", "+"):
         j += 1
-    return j >= n or toks[j] not in _ARITHMETIC_OPS and toks[j] not in (".", "(")  # `2013 + x`: not a plain bound
+    return j + 1 if j < len(toks) and _is_number(toks[j]) else None
 
 
 def _is_word(tok: str) -> bool:
