@@ -121,9 +121,9 @@ TYPE_ERRORS = (
 #: How long after the timeout the watchdog interrupts a query that DuckDB did not stop itself.
 WATCHDOG_GRACE = 0.15
 
-#: Pattern matches that may run on the caller's thread only on the query thread: backtracking over ``%`` and ``*``
-#: costs up to a cell's length times the pattern's in one step (as SQLite's ``like``, which its authorizer reports).
-_PATTERN_WORDS = ("like", "ilike", "glob", "similar")
+#: Pattern matches run on the query thread (as SQLite's ``like``, which its authorizer reports): backtracking over
+#: ``%`` and ``*`` costs up to a cell's length times the pattern's in one step.
+_PATTERN_WORDS = frozenset({"like", "ilike", "glob", "similar"})
 
 #: Names a query may put before ``(`` and still run on the caller's thread: the simple functions both engines
 #: share (:data:`~sqlrl.sandbox.runner.INLINE_FUNCTIONS`), those the SQLite-compat rewrites write (linear, no
@@ -136,7 +136,7 @@ DUCKDB_INLINE_NAMES = INLINE_FUNCTIONS | frozenset(
         *("decimal", "numeric", "varchar"),
         *("in", "exists", "as", "over", "filter", "from", "join", "using", "on", "where", "and", "or", "not"),
         *("select", "all", "any", "some", "by", "then", "else", "when", "case", "between", "having", "is"),
-        *("distinct", "union", "intersect", "except", "like", "ilike", "limit", "offset", "end", "within"),
+        *("distinct", "union", "intersect", "except", "limit", "offset", "end", "within"),
     }
 )
 
@@ -473,17 +473,10 @@ class DuckDBEngine:
         words = (kinds.identifier, kinds.keyword)
         views = self.views()
         low = text.lower()
-        if (
-            "~" in text
-            or any(w in low for w in _PATTERN_WORDS)
-            and any(
-                _token_text(text, tokens, pos).lower() in _PATTERN_WORDS
-                for pos, kind in tokens
-                if kind == kinds.keyword
-            )
-        ):
-            return False  # LIKE, GLOB, SIMILAR TO (and their ~~ operators) can take a cell's length times the pattern's
-        check_words = bool(views) or "recursive" in low  # most texts: only the tokens before `(` are read
+        if "~" in text:  # the ~~ operators of LIKE and GLOB, and regular expressions (or a ~ in a string)
+            return False
+        # most texts: only the tokens before `(` are read
+        check_words = bool(views) or "recursive" in low or any(w in low for w in _PATTERN_WORDS)
         previous = None  # (kind, start) of the last token that is no comment
         for pos, kind in tokens:
             if kind == kinds.comment:
@@ -498,7 +491,7 @@ class DuckDBEngine:
                     return False  # a string or a number before `(`
             elif check_words and kind in words:
                 name = _token_text(text, tokens, pos).lower()
-                if name == "recursive" or name.strip('"') in views:
+                if name == "recursive" or name in _PATTERN_WORDS or name.strip('"') in views:
                     return False
             previous = (kind, pos)
         return True

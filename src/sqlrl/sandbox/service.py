@@ -13,8 +13,9 @@ Rewards, evaluators, generation and verbal RL hand it ``(database, sql)`` querie
 - the queries to run go to one thread pool (both engines release the GIL; each thread keeps its
   connection in each sandbox), with one progress bar; with ``workers=None`` SQLite queries that
   take under half a millisecond (DuckDB's: 0.1 ms) run on the calling thread, where a thread
-  hand-off costs more than the query. The typical time is the median of the last batches (a moving average of medians):
-  a mean would follow the few queries that waited on a thread switch or read a schema first.
+  hand-off costs more than the query. The typical time is the median of the last batches, per
+  engine (a moving average of medians): a mean would follow the few queries that waited on a
+  thread switch or read a schema first.
   Before any query was timed, the first few of a call run on the calling thread to measure it.
 """
 
