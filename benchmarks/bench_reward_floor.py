@@ -141,9 +141,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sampled, warm = make_batch(Path(tmp), args.seed)
         rows = []
-        guards: dict[
-            str, float
-        ] = {}  # SQLite: the floor on connections with the sandbox's authorizer and progress handler
+        guards: dict[str, float] = {}  # SQLite: the floor with the sandbox's authorizer and progress handler
         for tag, batch in (("as sampled", sampled), ("all distinct", distinct_copy(sampled))):
             queries = distinct_queries(batch)
             dbs = sorted({db for db, _ in queries})
@@ -157,16 +155,16 @@ def main() -> None:
                 floor_queries, engine_error = queries, sqlite3.Error
                 connections = {db: sqlite3.connect(f"file:{db}?mode=ro", uri=True, cached_statements=0) for db in dbs}
                 guarded = {db: guarded_connection(db) for db in dbs}
+                guards[tag] = float("inf")
             best_floor = best_box = best_first = best_reward = float("inf")
             for _ in range(args.repeat):
                 best_floor = min(best_floor, floor(floor_queries, connections, engine_error))
-                if args.engine == "sqlite":
-                    best_guarded = min(guards.get(tag, float("inf")), floor(floor_queries, guarded, engine_error))
-                    guards[tag] = best_guarded
+                if tag in guards:
+                    guards[tag] = min(guards[tag], floor(floor_queries, guarded, engine_error))
                 best_box = min(best_box, sandboxed(queries, boxes))
                 best_first = min(best_first, first_run(queries, dbs, args.engine))
                 best_reward = min(best_reward, reward(batch, warm, args.engine))
-            for con in [*connections.values(), *(guarded.values() if args.engine == "sqlite" else [])]:
+            for con in [*connections.values(), *(guarded.values() if tag in guards else [])]:
                 con.close()
             for box in boxes.values():
                 box.close()
