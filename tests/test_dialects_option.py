@@ -85,3 +85,40 @@ def test_spider_evaluator_dialect(db, tmp_path, capsys):
     ])  # fmt: skip
     capsys.readouterr()
     assert rc == 0
+
+
+def test_evaluators_on_duckdb_keep_sqlites_order_of_ties(tmp_path):
+    """The official scripts run on SQLite: on DuckDB (another dialect, or --engine duckdb) the evaluators give
+    tied rows and groups SQLite's order, so a prediction that returns SQLite's answer is right."""
+    from sqlrl.eval.spider import evaluate_spider
+
+    root = tmp_path / "database" / "g"
+    root.mkdir(parents=True)
+    con = sqlite3.connect(root / "g.sqlite")
+    con.execute("CREATE TABLE g (id INTEGER PRIMARY KEY, v TEXT, w INT)")
+    con.executemany("INSERT INTO g VALUES (?, ?, ?)", [(i, "dbacef"[i % 6], i % 3) for i in range(60)])
+    con.commit()
+    golds = [  # every group and every w ties
+        "SELECT v FROM g GROUP BY v ORDER BY count(*) DESC LIMIT 2",
+        "SELECT v, w, count(*) FROM g GROUP BY v, w ORDER BY count(*) DESC LIMIT 3",
+    ]
+    preds = []  # SQLite's answer, written out
+    for gold in golds:
+        rows = con.execute(gold).fetchall()
+        preds.append("VALUES " + ", ".join("(" + ", ".join(repr(x) for x in r) + ")" for r in rows))
+    con.close()
+    (tmp_path / "gold.sql").write_text("".join(f"{g}\tg\n" for g in golds))
+    (tmp_path / "pred.sql").write_text("".join(f"{p}\n" for p in preds))
+    tables = [{
+        "db_id": "g", "table_names_original": ["g"], "table_names": ["g"],
+        "column_names_original": [[-1, "*"], [0, "id"], [0, "v"], [0, "w"]],
+        "column_names": [[-1, "*"], [0, "id"], [0, "v"], [0, "w"]],
+        "column_types": ["text", "number", "text", "number"], "primary_keys": [1], "foreign_keys": [],
+    }]  # fmt: skip
+    (tmp_path / "tables.json").write_text(json.dumps(tables))
+    for engine in ("sqlite", "duckdb"):
+        report = evaluate_spider(
+            tmp_path / "gold.sql", tmp_path / "pred.sql", tmp_path / "database", tmp_path / "tables.json",
+            etype="exec", engine=engine, cache_dir=tmp_path / "c", workers=1,
+        )  # fmt: skip
+        assert [ex.metrics["execution"] for ex in report.examples] == [1.0, 1.0], engine

@@ -2,7 +2,11 @@
 
 Shared by the Spider, BIRD, Spider 2.0 and PaVeRL evaluators, generation and verbal RL: SQLite by
 default, a 30 s timeout, every row fetched (the official scripts fetch everything; a truncated
-result is flagged), text decoding as strict as Python's ``sqlite3``, a 2 GB memory budget.
+result is flagged), text decoding as strict as Python's ``sqlite3``, a 2 GB memory budget. On DuckDB over a
+SQLite file (``--engine duckdb``, or predictions in another dialect) rows and groups that tie under an ORDER
+BY come in SQLite's order (``sqlite_ties``), as the official scripts, which run on SQLite, see them: an
+evaluation parses each distinct text once for it, which the rewards' first runs cannot afford, so there it
+is off unless asked for.
 """
 
 from __future__ import annotations
@@ -21,10 +25,10 @@ PathLike = str | os.PathLike[str]
 #: Rows kept per result. The official scripts fetch everything; a truncated result is flagged.
 DEFAULT_MAX_ROWS = EVAL_MAX_ROWS
 #: The evaluators' sandbox options (any of them can be overridden): their flags' defaults (engine, timeout,
-#: rows), text decoded as strictly as Python's ``sqlite3``, a 2 GB memory budget.
+#: rows), text decoded as strictly as Python's ``sqlite3``, a 2 GB memory budget, SQLite's order of ties on DuckDB.
 EVAL_OPTIONS: dict[str, Any] = dict(
     engine=RunOptions.engine, timeout=RunOptions.timeout, max_rows=RunOptions.max_rows, text_errors="strict",
-    memory_limit="2GB",
+    memory_limit="2GB", sqlite_ties=True,
 )  # fmt: skip
 
 
