@@ -297,3 +297,27 @@ def test_sft_demonstrations_of_a_given_model_are_rendered_with_tool_calls(tmp_pa
     with pytest.raises(Stop):
         Runner(TrainConfig.from_dict(cfg)).run()
     assert "<tool_call>" in seen["text"] and "run_query" in seen["text"] and "<tool_response>" in seen["text"]
+
+
+def test_an_interactive_stage_with_vllm_hands_trl_its_tool_loop_settings(tmp_path, monkeypatch):
+    """With ``use_vllm``, an interactive stage's GRPOConfig asks TRL for vLLM generation and its tool loop's turn
+    budget: TRL runs the same loop (the tests above) and generates each turn with vLLM where the transformers
+    path calls ``generate`` (``GRPOTrainer._generate_single_turn``). Without vllm installed the run stops first,
+    saying so."""
+    import importlib.util
+
+    from sqlrl.train import Runner, TrainConfig
+    from sqlrl.train.presets import smoke_config
+    from sqlrl.train.runner import TrainingError
+
+    cfg = smoke_config(str(tmp_path / "run"), steps=1)
+    stage = {**cfg["stages"][0], "name": "explore", "mode": "interactive", "env": {"max_turns": 3}}
+    cfg = TrainConfig.from_dict({**cfg, "stages": [stage], "use_vllm": True, "vllm_mode": "server"})
+    if importlib.util.find_spec("vllm") is None:
+        with pytest.raises(TrainingError, match="vllm is not installed"):
+            Runner(cfg)
+    runner = object.__new__(Runner)  # the GRPOConfig alone: building the trainer needs vllm and a GPU
+    runner.cfg = cfg
+    args = runner._grpo_args(cfg.stages[0], tmp_path / "explore", 8, [1.0])
+    assert args.use_vllm and args.vllm_mode == "server"
+    assert args.max_tool_calling_iterations == 4  # the exploration turns and the answer
