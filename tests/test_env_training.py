@@ -299,7 +299,7 @@ def test_sft_demonstrations_of_a_given_model_are_rendered_with_tool_calls(tmp_pa
     assert "<tool_call>" in seen["text"] and "run_query" in seen["text"] and "<tool_response>" in seen["text"]
 
 
-def test_an_interactive_stage_with_vllm_hands_trl_its_tool_loop_settings(tmp_path, monkeypatch):
+def test_an_interactive_stage_with_vllm_hands_trl_its_tool_loop_settings(tmp_path):
     """With ``use_vllm``, an interactive stage's GRPOConfig asks TRL for vLLM generation and its tool loop's turn
     budget: TRL runs the same loop (the tests above) and generates each turn with vLLM where the transformers
     path calls ``generate`` (``GRPOTrainer._generate_single_turn``). Without vllm installed the run stops first,
