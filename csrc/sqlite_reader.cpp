@@ -22,6 +22,10 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
+#include <cctype>
+#include <atomic>
+#include <mutex>
 #include <vector>
 
 #include "table.hpp"
@@ -61,6 +65,10 @@ struct Api {
   int (*extended_errcode)(sqlite3*) = nullptr;
   const char* (*db_filename)(sqlite3*, const char*) = nullptr;
   const char* (*libversion)() = nullptr;
+  int (*set_authorizer)(sqlite3*, int (*)(void*, int, const char*, const char*, const char*, const char*),
+                        void*) = nullptr;
+  void (*progress_handler)(sqlite3*, int, int (*)(void*), void*) = nullptr;
+  void (*interrupt)(sqlite3*) = nullptr;
 };
 
 Api api;
@@ -99,7 +107,9 @@ std::string bind(const std::string& library, const std::string& version, py::dic
             load(lib, "sqlite3_column_text", a.column_text) && load(lib, "sqlite3_column_blob", a.column_blob) &&
             load(lib, "sqlite3_column_bytes", a.column_bytes) && load(lib, "sqlite3_errmsg", a.errmsg) &&
             load(lib, "sqlite3_errcode", a.errcode) && load(lib, "sqlite3_extended_errcode", a.extended_errcode) &&
-            load(lib, "sqlite3_db_filename", a.db_filename) && load(lib, "sqlite3_libversion", a.libversion);
+            load(lib, "sqlite3_db_filename", a.db_filename) && load(lib, "sqlite3_libversion", a.libversion) &&
+            load(lib, "sqlite3_set_authorizer", a.set_authorizer) &&
+            load(lib, "sqlite3_progress_handler", a.progress_handler) && load(lib, "sqlite3_interrupt", a.interrupt);
   if (!ok) return "SQLite's functions are not exported by " + library;
   if (version != a.libversion()) return "SQLite " + std::string(a.libversion()) + " found, Python uses " + version;
   for (auto item : size_of) {
@@ -121,6 +131,105 @@ std::string bind(const std::string& library, const std::string& version, py::dic
   api_ready = true;
   return "";
 #endif
+}
+
+// The sandbox's read-only rule (sqlrl.sandbox.sqlite_engine: read_only_authorizer and the inline check),
+// given once by sqlite_guard_rule() so that Python keeps the one copy of its data. A reader installs it
+// on its connection as SQLite C callbacks: SQLite calls them while it prepares (the authorizer) and runs
+// (the progress handler) each statement, and a C callback needs neither the GIL nor a Python call, so
+// queries on two threads run side by side.
+struct Rule {
+  bool ready = false;
+  int pragma = 19, update = 23, function = 31, recursive = 33, ok = 0, deny = 1, progress_steps = 1000;
+  std::vector<std::string> action_names;  // by action code
+  std::unordered_set<int> read_actions;
+  std::unordered_set<std::string> safe_pragmas, schema_tables, inline_functions;
+} rule;
+
+// One connection's per-query state, read by the callbacks (one query at a time runs on a connection).
+struct Guard {
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  bool inline_ = false;        // prepared on the caller's thread: refuse what must run on the query thread
+  bool needs_thread = false;   // the inline check refused something
+  std::vector<std::string> denied;  // actions the read-only rule refused ("what arg1")
+  // What the watchdog reads (Reader::poll, from its own thread): the running query's deadline (max between
+  // queries) and whether it was interrupted for it, changed under `mu` so that an interrupt never reaches
+  // the next query.
+  std::mutex mu;
+  std::chrono::steady_clock::time_point watched = std::chrono::steady_clock::time_point::max();
+  bool fired = false;
+
+  void arm(double seconds, bool inline_query) {
+    const bool timed = seconds >= 0 && seconds < 86400;  // past a day (inf, NaN): no deadline
+    deadline = timed ? std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                             std::chrono::duration<double>(seconds))
+                     : std::chrono::steady_clock::time_point::max();
+    inline_ = inline_query;
+    needs_thread = false;
+    denied.clear();
+    std::lock_guard<std::mutex> lock(mu);
+    watched = deadline;
+    fired = false;
+  }
+  void disarm() {
+    std::lock_guard<std::mutex> lock(mu);
+    watched = std::chrono::steady_clock::time_point::max();
+  }
+};
+
+int authorize(void* ctx, int action, const char* a1, const char* a2, const char*, const char* trigger) {
+  Guard& g = *static_cast<Guard*>(ctx);
+  if (g.inline_ && (action == rule.recursive || action == rule.function)) {
+    std::string name = a2 ? a2 : "";
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));  // ASCII only: stricter
+    if (action == rule.recursive || !rule.inline_functions.count(name)) {
+      g.needs_thread = true;
+      return rule.deny;
+    }
+  }
+  if (rule.read_actions.count(action) || (action == rule.pragma && a1 && rule.safe_pragmas.count(a1)) ||
+      (action == rule.update && a1 && rule.schema_tables.count(a1) && trigger == nullptr))
+    return rule.ok;
+  std::string what = action >= 0 && static_cast<size_t>(action) < rule.action_names.size() &&
+                             !rule.action_names[static_cast<size_t>(action)].empty()
+                         ? rule.action_names[static_cast<size_t>(action)]
+                         : "action " + std::to_string(action);
+  if (a1 && *a1) what += std::string(" ") + a1;
+  g.denied.push_back(std::move(what));
+  return rule.deny;
+}
+
+int past_deadline(void* ctx) {
+  return std::chrono::steady_clock::now() > static_cast<Guard*>(ctx)->deadline ? 1 : 0;
+}
+
+// What a connection gets once its reader is closed (it is about to close): nothing may run on it.
+int deny_all(void*, int, const char*, const char*, const char*, const char*) { return rule.deny; }
+int stop_all(void*) { return 1; }
+
+void guard_rule(py::dict actions, std::vector<int> read_actions, int pragma, std::vector<std::string> safe_pragmas,
+                int update, std::vector<std::string> schema_tables, int function, int recursive,
+                std::vector<std::string> inline_functions, int ok, int deny, int progress_steps) {
+  Rule r;
+  for (auto item : actions) {
+    const int code = item.first.cast<int>();
+    if (code < 0 || code > 4096) throw std::invalid_argument("an action code out of range");
+    if (r.action_names.size() <= static_cast<size_t>(code)) r.action_names.resize(static_cast<size_t>(code) + 1);
+    r.action_names[static_cast<size_t>(code)] = item.second.cast<std::string>();
+  }
+  r.read_actions.insert(read_actions.begin(), read_actions.end());
+  r.safe_pragmas.insert(safe_pragmas.begin(), safe_pragmas.end());
+  r.schema_tables.insert(schema_tables.begin(), schema_tables.end());
+  r.inline_functions.insert(inline_functions.begin(), inline_functions.end());
+  r.pragma = pragma;
+  r.update = update;
+  r.function = function;
+  r.recursive = recursive;
+  r.ok = ok;
+  r.deny = deny;
+  r.progress_steps = progress_steps;
+  r.ready = true;
+  rule = std::move(r);
 }
 
 // The sqlite3* of a sqlite3.Connection: its first field after the object header in CPython 3.10 to
@@ -409,21 +518,125 @@ Read run(sqlite3* db, Statements& cache, const std::string& sql, size_t max_rows
   return out;
 }
 
-// The reader of one sqlite3.Connection: its handle, checked once, and its prepared statements. close()
-// (before the connection closes) finalizes them.
+// The reader of one sqlite3.Connection: its handle, checked once, its prepared statements and, once the
+// rule is given (sqlite_guard_rule), the read-only guard it installs on the handle in place of the Python
+// callbacks. close() (before the connection closes) finalizes the statements and leaves a guard that
+// refuses everything.
 class Reader {
  public:
-  Reader(py::object con, const std::string& path, size_t capacity) : con_(std::move(con)), cache_(capacity) {
+  Reader(py::object con, const std::string& path, size_t capacity, bool stop_at_deadline)
+      : con_(std::move(con)), cache_(capacity) {
     if (!api_ready) throw std::runtime_error("the SQLite reader is not bound (sqlrl._core.sqlite_bind)");
     db_ = handle_of(con_, path);
+    if (rule.ready) {
+      guard_ = std::make_unique<Guard>();
+      api.set_authorizer(db_, authorize, guard_.get());
+      if (stop_at_deadline) api.progress_handler(db_, rule.progress_steps, past_deadline, guard_.get());
+      else api.progress_handler(db_, 0, nullptr, nullptr);  // tests of the watchdog alone
+    }
   }
-  py::tuple query(const std::string& sql, size_t max_rows, size_t max_bytes, double seconds) {
-    if (db_ == nullptr || handle_of_unchecked(con_) != db_) throw std::invalid_argument("the reader was closed");
+  ~Reader() { close(); }
+  py::tuple query(const std::string& sql, size_t max_rows, size_t max_bytes, double seconds, bool inline_query) {
+    check_open();
+    if (guard_) guard_->arm(seconds, inline_query);
     Read r;
+    bool closed = false;
     {
       py::gil_scoped_release release;
-      r = run(db_, cache_, sql, max_rows, max_bytes, seconds);
+      std::lock_guard<std::mutex> running(running_);  // close() waits for it
+      closed = db_ == nullptr;
+      if (!closed) r = run(db_, cache_, sql, max_rows, max_bytes, seconds);
+      if (guard_) guard_->disarm();
     }
+    if (closed) throw std::invalid_argument("the reader was closed");
+    return outcome(r);
+  }
+  // query() of every text in turn, the GIL released once for all of them; each gets its own deadline
+  // (`seconds` from its start) and the watchdog sees each as it runs. Returns (outcomes, seconds per text);
+  // an error's tuple also says what the guard refused: ('error', code, extended_code, message, needs_thread,
+  // denied).
+  py::tuple query_many(const std::vector<std::string>& sqls, size_t max_rows, size_t max_bytes, double seconds,
+                       bool inline_query) {
+    check_open();
+    std::vector<Read> reads(sqls.size());
+    std::vector<double> took(sqls.size());
+    std::vector<std::pair<bool, std::vector<std::string>>> refusals(sqls.size());
+    {
+      py::gil_scoped_release release;
+      std::lock_guard<std::mutex> running(running_);  // close() waits for it, and stops it between queries
+      for (size_t k = 0; k < sqls.size(); ++k) {
+        if (db_ == nullptr || closing_) {
+          reads[k].outcome = Outcome::Fallback;  // closed meanwhile: each goes the Python way, and fails there
+          continue;
+        }
+        const auto t0 = std::chrono::steady_clock::now();
+        if (guard_) guard_->arm(seconds, inline_query);  // the next deadline replaces the last one at once
+        reads[k] = run(db_, cache_, sqls[k], max_rows, max_bytes, seconds);
+        if (guard_ && reads[k].outcome == Outcome::Error) refusals[k] = {guard_->needs_thread, guard_->denied};
+        took[k] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      }
+      if (guard_) guard_->disarm();
+    }
+    py::list out;
+    for (size_t k = 0; k < sqls.size(); ++k) {
+      py::tuple t = outcome(reads[k]);
+      if (reads[k].outcome == Outcome::Error) t = t + py::make_tuple(refusals[k].first, py::cast(refusals[k].second));
+      out.append(std::move(t));
+    }
+    return py::make_tuple(out, py::cast(took));
+  }
+  // Arms the guard for a statement the Python path runs on the connection (query() arms it itself);
+  // disarm() once it is over.
+  void arm(double seconds, bool inline_query) {
+    check_open();
+    if (guard_) guard_->arm(seconds, inline_query);
+  }
+  void disarm() {
+    if (guard_) guard_->disarm();
+  }
+  // The watchdog's look (sqlrl.sandbox.watchdog, its own thread): whether a query runs, after interrupting
+  // it once if `grace` seconds passed after its deadline (the backstop of the progress handler, which a
+  // single long step of the engine does not reach).
+  // Returns 0: no query runs, 1: one runs, 2: one runs and was interrupted now.
+  int poll(double grace) {
+    if (!guard_ || db_ == nullptr) return 0;
+    std::lock_guard<std::mutex> lock(guard_->mu);
+    if (guard_->watched == std::chrono::steady_clock::time_point::max()) return 0;
+    const auto late = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(grace));
+    if (!guard_->fired && std::chrono::steady_clock::now() > guard_->watched + late) {
+      api.interrupt(db_);
+      guard_->fired = true;
+      return 2;
+    }
+    return 1;
+  }
+  // (needs_thread, denied) of the last query: whether the inline check refused it, and what the read-only
+  // rule refused.
+  py::tuple refused() const {
+    if (!guard_) return py::make_tuple(false, py::list());
+    return py::make_tuple(guard_->needs_thread, py::cast(guard_->denied));
+  }
+  bool guarded() const { return static_cast<bool>(guard_); }
+  // Waits for a query another thread runs on this reader (interrupted, and a batch stopped between queries).
+  void close() {
+    if (db_ == nullptr) return;
+    closing_ = true;
+    if (handle_of_unchecked(con_) == db_) api.interrupt(db_);
+    {
+      py::gil_scoped_release release;
+      running_.lock();
+    }
+    std::lock_guard<std::mutex> running(running_, std::adopt_lock);
+    cache_.clear();
+    if (db_ != nullptr && guard_ && handle_of_unchecked(con_) == db_) {
+      api.set_authorizer(db_, deny_all, nullptr);
+      api.progress_handler(db_, 1, stop_all, nullptr);
+    }
+    db_ = nullptr;  // the guard is kept: SQLite no longer calls it
+  }
+
+ private:
+  static py::tuple outcome(const Read& r) {
     switch (r.outcome) {
       case Outcome::Ok:
         return py::make_tuple("ok", py::cast(r.table), py::cast(r.table->names));
@@ -441,12 +654,9 @@ class Reader {
     }
     return py::make_tuple("fallback");
   }
-  void close() {
-    cache_.clear();
-    db_ = nullptr;
+  void check_open() const {
+    if (db_ == nullptr || handle_of_unchecked(con_) != db_) throw std::invalid_argument("the reader was closed");
   }
-
- private:
   static sqlite3* handle_of_unchecked(const py::object& con) {
     struct Layout {
       PyObject_HEAD sqlite3* db;
@@ -456,6 +666,9 @@ class Reader {
   py::object con_;
   sqlite3* db_ = nullptr;
   Statements cache_;
+  std::unique_ptr<Guard> guard_;
+  std::mutex running_;  // held while a query runs (without the GIL), so that close() never pulls it away
+  std::atomic<bool> closing_{false};
 };
 
 }  // namespace
@@ -465,10 +678,26 @@ void register_sqlite(py::module_& m) {
         "Bind SQLite's C API from the loaded _sqlite3 module's file; returns '' or why the reader is unavailable.");
   py::class_<Reader>(m, "SqliteReader",
                      "Runs queries on one sqlite3.Connection and reads their cells into Tables (sqlrl.sandbox.sqlite_reader).")
-      .def(py::init<py::object, const std::string&, size_t>(), py::arg("connection"), py::arg("path"),
-           py::arg("cached_statements") = 256)
+      .def(py::init<py::object, const std::string&, size_t, bool>(), py::arg("connection"), py::arg("path"),
+           py::arg("cached_statements") = 256, py::arg("stop_at_deadline") = true)
       .def("query", &Reader::query, py::arg("sql"), py::arg("max_rows"), py::arg("max_bytes"), py::arg("seconds"),
+           py::arg("inline_query") = false,
            "('ok', table, columns), ('error', code, extended_code, message), ('too_large', rows, columns, bytes), "
            "('deadline',) or ('fallback',): read it through Python's rows instead.")
-      .def("close", &Reader::close, "Finalize the prepared statements (before the connection closes).");
+      .def("query_many", &Reader::query_many, py::arg("sqls"), py::arg("max_rows"), py::arg("max_bytes"),
+           py::arg("seconds"), py::arg("inline_query") = false,
+           "query() of each text, the GIL released once for all; an error also says (needs_thread, denied).")
+      .def("arm", &Reader::arm, py::arg("seconds"), py::arg("inline_query") = false,
+           "Arm the guard (deadline, inline check) for a statement run through Python's sqlite3.")
+      .def("disarm", &Reader::disarm, "The statement armed by arm() is over.")
+      .def("poll", &Reader::poll, py::arg("grace"),
+           "The watchdog's look: 0 no query runs, 1 one runs, 2 it was interrupted now (`grace` s after its deadline).")
+      .def("refused", &Reader::refused, "(needs_thread, denied actions) of the last query.")
+      .def_property_readonly("guarded", &Reader::guarded, "Whether this reader's C guard is on the connection.")
+      .def("close", &Reader::close,
+           "Finalize the prepared statements and refuse every later statement (before the connection closes).");
+  m.def("sqlite_guard_rule", &guard_rule, py::arg("actions"), py::arg("read_actions"), py::arg("pragma"),
+        py::arg("safe_pragmas"), py::arg("update"), py::arg("schema_tables"), py::arg("function"),
+        py::arg("recursive"), py::arg("inline_functions"), py::arg("ok"), py::arg("deny"), py::arg("progress_steps"),
+        "Give the sandbox's read-only rule to the readers made from now on (they install it as C callbacks).");
 }

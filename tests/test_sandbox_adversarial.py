@@ -60,16 +60,34 @@ class _TableOnly:
         return r
 
 
-@pytest.fixture(scope="module", params=[*ENGINES, "sqlite-table", "duckdb-ties"])
+class _Batched(_TableOnly):
+    """A SQLite sandbox whose queries run in batches (``execute_tables``: the core's reader runs a batch in one
+    call, without the GIL), each between two harmless neighbours, which must give their own results."""
+
+    def execute(self, sql):
+        before, r, after = self._sb.execute_tables(["SELECT count(*) FROM singer", sql, "SELECT 1"])
+        assert before.table.rows() == [(40,)] and after.table.rows() == [(1,)], (sql, before.error, after.error)
+        if r.ok:
+            assert r.rows is None
+            r.rows = r.table.rows()
+        return r
+
+    def engine_run(self, sql):
+        """``sql`` straight to the engine's batch (no keyword gate); None: the batch handed it back."""
+        return self._sb._engine.run_many(self._sb._pool.get().conn, [sql])[0]
+
+
+@pytest.fixture(scope="module", params=[*ENGINES, "sqlite-table", "sqlite-batch", "duckdb-ties"])
 def sandbox(request, target):
-    """Each engine; SQLite with the core's reader (``-table``); DuckDB with ``sqlite_ties`` (``-ties``: its rewrite,
-    and SQLite's plan asked on the source file for queries with a GROUP BY)."""
+    """Each engine; SQLite with the core's reader (``-table``) and in batches (``-batch``); DuckDB with
+    ``sqlite_ties`` (``-ties``: its rewrite, and SQLite's plan asked on the source file for queries with a GROUP BY)."""
     db, _, cache = target
     engine = request.param.split("-")[0]
     ties = request.param.endswith("-ties")
     sb = Sandbox(db, engine=engine, timeout=TIMEOUT, memory_limit="256MB", cache_dir=cache, sqlite_ties=ties)
     assert sb.execute("SELECT count(*) FROM singer").rows == [(40,)]  # warm up: pool, watchdog thread
-    yield _TableOnly(sb) if request.param.endswith("-table") else sb
+    wrapper = {"table": _TableOnly, "batch": _Batched}.get(request.param.partition("-")[2])
+    yield wrapper(sb) if wrapper is not None else sb
     sb.close()
 
 
@@ -211,6 +229,9 @@ def test_engine_refuses_writes_without_the_keyword_gate(sandbox, target, file_ha
     listing = sorted(p.name for p in outside.iterdir())
     conn = sandbox._pool.get().conn
     r = sandbox._engine.run(conn, sql, sql, time.perf_counter(), rows=getattr(sandbox, "rows", True))
+    if hasattr(sandbox, "engine_run"):
+        batched = sandbox.engine_run(sql)
+        assert batched is None or (batched.ok, batched.error_kind) == (r.ok, r.error_kind), (name, batched, r)
     if name == "explain" and sandbox.engine == "sqlite":
         assert r.ok  # SQLite's EXPLAIN only lists the bytecode of a SELECT: a read
     else:
@@ -309,6 +330,9 @@ def test_watchdog_interrupts_what_the_engine_does_not_stop(target, monkeypatch):
 
     db, _, _ = target
     monkeypatch.setattr(se._Conn, "progress", lambda self: False)  # disable the progress-handler deadline
+    reader = se.core_reader()
+    if reader is not None:  # the core's reader keeps the deadline in C: one whose progress handler never stops
+        monkeypatch.setattr(se, "core_reader", lambda: lambda *a: reader(*a, stop_at_deadline=False))
     fired = watchdog().fired
     with Sandbox(db, engine="sqlite", timeout=0.3) as sb:
         t0 = time.perf_counter()

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 
 from sqlrl.sandbox import ErrorKind, Sandbox
-from sqlrl.sandbox.sqlite_reader import reader, sqlite_error, unavailable_reason
+from sqlrl.sandbox.sqlite_engine import core_reader as reader
+from sqlrl.sandbox.sqlite_reader import sqlite_error, unavailable_reason
 
 pytestmark = pytest.mark.skipif(
     reader() is None, reason=f"the core's SQLite reader is unavailable here: {unavailable_reason()}"
@@ -185,19 +187,23 @@ def test_the_reward_executor_reads_tables_through_the_core(tmp_path, monkeypatch
             completions.append(f"```sql\n{sql}\n```")
             gold.append(ex.gold_sql)
             db.append(str(ex.db_path))
-    calls: list[dict] = []
-    original = Sandbox.execute
+    calls: list[dict | str] = []
+    original, batched = Sandbox.execute, Sandbox.execute_tables
     monkeypatch.setattr(Sandbox, "execute", lambda self, sql, **kw: calls.append(kw) or original(self, sql, **kw))
+    monkeypatch.setattr(Sandbox, "execute_tables", lambda self, sqls: calls.append("tables") or batched(self, sqls))
     scores = {}
     for mode in ("core", "python"):
         if mode == "python":
             monkeypatch.setattr(sqlite_engine.SQLiteEngine, "_read_table", lambda *a: None)
+            monkeypatch.setattr(sqlite_engine.SQLiteEngine, "run_many", lambda self, state, sqls: [None] * len(sqls))
         calls.clear()
         funcs = [execution_reward(), partial_reward("paverl")]
         scores[mode] = [f(completions=completions, gold_sql=gold, db_path=db) for f in funcs]
         for f in funcs:
             f.executor.close()
-        assert calls and all(kw == {"rows": False} for kw in calls)
+        assert "tables" in calls and all(kw in ("tables", {"rows": False}) for kw in calls)
+        if mode == "python":
+            assert {"rows": False} in calls  # every query fetched its rows one by one
     assert scores["core"] == scores["python"]
     assert len(set(scores["core"][0])) > 1  # right and wrong completions both present
 
@@ -216,7 +222,7 @@ def test_without_the_reader_the_rows_are_fetched(values_db, monkeypatch):
 
     with Sandbox(values_db, timeout=5.0) as sb:
         expected = sb.execute("SELECT * FROM v", rows=False).table.rows()
-    monkeypatch.setattr(sqlite_reader, "reader", lambda: None)
+    monkeypatch.setattr(sqlite_reader, "reader", lambda rule: None)
     with Sandbox(values_db, timeout=5.0) as sb:
         r = sb.execute("SELECT * FROM v", rows=False)
         assert r.ok and r.rows is not None and r.table.rows() == expected
@@ -240,3 +246,142 @@ def test_threads_read_their_own_connections(tmp_path):
         assert (g.ok, g.error_kind, g.error) == (w.ok, w.error_kind, w.error)
         if w.ok:
             assert g.rows is None and g.table.rows() == w.table.rows()
+
+
+@pytest.mark.parametrize("rows", [True, False])
+def test_the_readers_c_guard_refuses_what_the_python_one_refuses(values_db, monkeypatch, rows):
+    """With the reader, SQLite calls its C authorizer and progress handler, not the Python ones: with the
+    Python callbacks made to allow everything and never stop, writes, ATTACH and PRAGMA writes are still
+    refused (naming what was refused), a query still stops at its deadline, and the inline check still
+    sends a heavy function to the query thread."""
+    from sqlrl.sandbox import sqlite_engine as se
+
+    monkeypatch.setattr(se._Conn, "authorize", lambda self, *a: sqlite3.SQLITE_OK)
+    monkeypatch.setattr(se._Conn, "progress", lambda self: False)
+    with Sandbox(values_db, timeout=0.3) as sb:
+        conn = sb._pool.get().conn
+        assert conn.reader is not None
+        for sql, refused in [
+            ("DELETE FROM v", "DELETE v"),
+            ("ATTACH DATABASE ':memory:' AS m", "ATTACH"),
+            ("PRAGMA journal_mode = WAL", "PRAGMA journal_mode"),
+            ("CREATE TEMP TABLE t(x)", "INSERT sqlite_temp_master"),
+        ]:
+            r = sb._engine.run(conn, sql, sql, time.perf_counter(), rows=rows)
+            assert not r.ok and r.error_kind is ErrorKind.NOT_READ_ONLY and refused in r.error, (sql, r.error)
+        assert sb.execute("SELECT count(*) FROM v", rows=rows).table.rows() == [(11,)]
+        t0 = time.perf_counter()
+        bomb = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r"
+        r = sb.execute(bomb, rows=rows)
+        assert r.error_kind is ErrorKind.TIMEOUT and time.perf_counter() - t0 < 0.3 + 0.1
+        # the inline check: randomblob is not an inline function, so the caller's thread refuses it
+        assert sb._engine.run_inline(conn, "x", "SELECT length(randomblob(5))", time.perf_counter(), rows=rows) is None
+        assert conn.needs_thread
+        assert sb._engine.run_inline(conn, "x", "SELECT abs(-1)", time.perf_counter(), rows=rows).ok
+
+
+def test_a_closed_reader_leaves_its_connection_refusing_everything(values_db):
+    """The reader's guard belongs to the reader: once closed, its connection runs nothing (it is about to close)."""
+    from sqlrl.sandbox import sqlite_engine as se
+
+    con = sqlite3.connect(f"file:{values_db}?mode=ro", uri=True)
+    r = se.core_reader()(con, str(Path(values_db).resolve()), 4)
+    assert r.query("SELECT count(*) FROM v", 10, 1 << 20, 5.0)[0] == "ok"
+    r.close()
+    with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
+        con.execute("SELECT 1").fetchall()
+    with pytest.raises(ValueError, match="closed"):
+        r.query("SELECT 1", 10, 1 << 20, 5.0)
+    con.close()
+
+
+def test_a_batch_gives_what_each_query_gives(values_db, tmp_path):
+    """``execute_tables`` (one call of the reader for the queries it can batch) gives every query the result
+    ``execute(rows=False)`` gives: rows, errors and their kinds, refusals, and the queries it hands back (too
+    long, a function that must run on the query thread, more than one statement, not text)."""
+    from sqlrl.data.toy.load import load_toy
+    from sqlrl.sql.mutate import mutations
+
+    queries: list = [
+        "SELECT * FROM v",
+        "SELECT k, s FROM v ORDER BY k DESC",
+        "SELECT FROM",
+        "SELECT nope FROM v",
+        "DELETE FROM v",
+        "SELECT 1; SELECT 2",
+        "SELECT length(randomblob(10))",
+        "SELECT printf('%d', 5)",
+        "SELECT " + " + ".join(["1"] * 300),
+        "",
+        "  ",
+        None,
+        "SELECT i FROM v WHERE k = 3",
+        "PRAGMA x",
+    ]
+    ex = list(load_toy("dev", cache_dir=tmp_path))[0]
+    toy = [ex.gold_sql, *(m for _, m in mutations(ex.gold_sql)[:10])]
+    for db, batch in ((values_db, queries), (ex.db_path, toy)):
+        with Sandbox(db, timeout=5.0) as one, Sandbox(db, timeout=5.0) as many:
+            want = [one.execute(q, rows=False) for q in batch]
+            got = many.execute_tables(batch)
+            for q, w, g in zip(batch, want, got, strict=True):
+                assert (g.ok, g.error_kind, g.error, g.columns, g.truncated) == (w.ok, w.error_kind, w.error,
+                                                                                 w.columns, w.truncated), q  # fmt: skip
+                if w.ok:
+                    assert g.table.rows() == w.table.rows() and g.elapsed > 0, q
+            again = many.execute_tables(batch)  # statements cached, and the queries the batch handed back known
+            assert [(r.ok, r.error) for r in again] == [(r.ok, r.error) for r in want]
+
+
+def test_a_batch_stops_a_query_at_its_deadline_and_goes_on(values_db):
+    """Each query of a batch has its own deadline: one that overruns stops there (the reader's progress
+    handler, or the watchdog where that does not fire), and the next runs as usual."""
+    from sqlrl.sandbox import sqlite_engine as se
+    from sqlrl.sandbox.watchdog import watchdog
+
+    slow = "SELECT count(*) FROM v a, v b, v c, v d, v e, v f, v g, v h"  # 11^8 rows (seconds), batched
+    batch = ["SELECT count(*) FROM v", slow, "SELECT max(k) FROM v"]
+    with Sandbox(values_db, timeout=0.3) as sb:
+        t0 = time.perf_counter()
+        first, stopped, last = sb.execute_tables(batch)
+        assert time.perf_counter() - t0 < 0.3 + 0.3
+    assert stopped.error_kind is ErrorKind.TIMEOUT
+    assert first.table.rows() == [(11,)] and last.table.rows() == [(10,)]
+    reader = se.core_reader()
+    fired = watchdog().fired
+    with Sandbox(values_db, timeout=0.3) as sb:
+        state = sb._pool.get().conn
+        state.reader.close()  # a reader whose progress handler never stops a query: only the watchdog does
+        state.reader = reader(state.con, str(Path(values_db).resolve()), 4, stop_at_deadline=False)
+        t0 = time.perf_counter()
+        first, stopped, last = sb.execute_tables(batch)
+        assert time.perf_counter() - t0 < 0.3 + se.WATCHDOG_GRACE + 0.3
+    assert stopped.error_kind is ErrorKind.TIMEOUT and watchdog().fired > fired
+    assert first.table.rows() == [(11,)] and last.table.rows() == [(10,)]  # the interrupt reached no other query
+
+
+def test_closing_a_sandbox_while_a_batch_runs_on_another_thread(values_db):
+    """close() interrupts a batch that another thread runs on the sandbox's connection and waits for it, instead
+    of freeing its statements under it: that thread gets results or SandboxClosedError, never a crash."""
+    import threading
+
+    from sqlrl.sandbox.errors import SandboxClosedError
+
+    slow = "SELECT count(*) FROM v a, v b, v c, v d, v e, v f, v g, v h"
+    sb = Sandbox(values_db, timeout=30.0)
+    got: list = []
+
+    def run():
+        try:
+            got.append(sb.execute_tables([slow, "SELECT 1"]))
+        except SandboxClosedError as e:
+            got.append(e)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    time.sleep(0.3)
+    t0 = time.perf_counter()
+    sb.close()
+    worker.join(10)
+    assert not worker.is_alive() and time.perf_counter() - t0 < 5
+    assert isinstance(got[0], SandboxClosedError) or got[0][0].error_kind is ErrorKind.TIMEOUT

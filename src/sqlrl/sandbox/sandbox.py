@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -219,16 +219,7 @@ class Sandbox:
         t0 = time.perf_counter()
         if self._closed:
             raise SandboxClosedError("this Sandbox is closed")
-        refused = check_text(sql, self.config.max_sql_length) or keyword_gate(sql, self.engine)
-        if refused is None and self.sqlite_compat:
-            # as SQLite refuses them; DuckDB would read a number and an alias, or run the comparison
-            sqlite_error = unrecognized_token(sql) or quantified_comparison(sql)
-            if sqlite_error is not None:
-                refused = (ErrorKind.SYNTAX, sqlite_error)
-        if refused is None and self.config.sqlglot_check:
-            check = check_statement(sql, self.dialect)
-            if not check.ok:
-                refused = (check.kind, check.message)
+        refused = self._refusal(sql)
         if refused is not None:
             return ExecResult.failure(sql, refused[0], refused[1], elapsed=time.perf_counter() - t0, engine=self.engine)
         # Compat rewrites happen where the query runs (in the worker process under process isolation).
@@ -274,6 +265,55 @@ class Sandbox:
                 elapsed=time.perf_counter() - t0,
                 engine=self.engine,
             )
+
+    def _refusal(self, sql: str) -> tuple[ErrorKind, str] | None:
+        """Why ``sql`` may not run (the text checks and the keyword gate before any engine), or None."""
+        refused = check_text(sql, self.config.max_sql_length) or keyword_gate(sql, self.engine)
+        if refused is None and self.sqlite_compat:
+            # as SQLite refuses them; DuckDB would read a number and an alias, or run the comparison
+            sqlite_error = unrecognized_token(sql) or quantified_comparison(sql)
+            if sqlite_error is not None:
+                refused = (ErrorKind.SYNTAX, sqlite_error)
+        if refused is None and self.config.sqlglot_check:
+            check = check_statement(sql, self.dialect)
+            if not check.ok:
+                refused = (check.kind, check.message)
+        return refused
+
+    def execute_tables(self, sqls: Sequence[str]) -> list[ExecResult]:
+        """``[self.execute(sql, rows=False) for sql in sqls]``, the same results, run together where the engine
+        can: SQLite with the core's reader runs the short queries that call only simple functions (those
+        :meth:`execute` runs on the calling thread) in one call, without the GIL, so that threads calling this
+        on their own connections run side by side. Every other query goes through :meth:`execute`.
+
+        Raises:
+            SandboxClosedError: the sandbox was closed.
+        """
+        if self._closed:
+            raise SandboxClosedError("this Sandbox is closed")
+        out: list[ExecResult | None] = [None] * len(sqls)
+        run_many = getattr(self._engine, "run_many", None)
+        if run_many is not None and self.config.isolation == "thread":
+            t0 = time.perf_counter()
+            todo = []
+            for k, sql in enumerate(sqls):
+                if not isinstance(sql, str):
+                    continue  # execute() says what is wrong with it
+                refused = self._refusal(sql)
+                if refused is None:
+                    todo.append(k)
+                else:
+                    out[k] = ExecResult.failure(sql, refused[0], refused[1], elapsed=time.perf_counter() - t0,
+                                                engine=self.engine)  # fmt: skip
+            if todo:
+                try:
+                    slot = self._pool.get()
+                except Exception:  # noqa: BLE001 - execute() says why, query by query
+                    slot = None
+                if slot is not None:
+                    for k, result in zip(todo, run_many(slot.conn, [sqls[k] for k in todo]), strict=True):
+                        out[k] = result
+        return [self.execute(sql, rows=False) if r is None else r for sql, r in zip(sqls, out, strict=True)]
 
     def execute_many(
         self, sqls: Iterable[str], *, workers: int = 8, progress: bool = False, gold: bool = False

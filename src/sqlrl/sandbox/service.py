@@ -17,6 +17,10 @@ Rewards, evaluators, generation and verbal RL hand it ``(database, sql)`` querie
   engine (a moving average of medians): a mean would follow the few queries that waited on a
   thread switch or read a schema first.
   Before any query was timed, the first few of a call run on the calling thread to measure it.
+  A service that keeps no rows (the rewards') runs the queries of each SQLite sandbox in batches
+  (:meth:`~sqlrl.sandbox.Sandbox.execute_tables`: one call of the core's reader, without the GIL, for
+  the queries that may run on the calling thread), split into parts of at least ``_BATCH_CHUNK`` queries
+  on the thread pool: a batch's queries run side by side even when each takes 30 us.
 """
 
 from __future__ import annotations
@@ -67,6 +71,9 @@ _PROBE_FIRST = 8  # before any query was timed, this many run on the calling thr
 #: engine without the GIL, so two threads already win at its quickest (0.2-0.5 ms on small databases).
 _PARALLEL_ABOVE = {"sqlite": 0.0005, "duckdb": 0.0001}
 _PARALLEL_ABOVE_DEFAULT = 0.0005
+#: Queries of one SQLite database per part of a batch run on its own thread (see ``ExecutionService._run_batches``):
+#: a part runs in one call of the core's reader without the GIL, so threads gain even on 30 us queries.
+_BATCH_CHUNK = 32
 
 
 def nondeterministic(sql: Any) -> bool:
@@ -357,12 +364,63 @@ class ExecutionService:
     def _run_all(
         self, keys: list[tuple[str, str | None, Any]], workers: int | None, progress: bool | None, desc: str
     ) -> list[ExecResult]:
+        if not self.keep_rows:
+            keys, batched = self._run_batches(keys, workers, progress, desc)
+            if not keys:
+                return [r for _, r in sorted(batched.items())]
+            rest = iter(self._run_all_one_by_one(list(keys.values()), workers, progress, desc))
+            return [batched[k] if k in batched else next(rest) for k in range(len(batched) + len(keys))]
+        return self._run_all_one_by_one(keys, workers, progress, desc)
+
+    def _run_batches(
+        self, keys: list[tuple[str, str | None, Any]], workers: int | None, progress: bool | None, desc: str
+    ) -> tuple[dict[int, tuple[str, str | None, Any]], dict[int, ExecResult]]:
+        """Run the queries of SQLite sandboxes through :meth:`Sandbox.execute_tables` (many queries per call of
+        the core's reader, without the GIL), in chunks on the service's threads; returns the other keys (by
+        position) and the results (by position)."""
+        groups: dict[tuple[str, str | None], list[int]] = {}
+        others: dict[int, tuple[str, str | None, Any]] = {}
+        batchable: dict[tuple[str, str | None], bool] = {}
+        for k, key in enumerate(keys):
+            where = (key[0], key[1])
+            if where not in batchable:
+                sb = self.get(*where)
+                batchable[where] = isinstance(sb, Sandbox) and sb.engine == "sqlite"
+            if batchable[where]:
+                groups.setdefault(where, []).append(k)
+            else:
+                others[k] = key
+        chunks: list[tuple[Sandbox, list[int]]] = []
+        n = resolve_workers(workers if workers is not None else self.workers, default=resolve_workers(-1))
+        for (db, engine), where in groups.items():
+            parts = max(1, min(n, len(where) // _BATCH_CHUNK))  # a thread per part, each part worth its hand-off
+            size = -(-len(where) // parts)
+            sb = self.get(db, engine)
+            chunks += [(sb, where[i : i + size]) for i in range(0, len(where), size)]  # type: ignore[misc]
+        results: dict[int, ExecResult] = {}
+        if not chunks:
+            return others, results
+
+        def run(chunk: tuple[Sandbox, list[int]]) -> list[ExecResult]:
+            sb, where = chunk
+            texts = [keys[k][2].sql if isinstance(keys[k][2], _Unshared) else keys[k][2] for k in where]
+            return [r.without_rows() for r in sb.execute_tables(texts)]
+
+        n = min(n, len(chunks))
+        for (_, where), out in zip(chunks, self.map(run, chunks, workers=n, progress=progress, desc=desc), strict=True):
+            results.update(zip(where, out, strict=True))
+        self._observe(list(results.values()))
+        return others, results
+
+    def _run_all_one_by_one(
+        self, keys: list[tuple[str, str | None, Any]], workers: int | None, progress: bool | None, desc: str
+    ) -> list[ExecResult]:
         automatic = workers is None and self.workers is None
         if automatic and not self._typical_query and len(keys) > _PROBE_FIRST:
             # nothing measured yet: time the first few on this thread, then choose for the rest
             head = [self._run_one(key) for key in keys[:_PROBE_FIRST]]
             self._observe(head)
-            return head + self._run_all(keys[_PROBE_FIRST:], workers, progress, desc)
+            return head + self._run_all_one_by_one(keys[_PROBE_FIRST:], workers, progress, desc)
         if automatic and (len(keys) < _SERIAL_BELOW or self._quick({key[1] for key in keys})):
             workers = 1
         results = self.map(self._run_one, keys, workers=workers, progress=progress, desc=desc)

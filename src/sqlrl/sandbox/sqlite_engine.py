@@ -15,7 +15,9 @@ file) and ``VACUUM INTO 'copy.db'`` on a read-only connection. Each connection t
   (writes, ATTACH, transactions, ...) is denied while the statement is prepared, so it never runs;
 - ``sqlite3``'s own rule that ``execute`` takes one statement;
 - a progress handler (every 1000 VM instructions) that aborts the query past its deadline,
-  backed by the shared watchdog calling ``interrupt()``; neither fires inside one long function
+  backed by the shared watchdog calling ``interrupt()`` (with the core's reader, the authorizer and the
+  progress handler are its C callbacks, the same rule: :data:`GUARD_RULE`, and the reader answers the
+  watchdog's ``poll``; :meth:`SQLiteEngine.run_many` runs a batch in one call); neither fires inside one long function
   call, which the sandbox's query thread covers (:mod:`sqlrl.sandbox.runner`). A query runs on the
   caller's thread instead, saving the hand-off, only when it cannot build a large value: at most
   :data:`INLINE_MAX_SQL` characters, no recursive CTE, and only the functions of
@@ -48,7 +50,7 @@ from sqlrl.sandbox.fetch import FetchDeadline, ResultTooLarge, fetch_rows
 from sqlrl.sandbox.result import ErrorKind, ExecResult
 from sqlrl.sandbox.runner import INLINE_FUNCTIONS, INLINE_MAX_SQL
 from sqlrl.sandbox.sqlite_reader import sqlite_error
-from sqlrl.sandbox.watchdog import begin_query, end_query, watchdog
+from sqlrl.sandbox.watchdog import begin_query, end_query, wake_if_asleep, watchdog
 
 _ACTIONS = {
     1: "CREATE INDEX",
@@ -161,6 +163,10 @@ class _Conn:
     def interrupt(self) -> None:
         self.con.interrupt()
 
+    def poll(self, grace: float) -> int | None:
+        """The watchdog's look at a connection whose reader keeps its deadlines (None: read ``deadline``)."""
+        return None if self.reader is None else self.reader.poll(grace)
+
     def authorize(self, action: int, arg1: str | None, arg2: str | None, db: str | None, trigger: str | None) -> int:
         if self.inline and (
             action == _RECURSIVE or (action == _FUNCTION and (arg2 or "").lower() not in INLINE_FUNCTIONS)
@@ -187,6 +193,30 @@ def read_only_authorizer(action: int, arg1: str | None, arg2: str | None, db: st
     return sqlite3.SQLITE_DENY
 
 
+#: The same rule for the core's reader, which installs it on its connection as C callbacks
+#: (:mod:`sqlrl.sandbox.sqlite_reader`): the arguments of ``_core.sqlite_guard_rule``.
+GUARD_RULE: dict[str, Any] = {
+    "actions": _ACTIONS,
+    "read_actions": sorted(_READ_ACTIONS),
+    "pragma": _PRAGMA,
+    "safe_pragmas": sorted(SAFE_PRAGMAS),
+    "update": _UPDATE,
+    "schema_tables": sorted(_SCHEMA_TABLES),
+    "function": _FUNCTION,
+    "recursive": _RECURSIVE,
+    "inline_functions": sorted(INLINE_FUNCTIONS),
+    "ok": sqlite3.SQLITE_OK,
+    "deny": sqlite3.SQLITE_DENY,
+    "progress_steps": PROGRESS_STEPS,
+}
+
+
+def core_reader() -> Callable[..., Any] | None:
+    """The core's SQLite reader class, guarding its connections with :data:`GUARD_RULE` (None where
+    unavailable: :func:`sqlrl.sandbox.sqlite_reader.unavailable_reason` says why)."""
+    return sqlite_reader.reader(GUARD_RULE)
+
+
 def _text_decoder(errors: str) -> Callable[[bytes], Any]:
     if errors == "bytes":
 
@@ -210,7 +240,7 @@ class SQLiteEngine:
         self.config = config
         self.uri = f"file:{quote(str(self.path))}?mode=ro"
         self._decoder = _text_decoder(config.text_errors)
-        self._reader = sqlite_reader.reader()
+        self._reader = core_reader()
         try:  # fail now, at open time, on a file that is not a database
             probe = self.connect()
         except sqlite3.Error as e:
@@ -244,7 +274,7 @@ class SQLiteEngine:
         con.set_authorizer(state.authorize)
         con.set_progress_handler(state.progress, PROGRESS_STEPS)
         if self._reader is not None:
-            try:
+            try:  # the reader replaces the two Python callbacks with the same rule in C
                 state.reader = self._reader(con, str(self.path), CACHED_STATEMENTS)
             except ValueError:  # not the handle expected (another SQLite build): Python rows for this connection
                 state.reader = None
@@ -275,24 +305,35 @@ class SQLiteEngine:
             state.inline = False
         if not state.needs_thread:
             return result
-        guarded[run_sql] = None
-        if len(guarded) > GUARDED_MEMO:
-            guarded.popitem(last=False)
+        self._remember_guarded(state, run_sql)
         return None
+
+    @staticmethod
+    def _remember_guarded(state: _Conn, run_sql: str) -> None:
+        """``run_sql`` needs the query thread on this connection (its statement is cached without the inline check)."""
+        state.guarded[run_sql] = None
+        if len(state.guarded) > GUARDED_MEMO:
+            state.guarded.popitem(last=False)
 
     def run(self, state: _Conn, sql: str, run_sql: str, t0: float, *, rows: bool = True) -> ExecResult:
         """Run ``run_sql`` on this thread's connection ``state``; with ``rows=False`` the result may hold only
         the core's table, read by the core itself (:mod:`sqlrl.sandbox.sqlite_reader`)."""
         cfg = self.config
         con = state.con
+        reader = state.reader
         deadline = time.monotonic() + cfg.timeout
         state.denied.clear()
-        begin_query(state, deadline)  # the watchdog interrupts it WATCHDOG_GRACE after the deadline
+        if reader is None:
+            begin_query(state, deadline)  # the watchdog interrupts it WATCHDOG_GRACE after the deadline
         try:
-            if not rows and state.reader is not None:
-                done = self._read_table(state, sql, run_sql, t0)
-                if done is not None:
-                    return done
+            if reader is not None:  # its C guard keeps the deadline, for the core's read and for sqlite3's
+                reader.arm(cfg.timeout, state.inline)
+                wake_if_asleep()
+                if not rows:
+                    done = self._read_table(state, sql, run_sql, t0, deadline)
+                    if done is not None:
+                        return done
+                    reader.arm(deadline - time.monotonic(), state.inline)
             try:
                 columns, rows = self._fetch(con, run_sql, deadline)
             except sqlite3.OperationalError as e:
@@ -306,7 +347,10 @@ class SQLiteEngine:
         except Exception as e:  # noqa: BLE001 - every engine error becomes a result
             return self._failure(sql, state, e, t0)
         finally:
-            end_query(state)
+            if reader is None:
+                end_query(state)
+            else:
+                reader.disarm()
         truncated = len(rows) > cfg.max_rows
         if truncated:
             del rows[cfg.max_rows :]
@@ -320,25 +364,64 @@ class SQLiteEngine:
             engine=self.name,
         )
 
-    def _read_table(self, state: _Conn, sql: str, run_sql: str, t0: float) -> ExecResult | None:
+    def _read_table(self, state: _Conn, sql: str, run_sql: str, t0: float, deadline: float) -> ExecResult | None:
         """The result read into the core's table by the compiled reader; None: fetch Python rows instead."""
         cfg = self.config
         try:
             status, *rest = state.reader.query(run_sql, cfg.max_rows, cfg.max_result_bytes,
-                                               max(state.deadline - time.monotonic(), 0.0))  # fmt: skip
+                                               max(deadline - time.monotonic(), 0.0), state.inline)  # fmt: skip
         except ValueError:  # the reader was closed or its connection is not open: the Python way says why
             return None
+        return self._outcome(state, sql, status, rest, time.perf_counter() - t0)
+
+    def _outcome(self, state: _Conn, sql: str, status: str, rest: list[Any], elapsed: float) -> ExecResult | None:
+        """The result of one of the reader's outcomes (:meth:`_read_table`, :meth:`run_many`); None: ``fallback``."""
         if status == "ok":
             table, columns = rest
-            return ExecResult(sql=sql, ok=True, columns=columns, rows=None, elapsed=time.perf_counter() - t0,
+            return ExecResult(sql=sql, ok=True, columns=columns, rows=None, elapsed=elapsed,
                               truncated=table.truncated, engine=self.name, _table=table)  # fmt: skip
         if status == "error":
-            return self._failure(sql, state, sqlite_error(rest[0], rest[2]), t0)
+            if len(rest) > 3:  # a batch's outcome says what the guard refused for this query
+                state.needs_thread, state.denied[:] = rest[3], rest[4]
+            else:
+                state.needs_thread, state.denied[:] = state.reader.refused()
+            return self._failure(sql, state, sqlite_error(rest[0], rest[2]), elapsed=elapsed, refused=False)
         if status == "too_large":
-            return self._failure(sql, state, ResultTooLarge.after(cfg.max_result_bytes, *rest), t0)
-        if status == "deadline":
-            return self._failure(sql, state, FetchDeadline("the deadline passed while fetching the result"), t0)
-        return None
+            error: BaseException = ResultTooLarge.after(self.config.max_result_bytes, *rest)
+        elif status == "deadline":
+            error = FetchDeadline("the deadline passed while fetching the result")
+        else:
+            return None
+        return self._failure(sql, state, error, elapsed=elapsed, refused=False)
+
+    def run_many(self, state: _Conn, sqls: list[str]) -> list[ExecResult | None]:
+        """The core's tables of ``sqls`` (each run as :meth:`run_inline` would, ``rows=False``) in one call of
+        the reader, the GIL released for all of them; None for a query this cannot run: longer than
+        :data:`INLINE_MAX_SQL`, needing the query thread, or one the reader hands back to ``sqlite3``."""
+        reader = state.reader
+        out: list[ExecResult | None] = [None] * len(sqls)
+        todo = [k for k, sql in enumerate(sqls) if len(sql) <= INLINE_MAX_SQL and sql not in state.guarded]
+        if reader is None or not todo:
+            return out
+        cfg = self.config
+        state.needs_thread = False
+        try:
+            reader.arm(cfg.timeout, True)  # armed before the watchdog is woken (see wake_if_asleep)
+            wake_if_asleep()
+            outcomes, seconds = reader.query_many([sqls[k] for k in todo], cfg.max_rows, cfg.max_result_bytes,
+                                                  cfg.timeout, True)  # fmt: skip
+        except ValueError:  # the reader was closed: each query goes its own way
+            return out
+        finally:
+            reader.disarm()
+        for k, (status, *rest), elapsed in zip(todo, outcomes, seconds, strict=True):
+            result = self._outcome(state, sqls[k], status, rest, elapsed)
+            if state.needs_thread:  # the inline check refused it: the query thread runs it
+                state.needs_thread = False
+                self._remember_guarded(state, sqls[k])
+                continue
+            out[k] = result
+        return out
 
     def _fetch(self, con: sqlite3.Connection, sql: str, deadline: float) -> tuple[list[str], list[tuple]]:
         cfg = self.config
@@ -351,9 +434,17 @@ class SQLiteEngine:
         finally:
             cur.close()
 
-    def _failure(self, sql: str, state: _Conn, e: BaseException, t0: float) -> ExecResult:
+    def _failure(
+        self, sql: str, state: _Conn, e: BaseException, t0: float = 0.0, *, elapsed: float | None = None,
+        refused: bool = True,
+    ) -> ExecResult:  # fmt: skip
+        """The failed result of ``e``; ``refused``: read what the reader's C guard refused first (the Python
+        callbacks keep it in ``state`` themselves; a batch's outcome says it per query)."""
+        if refused and state.reader is not None:
+            state.needs_thread, state.denied[:] = state.reader.refused()
         kind, message = self.classify(e, state)
-        return ExecResult.failure(sql, kind, message, elapsed=time.perf_counter() - t0, engine=self.name)
+        elapsed = time.perf_counter() - t0 if elapsed is None else elapsed
+        return ExecResult.failure(sql, kind, message, elapsed=elapsed, engine=self.name)
 
     def classify(self, e: BaseException, state: _Conn) -> tuple[ErrorKind, str]:
         """The error kind and message of a ``sqlite3`` exception."""

@@ -6,8 +6,11 @@ converting every cell costs more than a small query itself, so for callers that 
 the sandbox's own guarded connection through SQLite's C API and reads the cells itself
 (``csrc/sqlite_reader.cpp``): the same cells ``Table.from_rows`` makes of the values Python's ``sqlite3``
 returns, the same row cap, result budget estimate (``sys.getsizeof`` of those values) and fetch deadline.
-The connection's authorizer, progress handler, limits and the watchdog's ``interrupt()`` work as for any
-query, since SQLite calls them.
+The reader also takes over the connection's guard: the sandbox's read-only authorizer and the progress handler
+that stops a query at its deadline become C callbacks (the same rule, given by the engine), so that SQLite
+calls no Python while it prepares and runs a statement and queries on two threads do not take turns for the
+GIL. They guard every statement on the connection, the ones ``sqlite3`` runs too; the connection's limits and
+the watchdog's ``interrupt()`` work as before.
 
 Errors come back as the exception ``sqlite3`` would raise for the same SQLite error code and message,
 so the engine classifies them as before. Whatever this reader does not handle itself goes the usual
@@ -67,7 +70,7 @@ def _sizes() -> dict[str, int]:
 _LAYOUT_KNOWN = ((3, 10), (3, 14))
 
 
-def _bind() -> Callable[..., Any] | str:
+def _bind(guard_rule: dict[str, Any]) -> Callable[..., Any] | str:
     if not _LAYOUT_KNOWN[0] <= sys.version_info[:2] <= _LAYOUT_KNOWN[1]:
         return f"Python {sys.version_info[0]}.{sys.version_info[1]}: sqlite3.Connection's layout is not checked"
     try:
@@ -77,29 +80,36 @@ def _bind() -> Callable[..., Any] | str:
     except ImportError as e:
         return f"cannot import {e.name}"
     library = getattr(_sqlite3, "__file__", None)
-    if not library or not hasattr(_core, "sqlite_bind"):
+    if not library or not hasattr(_core, "sqlite_guard_rule"):
         return "the sqlite3 module is built into the interpreter" if not library else "an older compiled core"
     why = _core.sqlite_bind(library, sqlite3.sqlite_version, _sizes())
-    return why or _core.SqliteReader
+    if why:
+        return why
+    _core.sqlite_guard_rule(**guard_rule)
+    return _core.SqliteReader
 
 
-def reader() -> Callable[..., Any] | None:
-    """The core's ``SqliteReader`` class once it is bound to Python's SQLite, or None where it cannot be:
+def reader(guard_rule: dict[str, Any]) -> Callable[..., Any] | None:
+    """The core's ``SqliteReader`` class once it is bound to Python's SQLite, or None where it cannot be.
+
     ``SqliteReader(connection, path)`` reads one connection's queries (``.query(sql, max_rows, max_bytes,
-    seconds)``) and must be closed (``.close()``) before the connection is."""
+    seconds, inline_query)``) and must be closed (``.close()``) before the connection is. It guards its
+    connection with ``guard_rule`` (the keyword arguments of ``_core.sqlite_guard_rule``, given once, at the
+    first call): the read-only authorizer and the deadline's progress handler as C callbacks in place of
+    the connection's Python ones; ``.arm(seconds, inline_query)`` arms them for a statement run through
+    ``sqlite3``, ``.refused()`` says what the last one refused."""
     if "reader" not in _state:
         with _lock:
             if "reader" not in _state:
-                bound = _bind()
+                bound = _bind(guard_rule)
                 _state["why"] = bound if isinstance(bound, str) else ""
                 _state["reader"] = None if isinstance(bound, str) else bound
     return _state["reader"]
 
 
 def unavailable_reason() -> str:
-    """Why :func:`reader` is None (``""`` when it is available)."""
-    reader()
-    return _state["why"]
+    """Why :func:`reader` is None (``""`` when it is available; "" before any SQLite sandbox opened)."""
+    return _state.get("why", "")
 
 
 def sqlite_error(code: int, message: str) -> BaseException:

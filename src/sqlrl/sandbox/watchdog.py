@@ -13,6 +13,9 @@ sandboxes of a process share one daemon thread. It serves two kinds of clients:
   interrupts a connection whose deadline plus its grace passed. It holds the connection's
   ``guard`` lock while it checks and fires, and the query clears its deadline under the same lock
   (:func:`end_query`), so an interrupt never hits the next query on a reused connection.
+  A connection whose deadlines are kept in compiled code (SQLite with the core's reader, which runs
+  batches of queries without the GIL) answers ``poll(grace)`` instead: it checks and interrupts under
+  its own lock and says whether a query runs; it arms its deadline before it calls :func:`wake_if_asleep`.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ POLL = 0.05
 
 class Watched(Protocol):
     """A connection for :meth:`Watchdog.watch`: ``deadline`` (``time.monotonic()`` clock, ``inf``
-    between queries), a ``guard`` lock, and ``interrupt()``, called at most once per deadline."""
+    between queries), a ``guard`` lock, and ``interrupt()``, called at most once per deadline. One with a
+    ``poll(grace)`` method whose answer is not None (0, 1 or 2: see :meth:`Watchdog._look`) keeps its
+    deadlines itself."""
 
     deadline: float
     guard: threading.Lock
@@ -46,6 +51,11 @@ def begin_query(target: Watched, deadline: float) -> None:
     at the deadlines a last time: either it sees this deadline or this sees it asleep and wakes it.
     """
     target.deadline = deadline
+    wake_if_asleep()
+
+
+def wake_if_asleep() -> None:
+    """Wake the watchdog if it sleeps: call it after a query's deadline is armed (see :func:`begin_query`)."""
     if _WATCHDOG.asleep:
         _WATCHDOG.wake()
 
@@ -141,6 +151,11 @@ class Watchdog:
         """Interrupt the watched connections past their deadline; returns when to look again."""
         busy = False
         for key, (target, grace) in list(self._watched.items()):
+            polled = target.poll(grace) if hasattr(target, "poll") else None
+            if polled is not None:  # 0: idle, 1: a query runs, 2: it runs and was interrupted now
+                busy = busy or polled > 0
+                self.fired += polled == 2
+                continue
             deadline = target.deadline
             if deadline == math.inf:
                 continue
