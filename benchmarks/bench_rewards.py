@@ -421,8 +421,13 @@ def main() -> None:
         "the medians. 1-minute "
         f"load average {load0:.2f} before, {load1:.2f} after: the machine is shared, and the thread-per-query "
         f"baselines' times swing most with the load. {'DuckDB' if duck else 'SQLite'} engine, query timeout "
-        f"{args.timeout:g} s, sqlrl's default workers (automatic: one thread while queries take under "
-        f"{'0.1' if duck else '0.5'} ms).",
+        f"{args.timeout:g} s, sqlrl's default workers ("
+        + (
+            "automatic: one thread while queries take under 0.1 ms)."
+            if duck
+            else "the cores: each database's queries in parts of at least 32, each part one call of the core's reader "
+            "without the GIL)."
+        ),
         "",
         f"Batch *as sampled*: {n} completions, {s['distinct']} distinct; {s['correct']:.0%} match their gold "
         f"(BIRD sets), {s['failed']:.0%} score 0 under PaVeRL's mapping (not executable). Each completion is "
