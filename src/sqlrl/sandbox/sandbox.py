@@ -280,6 +280,12 @@ class Sandbox:
                 refused = (check.kind, check.message)
         return refused
 
+    @property
+    def batches(self) -> bool:
+        """Whether :meth:`execute_tables` runs queries in batches (SQLite with the core's reader, thread
+        isolation); else it runs them one by one."""
+        return self.config.isolation == "thread" and bool(getattr(self._engine, "batches", False))
+
     def execute_tables(self, sqls: Sequence[str]) -> list[ExecResult]:
         """``[self.execute(sql, rows=False) for sql in sqls]``, the same results, run together where the engine
         can: SQLite with the core's reader runs the short queries that call only simple functions (those
@@ -292,8 +298,7 @@ class Sandbox:
         if self._closed:
             raise SandboxClosedError("this Sandbox is closed")
         out: list[ExecResult | None] = [None] * len(sqls)
-        run_many = getattr(self._engine, "run_many", None)
-        if run_many is not None and self.config.isolation == "thread":
+        if self.batches:
             t0 = time.perf_counter()
             todo = []
             for k, sql in enumerate(sqls):
@@ -311,7 +316,8 @@ class Sandbox:
                 except Exception:  # noqa: BLE001 - execute() says why, query by query
                     slot = None
                 if slot is not None:
-                    for k, result in zip(todo, run_many(slot.conn, [sqls[k] for k in todo]), strict=True):
+                    batch = self._engine.run_many(slot.conn, [sqls[k] for k in todo])  # type: ignore[attr-defined]
+                    for k, result in zip(todo, batch, strict=True):
                         out[k] = result
         return [self.execute(sql, rows=False) if r is None else r for sql, r in zip(sqls, out, strict=True)]
 

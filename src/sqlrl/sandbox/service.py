@@ -375,9 +375,9 @@ class ExecutionService:
     def _run_batches(
         self, keys: list[tuple[str, str | None, Any]], workers: int | None, progress: bool | None, desc: str
     ) -> tuple[dict[int, tuple[str, str | None, Any]], dict[int, ExecResult]]:
-        """Run the queries of SQLite sandboxes through :meth:`Sandbox.execute_tables` (many queries per call of
-        the core's reader, without the GIL), in chunks on the service's threads; returns the other keys (by
-        position) and the results (by position)."""
+        """Run the queries of sandboxes that run batches (:attr:`Sandbox.batches`: SQLite with the core's reader)
+        through :meth:`Sandbox.execute_tables` (many queries per call of the reader, without the GIL), in parts on
+        the service's threads; returns the other keys (by position) and the results (by position)."""
         groups: dict[tuple[str, str | None], list[int]] = {}
         others: dict[int, tuple[str, str | None, Any]] = {}
         batchable: dict[tuple[str, str | None], bool] = {}
@@ -385,7 +385,7 @@ class ExecutionService:
             where = (key[0], key[1])
             if where not in batchable:
                 sb = self.get(*where)
-                batchable[where] = isinstance(sb, Sandbox) and sb.engine == "sqlite"
+                batchable[where] = isinstance(sb, Sandbox) and sb.batches
             if batchable[where]:
                 groups.setdefault(where, []).append(k)
             else:

@@ -241,6 +241,7 @@ class SQLiteEngine:
         self.uri = f"file:{quote(str(self.path))}?mode=ro"
         self._decoder = _text_decoder(config.text_errors)
         self._reader = core_reader()
+        self.batches = self._reader is not None  # run_many runs batches in the core (else it hands all back)
         try:  # fail now, at open time, on a file that is not a database
             probe = self.connect()
         except sqlite3.Error as e:
