@@ -390,25 +390,44 @@ class ExecutionService:
                 groups.setdefault(where, []).append(k)
             else:
                 others[k] = key
-        chunks: list[tuple[Sandbox, list[int]]] = []
         n = resolve_workers(workers if workers is not None else self.workers, default=resolve_workers(-1))
+        here: list[tuple[Sandbox, list[int]]] = []  # the first part of each database: on the calling thread
+        away: list[list[tuple[Sandbox, list[int]]]] = [[] for _ in range(n - 1)]  # part j of each: pool job j - 1
         for (db, engine), where in groups.items():
             parts = max(1, min(n, len(where) // _BATCH_CHUNK))  # a thread per part, each part worth its hand-off
             size = -(-len(where) // parts)
             sb = self.get(db, engine)
-            chunks += [(sb, where[i : i + size]) for i in range(0, len(where), size)]  # type: ignore[misc]
+            pieces = [(sb, where[i : i + size]) for i in range(0, len(where), size)]
+            here.append(pieces[0])  # type: ignore[arg-type]
+            for j, piece in enumerate(pieces[1:]):
+                away[j].append(piece)  # type: ignore[arg-type]
+        jobs = [job for job in away if job]
         results: dict[int, ExecResult] = {}
-        if not chunks:
+        if not here:
             return others, results
 
-        def run(chunk: tuple[Sandbox, list[int]]) -> list[ExecResult]:
-            sb, where = chunk
-            texts = [keys[k][2].sql if isinstance(keys[k][2], _Unshared) else keys[k][2] for k in where]
-            return [r.without_rows() for r in sb.execute_tables(texts)]
+        def run(chunks: list[tuple[Sandbox, list[int]]]) -> list[tuple[int, ExecResult]]:
+            out = []
+            for sb, where in chunks:
+                texts = [keys[k][2].sql if isinstance(keys[k][2], _Unshared) else keys[k][2] for k in where]
+                out += zip(where, (r.without_rows() for r in sb.execute_tables(texts)), strict=True)
+            return out
 
-        n = min(n, len(chunks))
-        for (_, where), out in zip(chunks, self.map(run, chunks, workers=n, progress=progress, desc=desc), strict=True):
-            results.update(zip(where, out, strict=True))
+        if progress:  # every part through the one runner that draws a bar
+            chunks = [[chunk] for chunk in here] + [[chunk] for job in jobs for chunk in job]
+            for out in self.map(run, chunks, workers=min(n, len(chunks)), progress=progress, desc=desc):
+                results.update(out)
+        else:
+            # The calling thread runs the first part of every database (its connections are open already, and a
+            # small batch needs no other thread) while the pool runs the others, part j of every database in one
+            # job: a database is opened by at most as many threads as its batch has parts.
+            pool = self._executor(n) if jobs else None
+            futures = [pool.submit(run, job) for job in jobs] if pool is not None else []
+            try:
+                results.update(run(here))
+            finally:
+                for future in futures:
+                    results.update(future.result())
         self._observe(list(results.values()))
         return others, results
 
