@@ -67,7 +67,9 @@ _FENCE = re.compile(r"```sql\s*(.*?)\s*```", re.S)
 
 
 def make_batch(root: Path, seed: int) -> tuple[dict, dict]:
-    """The timed batch and a warm-up batch of other questions: ``{"prompts", "completions", columns}``."""
+    """The timed batch and a warm-up batch of other questions, mutated alike (a training step before: its
+    sandboxes, threads and their connections open, none of its queries the timed batch's):
+    ``{"prompts", "completions", columns}``."""
     rng = random.Random(seed)
     examples = list(load_toy("train", cache_dir=root))
     rng.shuffle(examples)
@@ -93,7 +95,7 @@ def make_batch(root: Path, seed: int) -> tuple[dict, dict]:
                 out["question"].append(ex.question)
         return out
 
-    return batch(examples[:PROMPTS], True), batch(examples[PROMPTS : 2 * PROMPTS], False)
+    return batch(examples[:PROMPTS], True), batch(examples[PROMPTS : 2 * PROMPTS], True)
 
 
 def columns(batch: dict) -> dict:
