@@ -357,10 +357,12 @@ struct Read {
   size_t rows = 0, ncols = 0, size = 0;  // TooLarge: rows read, their width and estimated bytes
   std::string message;
   std::shared_ptr<Table> table;
+  bool needs_thread = false;         // Error: the guard's inline check refused it
+  std::vector<std::string> denied;  // Error: what the guard's read-only rule refused
 };
 
-// Prepares and steps `sql` on `db` without the GIL (SQLite calls the connection's Python callbacks,
-// which take it), reading at most max_rows rows (one more tells that the result was cut).
+// Prepares and steps `sql` on `db`, called without the GIL (SQLite calls the reader's C guard, no Python),
+// reading at most max_rows rows (one more tells that the result was cut).
 Read run(sqlite3* db, Statements& cache, const std::string& sql, size_t max_rows, size_t max_bytes, double seconds) {
   Read out;
   auto error = [&](Outcome o) {
@@ -518,49 +520,42 @@ Read run(sqlite3* db, Statements& cache, const std::string& sql, size_t max_rows
   return out;
 }
 
-// The reader of one sqlite3.Connection: its handle, checked once, its prepared statements and, once the
-// rule is given (sqlite_guard_rule), the read-only guard it installs on the handle in place of the Python
-// callbacks. close() (before the connection closes) finalizes the statements and leaves a guard that
-// refuses everything.
+// The reader of one sqlite3.Connection: its handle, checked once, its prepared statements, and the read-only
+// guard (the rule given by sqlite_guard_rule) it installs on the handle in place of the Python callbacks.
+// close() (before the connection closes) finalizes the statements and leaves callbacks that refuse everything.
 class Reader {
  public:
   Reader(py::object con, const std::string& path, size_t capacity, bool stop_at_deadline)
       : con_(std::move(con)), cache_(capacity) {
     if (!api_ready) throw std::runtime_error("the SQLite reader is not bound (sqlrl._core.sqlite_bind)");
+    if (!rule.ready) throw std::runtime_error("the sandbox's guard rule is not given (sqlrl._core.sqlite_guard_rule)");
     db_ = handle_of(con_, path);
-    if (rule.ready) {
-      guard_ = std::make_unique<Guard>();
-      api.set_authorizer(db_, authorize, guard_.get());
-      if (stop_at_deadline) api.progress_handler(db_, rule.progress_steps, past_deadline, guard_.get());
-      else api.progress_handler(db_, 0, nullptr, nullptr);  // tests of the watchdog alone
-    }
+    api.set_authorizer(db_, authorize, &guard_);
+    if (stop_at_deadline) api.progress_handler(db_, rule.progress_steps, past_deadline, &guard_);
+    else api.progress_handler(db_, 0, nullptr, nullptr);  // tests of the watchdog alone
   }
   ~Reader() { close(); }
   py::tuple query(const std::string& sql, size_t max_rows, size_t max_bytes, double seconds, bool inline_query) {
     check_open();
-    if (guard_) guard_->arm(seconds, inline_query);
     Read r;
     bool closed = false;
     {
       py::gil_scoped_release release;
       std::lock_guard<std::mutex> running(running_);  // close() waits for it
       closed = db_ == nullptr;
-      if (!closed) r = run(db_, cache_, sql, max_rows, max_bytes, seconds);
-      if (guard_) guard_->disarm();
+      if (!closed) r = read_one(sql, max_rows, max_bytes, seconds, inline_query);
+      guard_.disarm();
     }
     if (closed) throw std::invalid_argument("the reader was closed");
     return outcome(r);
   }
   // query() of every text in turn, the GIL released once for all of them; each gets its own deadline
-  // (`seconds` from its start) and the watchdog sees each as it runs. Returns (outcomes, seconds per text);
-  // an error's tuple also says what the guard refused: ('error', code, extended_code, message, needs_thread,
-  // denied).
+  // (`seconds` from its start) and the watchdog sees each as it runs. Returns (outcomes, seconds per text).
   py::tuple query_many(const std::vector<std::string>& sqls, size_t max_rows, size_t max_bytes, double seconds,
                        bool inline_query) {
     check_open();
     std::vector<Read> reads(sqls.size());
     std::vector<double> took(sqls.size());
-    std::vector<std::pair<bool, std::vector<std::string>>> refusals(sqls.size());
     {
       py::gil_scoped_release release;
       std::lock_guard<std::mutex> running(running_);  // close() waits for it, and stops it between queries
@@ -570,53 +565,41 @@ class Reader {
           continue;
         }
         const auto t0 = std::chrono::steady_clock::now();
-        if (guard_) guard_->arm(seconds, inline_query);  // the next deadline replaces the last one at once
-        reads[k] = run(db_, cache_, sqls[k], max_rows, max_bytes, seconds);
-        if (guard_ && reads[k].outcome == Outcome::Error) refusals[k] = {guard_->needs_thread, guard_->denied};
+        reads[k] = read_one(sqls[k], max_rows, max_bytes, seconds, inline_query);  // re-arms: no gap to watch
         took[k] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       }
-      if (guard_) guard_->disarm();
+      guard_.disarm();
     }
     py::list out;
-    for (size_t k = 0; k < sqls.size(); ++k) {
-      py::tuple t = outcome(reads[k]);
-      if (reads[k].outcome == Outcome::Error) t = t + py::make_tuple(refusals[k].first, py::cast(refusals[k].second));
-      out.append(std::move(t));
-    }
+    for (const Read& r : reads) out.append(outcome(r));
     return py::make_tuple(out, py::cast(took));
   }
   // Arms the guard for a statement the Python path runs on the connection (query() arms it itself);
   // disarm() once it is over.
   void arm(double seconds, bool inline_query) {
     check_open();
-    if (guard_) guard_->arm(seconds, inline_query);
+    guard_.arm(seconds, inline_query);
   }
-  void disarm() {
-    if (guard_) guard_->disarm();
-  }
+  void disarm() { guard_.disarm(); }
   // The watchdog's look (sqlrl.sandbox.watchdog, its own thread): whether a query runs, after interrupting
   // it once if `grace` seconds passed after its deadline (the backstop of the progress handler, which a
   // single long step of the engine does not reach).
   // Returns 0: no query runs, 1: one runs, 2: one runs and was interrupted now.
   int poll(double grace) {
-    if (!guard_ || db_ == nullptr) return 0;
-    std::lock_guard<std::mutex> lock(guard_->mu);
-    if (guard_->watched == std::chrono::steady_clock::time_point::max()) return 0;
+    if (db_ == nullptr) return 0;
+    std::lock_guard<std::mutex> lock(guard_.mu);
+    if (guard_.watched == std::chrono::steady_clock::time_point::max()) return 0;
     const auto late = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(grace));
-    if (!guard_->fired && std::chrono::steady_clock::now() > guard_->watched + late) {
+    if (!guard_.fired && std::chrono::steady_clock::now() > guard_.watched + late) {
       api.interrupt(db_);
-      guard_->fired = true;
+      guard_.fired = true;
       return 2;
     }
     return 1;
   }
-  // (needs_thread, denied) of the last query: whether the inline check refused it, and what the read-only
-  // rule refused.
-  py::tuple refused() const {
-    if (!guard_) return py::make_tuple(false, py::list());
-    return py::make_tuple(guard_->needs_thread, py::cast(guard_->denied));
-  }
-  bool guarded() const { return static_cast<bool>(guard_); }
+  // (needs_thread, denied) of the last statement armed: whether the inline check refused it, and what the
+  // read-only rule refused (for a statement sqlite3 ran; query() and query_many() say it in their outcomes).
+  py::tuple refused() const { return py::make_tuple(guard_.needs_thread, py::cast(guard_.denied)); }
   // Waits for a query another thread runs on this reader (interrupted, and a batch stopped between queries).
   void close() {
     if (db_ == nullptr) return;
@@ -628,14 +611,24 @@ class Reader {
     }
     std::lock_guard<std::mutex> running(running_, std::adopt_lock);
     cache_.clear();
-    if (db_ != nullptr && guard_ && handle_of_unchecked(con_) == db_) {
+    if (db_ != nullptr && handle_of_unchecked(con_) == db_) {
       api.set_authorizer(db_, deny_all, nullptr);
       api.progress_handler(db_, 1, stop_all, nullptr);
     }
-    db_ = nullptr;  // the guard is kept: SQLite no longer calls it
+    db_ = nullptr;  // the guard stays, unused: SQLite no longer calls it
   }
 
  private:
+  // One query, armed (deadline, inline check) and read; an error keeps what the guard refused.
+  Read read_one(const std::string& sql, size_t max_rows, size_t max_bytes, double seconds, bool inline_query) {
+    guard_.arm(seconds, inline_query);
+    Read r = run(db_, cache_, sql, max_rows, max_bytes, seconds);
+    if (r.outcome == Outcome::Error) {
+      r.needs_thread = guard_.needs_thread;
+      r.denied = guard_.denied;
+    }
+    return r;
+  }
   static py::tuple outcome(const Read& r) {
     switch (r.outcome) {
       case Outcome::Ok:
@@ -643,7 +636,8 @@ class Reader {
       case Outcome::Error: {
         PyObject* msg = PyUnicode_DecodeUTF8(r.message.data(), static_cast<Py_ssize_t>(r.message.size()), "replace");
         if (msg == nullptr) throw py::error_already_set();
-        return py::make_tuple("error", r.code, r.extended, py::reinterpret_steal<py::str>(msg));
+        return py::make_tuple("error", r.code, r.extended, py::reinterpret_steal<py::str>(msg), r.needs_thread,
+                              py::cast(r.denied));
       }
       case Outcome::TooLarge:
         return py::make_tuple("too_large", r.rows, r.ncols, r.size);
@@ -666,7 +660,7 @@ class Reader {
   py::object con_;
   sqlite3* db_ = nullptr;
   Statements cache_;
-  std::unique_ptr<Guard> guard_;
+  Guard guard_;
   std::mutex running_;  // held while a query runs (without the GIL), so that close() never pulls it away
   std::atomic<bool> closing_{false};
 };
@@ -682,18 +676,17 @@ void register_sqlite(py::module_& m) {
            py::arg("cached_statements") = 256, py::arg("stop_at_deadline") = true)
       .def("query", &Reader::query, py::arg("sql"), py::arg("max_rows"), py::arg("max_bytes"), py::arg("seconds"),
            py::arg("inline_query") = false,
-           "('ok', table, columns), ('error', code, extended_code, message), ('too_large', rows, columns, bytes), "
-           "('deadline',) or ('fallback',): read it through Python's rows instead.")
+           "('ok', table, columns), ('error', code, extended_code, message, needs_thread, denied), "
+           "('too_large', rows, columns, bytes), ('deadline',) or ('fallback',): read it through Python's rows instead.")
       .def("query_many", &Reader::query_many, py::arg("sqls"), py::arg("max_rows"), py::arg("max_bytes"),
            py::arg("seconds"), py::arg("inline_query") = false,
-           "query() of each text, the GIL released once for all; an error also says (needs_thread, denied).")
+           "(outcomes as query() gives them, seconds per text): query() of each text, the GIL released once for all.")
       .def("arm", &Reader::arm, py::arg("seconds"), py::arg("inline_query") = false,
            "Arm the guard (deadline, inline check) for a statement run through Python's sqlite3.")
       .def("disarm", &Reader::disarm, "The statement armed by arm() is over.")
       .def("poll", &Reader::poll, py::arg("grace"),
            "The watchdog's look: 0 no query runs, 1 one runs, 2 it was interrupted now (`grace` s after its deadline).")
-      .def("refused", &Reader::refused, "(needs_thread, denied actions) of the last query.")
-      .def_property_readonly("guarded", &Reader::guarded, "Whether this reader's C guard is on the connection.")
+      .def("refused", &Reader::refused, "(needs_thread, denied actions) of the statement armed last.")
       .def("close", &Reader::close,
            "Finalize the prepared statements and refuse every later statement (before the connection closes).");
   m.def("sqlite_guard_rule", &guard_rule, py::arg("actions"), py::arg("read_actions"), py::arg("pragma"),

@@ -346,6 +346,8 @@ class SQLiteEngine:
                 finally:
                     con.text_factory = str
         except Exception as e:  # noqa: BLE001 - every engine error becomes a result
+            if reader is not None:  # what its C guard refused (the Python callbacks keep it in state themselves)
+                state.needs_thread, state.denied[:] = reader.refused()
             return self._failure(sql, state, e, t0)
         finally:
             if reader is None:
@@ -382,18 +384,15 @@ class SQLiteEngine:
             return ExecResult(sql=sql, ok=True, columns=columns, rows=None, elapsed=elapsed,
                               truncated=table.truncated, engine=self.name, _table=table)  # fmt: skip
         if status == "error":
-            if len(rest) > 3:  # a batch's outcome says what the guard refused for this query
-                state.needs_thread, state.denied[:] = rest[3], rest[4]
-            else:
-                state.needs_thread, state.denied[:] = state.reader.refused()
-            return self._failure(sql, state, sqlite_error(rest[0], rest[2]), elapsed=elapsed, refused=False)
+            code, _, message, state.needs_thread, state.denied[:] = rest  # with what the guard refused
+            return self._failure(sql, state, sqlite_error(code, message), elapsed=elapsed)
         if status == "too_large":
             error: BaseException = ResultTooLarge.after(self.config.max_result_bytes, *rest)
         elif status == "deadline":
             error = FetchDeadline("the deadline passed while fetching the result")
         else:
             return None
-        return self._failure(sql, state, error, elapsed=elapsed, refused=False)
+        return self._failure(sql, state, error, elapsed=elapsed)
 
     def run_many(self, state: _Conn, sqls: list[str]) -> list[ExecResult | None]:
         """The core's tables of ``sqls`` (each run as :meth:`run_inline` would, ``rows=False``) in one call of
@@ -436,13 +435,9 @@ class SQLiteEngine:
             cur.close()
 
     def _failure(
-        self, sql: str, state: _Conn, e: BaseException, t0: float = 0.0, *, elapsed: float | None = None,
-        refused: bool = True,
-    ) -> ExecResult:  # fmt: skip
-        """The failed result of ``e``; ``refused``: read what the reader's C guard refused first (the Python
-        callbacks keep it in ``state`` themselves; a batch's outcome says it per query)."""
-        if refused and state.reader is not None:
-            state.needs_thread, state.denied[:] = state.reader.refused()
+        self, sql: str, state: _Conn, e: BaseException, t0: float = 0.0, *, elapsed: float | None = None
+    ) -> ExecResult:
+        """The failed result of ``e`` (``elapsed``, else the time since ``t0``)."""
         kind, message = self.classify(e, state)
         elapsed = time.perf_counter() - t0 if elapsed is None else elapsed
         return ExecResult.failure(sql, kind, message, elapsed=elapsed, engine=self.name)
