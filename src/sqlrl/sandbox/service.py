@@ -364,47 +364,44 @@ class ExecutionService:
     def _run_all(
         self, keys: list[tuple[str, str | None, Any]], workers: int | None, progress: bool | None, desc: str
     ) -> list[ExecResult]:
-        if not self.keep_rows:
-            keys, batched = self._run_batches(keys, workers, progress, desc)
-            if not keys:
-                return [r for _, r in sorted(batched.items())]
-            rest = iter(self._run_all_one_by_one(list(keys.values()), workers, progress, desc))
-            return [batched[k] if k in batched else next(rest) for k in range(len(batched) + len(keys))]
-        return self._run_all_one_by_one(keys, workers, progress, desc)
+        if self.keep_rows:
+            return self._run_all_one_by_one(keys, workers, progress, desc)
+        results = self._run_batches(keys, workers, progress, desc)
+        rest = [k for k in range(len(keys)) if k not in results]
+        if rest:
+            one_by_one = self._run_all_one_by_one([keys[k] for k in rest], workers, progress, desc)
+            results.update(zip(rest, one_by_one, strict=True))
+        return [results[k] for k in range(len(keys))]
 
     def _run_batches(
         self, keys: list[tuple[str, str | None, Any]], workers: int | None, progress: bool | None, desc: str
-    ) -> tuple[dict[int, tuple[str, str | None, Any]], dict[int, ExecResult]]:
+    ) -> dict[int, ExecResult]:
         """Run the queries of sandboxes that run batches (:attr:`Sandbox.batches`: SQLite with the core's reader)
         through :meth:`Sandbox.execute_tables` (many queries per call of the reader, without the GIL), in parts on
-        the service's threads; returns the other keys (by position) and the results (by position)."""
+        the service's threads; returns their results by position in ``keys`` (the other keys are not run)."""
+        sandboxes: dict[tuple[str, str | None], Sandbox | None] = {}
         groups: dict[tuple[str, str | None], list[int]] = {}
-        others: dict[int, tuple[str, str | None, Any]] = {}
-        batchable: dict[tuple[str, str | None], bool] = {}
         for k, key in enumerate(keys):
             where = (key[0], key[1])
-            if where not in batchable:
+            if where not in sandboxes:
                 sb = self.get(*where)
-                batchable[where] = isinstance(sb, Sandbox) and sb.batches
-            if batchable[where]:
+                sandboxes[where] = sb if isinstance(sb, Sandbox) and sb.batches else None
+            if sandboxes[where] is not None:
                 groups.setdefault(where, []).append(k)
-            else:
-                others[k] = key
         n = resolve_workers(workers if workers is not None else self.workers, default=resolve_workers(-1))
         here: list[tuple[Sandbox, list[int]]] = []  # the first part of each database: on the calling thread
         away: list[list[tuple[Sandbox, list[int]]]] = [[] for _ in range(n - 1)]  # part j of each: pool job j - 1
-        for (db, engine), where in groups.items():
-            parts = max(1, min(n, len(where) // _BATCH_CHUNK))  # a thread per part, each part worth its hand-off
-            size = -(-len(where) // parts)
-            sb = self.get(db, engine)
-            pieces = [(sb, where[i : i + size]) for i in range(0, len(where), size)]
+        for where, ks in groups.items():
+            parts = max(1, min(n, len(ks) // _BATCH_CHUNK))  # a thread per part, each part worth its hand-off
+            size = -(-len(ks) // parts)
+            pieces = [(sandboxes[where], ks[i : i + size]) for i in range(0, len(ks), size)]
             here.append(pieces[0])  # type: ignore[arg-type]
             for j, piece in enumerate(pieces[1:]):
                 away[j].append(piece)  # type: ignore[arg-type]
         jobs = [job for job in away if job]
         results: dict[int, ExecResult] = {}
         if not here:
-            return others, results
+            return results
 
         def run(chunks: list[tuple[Sandbox, list[int]]]) -> list[tuple[int, ExecResult]]:
             out = []
@@ -429,7 +426,7 @@ class ExecutionService:
                 for future in futures:
                     results.update(future.result())
         self._observe(list(results.values()))
-        return others, results
+        return results
 
     def _run_all_one_by_one(
         self, keys: list[tuple[str, str | None, Any]], workers: int | None, progress: bool | None, desc: str
