@@ -56,17 +56,21 @@ def test_exec_dialect_postgres_on_a_sqlite_file(db, capsys):
     assert rc == 1 and payload["error_kind"] == "transpile"
 
 
+def _write_tables(path: Path, db_id: str, table: str, columns: list[str]) -> None:
+    """A Spider ``tables.json`` for one table whose first column is its integer key, the second text, the third a number."""
+    names = [[-1, "*"], *([0, c] for c in columns)]
+    path.write_text(json.dumps([{
+        "db_id": db_id, "table_names_original": [table], "table_names": [table], "column_names_original": names,
+        "column_names": names, "column_types": ["text", "number", "text", "number"], "primary_keys": [1],
+        "foreign_keys": [],
+    }]))  # fmt: skip
+
+
 def test_spider_evaluator_dialect(db, tmp_path, capsys):
     root = tmp_path / "database" / "s"
     root.mkdir(parents=True)
     (root / "s.sqlite").write_bytes(db.read_bytes())
-    tables = [{
-        "db_id": "s", "table_names_original": ["singer"], "table_names": ["singer"],
-        "column_names_original": [[-1, "*"], [0, "id"], [0, "name"], [0, "age"]],
-        "column_names": [[-1, "*"], [0, "id"], [0, "name"], [0, "age"]],
-        "column_types": ["text", "number", "text", "number"], "primary_keys": [1], "foreign_keys": [],
-    }]  # fmt: skip
-    (tmp_path / "tables.json").write_text(json.dumps(tables))
+    _write_tables(tmp_path / "tables.json", "s", "singer", ["id", "name", "age"])
     (tmp_path / "gold.sql").write_text(f"{GOLD}\ts\nSELECT count(*) FROM singer\ts\n")
     (tmp_path / "pred.sql").write_text(f"{PG}\nSELECT COUNT(*) FROM singer QUALIFY TRUE LIMIT ALL ((\n")
     from sqlrl.eval.spider import evaluate_spider
@@ -109,13 +113,7 @@ def test_evaluators_on_duckdb_keep_sqlites_order_of_ties(tmp_path):
     con.close()
     (tmp_path / "gold.sql").write_text("".join(f"{g}\tg\n" for g in golds))
     (tmp_path / "pred.sql").write_text("".join(f"{p}\n" for p in preds))
-    tables = [{
-        "db_id": "g", "table_names_original": ["g"], "table_names": ["g"],
-        "column_names_original": [[-1, "*"], [0, "id"], [0, "v"], [0, "w"]],
-        "column_names": [[-1, "*"], [0, "id"], [0, "v"], [0, "w"]],
-        "column_types": ["text", "number", "text", "number"], "primary_keys": [1], "foreign_keys": [],
-    }]  # fmt: skip
-    (tmp_path / "tables.json").write_text(json.dumps(tables))
+    _write_tables(tmp_path / "tables.json", "g", "g", ["id", "v", "w"])
     for engine in ("sqlite", "duckdb"):
         report = evaluate_spider(
             tmp_path / "gold.sql", tmp_path / "pred.sql", tmp_path / "database", tmp_path / "tables.json",
