@@ -74,17 +74,6 @@ def floor(queries: list[tuple[str, str]], connections: dict[str, Any], errors: t
     return time.perf_counter() - t
 
 
-def guarded_connection(db: str) -> sqlite3.Connection:
-    """A bare read-only connection with the sandbox's own authorizer and progress handler (no deadline)."""
-    from sqlrl.sandbox.sqlite_engine import PROGRESS_STEPS, _Conn
-
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, cached_statements=0)
-    state = _Conn(con)
-    con.set_authorizer(state.authorize)
-    con.set_progress_handler(state.progress, PROGRESS_STEPS)
-    return con
-
-
 def sandboxed(queries: list[tuple[str, str]], boxes: dict[str, Sandbox]) -> float:
     t = time.perf_counter()
     for db, sql in queries:
@@ -153,7 +142,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sampled, warm = make_batch(Path(tmp), args.seed)
         rows = []
-        guards: dict[str, float] = {}  # SQLite: the floor with the sandbox's authorizer and progress handler
         for tag, batch in (("as sampled", sampled), ("all distinct", distinct_copy(sampled))):
             queries = distinct_queries(batch)
             dbs = sorted({db for db, _ in queries})
@@ -166,18 +154,14 @@ def main() -> None:
             else:
                 floor_queries, engine_error = queries, sqlite3.Error
                 connections = {db: sqlite3.connect(f"file:{db}?mode=ro", uri=True, cached_statements=0) for db in dbs}
-                guarded = {db: guarded_connection(db) for db in dbs}
-                guards[tag] = float("inf")
             best_floor = best_box = best_first = best_batch = best_reward = float("inf")
             for _ in range(args.repeat):
                 best_floor = min(best_floor, floor(floor_queries, connections, engine_error))
-                if tag in guards:
-                    guards[tag] = min(guards[tag], floor(floor_queries, guarded, engine_error))
                 best_box = min(best_box, sandboxed(queries, boxes))
                 best_first = min(best_first, first_run(queries, dbs, args.engine))
                 best_batch = min(best_batch, first_run(queries, dbs, args.engine, batch=True))
                 best_reward = min(best_reward, reward(batch, warm, args.engine))
-            for con in [*connections.values(), *(guarded.values() if tag in guards else [])]:
+            for con in connections.values():
                 con.close()
             for box in boxes.values():
                 box.close()
@@ -193,12 +177,6 @@ def main() -> None:
         box, first, batched = (f"{1e3 * x:.1f} ({x / f:.2f}x)" for x in (b, b1, bb))
         lines.append(f"| {tag} | {n} | {q} | {1e3 * f:.1f} | {box} | {first} | {batched} | {1e3 * r:.1f} "
                      f"| {r / f:.2f}x |")  # fmt: skip
-    if guards:
-        lines.append("")
-        lines.append("The floor on connections that carry the sandbox's authorizer and progress handler "
-                     "(Python callbacks SQLite calls while it prepares and runs each query): "
-                     + ", ".join(f"{tag} {1e3 * guards[tag]:.1f} ms ({guards[tag] / f:.2f}x the floor)"
-                                 for tag, _, _, f, *_ in rows) + ".")  # fmt: skip
     table = "\n".join(lines)
     print(table)
     if args.record:
