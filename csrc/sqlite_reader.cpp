@@ -69,6 +69,7 @@ struct Api {
                         void*) = nullptr;
   void (*progress_handler)(sqlite3*, int, int (*)(void*), void*) = nullptr;
   void (*interrupt)(sqlite3*) = nullptr;
+  int (*get_autocommit)(sqlite3*) = nullptr;
 };
 
 Api api;
@@ -109,7 +110,8 @@ std::string bind(const std::string& library, const std::string& version, py::dic
             load(lib, "sqlite3_errcode", a.errcode) && load(lib, "sqlite3_extended_errcode", a.extended_errcode) &&
             load(lib, "sqlite3_db_filename", a.db_filename) && load(lib, "sqlite3_libversion", a.libversion) &&
             load(lib, "sqlite3_set_authorizer", a.set_authorizer) &&
-            load(lib, "sqlite3_progress_handler", a.progress_handler) && load(lib, "sqlite3_interrupt", a.interrupt);
+            load(lib, "sqlite3_progress_handler", a.progress_handler) && load(lib, "sqlite3_interrupt", a.interrupt) &&
+            load(lib, "sqlite3_get_autocommit", a.get_autocommit);
   if (!ok) return "SQLite's functions are not exported by " + library;
   if (version != a.libversion()) return "SQLite " + std::string(a.libversion()) + " found, Python uses " + version;
   for (auto item : size_of) {
@@ -151,6 +153,7 @@ struct Guard {
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   bool inline_ = false;        // prepared on the caller's thread: refuse what must run on the query thread
   bool needs_thread = false;   // the inline check refused something
+  bool internal = false;       // the reader's own BEGIN / COMMIT around a batch (never a query's text)
   std::vector<std::string> denied;  // actions the read-only rule refused ("what arg1")
   // What the watchdog reads (Reader::poll, from its own thread): the running query's deadline (max between
   // queries) and whether it was interrupted for it, changed under `mu` so that an interrupt never reaches
@@ -179,6 +182,7 @@ struct Guard {
 
 int authorize(void* ctx, int action, const char* a1, const char* a2, const char*, const char* trigger) {
   Guard& g = *static_cast<Guard*>(ctx);
+  if (g.internal) return rule.ok;
   if (g.inline_ && (action == rule.recursive || action == rule.function)) {
     std::string name = a2 ? a2 : "";
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));  // ASCII only: stricter
@@ -298,6 +302,9 @@ size_t int_size(long long v) {
 
 // Prepared statements of one connection by SQL text, least recently used first out (what sqlite3's
 // own statement cache does for the Python path: the authorizer runs once per text, when it is prepared).
+// A text is kept from the second time it runs: most texts of a training batch (new completions) run once,
+// and keeping them would only cost their eviction later and hold memory that SQLite's allocator then
+// asks its process-wide lock for; texts that come back (gold queries every epoch) are kept.
 class Statements {
  public:
   explicit Statements(size_t capacity) : capacity_(capacity) {}
@@ -312,7 +319,7 @@ class Statements {
   }
   void put(const std::string& sql, sqlite3_stmt* st) {
     api.reset(st);
-    if (capacity_ == 0 || index_.count(sql)) {
+    if (capacity_ == 0 || index_.count(sql) || !seen_before(sql)) {
       api.finalize(st);
       return;
     }
@@ -328,10 +335,20 @@ class Statements {
     for (auto& e : lru_) api.finalize(e.second);
     lru_.clear();
     index_.clear();
+    seen_.clear();
   }
 
  private:
+  // Whether `sql` ran before (remembered by its hash among the last texts seen once); remembers it.
+  bool seen_before(const std::string& sql) {
+    size_t h = std::hash<std::string>{}(sql);
+    if (seen_.count(h)) return true;
+    if (seen_.size() >= 8 * capacity_) seen_.clear();  // a bounded memory: the oldest are forgotten together
+    seen_.insert(h);
+    return false;
+  }
   size_t capacity_;
+  std::unordered_set<size_t> seen_;
   std::list<std::pair<std::string, sqlite3_stmt*>> lru_;
   std::unordered_map<std::string, std::list<std::pair<std::string, sqlite3_stmt*>>::iterator> index_;
 };
@@ -559,6 +576,10 @@ class Reader {
     {
       py::gil_scoped_release release;
       std::lock_guard<std::mutex> running(running_);  // close() waits for it, and stops it between queries
+      // One read transaction for the batch: each query then skips taking and releasing the file's shared
+      // lock and checking the file's header (a fifth of a quick query's time); the queries read one snapshot.
+      const bool batch = sqls.size() > 1 && db_ != nullptr && !closing_ && api.get_autocommit(db_) &&
+                         run_internal("BEGIN");
       for (size_t k = 0; k < sqls.size(); ++k) {
         if (db_ == nullptr || closing_) {
           reads[k].outcome = Outcome::Fallback;  // closed meanwhile: each goes the Python way, and fails there
@@ -568,6 +589,8 @@ class Reader {
         reads[k] = read_one(sqls[k], max_rows, max_bytes, seconds, inline_query);  // re-arms: no gap to watch
         took[k] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       }
+      // (an error may have ended the transaction already: SQLite rolls it back on some)
+      if (batch && db_ != nullptr && !api.get_autocommit(db_) && !run_internal("COMMIT")) run_internal("ROLLBACK");
       guard_.disarm();
     }
     py::list out;
@@ -619,6 +642,17 @@ class Reader {
   }
 
  private:
+  // Runs one of the reader's own statements (BEGIN, COMMIT, ROLLBACK), which the guard lets through and no
+  // deadline stops; whether it succeeded.
+  bool run_internal(const char* sql) {
+    guard_.arm(-1, false);
+    guard_.internal = true;
+    sqlite3_stmt* st = nullptr;
+    bool done = api.prepare_v2(db_, sql, -1, &st, nullptr) == kOk && st != nullptr && api.step(st) == kDone;
+    if (st != nullptr) api.finalize(st);
+    guard_.internal = false;
+    return done;
+  }
   // One query, armed (deadline, inline check) and read; an error keeps what the guard refused.
   Read read_one(const std::string& sql, size_t max_rows, size_t max_bytes, double seconds, bool inline_query) {
     guard_.arm(seconds, inline_query);

@@ -317,6 +317,9 @@ def test_a_batch_gives_what_each_query_gives(values_db, tmp_path):
         None,
         "SELECT i FROM v WHERE k = 3",
         "PRAGMA x",
+        "COMMIT",  # a query may not end (nor begin) the batch's read transaction
+        "BEGIN",
+        "SELECT count(*) FROM v",
     ]
     ex = list(load_toy("dev", cache_dir=tmp_path))[0]
     toy = [ex.gold_sql, *(m for _, m in mutations(ex.gold_sql)[:10])]
@@ -331,6 +334,31 @@ def test_a_batch_gives_what_each_query_gives(values_db, tmp_path):
                     assert g.table.rows() == w.table.rows() and g.elapsed > 0, q
             again = many.execute_tables(batch)  # statements cached, and the queries the batch handed back known
             assert [(r.ok, r.error) for r in again] == [(r.ok, r.error) for r in want]
+
+
+def test_a_batch_reads_in_one_transaction_and_ends_it(tmp_path):
+    """A batch's queries run in one read transaction (one shared lock of the file, not one per query), which
+    ends with the batch whatever its queries did: errors, refusals, a query stopped at its deadline. A writer
+    then finds the file free, and the next batch reads what it wrote."""
+    path = tmp_path / "w.sqlite"
+    writer = sqlite3.connect(path, timeout=0)
+    writer.execute("CREATE TABLE v (k INTEGER)")
+    writer.executemany("INSERT INTO v VALUES (?)", [(k,) for k in range(11)])
+    writer.commit()
+    slow = "SELECT count(*) FROM v a, v b, v c, v d, v e, v f, v g, v h"
+    batch = ["SELECT count(*) FROM v", "SELECT nope FROM v", "DELETE FROM v", slow, "COMMIT", "SELECT max(k) FROM v"]
+    with Sandbox(path, timeout=0.3) as sb:
+        got = sb.execute_tables(batch)
+        assert [r.ok for r in got] == [True, False, False, False, False, True]
+        assert [r.error_kind for r in got[2:5]] == [ErrorKind.NOT_READ_ONLY, ErrorKind.TIMEOUT, ErrorKind.NOT_READ_ONLY]
+        assert got[0].table.rows() == [(11,)] and got[-1].table.rows() == [(10,)]
+        state = sb._pool.get().conn
+        assert not state.con.in_transaction
+        writer.execute("INSERT INTO v VALUES (11)")  # timeout=0: fails if the sandbox still held its lock
+        writer.commit()
+        assert [r.table.rows() for r in sb.execute_tables(["SELECT count(*) FROM v", "SELECT max(k) FROM v"])] == [
+            [(12,)], [(11,)]]  # fmt: skip
+    writer.close()
 
 
 def test_a_batch_stops_a_query_at_its_deadline_and_goes_on(values_db):
