@@ -133,6 +133,23 @@ def test_memos_across_calls_and_gold_reuse(tiny_sqlite):
         assert service.run([(tiny_sqlite, "SELECT 2")])[0] is not other
 
 
+def test_gold_queries_and_predictions_in_one_call_go_to_their_memos(tiny_sqlite):
+    """``gold`` as a flag per query: one call runs a batch's gold queries and predictions side by side, each
+    result filed in its memo (a text that is both a gold and a prediction runs once, as a gold)."""
+    with ExecutionService(engine="sqlite", memo_size=8, gold_memo_size=8, keep_rows=False) as service:
+        queries = [(tiny_sqlite, "SELECT count(*) FROM t"), (tiny_sqlite, "SELECT 2"),
+                   (tiny_sqlite, "SELECT count(*) FROM t"), (tiny_sqlite, "SELECT 3")]  # fmt: skip
+        gold, two, pred, three = service.run(queries, gold=[True, False, False, True])
+        assert pred is gold and service.stats["executed"] == 3
+        assert service._gold_memo.get((str(tiny_sqlite), "sqlite", "SELECT count(*) FROM t")) is gold
+        assert service._gold_memo.get((str(tiny_sqlite), "sqlite", "SELECT 3")) is three
+        assert service._memo.get((str(tiny_sqlite), "sqlite", "SELECT 2")) is two
+        assert len(service._memo) == 1 and len(service._gold_memo) == 2
+        assert service.run([(tiny_sqlite, "SELECT 3")])[0] is three  # a prediction finds a gold's result
+        with pytest.raises(ValueError, match="3 flags for 4 queries"):
+            service.run(queries, gold=[True, False, False])
+
+
 @pytest.mark.parametrize("workers", [1, 4, None])
 def test_run_in_order_on_any_number_of_threads(tiny_sqlite, workers):
     with ExecutionService(engine="sqlite", workers=workers) as service:

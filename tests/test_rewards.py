@@ -431,6 +431,28 @@ def test_rewards_built_together_execute_each_query_once(db):
     assert executor.stats["executed"] == 3 and executor.stats["batches"] == 3
 
 
+def test_spider2_reads_each_rows_columns_when_completions_share_a_pair(db):
+    """Completions sharing a (gold, prediction) pair are scored once, except where a row's own columns
+    (spider2's condition_cols, ignore_order) make the same pair score differently."""
+    names = fence("SELECT name FROM singer WHERE country = 'US'")
+    out = call(execution_reward("spider2"), [names, names, names], GOLD, db, condition_cols=[[0], [], [0]])
+    assert out == [1.0, 0.0, 1.0]  # every gold column needed without condition_cols
+    gold = "SELECT name FROM singer ORDER BY age"
+    reverse = fence("SELECT name FROM singer ORDER BY age DESC")
+    out = call(execution_reward("spider2"), [reverse, reverse], gold, db, ignore_order=[True, False])
+    assert out == [1.0, 0.0]
+
+
+def test_a_text_that_looks_nondeterministic_runs_for_every_completion(db):
+    """Completions share the run of a query they repeat, but not of a text that looks non-deterministic."""
+    reward = execution_reward()
+    random = fence("SELECT name FROM singer ORDER BY random() LIMIT 1")
+    call(reward, [random, random, fence(GOLD), fence(GOLD)], GOLD, db)
+    executed = reward.executor.execute(reward.executor._last_read[1])
+    assert executed.preds[0] is not executed.preds[1] and executed.preds[2] is executed.preds[3]
+    assert reward.executor.stats["executed"] == 3  # the gold (which the two others reuse) and random() twice
+
+
 def test_rewards_built_together_read_a_call_once(db, monkeypatch):
     import sqlrl.rewards.executor as executor_module
 

@@ -32,7 +32,7 @@ from sqlrl.sandbox import ErrorKind, ExecResult, Sandbox
 from sqlrl.sandbox.cache import LRUCache
 from sqlrl.sandbox.parallel import resolve_workers
 from sqlrl.sandbox.ray_service import BACKENDS, make_service
-from sqlrl.sandbox.service import SANDBOX_OPTIONS, ExecutionService, did_you_mean, translate_for
+from sqlrl.sandbox.service import SANDBOX_OPTIONS, ExecutionService, did_you_mean, nondeterministic, translate_for
 from sqlrl.scoring import gold_has_order_by, score_batch
 from sqlrl.sql.extract import clean_sql
 
@@ -70,6 +70,7 @@ class ExecutedBatch:
         self.executor = executor
         self.workers = executor.workers
         self._scores: dict[tuple[str, str], list[float | None]] = {}
+        self._pair_index: tuple[list[int | None], list[tuple[ExecResult, ExecResult, int]]] | None = None
         self._lock = threading.Lock()
         self.metrics_logged = False
         self.seconds = 0.0
@@ -93,20 +94,23 @@ class ExecutedBatch:
             if key in self._scores:
                 return self._scores[key]
         b = self.batch
-        idx = [i for i in range(len(self)) if self.gold_usable(i)]
-        out: list[float | None] = [None] * len(self)
-        if idx:
-            golds = [self.golds[i].table for i in idx]  # type: ignore[union-attr]
-            preds = [self.preds[i].table if self.preds[i].ok else None for i in idx]
-            options: dict[str, Any] = {}
+        options: dict[str, list[Any]] = {}
+        if kind == "mode" and name == "spider2":  # optional columns; without them: unordered, all columns
+            ignore = [True if v is None else bool(v) for v in b.column("ignore_order", True)]
+            cols = b.columns.get("condition_cols")
+            condition = [tuple(c or ()) for c in cols] if cols is not None else None
+            pair_of, pairs = self._pairs(lambda i: (ignore[i], None if condition is None else condition[i]))
+            options["ignore_order"] = [ignore[i] for _, _, i in pairs]
+            if condition is not None:
+                options["condition_cols"] = [list(condition[i]) for _, _, i in pairs]
+        else:
+            pair_of, pairs = self._pairs()
             if kind == "mode" and name == "spider":
-                options["order_matters"] = [gold_has_order_by(self.golds[i].sql) for i in idx]  # type: ignore[union-attr]
-            if kind == "mode" and name == "spider2":  # optional columns; without them: unordered, all columns
-                ignore = b.column("ignore_order", True)
-                options["ignore_order"] = [True if ignore[i] is None else bool(ignore[i]) for i in idx]
-                if b.has("condition_cols"):
-                    cols = b.columns["condition_cols"]
-                    options["condition_cols"] = [list(cols[i] or []) for i in idx]
+                options["order_matters"] = [gold_has_order_by(g.sql) for g, _, _ in pairs]
+        golds = [g.table for g, _, _ in pairs]
+        preds = [p.table if p.ok else None for _, p, _ in pairs]
+        out: list[float | None] = [None] * len(self)
+        if golds:
             values = score_batch(
                 golds,
                 preds,
@@ -115,11 +119,35 @@ class ExecutedBatch:
                 workers=self.workers,
                 **options,
             )[name]
-            for i, v in zip(idx, values, strict=True):
-                out[i] = v
+            out = [None if k is None else values[k] for k in pair_of]
         with self._lock:
             self._scores[key] = out
         return out
+
+    def _pairs(self, row_key: Any = None) -> tuple[list[int | None], list[tuple[ExecResult, ExecResult, int]]]:
+        """Each completion's pair (None where its gold is missing or failed) and the distinct ``(gold, prediction,
+        first row)`` pairs: completions share result objects (one per distinct query), so each distinct pair is
+        scored once. ``row_key(i)``: what else of row ``i`` a score depends on (spider2's columns); without it
+        the pairs are worked out once per batch."""
+        if row_key is None and self._pair_index is not None:
+            return self._pair_index
+        index: dict[Hashable, int] = {}
+        pairs: list[tuple[ExecResult, ExecResult, int]] = []
+        pair_of: list[int | None] = [None] * len(self)
+        for i, (g, p) in enumerate(zip(self.golds, self.preds, strict=True)):
+            if g is None or not g.ok:
+                continue
+            key: Hashable = (id(g), id(p) if p.ok else None)
+            if row_key is not None:
+                key = (key, row_key(i))
+            k = index.get(key)
+            if k is None:
+                k = index[key] = len(pairs)
+                pairs.append((g, p, i))
+            pair_of[i] = k
+        if row_key is None:
+            self._pair_index = (pair_of, pairs)
+        return pair_of, pairs
 
     def rates(self) -> dict[str, float]:
         """Batch rates for the logs: SQL found, executed, timed out, failed, empty, ...
@@ -128,25 +156,35 @@ class ExecutedBatch:
         """
         n = max(len(self), 1)
         weight = Counter(map(id, self.preds))
-        preds = {id(p): p for p in self.preds}.values()
-
-        def count(test: Any) -> int:
-            return sum(weight[id(p)] for p in preds if test(p))
-
-        ran = [p for p in preds if p.error_kind != NO_SQL]
-        extracted = sum(weight[id(p)] for p in ran)
-        failed = (ErrorKind.NO_SQL, ErrorKind.TIMEOUT)
+        extracted = valid = timeout = error = not_read_only = empty = truncated = 0
+        ms = 0.0
+        for key, p in {id(p): p for p in self.preds}.items():  # one pass over the distinct results
+            kind = p.error_kind
+            if kind == NO_SQL:
+                continue
+            w = weight[key]
+            extracted += w
+            ms += w * p.elapsed
+            if p.ok:
+                valid += w
+                empty += w if p.empty else 0
+                truncated += w if p.truncated else 0
+            elif kind == ErrorKind.TIMEOUT:
+                timeout += w
+            else:
+                error += w
+                not_read_only += w if kind == ErrorKind.NOT_READ_ONLY else 0
         golds = {id(g): g for g in self.golds if g is not None}.values()
         ng = max(len(golds), 1)
         return {
             "sql/extracted": extracted / n,
-            "sql/valid": count(lambda p: p.ok) / n,
-            "sql/timeout": count(lambda p: p.error_kind == ErrorKind.TIMEOUT) / n,
-            "sql/error": count(lambda p: not p.ok and p.error_kind not in failed) / n,
-            "sql/not_read_only": count(lambda p: p.error_kind == ErrorKind.NOT_READ_ONLY) / n,
-            "sql/empty_result": count(lambda p: p.empty) / n,
-            "sql/truncated": count(lambda p: p.ok and p.truncated) / n,
-            "sql/exec_ms": 1e3 * sum(weight[id(p)] * p.elapsed for p in ran) / max(extracted, 1),
+            "sql/valid": valid / n,
+            "sql/timeout": timeout / n,
+            "sql/error": error / n,
+            "sql/not_read_only": not_read_only / n,
+            "sql/empty_result": empty / n,
+            "sql/truncated": truncated / n,
+            "sql/exec_ms": 1e3 * ms / max(extracted, 1),
             "gold/empty": sum(g.empty for g in golds) / ng,
             "gold/failed": sum(not g.ok for g in golds) / ng,
         }
@@ -383,9 +421,10 @@ class RewardExecutor:
 
     # -- running -----------------------------------------------------------------------------------
 
-    def run(self, queries: Sequence[tuple[str, str, str]], *, gold: bool = False) -> list[ExecResult]:
+    def run(self, queries: Sequence[tuple[str, str, str]], *, gold: bool | Sequence[bool] = False) -> list[ExecResult]:
         """Results of ``(db_path, sql, engine)`` queries on the executor's service (each distinct one runs
-        once, see the module docs); a query whose database or engine cannot be opened fails without running."""
+        once, see the module docs; ``gold``: for all queries or a flag per query, as the service takes it); a
+        query whose database or engine cannot be opened fails without running."""
         opened: dict[tuple[str, str], str | None] = {}
         for db, _, engine in queries:
             if (db, engine) not in opened:
@@ -395,7 +434,8 @@ class RewardExecutor:
             return self.service.run(queries, gold=gold)
         runnable = [i for i, (db, _, engine) in enumerate(queries) if opened[(db, engine)] is None]
         out: list[ExecResult | None] = [None] * len(queries)
-        for i, result in zip(runnable, self.service.run([queries[i] for i in runnable], gold=gold), strict=True):
+        flags = gold if isinstance(gold, bool) else [gold[i] for i in runnable]
+        for i, result in zip(runnable, self.service.run([queries[i] for i in runnable], gold=flags), strict=True):
             out[i] = result
         for i, (db, sql, engine) in enumerate(queries):
             why = opened[(db, engine)]
@@ -410,36 +450,40 @@ class RewardExecutor:
         if hit is not None and (hit.batch is batch or hit.batch.texts == batch.texts):
             return hit
         t0 = time.perf_counter()
-        n = len(batch)
+        # What decides a row's runs besides its completion: (database, engine, gold, gold's dialect, dialect).
+        # Rows share it by the group (GRPO repeats a prompt's columns), so it is worked out once per setting.
+        settings = list(
+            zip(batch.dbs(), batch.engines(), batch.golds(), batch.gold_dialects(), batch.dialects(), strict=True)
+        )
         gold_tasks: dict[tuple[str, str, str], None] = {}
-        row_gold: list[tuple[str, str, str] | None] = [None] * n
-        pred_tasks: list[tuple[str, str, str]] = []
-        pred_where: list[int] = []
-        preds: list[ExecResult | None] = [None] * n
         natives: dict[tuple[str, str], str] = {}
-        golds: dict[tuple[str, str, str, str | None], tuple[str, str, str]] = {}  # each row's gold task, made once
-        rows = zip(batch.dbs(), batch.engines(), batch.golds(), batch.gold_dialects(), batch.dialects(), strict=True)
-        for i, (db, engine, gold_sql, gold_dialect, dialect) in enumerate(rows):
+        of_setting: dict[tuple[Any, ...], tuple[tuple[str, str, str] | None, str | None]] = {}
+        for setting in dict.fromkeys(settings):
+            db, engine, gold_sql, gold_dialect, _ = setting
             native = None
             if db is not None:
                 native = natives.get((db, engine))
                 if native is None:
                     native = natives[(db, engine)] = self.sandbox_dialect(db, engine)
+            task = None
             if native is not None and gold_sql is not None:
-                task = golds.get((db, engine, gold_sql, gold_dialect))
-                if task is None:
-                    gold_text = clean_sql(gold_sql)  # as extract_sql leaves a completion: `;` off
-                    if gold_dialect is not None:
-                        # an untranslatable gold runs as is and fails there, with the engine's message
-                        gold_text = self.translate_to_sandbox(gold_text, gold_dialect, native, engine)[0] or gold_text
-                    task = golds[(db, engine, gold_sql, gold_dialect)] = (db, gold_text, engine)
-                row_gold[i] = task
+                gold_text = clean_sql(gold_sql)  # as extract_sql leaves a completion: `;` off
+                if gold_dialect is not None:
+                    # an untranslatable gold runs as is and fails there, with the engine's message
+                    gold_text = self.translate_to_sandbox(gold_text, gold_dialect, native, engine)[0] or gold_text
+                task = (db, gold_text, engine)
                 gold_tasks[task] = None
-            extraction = batch.extractions[i]
+            of_setting[setting] = (task, native)
+        row_gold = [of_setting[setting][0] for setting in settings]
+        pred_tasks: dict[tuple[str, str, str], list[int]] = {}  # each distinct prediction and its rows
+        preds: list[ExecResult | None] = [None] * len(batch)
+        for i, (setting, extraction) in enumerate(zip(settings, batch.extractions, strict=True)):
             sql = extraction.sql
             if sql is None:
                 preds[i] = _failure(NO_SQL, extraction.reason)
                 continue
+            db, engine, _, _, dialect = setting
+            native = of_setting[setting][1]
             if native is None:
                 preds[i] = _failure(ErrorKind.MISSING_DATABASE, "no db_path for this row", sql)
                 continue
@@ -449,12 +493,28 @@ class RewardExecutor:
                     preds[i] = _failure(TRANSPILE, err, sql)
                     continue
                 sql = text
-            pred_tasks.append((db, sql, engine))
-            pred_where.append(i)
+            where = pred_tasks.get((db, sql, engine))
+            if where is None:
+                pred_tasks[(db, sql, engine)] = [i]
+            else:
+                where.append(i)
+        # each distinct prediction once, but a text that looks non-deterministic once per row (never shared)
+        pred_list: list[tuple[str, str, str]] = []
+        pred_rows: list[list[int]] = []
+        for task, where in pred_tasks.items():
+            if len(where) > 1 and nondeterministic(task[1]):
+                pred_list += [task] * len(where)
+                pred_rows += [[i] for i in where]
+            else:
+                pred_list.append(task)
+                pred_rows.append(where)
+        # gold queries and predictions in one call, side by side on the service's threads
         gold_list = list(gold_tasks)
-        gold_out = dict(zip(gold_list, self.run(gold_list, gold=True), strict=True))
-        for i, outcome in zip(pred_where, self.run(pred_tasks), strict=True):
-            preds[i] = outcome
+        results = self.run([*gold_list, *pred_list], gold=[True] * len(gold_list) + [False] * len(pred_list))
+        gold_out = dict(zip(gold_list, results, strict=False))
+        for where, outcome in zip(pred_rows, results[len(gold_list) :], strict=True):
+            for i in where:
+                preds[i] = outcome
         golds = [None if t is None else gold_out[t] for t in row_gold]
         executed = ExecutedBatch(batch, preds, golds, self)  # type: ignore[arg-type]
         executed.seconds = time.perf_counter() - t0

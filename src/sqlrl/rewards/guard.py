@@ -68,12 +68,15 @@ def apply_empty_gold(executed: ExecutedBatch, values: list[float | None], policy
     """``values`` (one score per completion, higher is better) after the empty-gold policy."""
     if policy == "allow":
         return values
+    empty = {id(g) for g in {id(g): g for g in executed.golds if g is not None}.values() if g.empty}
+    if not empty:  # each distinct gold result looked at once
+        return values
     out = list(values)
     executor = executed.executor
     b = executed.batch
     for i, v in enumerate(values):
         gold = executed.golds[i]
-        if v is None or gold is None or not gold.empty:
+        if v is None or gold is None or id(gold) not in empty:
             continue
         if policy == "skip":
             out[i] = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
@@ -49,6 +49,30 @@ class LRUCache(Generic[V]):
                 self._data.move_to_end(key)
                 return self._data[key]
             return None
+
+    def get_many(self, keys: Sequence[Hashable]) -> list[V | None]:
+        """:meth:`get` of every key, under one lock."""
+        with self._lock:
+            data = self._data
+            out: list[V | None] = []
+            for key in keys:
+                value = data.get(key)
+                if value is not None:
+                    data.move_to_end(key)
+                out.append(value)
+            return out
+
+    def put_many(self, items: Iterable[tuple[Hashable, V]]) -> None:
+        """:meth:`put` of every ``(key, value)``, under one lock."""
+        if self.maxsize == 0:
+            return
+        with self._lock:
+            data = self._data
+            for key, value in items:
+                data[key] = value
+                data.move_to_end(key)
+            while len(data) > self.maxsize:
+                data.popitem(last=False)
 
     def put(self, key: Hashable, value: V) -> None:
         if self.maxsize == 0:

@@ -81,7 +81,7 @@ def nondeterministic(sql: Any) -> bool:
     if not isinstance(sql, str):
         return True
     low = sql.lower()  # substring tests: several times quicker than one case-insensitive regex
-    return any(word in low for word in _NONDETERMINISTIC)
+    return any(map(low.__contains__, _NONDETERMINISTIC))
 
 
 def is_sqlite_dialect(dialect: str | None) -> bool:
@@ -283,7 +283,7 @@ class ExecutionService:
         self,
         queries: Sequence[tuple[Any, ...]],
         *,
-        gold: bool = False,
+        gold: bool | Sequence[bool] = False,
         workers: int | None = None,
         progress: bool | None = None,
         desc: str = "sql",
@@ -291,16 +291,28 @@ class ExecutionService:
         """The result of every ``(database, sql)``, ``(database, sql, engine)`` or
         ``(database, sql, engine, dialect)`` query, in order.
 
-        Each distinct query runs once (see the module docs); ``gold`` files the results in the
-        gold memo, where later predictions find them too. A query with a ``dialect`` other than its
-        sandbox's is translated first (:func:`translate_for`; untranslatable: a ``transpile`` failure).
+        Each distinct query runs once (see the module docs); ``gold`` (for all queries, or a flag per
+        query) files the results of gold queries in the gold memo, where later predictions find them too,
+        so gold queries and predictions of one batch can run side by side in one call. A query with a
+        ``dialect`` other than its sandbox's is translated first (:func:`translate_for`; untranslatable: a
+        ``transpile`` failure).
         """
-        memo = self._gold_memo if gold else self._memo
+        if not isinstance(gold, bool):
+            gold = list(gold)
+            if len(gold) != len(queries):
+                raise ValueError(f"gold has {len(gold)} flags for {len(queries)} queries")
+            if not any(gold):
+                gold = False
+            elif all(gold):
+                gold = True
+        flags = None if isinstance(gold, bool) else gold
         out: list[ExecResult | None] = [None] * len(queries)
         groups: dict[tuple[str, str | None, Any], list[int]] = {}
+        gold_keys: set[tuple[str, str | None, Any]] = set()  # with a flag per query: the keys of gold queries
         for i, query in enumerate(queries):
-            engine = (query[2] if len(query) > 2 else None) or self.engine
-            dialect = query[3] if len(query) > 3 else None
+            n = len(query)
+            engine = (query[2] if n > 2 else None) or self.engine
+            dialect = query[3] if n > 3 else None
             if not (engine is None or isinstance(engine, str)) or not (dialect is None or isinstance(dialect, str)):
                 raise TypeError(
                     f"a query is (database, sql) or (database, sql, engine) or (database, sql, engine, dialect), "
@@ -316,34 +328,52 @@ class ExecutionService:
                         continue
                     sql = text
             key = (str(query[0]), engine, sql if isinstance(sql, str) else _Unshared(sql))
-            groups.setdefault(key, []).append(i)
+            where = groups.get(key)
+            if where is None:
+                groups[key] = [i]
+            else:
+                where.append(i)
+            if flags is not None and flags[i]:
+                gold_keys.add(key)
+        keys = list(groups)
+        of_gold = [gold] * len(keys) if flags is None else [key in gold_keys for key in keys]
+        # a gold query is looked up among gold results; a prediction among predictions', then golds' (a
+        # prediction that is its gold's text); a non-deterministic text is never kept
+        hits = self._gold_memo.get_many(keys)
+        if gold is not True:
+            mine = self._memo.get_many([key for key, g in zip(keys, of_gold, strict=True) if not g])
+            theirs = iter(mine)
+            hits = [hit if g else next(theirs) or hit for hit, g in zip(hits, of_gold, strict=True)]
         todo: dict[tuple[str, str | None, Any], list[int]] = {}
-        hits = 0
-        for key, where in groups.items():
-            hit = memo.get(key)  # a text that looks non-deterministic is never remembered
-            if hit is None and not gold:
-                hit = self._gold_memo.get(key)  # a prediction that is its gold's text
+        todo_gold: list[bool] = []
+        reused = 0
+        for key, where, hit, g in zip(keys, groups.values(), hits, of_gold, strict=True):
             if hit is None:
                 if isinstance(key[2], _Unshared) or nondeterministic(key[2]):
                     for i in where:  # runs every time it occurs
                         todo[(key[0], key[1], key[2] if isinstance(key[2], _Unshared) else _Unshared(key[2]))] = [i]
+                        todo_gold.append(g)
                 else:
                     todo[key] = where
+                    todo_gold.append(g)
                 continue
-            hits += len(where)
+            reused += len(where)
             for i in where:
                 out[i] = hit
         with self._lock:
-            self.stats["memo_hits"] += hits
+            self.stats["memo_hits"] += reused
             self.stats["executed"] += len(todo)
         if todo:
-            keys = list(todo)
-            results = self._run_all(keys, workers, progress, desc)
-            for key, result in zip(keys, results, strict=True):
+            run = list(todo)
+            results = self._run_all(run, workers, progress, desc)
+            kept: tuple[list[tuple[Any, ExecResult]], list[tuple[Any, ExecResult]]] = ([], [])
+            for key, result, g in zip(run, results, todo_gold, strict=True):
                 if not isinstance(key[2], _Unshared):
-                    memo.put(key, result)
+                    kept[g].append((key, result))
                 for i in todo[key]:
                     out[i] = result
+            self._memo.put_many(kept[False])
+            self._gold_memo.put_many(kept[True])
         return out  # type: ignore[return-value]
 
     def map(
