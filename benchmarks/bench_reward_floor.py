@@ -5,8 +5,10 @@ mutation of it, fenced after a ``<think>`` block; the *all distinct* variant add
 every query, so that nothing is run once for several completions and no memo helps.
 
 - **reward**: ``build_rewards([execution, partial paverl])`` called as TRL calls it, both functions
-  on the same lists, one after the other; a fresh executor per repeat whose sandboxes an earlier
-  batch of other questions opened (a training run after its first step).
+  on the same lists, one after the other; one executor for every repeat, as in training, whose
+  sandboxes an earlier batch of other questions opened. Each repeat's texts are new (a comment naming
+  the repeat opens every completion's query and every gold query), so that nothing a previous batch
+  left helps: no memoised result, no prepared statement, no extracted SQL.
 - **sandbox**: the same distinct queries through ``Sandbox.execute(sql, rows=False)`` (one sandbox per
   database, its connection open), as the rewards run them: the sandbox's checks and guards over the
   engine, without the rewards (on SQLite the core reads the cells into its table; DuckDB returns rows).
@@ -23,6 +25,8 @@ every query, so that nothing is run once for several completions and no memo hel
   run does (a batch of new completions finds none prepared). With ``--engine duckdb`` the
   connection is DuckDB's, on the sandbox's own DuckDB copy of the SQLite file, with its SQLite-compat
   settings, running the text the sandbox runs after its SQLite-compat rewrites (found before timing).
+- **floor, one transaction** (SQLite): the same inside one read transaction per database (``BEGIN`` ...
+  ``COMMIT``): what the core's reader does for a batch (a query then skips taking the file's lock).
 
 The two take turns in every repeat; each keeps its best time. Run from the repository root:
 
@@ -117,18 +121,48 @@ def duckdb_floor_setup(queries: list[tuple[str, str]], boxes: dict[str, Sandbox]
     return [(db, boxes[db]._engine.prepare(sql)) for db, sql in queries], connections
 
 
-def reward(batch: dict, warm: dict, engine: str = "sqlite") -> float:
+def floor_in_transactions(queries: list[tuple[str, str]], connections: dict[str, Any]) -> float:
+    """:func:`floor` with each database's queries inside one read transaction (SQLite)."""
+    by_db: dict[str, list[str]] = {}
+    for db, sql in queries:
+        by_db.setdefault(db, []).append(sql)
+    t = time.perf_counter()
+    for db, sqls in by_db.items():
+        con = connections[db]
+        con.execute("BEGIN")
+        for sql in sqls:
+            try:
+                con.execute(sql).fetchall()
+            except sqlite3.Error:
+                pass
+        con.execute("COMMIT")
+    return time.perf_counter() - t
+
+
+def reward_functions(warm: dict, engine: str) -> list:
+    """The two rewards on one executor, its sandboxes opened by a batch of other questions."""
     funcs, _ = build_rewards(
         [{"name": "execution"}, {"name": "partial", "metric": "paverl"}], timeout=5.0, engine=engine
     )
     funcs[0](prompts=warm["prompts"], completions=warm["completions"], **columns(warm))
+    return funcs
+
+
+def new_texts(batch: dict, repeat: int) -> dict:
+    """The batch with every query text new: a comment naming the repeat opens each completion's query and
+    each gold query (a completion equal to its gold still equals it; repeats within the batch still repeat)."""
+    out = dict(batch)
+    out["completions"] = [t.replace("```sql\n", f"```sql\n/* r{repeat} */ ") for t in batch["completions"]]
+    out["gold_sql"] = [f"/* r{repeat} */ {g}" for g in batch["gold_sql"]]
+    return out
+
+
+def reward(funcs: list, batch: dict) -> float:
     cols = columns(batch)
     t = time.perf_counter()
     for f in funcs:
         f(prompts=batch["prompts"], completions=batch["completions"], **cols)
-    seconds = time.perf_counter() - t
-    funcs[0].executor.close()
-    return seconds
+    return time.perf_counter() - t
 
 
 def main() -> None:
@@ -154,39 +188,48 @@ def main() -> None:
             else:
                 floor_queries, engine_error = queries, sqlite3.Error
                 connections = {db: sqlite3.connect(f"file:{db}?mode=ro", uri=True, cached_statements=0) for db in dbs}
-            best_floor = best_box = best_first = best_batch = best_reward = float("inf")
-            for _ in range(args.repeat):
+            funcs = reward_functions(warm, args.engine)
+            best_floor = best_txn = best_box = best_first = best_batch = best_reward = float("inf")
+            for k in range(args.repeat):
                 best_floor = min(best_floor, floor(floor_queries, connections, engine_error))
+                if args.engine == "sqlite":
+                    best_txn = min(best_txn, floor_in_transactions(floor_queries, connections))
                 best_box = min(best_box, sandboxed(queries, boxes))
                 best_first = min(best_first, first_run(queries, dbs, args.engine))
                 best_batch = min(best_batch, first_run(queries, dbs, args.engine, batch=True))
-                best_reward = min(best_reward, reward(batch, warm, args.engine))
+                best_reward = min(best_reward, reward(funcs, new_texts(batch, k)))
+            funcs[0].executor.close()
             for con in connections.values():
                 con.close()
             for box in boxes.values():
                 box.close()
-            rows.append((tag, len(batch["completions"]), len(queries), best_floor, best_box, best_first, best_batch,
-                         best_reward))  # fmt: skip
+            rows.append((tag, len(batch["completions"]), len(queries), best_floor, best_txn, best_box, best_first,
+                         best_batch, best_reward))  # fmt: skip
     lines = [
-        "| batch | completions | distinct queries | floor ms | sandbox ms, texts seen (/ floor) "
-        "| sandbox ms, first run (/ floor) | sandbox batch ms, first run (/ floor) | reward ms (execution, partial) "
-        "| reward / floor |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| batch | completions | distinct queries | floor ms | floor ms, one transaction "
+        "| sandbox ms, texts seen (/ floor) | sandbox ms, first run (/ floor) | sandbox batch ms, first run (/ floor) "
+        "| reward ms (execution, partial) "
+        "| reward / floor | reward / floor, one transaction |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for tag, n, q, f, b, b1, bb, r in rows:
+    for tag, n, q, f, ft, b, b1, bb, r in rows:
         box, first, batched = (f"{1e3 * x:.1f} ({x / f:.2f}x)" for x in (b, b1, bb))
-        lines.append(f"| {tag} | {n} | {q} | {1e3 * f:.1f} | {box} | {first} | {batched} | {1e3 * r:.1f} "
-                     f"| {r / f:.2f}x |")  # fmt: skip
+        txn, per_txn = (f"{1e3 * ft:.1f}", f"{r / ft:.2f}x") if ft < float("inf") else ("—", "—")
+        lines.append(f"| {tag} | {n} | {q} | {1e3 * f:.1f} | {txn} | {box} | {first} | {batched} | {1e3 * r:.1f} "
+                     f"| {r / f:.2f}x | {per_txn} |")  # fmt: skip
     table = "\n".join(lines)
     print(table)
     if args.record:
         section = f"{SECTION} ({args.engine})"
         text = (
             f"## {section}\n\n{__doc__.split(chr(10) + chr(10), 1)[0]}\n\n{table}\n\n"
-            f"The floor and the sandbox rows run on one thread. The rewards use the machine's cores: SQLite's queries"
-            f" in batches per database (parts of at least 32 queries, each part one call of the core's reader without"
-            f" the GIL, on the service's threads), DuckDB's on threads when recent queries average over 0.1 ms. So"
-            f" the reward row can be nearer the floor than the sandbox alone, or under it.\n\n"
+            f"The floors and the sandbox rows run on one thread. The rewards use the machine's cores: SQLite's queries"
+            f" in batches per database (the gold queries and the predictions together, parts of at least 32 queries,"
+            f" each part one call of the core's reader without the GIL and in one read transaction, on the service's"
+            f" threads), DuckDB's on threads when recent queries average over 0.1 ms. So the reward row can be"
+            f" nearer the floor than the sandbox alone, or under it. The reward's texts are new in every repeat; the"
+            f" floor's and the sandbox's are the same texts every repeat (SQLite's floor prepares each one every"
+            f" time).\n\n"
             f"Best of {args.repeat} runs each, taken in turns. Machine: {machine()}; 1-minute load "
             f"average {load:.2f} before the run, {os.getloadavg()[0]:.2f} after. Reproduce:\n\n"
             f"    PYTHONPATH=src python benchmarks/bench_reward_floor.py --engine {args.engine} "
