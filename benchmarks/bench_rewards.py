@@ -57,6 +57,7 @@ from bench_eval import KINDS, mutate  # noqa: E402
 
 from sqlrl.data import load_toy  # noqa: E402
 from sqlrl.rewards import build_rewards, execution_reward, partial_reward  # noqa: E402
+from sqlrl.rewards.batch import _extract  # noqa: E402  (the process-wide cache of extracted SQL)
 
 SECTION = "Reward throughput (GRPO batch)"
 PROMPTS, GROUP = 64, 16
@@ -212,9 +213,11 @@ def timed(fn: Callable[[], list]) -> tuple[float, list]:
 
 
 def ours(make: Callable[[], list], batch: dict, warm: dict) -> tuple[float, list]:
-    """A fresh set of reward functions, warmed on other questions, then timed on the batch."""
+    """A fresh set of reward functions, warmed on other questions, then timed on the batch (the process's cache
+    of extracted SQL emptied first: the batch's completions are new to it, as a training step's are)."""
     funcs = make()
     funcs[0](prompts=warm["prompts"], completions=warm["completions"], **columns(warm))
+    _extract.cache_clear()
     t = time.perf_counter()
     values = [f(prompts=batch["prompts"], completions=batch["completions"], **columns(batch)) for f in funcs]
     seconds = time.perf_counter() - t
