@@ -32,7 +32,7 @@ from sqlrl.sandbox import ErrorKind, ExecResult, Sandbox
 from sqlrl.sandbox.cache import LRUCache
 from sqlrl.sandbox.parallel import resolve_workers
 from sqlrl.sandbox.ray_service import BACKENDS, make_service
-from sqlrl.sandbox.service import SANDBOX_OPTIONS, ExecutionService, did_you_mean, nondeterministic, translate_for
+from sqlrl.sandbox.service import SANDBOX_OPTIONS, ExecutionService, did_you_mean, translate_for
 from sqlrl.scoring import gold_has_order_by, score_batch
 from sqlrl.sql.extract import clean_sql
 
@@ -78,10 +78,6 @@ class ExecutedBatch:
 
     def __len__(self) -> int:
         return len(self.preds)
-
-    def gold_usable(self, i: int) -> bool:
-        g = self.golds[i]
-        return g is not None and g.ok
 
     def scores(self, kind: str, name: str) -> list[float | None]:
         """Execution verdicts (``kind="mode"``) or partial scores (``kind="metric"``) of every completion.
@@ -475,7 +471,8 @@ class RewardExecutor:
                 gold_tasks[task] = None
             of_setting[setting] = (task, native)
         row_gold = [of_setting[setting][0] for setting in settings]
-        pred_tasks: dict[tuple[str, str, str], list[int]] = {}  # each distinct prediction and its rows
+        pred_tasks: list[tuple[str, str, str]] = []
+        pred_rows: list[int] = []
         preds: list[ExecResult | None] = [None] * len(batch)
         for i, (setting, extraction) in enumerate(zip(settings, batch.extractions, strict=True)):
             sql = extraction.sql
@@ -493,28 +490,15 @@ class RewardExecutor:
                     preds[i] = _failure(TRANSPILE, err, sql)
                     continue
                 sql = text
-            where = pred_tasks.get((db, sql, engine))
-            if where is None:
-                pred_tasks[(db, sql, engine)] = [i]
-            else:
-                where.append(i)
-        # each distinct prediction once, but a text that looks non-deterministic once per row (never shared)
-        pred_list: list[tuple[str, str, str]] = []
-        pred_rows: list[list[int]] = []
-        for task, where in pred_tasks.items():
-            if len(where) > 1 and nondeterministic(task[1]):
-                pred_list += [task] * len(where)
-                pred_rows += [[i] for i in where]
-            else:
-                pred_list.append(task)
-                pred_rows.append(where)
-        # gold queries and predictions in one call, side by side on the service's threads
+            pred_tasks.append((db, sql, engine))
+            pred_rows.append(i)
+        # gold queries and predictions in one call, side by side on the service's threads (which runs each
+        # distinct query once)
         gold_list = list(gold_tasks)
-        results = self.run([*gold_list, *pred_list], gold=[True] * len(gold_list) + [False] * len(pred_list))
+        results = self.run([*gold_list, *pred_tasks], gold=[True] * len(gold_list) + [False] * len(pred_tasks))
         gold_out = dict(zip(gold_list, results, strict=False))
-        for where, outcome in zip(pred_rows, results[len(gold_list) :], strict=True):
-            for i in where:
-                preds[i] = outcome
+        for i, outcome in zip(pred_rows, results[len(gold_list) :], strict=True):
+            preds[i] = outcome
         golds = [None if t is None else gold_out[t] for t in row_gold]
         executed = ExecutedBatch(batch, preds, golds, self)  # type: ignore[arg-type]
         executed.seconds = time.perf_counter() - t0

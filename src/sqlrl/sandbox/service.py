@@ -297,18 +297,12 @@ class ExecutionService:
         ``dialect`` other than its sandbox's is translated first (:func:`translate_for`; untranslatable: a
         ``transpile`` failure).
         """
-        if not isinstance(gold, bool):
-            gold = list(gold)
-            if len(gold) != len(queries):
-                raise ValueError(f"gold has {len(gold)} flags for {len(queries)} queries")
-            if not any(gold):
-                gold = False
-            elif all(gold):
-                gold = True
-        flags = None if isinstance(gold, bool) else gold
+        flags = [gold] * len(queries) if isinstance(gold, bool) else list(gold)
+        if len(flags) != len(queries):
+            raise ValueError(f"gold has {len(flags)} flags for {len(queries)} queries")
         out: list[ExecResult | None] = [None] * len(queries)
         groups: dict[tuple[str, str | None, Any], list[int]] = {}
-        gold_keys: set[tuple[str, str | None, Any]] = set()  # with a flag per query: the keys of gold queries
+        golden: dict[tuple[str, str | None, Any], bool] = {}  # a text that is a gold query anywhere in the call
         for i, query in enumerate(queries):
             n = len(query)
             engine = (query[2] if n > 2 else None) or self.engine
@@ -331,31 +325,26 @@ class ExecutionService:
             where = groups.get(key)
             if where is None:
                 groups[key] = [i]
+                golden[key] = flags[i]
             else:
                 where.append(i)
-            if flags is not None and flags[i]:
-                gold_keys.add(key)
-        keys = list(groups)
-        of_gold = [gold] * len(keys) if flags is None else [key in gold_keys for key in keys]
+                golden[key] = golden[key] or flags[i]
         # a gold query is looked up among gold results; a prediction among predictions', then golds' (a
         # prediction that is its gold's text); a non-deterministic text is never kept
-        hits = self._gold_memo.get_many(keys)
-        if gold is not True:
-            mine = self._memo.get_many([key for key, g in zip(keys, of_gold, strict=True) if not g])
-            theirs = iter(mine)
-            hits = [hit if g else next(theirs) or hit for hit, g in zip(hits, of_gold, strict=True)]
+        keys = list(groups)
+        hits = dict(zip(keys, self._gold_memo.get_many(keys), strict=True))
+        own = [key for key in keys if not golden[key]]
+        hits.update((key, hit) for key, hit in zip(own, self._memo.get_many(own), strict=True) if hit is not None)
         todo: dict[tuple[str, str | None, Any], list[int]] = {}
-        todo_gold: list[bool] = []
         reused = 0
-        for key, where, hit, g in zip(keys, groups.values(), hits, of_gold, strict=True):
+        for key, where in groups.items():
+            hit = hits[key]
             if hit is None:
                 if isinstance(key[2], _Unshared) or nondeterministic(key[2]):
                     for i in where:  # runs every time it occurs
                         todo[(key[0], key[1], key[2] if isinstance(key[2], _Unshared) else _Unshared(key[2]))] = [i]
-                        todo_gold.append(g)
                 else:
                     todo[key] = where
-                    todo_gold.append(g)
                 continue
             reused += len(where)
             for i in where:
@@ -366,14 +355,12 @@ class ExecutionService:
         if todo:
             run = list(todo)
             results = self._run_all(run, workers, progress, desc)
-            kept: tuple[list[tuple[Any, ExecResult]], list[tuple[Any, ExecResult]]] = ([], [])
-            for key, result, g in zip(run, results, todo_gold, strict=True):
-                if not isinstance(key[2], _Unshared):
-                    kept[g].append((key, result))
+            for key, result in zip(run, results, strict=True):
                 for i in todo[key]:
                     out[i] = result
-            self._memo.put_many(kept[False])
-            self._gold_memo.put_many(kept[True])
+            kept = [(key, r) for key, r in zip(run, results, strict=True) if not isinstance(key[2], _Unshared)]
+            self._gold_memo.put_many((key, r) for key, r in kept if golden[key])
+            self._memo.put_many((key, r) for key, r in kept if not golden[key])
         return out  # type: ignore[return-value]
 
     def map(
