@@ -14,18 +14,18 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
-#include <cctype>
-#include <atomic>
-#include <mutex>
 #include <vector>
 
 #include "table.hpp"

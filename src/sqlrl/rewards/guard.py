@@ -68,8 +68,9 @@ def apply_empty_gold(executed: ExecutedBatch, values: list[float | None], policy
     """``values`` (one score per completion, higher is better) after the empty-gold policy."""
     if policy == "allow":
         return values
-    empty = {id(g) for g in {id(g): g for g in executed.golds if g is not None}.values() if g.empty}
-    if not empty:  # each distinct gold result looked at once
+    distinct = {id(g): g for g in executed.golds if g is not None}  # rows share their gold's result
+    empty = {key for key, g in distinct.items() if g.empty}
+    if not empty:
         return values
     out = list(values)
     executor = executed.executor
