@@ -87,17 +87,23 @@ def sandboxed(queries: list[tuple[str, str]], boxes: dict[str, Sandbox]) -> floa
     return time.perf_counter() - t
 
 
+def by_database(queries: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """Each database's queries, in order."""
+    out: dict[str, list[str]] = {}
+    for db, sql in queries:
+        out.setdefault(db, []).append(sql)
+    return out
+
+
 def first_run(queries: list[tuple[str, str]], boxes: dict[str, Sandbox], repeat: int, batch: bool = False) -> float:
     """``sandboxed`` with every text new to ``boxes`` (a comment naming the repeat opens it); ``batch``: each
     database's queries in one ``execute_tables`` call."""
     fresh = [(db, f"/* {'b' if batch else 'f'}{repeat} */ {sql}") for db, sql in queries]
     if not batch:
         return sandboxed(fresh, boxes)
-    by_db: dict[str, list[str]] = {}
-    for db, sql in fresh:
-        by_db.setdefault(db, []).append(sql)
+    grouped = by_database(fresh)
     t = time.perf_counter()
-    for db, sqls in by_db.items():
+    for db, sqls in grouped.items():
         boxes[db].execute_tables(sqls)
     return time.perf_counter() - t
 
@@ -118,11 +124,9 @@ def duckdb_floor_setup(queries: list[tuple[str, str]], boxes: dict[str, Sandbox]
 
 def floor_in_transactions(queries: list[tuple[str, str]], connections: dict[str, Any]) -> float:
     """:func:`floor` with each database's queries inside one read transaction (SQLite)."""
-    by_db: dict[str, list[str]] = {}
-    for db, sql in queries:
-        by_db.setdefault(db, []).append(sql)
+    grouped = by_database(queries)
     t = time.perf_counter()
-    for db, sqls in by_db.items():
+    for db, sqls in grouped.items():
         con = connections[db]
         con.execute("BEGIN")
         for sql in sqls:
@@ -185,8 +189,9 @@ def main() -> None:
                 connections = {db: sqlite3.connect(f"file:{db}?mode=ro", uri=True, cached_statements=0) for db in dbs}
             funcs = reward_functions(warm, args.engine)
             new_boxes = {db: Sandbox(db, engine=args.engine, timeout=5.0) for db in dbs}  # for texts new each repeat
+            warm_queries = by_database(distinct_queries(warm))
             for db, box in new_boxes.items():
-                box.execute_tables([sql for d, sql in distinct_queries(warm) if d == db] or ["SELECT 1"])
+                box.execute_tables(warm_queries.get(db) or ["SELECT 1"])
             best_floor = best_txn = best_box = best_first = best_batch = best_reward = float("inf")
             for k in range(args.repeat):
                 best_floor = min(best_floor, floor(floor_queries, connections, engine_error))
