@@ -415,7 +415,8 @@ def test_two_processes_with_torchrun(tmp_path):
     config = _write_config(tmp_path, steps=4, sft=None, eval_after_each_phase=False, keep_checkpoints=1)
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
            "-m", "sqlrl.cli", "train", "--config", str(config)]  # fmt: skip
-    proc = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=600)
+    # two CPU processes over gloo, also on a machine with fewer GPUs than processes
+    proc = subprocess.run(cmd, env={**ENV, "CUDA_VISIBLE_DEVICES": ""}, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-4000:])
     state = json.loads((tmp_path / "run" / "state.json").read_text())
     assert all(p["done"] for p in state["phases"].values())
@@ -425,6 +426,18 @@ def test_two_processes_with_torchrun(tmp_path):
         kept = sorted(p.name for p in (tmp_path / "run" / name).glob("checkpoint-*"))
         assert 1 <= len(kept) <= 2, kept  # 4 saves, one a step
     assert Path(state["phases"]["stage1"]["best"]).exists()
+
+
+def test_more_processes_than_gpus_is_a_clear_error(monkeypatch):
+    import torch
+
+    from sqlrl.train import runner
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    with pytest.raises(runner.TrainingError, match=r"2 training processes on this machine but 1 visible GPU"):
+        runner._dist()
 
 
 def test_lora_stages_hand_merged_models_to_the_next_phase(tmp_path):
@@ -505,8 +518,13 @@ def test_a_quickstart_grpo_stage_raises_its_reward_on_a_fixed_prompt_set(tmp_pat
 
 
 def test_torch_threads_default_to_the_idle_cores(monkeypatch):
+    import torch
+
     from sqlrl.train import runner
 
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert runner.torch_threads(0) == 0  # a CUDA machine keeps torch's default
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     busy = 0.0
     monkeypatch.setattr(runner.os, "cpu_count", lambda: 8)
     monkeypatch.setattr(runner, "_busy_cores", lambda cores: busy)

@@ -204,11 +204,23 @@ class TrainingError(SqlrlError, RuntimeError):
 
 
 def _dist():
-    """The process state shared with TRL's trainers (CPU-only machines run several processes over gloo)."""
+    """The process state shared with TRL's trainers (CPU-only machines run several processes over gloo). On a
+    CUDA machine each process of this machine needs a GPU of its own: more processes than visible GPUs raise a
+    TrainingError saying so, instead of NCCL failing later on a GPU shared by two ranks."""
     import torch
     from accelerate import PartialState
 
-    return PartialState(cpu=not torch.cuda.is_available())
+    cuda = torch.cuda.is_available()
+    if cuda:
+        local = int(os.environ.get("LOCAL_WORLD_SIZE") or 1)
+        gpus = torch.cuda.device_count()
+        if local > gpus:
+            raise TrainingError(
+                f"{local} training processes on this machine but {gpus} visible GPU(s): each process needs a GPU "
+                f"of its own. Start at most {gpus} (torchrun --nproc_per_node, accelerate --num_processes), or "
+                "train on the CPU with CUDA_VISIBLE_DEVICES=''"
+            )
+    return PartialState(cpu=not cuda)
 
 
 def _check_output_dir(out: Path, overwrite: bool) -> bool:
