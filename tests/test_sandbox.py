@@ -763,15 +763,19 @@ def test_result_table_is_built_lazily_from_rows(monkeypatch):
 @pytest.mark.parametrize(
     ("sql", "expected"),
     [
-        ("SELECT name, max(age) FROM singer", "SELECT ARG_MAX(name, age), MAX(age) FROM singer"),
+        ("SELECT name, max(age) FROM singer", "SELECT ARG_MAX(name, age), max(age) FROM singer"),
         (
             "SELECT country, name, min(age) FROM singer GROUP BY country",
-            "SELECT country, ARG_MIN(name, age), MIN(age) FROM singer GROUP BY country",
+            "SELECT country, ARG_MIN(name, age), min(age) FROM singer GROUP BY country",
         ),
-        (
+        (  # edits in place: every other byte kept (SQLite's NULL order is the sandbox's setting)
             "SELECT T2.name, count(*) FROM c AS T1 JOIN s AS T2 USING (id) GROUP BY T1.id ORDER BY T2.name",
-            "SELECT ANY_VALUE(T2.name), COUNT(*) FROM c AS T1 JOIN s AS T2 USING (id) GROUP BY T1.id "
-            "ORDER BY ANY_VALUE(T2.name) NULLS FIRST",  # sqlglot keeps SQLite's NULL order explicit
+            "SELECT ANY_VALUE(T2.name), count(*) FROM c AS T1 JOIN s AS T2 USING (id) GROUP BY T1.id "
+            "ORDER BY ANY_VALUE(T2.name)",
+        ),
+        (  # quoted and bracketed names keep their quotes; the aggregate's argument is written out
+            'SELECT "Name", T1.[x], min(T1.a + (b)) FROM t AS T1 GROUP BY c',
+            'SELECT ARG_MIN("Name", T1.a + (b)), ARG_MIN(T1.[x], T1.a + (b)), min(T1.a + (b)) FROM t AS T1 GROUP BY c',
         ),
         ("SELECT name, count(*) FROM t GROUP BY name", None),
         ("SELECT t.name, count(*) AS n FROM t GROUP BY name ORDER BY n", None),

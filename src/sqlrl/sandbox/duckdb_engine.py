@@ -435,7 +435,7 @@ class DuckDBEngine:
             self._bare_retries.put(sql, True)  # tried once: a text whose rewrite fails too is not parsed again
             rewritten = rewrite_bare_columns(self._tied(text))  # the ORDER BY's tie-breakers are grouped keys
             if rewritten is not None:
-                final = rewrite_tokens(rewritten, "duckdb")
+                final = rewrite_tokens(rewritten)
                 retry = self._run(con, sql, final, t0)
                 if retry.ok:
                     self._prepared.put(sql, final)  # the next run of this text goes straight to it

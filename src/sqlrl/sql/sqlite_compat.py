@@ -546,20 +546,43 @@ def _exact_like(sql: str, dialect: str) -> str | None:
 BARE_COLUMN_ERROR = "must appear in the GROUP BY clause"
 
 
+def _span(node: object) -> tuple[int, int] | None:
+    """The ``[start, end)`` of a token node (identifier, literal) in the text sqlglot parsed; None if unknown."""
+    start, end = node.meta.get("start"), node.meta.get("end")
+    return None if start is None or end is None else (start, end + 1)
+
+
+def _column_span(col: object) -> tuple[int, int] | None:
+    """The ``[start, end)`` of a column reference (``name`` or ``table.name``) in the parsed text; None for
+    ``db.table.name`` or when a part's position is unknown."""
+    end = _span(col.this)
+    if end is None:
+        return None
+    table = col.args.get("table")
+    start = _span(table) if table is not None else end
+    if start is None or col.args.get("db") is not None:
+        return None
+    return (start[0], end[1])
+
+
 def rewrite_bare_columns(sql: str, dialect: str = "sqlite") -> str | None:
     """Wrap columns that are neither grouped nor aggregated, as SQLite reads them; None if nothing changed.
 
+    The wraps are edits of ``sql`` at the columns' places: every other byte is kept, so the text stays in
+    ``dialect`` and is not written out again. None also when a column to wrap has no known place (a
+    ``db.table.column`` name).
+
     >>> rewrite_bare_columns("SELECT name, max(age) FROM singer")
-    'SELECT ARG_MAX(name, age), MAX(age) FROM singer'
+    'SELECT ARG_MAX(name, age), max(age) FROM singer'
     >>> rewrite_bare_columns("SELECT T2.name, count(*) FROM s AS T2 JOIN c AS T1 USING (id) GROUP BY T1.id")
-    'SELECT ANY_VALUE(T2.name), COUNT(*) FROM s AS T2 JOIN c AS T1 USING (id) GROUP BY T1.id'
+    'SELECT ANY_VALUE(T2.name), count(*) FROM s AS T2 JOIN c AS T1 USING (id) GROUP BY T1.id'
     """
     from sqlglot import exp
 
     tree = _parse(sql, dialect)
     if tree is None:
         return None
-    changed = False
+    edits: list[tuple[int, int, str]] = []
     for select in list(tree.find_all(exp.Select)):
         group = select.args.get("group")
         keys = set()
@@ -573,11 +596,11 @@ def rewrite_bare_columns(sql: str, dialect: str = "sqlite") -> str | None:
         aliases = {p.alias for p in select.expressions if isinstance(p, exp.Alias)}
         single = aggs[0] if len(aggs) == 1 and isinstance(aggs[0], (exp.Max, exp.Min)) else None
 
-        def wrap(col: exp.Column, single: exp.AggFunc | None = single) -> exp.Expression:
+        def wrap_text(text: str, single: exp.AggFunc | None = single) -> str:
             if single is not None:
-                cls = exp.ArgMax if isinstance(single, exp.Max) else exp.ArgMin
-                return cls(this=col.copy(), expression=single.this.copy())
-            return exp.AnyValue(this=col.copy())
+                name = "ARG_MAX" if isinstance(single, exp.Max) else "ARG_MIN"
+                return f"{name}({text}, {single.this.sql(dialect=dialect)})"
+            return f"ANY_VALUE({text})"
 
         targets = list(select.expressions)
         for arg in ("order", "having"):
@@ -589,9 +612,11 @@ def rewrite_bare_columns(sql: str, dialect: str = "sqlite") -> str | None:
                     continue
                 if not col.table and col.name in aliases:
                     continue  # ORDER BY an output alias
-                col.replace(wrap(col))
-                changed = True
-    return tree.sql(dialect="duckdb") if changed else None
+                span = _column_span(col)
+                if span is None:
+                    return None
+                edits.append((span[0], span[1], wrap_text(sql[span[0] : span[1]])))
+    return _apply(sql, edits) if edits else None
 
 
 def rewrite_tie_break(sql: str, tables: Collection[str], *, groups_sorted: bool | None = None) -> str | None:
@@ -1387,12 +1412,12 @@ class _AffinityRewrite:
             return ("col", SqliteColumn("BLOB", inner[1].kind), span)
         if isinstance(node, exp.Column) and isinstance(node.this, exp.Identifier):
             info = self.types.column(node)
-            span = self.column_span(node)
+            span = _column_span(node)
             if info is None or span is None:
                 return None
             return ("col", info, span)
         if isinstance(node, exp.Literal):
-            span = self.span(node)
+            span = _span(node)
             if span is None:
                 return None
             if node.is_string:
@@ -1406,7 +1431,7 @@ class _AffinityRewrite:
             span = self.subquery_span(node)
             return None if span is None else ("sub", None, span)
         if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) and not node.this.is_string:
-            span = self.span(node.this)
+            span = _span(node.this)
             if span is None:
                 return None
             start = span[0] - 1
@@ -1451,20 +1476,6 @@ class _AffinityRewrite:
             if depth == 0:
                 return (toks[open_].start, toks[i].end + 1)
         return None
-
-    def span(self, node: object) -> tuple[int, int] | None:
-        start, end = node.meta.get("start"), node.meta.get("end")
-        return None if start is None or end is None else (start, end + 1)
-
-    def column_span(self, col: object) -> tuple[int, int] | None:
-        end = self.span(col.this)
-        if end is None:
-            return None
-        table = col.args.get("table")
-        start = self.span(table) if table is not None else end
-        if start is None or col.args.get("db") is not None:
-            return None
-        return (start[0], end[1])
 
     def call_span(self, arg: tuple[int, int], names: tuple[str, ...]) -> tuple[int, int] | None:
         """The span of ``name(arg)`` around the span of its one argument; None if the text is otherwise."""
