@@ -80,6 +80,7 @@ from sqlrl.sandbox.watchdog import watchdog
 from sqlrl.sql.sqlite_compat import (
     BARE_COLUMN_ERROR,
     AffinitySchema,
+    has_token_rewrites,
     rewrite_affinity,
     rewrite_bare_columns,
     rewrite_compound_order,
@@ -359,9 +360,17 @@ class DuckDBEngine:
             return sql
         prepared = self._prepared.get(sql)
         if prepared is None:
-            prepared = rewrite_tokens(self._tied(self.sqlite_text(sql)))
+            prepared = self._tokens(sql, self._tied(self.sqlite_text(sql)))
             self._prepared.put(sql, prepared)
         return prepared
+
+    @staticmethod
+    def _tokens(sql: str, text: str) -> str:
+        """``text`` (``sql`` after the other compat rewrites) through
+        :func:`~sqlrl.sql.sqlite_compat.rewrite_tokens` where ``sql`` itself may need it: those rewrites add
+        nothing it changes but casts of numbers to DOUBLE or BIGINT (see
+        :func:`~sqlrl.sql.sqlite_compat.has_token_rewrites`), so the tokens of most texts are never read."""
+        return rewrite_tokens(text) if has_token_rewrites(sql) else text
 
     def _tied(self, text: str) -> str:
         """``text`` with SQLite's order of tied rows made explicit (``sqlite_ties``), else as it is."""
@@ -424,7 +433,7 @@ class DuckDBEngine:
             forced = rewrite_affinity(text, self.affinity())
             self._type_retries.put(sql, True)  # tried once: a text that still fails is not parsed again
             if forced is not None:
-                final = rewrite_tokens(self._tied(forced))
+                final = self._tokens(sql, self._tied(forced))
                 retry = self._run(con, sql, final, t0)
                 if retry.ok:
                     self._sqlite_texts.put(sql, forced)  # the next run goes straight to it
@@ -435,7 +444,7 @@ class DuckDBEngine:
             self._bare_retries.put(sql, True)  # tried once: a text whose rewrite fails too is not parsed again
             rewritten = rewrite_bare_columns(self._tied(text))  # the ORDER BY's tie-breakers are grouped keys
             if rewritten is not None:
-                final = rewrite_tokens(rewritten)
+                final = self._tokens(sql, rewritten)
                 retry = self._run(con, sql, final, t0)
                 if retry.ok:
                     self._prepared.put(sql, final)  # the next run of this text goes straight to it

@@ -83,6 +83,7 @@ __all__ = [
     "BARE_COLUMN_ERROR",
     "CAST_TYPES",
     "quantified_comparison",
+    "has_token_rewrites",
     "rewrite_bare_columns",
     "rewrite_compound_order",
     "rewrite_double_quoted",
@@ -343,6 +344,15 @@ def _has_cased_non_ascii(text: str) -> bool:
     return any(not ch.isascii() and ch.lower() != ch.upper() for ch in text)
 
 
+def has_token_rewrites(sql: str) -> bool:
+    """Whether :func:`rewrite_tokens` may change ``sql``: it names ``like``, ``cast`` or one of :data:`_FUNCTIONS`
+    somewhere (a substring test; the tokens decide). The other compat rewrites add none of these words but
+    ``CAST(... AS DOUBLE|BIGINT)`` of numbers or of numeric text, which needs no rewrite: a text without them
+    needs no tokens after those rewrites either."""
+    low = sql.lower()
+    return "like" in low or "cast" in low or any(f in low for f in _FUNCTIONS)
+
+
 def rewrite_tokens(sql: str, dialect: str = "sqlite", *, like: bool = True) -> str:
     """LIKE -> ILIKE (unless ``like`` is false), CAST type names and SQLite-only functions, on tokens
     (strings, identifiers and comments untouched).
@@ -358,8 +368,7 @@ def rewrite_tokens(sql: str, dialect: str = "sqlite", *, like: bool = True) -> s
     >>> print(sql.replace(_UPPER, "A..Z").replace(_LOWER, "a..z"))
     SELECT name FROM t WHERE TRANSLATE(name, 'A..Z', 'a..z') LIKE TRANSLATE('%ö%', 'A..Z', 'a..z')
     """
-    low = sql.lower()
-    if "like" not in low and "cast" not in low and not any(f in low for f in _FUNCTIONS):
+    if not has_token_rewrites(sql):
         return sql
     from sqlglot.errors import SqlglotError
     from sqlglot.tokens import TokenType
