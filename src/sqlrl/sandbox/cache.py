@@ -75,13 +75,7 @@ class LRUCache(Generic[V]):
                 data.popitem(last=False)
 
     def put(self, key: Hashable, value: V) -> None:
-        if self.maxsize == 0:
-            return
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
+        self.put_many(((key, value),))
 
     def clear(self) -> None:
         with self._lock:
