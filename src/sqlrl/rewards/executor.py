@@ -496,7 +496,7 @@ class RewardExecutor:
         # distinct query once)
         gold_list = list(gold_tasks)
         results = self.run([*gold_list, *pred_tasks], gold=[True] * len(gold_list) + [False] * len(pred_tasks))
-        gold_out = dict(zip(gold_list, results, strict=False))
+        gold_out = dict(zip(gold_list, results[: len(gold_list)], strict=True))
         for i, outcome in zip(pred_rows, results[len(gold_list) :], strict=True):
             preds[i] = outcome
         golds = [None if t is None else gold_out[t] for t in row_gold]

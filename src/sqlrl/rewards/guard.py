@@ -68,7 +68,7 @@ def apply_empty_gold(executed: ExecutedBatch, values: list[float | None], policy
     """``values`` (one score per completion, higher is better) after the empty-gold policy."""
     if policy == "allow":
         return values
-    distinct = {id(g): g for g in executed.golds if g is not None}  # rows share their gold's result
+    distinct = {id(g): g for g in executed.golds if g is not None}  # rows share their gold's result: each checked once
     empty = {key for key, g in distinct.items() if g.empty}
     if not empty:
         return values
