@@ -475,6 +475,16 @@ def test_a_text_that_looks_nondeterministic_runs_for_every_completion(db):
     assert reward.executor.stats["executed"] == 3  # the gold (which the two others reuse) and random() twice
 
 
+def test_a_text_that_looks_nondeterministic_once_translated_runs_for_every_completion(db):
+    """MySQL's RAND() reads as DuckDB's RANDOM(): the translated text decides, as the written one does."""
+    reward = execution_reward(dialect="mysql")
+    rand = fence("SELECT name FROM singer ORDER BY RAND() LIMIT 1")
+    call(reward, [rand, rand], GOLD, db)
+    executed = reward.executor.execute(reward.executor._last_read[1])
+    assert executed.preds[0].ok and executed.preds[1].ok
+    assert executed.preds[0] is not executed.preds[1]
+
+
 def test_rewards_built_together_read_a_call_once(db, monkeypatch):
     import sqlrl.rewards.executor as executor_module
 

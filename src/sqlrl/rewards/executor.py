@@ -488,10 +488,9 @@ class RewardExecutor:
             slot = slot_of.get((setting, sql))
             if slot is None:
                 slot = len(slots)
-                shared = not nondeterministic(sql)  # else it runs for every row that has it
-                if shared:
-                    slot_of[(setting, sql)] = slot
                 known, task = self._pred_task(setting, of_setting[setting][1], sql)
+                if task is None or not (nondeterministic(sql) or nondeterministic(task[1])):
+                    slot_of[(setting, sql)] = slot  # else it runs for every row that has it (as written or translated)
                 slots.append(known)
                 if task is not None:
                     pred_tasks.append(task)
