@@ -125,7 +125,7 @@ def main() -> None:
         from _results import machine, record_section
 
         text = (
-            f"## {SECTION}\n\n{__doc__.split(chr(10) + chr(10), 1)[0]}\n\n"
+            f"## {SECTION}\n\n{(chr(10) * 2).join(__doc__.split(chr(10) + chr(10))[:2])}\n\n"
             f"The {n} distinct queries of the sampled batch, every text new in each repeat; the two threads each "
             f"take every other query.\n\n{table}\n\n"
             f"{args.rounds} pairs of processes taking turns, {args.repeat} repeats each. Machine: {machine()}; "
