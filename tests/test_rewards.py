@@ -443,28 +443,6 @@ def test_spider2_reads_each_rows_columns_when_completions_share_a_pair(db):
     assert out == [1.0, 0.0]
 
 
-def test_the_service_is_handed_each_distinct_prediction_of_a_setting_once(db):
-    """Rows with the same database, gold and SQL are one task: the service sees it once, and every such row gets
-    the one result object (what the pair index and the rates count by)."""
-    reward = execution_reward()
-    handed: list[int] = []
-    run = reward.executor.service.run
-
-    def spy(queries, **kwargs):
-        handed.append(len(queries))
-        return run(queries, **kwargs)
-
-    reward.executor.service.run = spy
-    names = fence("SELECT name FROM singer")
-    out = call(reward, [names, names, names, fence(GOLD), fence(GOLD), "no sql here"], GOLD, db)
-    assert out == [0.0, 0.0, 0.0, 1.0, 1.0, 0.0]
-    assert handed == [3]  # the gold, SELECT name and the gold's text as a prediction (the service shares those two)
-    executed = reward.executor.execute(reward.executor._last_read[1])
-    assert executed.preds[0] is executed.preds[1] is executed.preds[2]
-    assert executed.preds[3] is executed.preds[4] is executed.golds[0]
-    assert reward.executor.stats["executed"] == 2
-
-
 def test_a_text_that_looks_nondeterministic_runs_for_every_completion(db):
     """Completions share the run of a query they repeat, but not of a text that looks non-deterministic."""
     reward = execution_reward()

@@ -32,7 +32,7 @@ from sqlrl.sandbox import ErrorKind, ExecResult, Sandbox
 from sqlrl.sandbox.cache import LRUCache
 from sqlrl.sandbox.parallel import resolve_workers
 from sqlrl.sandbox.ray_service import BACKENDS, make_service
-from sqlrl.sandbox.service import SANDBOX_OPTIONS, ExecutionService, did_you_mean, nondeterministic, translate_for
+from sqlrl.sandbox.service import SANDBOX_OPTIONS, ExecutionService, did_you_mean, translate_for
 from sqlrl.scoring import gold_has_order_by, score_batch
 from sqlrl.sql.extract import clean_sql
 
@@ -102,8 +102,7 @@ class ExecutedBatch:
         else:
             pair_of, pairs = self._pairs()
             if kind == "mode" and name == "spider":
-                ordered = {id(g): gold_has_order_by(g.sql) for g, _, _ in pairs}  # once per gold result
-                options["order_matters"] = [ordered[id(g)] for g, _, _ in pairs]
+                options["order_matters"] = [gold_has_order_by(g.sql) for g, _, _ in pairs]
         golds = [g.table for g, _, _ in pairs]
         preds = [p.table if p.ok else None for _, p, _ in pairs]
         out: list[float | None] = [None] * len(self)
@@ -365,15 +364,16 @@ class RewardExecutor:
         opened (missing, not a database, an unknown engine): the dataset's fault, not a completion's."""
         if batch is self._checked:  # the other functions of one call read the same Batch
             return
-        rows = list(zip(batch.dbs(), batch.engines(), strict=True))
-        pairs = [key for key in dict.fromkeys(rows) if key[0] is not None]  # each (database, engine), in order
-        self.service.open([key for key in pairs if key[1] in ENGINES])  # at once (on Ray: one call per actor)
-        for key in pairs:
+        first: dict[tuple[str, str], int] = {}  # each (database, engine) and its first row
+        for i, key in enumerate(zip(batch.dbs(), batch.engines(), strict=True)):
+            if key[0] is not None and key not in first:
+                first[key] = i
+        self.service.open([key for key in first if key[1] in ENGINES])  # at once (on Ray: one call per actor)
+        for key, i in first.items():
             sb = self.sandbox(*key)
             if isinstance(sb, str):
                 raise RewardInputError(
-                    f"{reward} cannot score row {rows.index(key)}: {sb} "
-                    "(check the dataset's db_path and engine columns)"
+                    f"{reward} cannot score row {i}: {sb} (check the dataset's db_path and engine columns)"
                 )
         self._checked = batch
 
@@ -471,41 +471,34 @@ class RewardExecutor:
                 gold_tasks[task] = None
             of_setting[setting] = (task, native)
         row_gold = [of_setting[setting][0] for setting in settings]
-        # A row's prediction is decided by its setting and its SQL: each distinct pair is worked out once and
-        # handed to the service once (GRPO samples many equal completions of a prompt).
-        slot_of: dict[tuple[Any, str], int] = {}
-        slots: list[ExecResult | None] = []  # per distinct pair: a failure known before running, or None (it runs)
-        pred_tasks: list[tuple[str, str, str]] = []  # to run, and their slots
-        task_slots: list[int] = []
-        row_slot: list[int] = []  # per row: its pair's slot, or -1 when nothing was extracted
+        pred_tasks: list[tuple[str, str, str]] = []
+        pred_rows: list[int] = []
         preds: list[ExecResult | None] = [None] * len(batch)
         for i, (setting, extraction) in enumerate(zip(settings, batch.extractions, strict=True)):
             sql = extraction.sql
             if sql is None:
                 preds[i] = _failure(NO_SQL, extraction.reason)
-                row_slot.append(-1)
                 continue
-            slot = slot_of.get((setting, sql))
-            if slot is None:
-                slot = len(slots)
-                known, task = self._pred_task(setting, of_setting[setting][1], sql)
-                if task is None or not (nondeterministic(sql) or nondeterministic(task[1])):
-                    slot_of[(setting, sql)] = slot  # else it runs for every row that has it (as written or translated)
-                slots.append(known)
-                if task is not None:
-                    pred_tasks.append(task)
-                    task_slots.append(slot)
-            row_slot.append(slot)
+            db, engine, _, _, dialect = setting
+            native = of_setting[setting][1]
+            if native is None:
+                preds[i] = _failure(ErrorKind.MISSING_DATABASE, "no db_path for this row", sql)
+                continue
+            if dialect is not None:
+                text, err = self.translate_to_sandbox(sql, dialect, native, engine)
+                if text is None:
+                    preds[i] = _failure(TRANSPILE, err, sql)
+                    continue
+                sql = text
+            pred_tasks.append((db, sql, engine))
+            pred_rows.append(i)
         # gold queries and predictions in one call, side by side on the service's threads (which runs each
-        # distinct query once: a prediction that is a gold query takes the gold's result)
+        # distinct query once)
         gold_list = list(gold_tasks)
         results = self.run([*gold_list, *pred_tasks], gold=[True] * len(gold_list) + [False] * len(pred_tasks))
         gold_out = dict(zip(gold_list, results[: len(gold_list)], strict=True))
-        for slot, outcome in zip(task_slots, results[len(gold_list) :], strict=True):
-            slots[slot] = outcome
-        for i, slot in enumerate(row_slot):
-            if slot >= 0:
-                preds[i] = slots[slot]
+        for i, outcome in zip(pred_rows, results[len(gold_list) :], strict=True):
+            preds[i] = outcome
         golds = [None if t is None else gold_out[t] for t in row_gold]
         executed = ExecutedBatch(batch, preds, golds, self)  # type: ignore[arg-type]
         executed.seconds = time.perf_counter() - t0
@@ -513,21 +506,6 @@ class RewardExecutor:
             self._batches += 1
         self._recent.put(sig, executed)
         return executed
-
-    def _pred_task(
-        self, setting: tuple[Any, ...], native: str | None, sql: str
-    ) -> tuple[ExecResult | None, tuple[str, str, str] | None]:
-        """``(failure, None)`` for a prediction that cannot run in a row of ``setting`` (no database, an
-        untranslatable dialect), else ``(None, (database, text to run, engine))``."""
-        db, engine, _, _, dialect = setting
-        if native is None:
-            return _failure(ErrorKind.MISSING_DATABASE, "no db_path for this row", sql), None
-        if dialect is not None:
-            text, err = self.translate_to_sandbox(sql, dialect, native, engine)
-            if text is None:
-                return _failure(TRANSPILE, err, sql), None
-            sql = text
-        return None, (db, sql, engine)
 
     def derived(self, key: Hashable, compute: Any) -> Any:
         """A value computed once per key and kept (schemas in other forms, parsed gold queries, ...)."""
