@@ -604,12 +604,12 @@ def rewrite_bare_columns(sql: str, dialect: str = "sqlite") -> str | None:
             continue
         aliases = {p.alias for p in select.expressions if isinstance(p, exp.Alias)}
         single = aggs[0] if len(aggs) == 1 and isinstance(aggs[0], (exp.Max, exp.Min)) else None
-
-        def wrap_text(text: str, single: exp.AggFunc | None = single) -> str:
-            if single is not None:
-                name = "ARG_MAX" if isinstance(single, exp.Max) else "ARG_MIN"
-                return f"{name}({text}, {single.this.sql(dialect=dialect)})"
-            return f"ANY_VALUE({text})"
+        # what goes around each bare column: the value of the row the one max()/min() picks, else any row's
+        if single is not None:
+            head = "ARG_MAX(" if isinstance(single, exp.Max) else "ARG_MIN("
+            tail = f", {single.this.sql(dialect=dialect)})"
+        else:
+            head, tail = "ANY_VALUE(", ")"
 
         targets = list(select.expressions)
         for arg in ("order", "having"):
@@ -624,7 +624,7 @@ def rewrite_bare_columns(sql: str, dialect: str = "sqlite") -> str | None:
                 span = _column_span(col)
                 if span is None:
                     return None
-                edits.append((span[0], span[1], wrap_text(sql[span[0] : span[1]])))
+                edits.append((span[0], span[1], head + sql[span[0] : span[1]] + tail))
     return _apply(sql, edits) if edits else None
 
 
