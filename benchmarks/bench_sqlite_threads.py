@@ -31,7 +31,6 @@ SECTION = "SQLite on two threads and its memory statistics"
 
 def child(memstatus: bool, repeat: int, seed: int) -> dict:
     """One child's measurement (``memstatus`` False: turned off before SQLite starts)."""
-    rc = None
     if not memstatus:
         import ctypes
         import ctypes.util
@@ -99,7 +98,7 @@ def main() -> None:
         for mode in ("on", "off"):
             out = subprocess.run(
                 [sys.executable, __file__, "--child", mode, "--repeat", str(args.repeat), "--seed", str(args.seed)],
-                capture_output=True, text=True, check=True, env={**os.environ},
+                capture_output=True, text=True, check=True,
             )  # fmt: skip
             result = json.loads(out.stdout.strip().splitlines()[-1])
             if "error" in result:
