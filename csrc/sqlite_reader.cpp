@@ -19,13 +19,16 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <limits>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <unordered_map>
 #include <unordered_set>
+#include <thread>
 #include <vector>
 
 #include "table.hpp"
@@ -571,31 +574,47 @@ class Reader {
   py::tuple query_many(const std::vector<std::string>& sqls, size_t max_rows, size_t max_bytes, double seconds,
                        bool inline_query) {
     check_open();
-    std::vector<Read> reads(sqls.size());
-    std::vector<double> took(sqls.size());
+    std::vector<Read> reads;
+    std::vector<double> took;
     {
       py::gil_scoped_release release;
-      std::lock_guard<std::mutex> running(running_);  // close() waits for it, and stops it between queries
-      // One read transaction for the batch: each query then skips taking and releasing the file's shared
-      // lock and checking the file's header (a fifth of a quick query's time); the queries read one snapshot.
-      const bool batch = sqls.size() > 1 && db_ != nullptr && !closing_ && api.get_autocommit(db_) &&
-                         run_internal("BEGIN");
-      for (size_t k = 0; k < sqls.size(); ++k) {
-        if (db_ == nullptr || closing_) {
-          reads[k].outcome = Outcome::Fallback;  // closed meanwhile: each goes the Python way, and fails there
-          continue;
-        }
-        const auto t0 = std::chrono::steady_clock::now();
-        reads[k] = read_one(sqls[k], max_rows, max_bytes, seconds, inline_query);  // re-arms: no gap to watch
-        took[k] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      }
-      // (an error may have ended the transaction already: SQLite rolls it back on some)
-      if (batch && db_ != nullptr && !api.get_autocommit(db_) && !run_internal("COMMIT")) run_internal("ROLLBACK");
-      guard_.disarm();
+      run_batch(sqls, max_rows, max_bytes, seconds, inline_query, reads, took);
     }
+    return outcomes(reads, took);
+  }
+  // The work of query_many(), on the calling thread, which holds no GIL (query_many released it, or it is
+  // a Background's own thread): `reads` and `took` get one entry per text.
+  void run_batch(const std::vector<std::string>& sqls, size_t max_rows, size_t max_bytes, double seconds,
+                 bool inline_query, std::vector<Read>& reads, std::vector<double>& took) {
+    reads.assign(sqls.size(), Read{});
+    took.assign(sqls.size(), 0.0);
+    std::lock_guard<std::mutex> running(running_);  // close() waits for it, and stops it between queries
+    // One read transaction for the batch: each query then skips taking and releasing the file's shared
+    // lock and checking the file's header (a fifth of a quick query's time); the queries read one snapshot.
+    const bool batch = sqls.size() > 1 && db_ != nullptr && !closing_ && api.get_autocommit(db_) &&
+                       run_internal("BEGIN");
+    for (size_t k = 0; k < sqls.size(); ++k) {
+      if (db_ == nullptr || closing_) {
+        reads[k].outcome = Outcome::Fallback;  // closed meanwhile: each goes the Python way, and fails there
+        continue;
+      }
+      const auto t0 = std::chrono::steady_clock::now();
+      reads[k] = read_one(sqls[k], max_rows, max_bytes, seconds, inline_query);  // re-arms: no gap to watch
+      took[k] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+    // (an error may have ended the transaction already: SQLite rolls it back on some)
+    if (batch && db_ != nullptr && !api.get_autocommit(db_) && !run_internal("COMMIT")) run_internal("ROLLBACK");
+    guard_.disarm();
+  }
+  // (outcomes as query() gives them, seconds per text) of a batch run_batch() read; needs the GIL.
+  static py::tuple outcomes(const std::vector<Read>& reads, const std::vector<double>& took) {
     py::list out;
     for (const Read& r : reads) out.append(outcome(r));
     return py::make_tuple(out, py::cast(took));
+  }
+  // Raises ValueError (std::invalid_argument) unless the reader is open on its connection's handle.
+  void check_open() const {
+    if (db_ == nullptr || handle_of_unchecked(con_) != db_) throw std::invalid_argument("the reader was closed");
   }
   // Arms the guard for a statement the Python path runs on the connection (query() arms it itself);
   // disarm() once it is over.
@@ -682,9 +701,6 @@ class Reader {
     }
     return py::make_tuple("fallback");
   }
-  void check_open() const {
-    if (db_ == nullptr || handle_of_unchecked(con_) != db_) throw std::invalid_argument("the reader was closed");
-  }
   static sqlite3* handle_of_unchecked(const py::object& con) {
     struct Layout {
       PyObject_HEAD sqlite3* db;
@@ -697,6 +713,76 @@ class Reader {
   Guard guard_;
   std::mutex running_;  // held while a query runs (without the GIL), so that close() never pulls it away
   std::atomic<bool> closing_{false};
+};
+
+// query_many() of several readers, one after the other, on a thread of its own that starts at once; wait()
+// gives their outcomes. A caller with other work to do meanwhile (the rewards read the completions while the
+// gold queries run: sqlrl.sandbox.service.ExecutionService.prefetch) overlaps it with the engine's. Each
+// reader's batch holds its reader's lock as query_many() does, so a query() or close() meanwhile waits.
+class Background {
+ public:
+  // jobs: (reader, sqls, max_rows, max_bytes, seconds, inline_query) for each reader.
+  explicit Background(const py::list& jobs) {
+    for (const auto& item : jobs) {
+      const auto t = item.cast<py::tuple>();
+      if (t.size() != 6) throw std::invalid_argument("a job is (reader, sqls, max_rows, max_bytes, seconds, inline_query)");
+      Job job;
+      job.owner = py::reinterpret_borrow<py::object>(t[0]);  // keeps the reader alive while the thread runs
+      job.reader = job.owner.cast<Reader*>();
+      job.reader->check_open();
+      job.sqls = t[1].cast<std::vector<std::string>>();
+      job.max_rows = t[2].cast<size_t>();
+      job.max_bytes = t[3].cast<size_t>();
+      job.seconds = t[4].cast<double>();
+      job.inline_query = t[5].cast<bool>();
+      jobs_.push_back(std::move(job));
+    }
+    try {
+      thread_ = std::thread([this] { run(); });
+    } catch (const std::system_error&) {
+      // no thread to be had: wait() runs the batches itself
+    }
+  }
+  ~Background() {
+    if (thread_.joinable()) thread_.join();  // the thread needs no GIL: joining with it held cannot block it
+  }
+  // [(outcomes, seconds per text) of each job], as query_many() returns them, once every batch is over.
+  py::list wait() {
+    if (!finished_) {
+      py::gil_scoped_release release;
+      if (thread_.joinable()) thread_.join();
+      else if (!error_) run();
+      finished_ = true;
+    }
+    if (error_) std::rethrow_exception(error_);
+    py::list out;
+    for (const Job& job : jobs_) out.append(Reader::outcomes(job.reads, job.took));
+    return out;
+  }
+
+ private:
+  struct Job {
+    py::object owner;
+    Reader* reader = nullptr;
+    std::vector<std::string> sqls;
+    size_t max_rows = 0, max_bytes = 0;
+    double seconds = 0;
+    bool inline_query = false;
+    std::vector<Read> reads;
+    std::vector<double> took;
+  };
+  void run() {
+    try {
+      for (Job& job : jobs_)
+        job.reader->run_batch(job.sqls, job.max_rows, job.max_bytes, job.seconds, job.inline_query, job.reads, job.took);
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+  }
+  std::vector<Job> jobs_;
+  std::thread thread_;
+  std::exception_ptr error_;
+  bool finished_ = false;
 };
 
 }  // namespace
@@ -723,6 +809,12 @@ void register_sqlite(py::module_& m) {
       .def("refused", &Reader::refused, "(needs_thread, denied actions) of the statement armed last.")
       .def("close", &Reader::close,
            "Finalize the prepared statements and refuse every later statement (before the connection closes).");
+  py::class_<Background>(m, "SqliteBackground",
+                         "query_many() of several SqliteReaders in turn, on a thread of its own that starts at once.")
+      .def(py::init<const py::list&>(), py::arg("jobs"),
+           "jobs: [(reader, sqls, max_rows, max_bytes, seconds, inline_query)]; the thread starts now.")
+      .def("wait", &Background::wait,
+           "[(outcomes, seconds per text)] of each job, as SqliteReader.query_many returns them, once all are over.");
   m.def("sqlite_guard_rule", &guard_rule, py::arg("actions"), py::arg("read_actions"), py::arg("pragma"),
         py::arg("safe_pragmas"), py::arg("update"), py::arg("schema_tables"), py::arg("function"),
         py::arg("recursive"), py::arg("inline_functions"), py::arg("ok"), py::arg("deny"), py::arg("progress_steps"),
