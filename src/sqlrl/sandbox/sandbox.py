@@ -36,6 +36,21 @@ TRANSIENT_ERRORS = frozenset(
 ABANDON_GRACE = 0.3
 
 
+class Tables:
+    """A batch of :meth:`Sandbox.start_tables`: its queries, the results known before any ran (refusals), and
+    the job of the core's reader, ``(reader, texts, max_rows, max_bytes, seconds, inline)`` (None: it runs
+    none of them); :meth:`Sandbox.finish_tables` makes the rest."""
+
+    __slots__ = ("sqls", "results", "job", "finish")
+
+    def __init__(self, sqls: list[Any]) -> None:
+        self.sqls = sqls
+        self.results: list[ExecResult | None] = [None] * len(sqls)
+        self.job: tuple[Any, ...] | None = None
+        # (connection, the texts the reader runs, their positions in sqls, and among what it was given)
+        self.finish: tuple[Any, list[str], list[int], list[int]] | None = None
+
+
 class Sandbox:
     """Run untrusted SQL on one database: read-only, one query per call, bounded in time, rows and memory.
 
@@ -295,31 +310,66 @@ class Sandbox:
         Raises:
             SandboxClosedError: the sandbox was closed.
         """
+        tables = self.start_tables(sqls)
+        job = tables.job
+        if job is None:
+            return self.finish_tables(tables)
+        try:
+            outcome = job[0].query_many(*job[1:])
+        except ValueError:  # the reader was closed: each query goes its own way
+            outcome = None
+        finally:
+            job[0].disarm()
+        return self.finish_tables(tables, outcome)
+
+    def start_tables(self, sqls: Sequence[str]) -> Tables:
+        """The first half of :meth:`execute_tables`, on the calling thread: the queries' checks, and the job of
+        the core's reader (:attr:`Tables.job`, None when it runs none of them), armed. Run the job (in
+        ``reader.query_many(*job[1:])``, or as a job of ``sqlrl._core.SqliteBackground``, then
+        ``reader.disarm()``), then :meth:`finish_tables` on the same thread gives the results.
+
+        Raises:
+            SandboxClosedError: the sandbox was closed.
+        """
         if self._closed:
             raise SandboxClosedError("this Sandbox is closed")
-        out: list[ExecResult | None] = [None] * len(sqls)
-        if self.batches:
-            t0 = time.perf_counter()
-            todo = []
-            for k, sql in enumerate(sqls):
-                if not isinstance(sql, str):
-                    continue  # execute() says what is wrong with it
-                refused = self._refusal(sql)
-                if refused is None:
-                    todo.append(k)
-                else:
-                    out[k] = ExecResult.failure(sql, refused[0], refused[1], elapsed=time.perf_counter() - t0,
-                                                engine=self.engine)  # fmt: skip
-            if todo:
-                try:
-                    slot = self._pool.get()
-                except Exception:  # noqa: BLE001 - execute() says why, query by query
-                    slot = None
-                if slot is not None:
-                    batch = self._engine.run_many(slot.conn, [sqls[k] for k in todo])  # type: ignore[attr-defined]
-                    for k, result in zip(todo, batch, strict=True):
-                        out[k] = result
-        return [self.execute(sql, rows=False) if r is None else r for sql, r in zip(sqls, out, strict=True)]
+        tables = Tables(list(sqls))
+        if not self.batches:
+            return tables
+        t0 = time.perf_counter()
+        out = tables.results
+        todo = []
+        for k, sql in enumerate(tables.sqls):
+            if not isinstance(sql, str):
+                continue  # execute() says what is wrong with it
+            refused = self._refusal(sql)
+            if refused is None:
+                todo.append(k)
+            else:
+                out[k] = ExecResult.failure(sql, refused[0], refused[1], elapsed=time.perf_counter() - t0,
+                                            engine=self.engine)  # fmt: skip
+        if todo:
+            try:
+                slot = self._pool.get()
+            except Exception:  # noqa: BLE001 - execute() says why, query by query
+                return tables
+            texts = [tables.sqls[k] for k in todo]
+            on_reader, job = self._engine.start_many(slot.conn, texts)  # type: ignore[attr-defined]
+            if job is not None:
+                tables.finish = (slot.conn, texts, [todo[j] for j in on_reader], on_reader)
+                tables.job = job
+        return tables
+
+    def finish_tables(self, tables: Tables, outcome: tuple[list[Any], list[float]] | None = None) -> list[ExecResult]:
+        """The results of :meth:`start_tables`' queries, given what its job returned (``(outcomes, seconds)``;
+        None: it did not run); the queries the reader did not run go through :meth:`execute`."""
+        out = tables.results
+        if outcome is not None and tables.finish is not None:
+            conn, texts, where, on_reader = tables.finish
+            batch = self._engine.finish_many(conn, texts, on_reader, *outcome)  # type: ignore[attr-defined]
+            for k, j in zip(where, on_reader, strict=True):
+                out[k] = batch[j]
+        return [self.execute(sql, rows=False) if r is None else r for sql, r in zip(tables.sqls, out, strict=True)]
 
     def execute_many(
         self, sqls: Iterable[str], *, workers: int = 8, progress: bool = False, gold: bool = False

@@ -398,22 +398,40 @@ class SQLiteEngine:
         """The core's tables of ``sqls`` (each run as :meth:`run_inline` would, ``rows=False``) in one call of
         the reader, the GIL released for all of them; None for a query this cannot run: longer than
         :data:`INLINE_MAX_SQL`, needing the query thread, or one the reader hands back to ``sqlite3``."""
+        todo, job = self.start_many(state, sqls)
+        if job is None:
+            return [None] * len(sqls)
+        try:
+            outcomes, seconds = job[0].query_many(*job[1:])
+        except ValueError:  # the reader was closed: each query goes its own way
+            return [None] * len(sqls)
+        finally:
+            job[0].disarm()
+        return self.finish_many(state, sqls, todo, outcomes, seconds)
+
+    def start_many(self, state: _Conn, sqls: list[str]) -> tuple[list[int], tuple[Any, ...] | None]:
+        """The first half of :meth:`run_many`: the positions of ``sqls`` the reader runs and its job, ``(reader,
+        texts, max_rows, max_bytes, seconds, inline)`` (``reader.query_many(*job[1:])``, or a job of
+        ``sqlrl._core.SqliteBackground``), armed and the watchdog woken; ``(todo, None)``: nothing to run. Once
+        the job ran, ``reader.disarm()`` and :meth:`finish_many` make its results."""
         reader = state.reader
-        out: list[ExecResult | None] = [None] * len(sqls)
         todo = [k for k, sql in enumerate(sqls) if len(sql) <= INLINE_MAX_SQL and sql not in state.guarded]
         if reader is None or not todo:
-            return out
+            return todo, None
         cfg = self.config
         state.needs_thread = False
         try:
             reader.arm(cfg.timeout, True)  # armed before the watchdog is woken (see wake_if_asleep)
-            wake_if_asleep()
-            outcomes, seconds = reader.query_many([sqls[k] for k in todo], cfg.max_rows, cfg.max_result_bytes,
-                                                  cfg.timeout, True)  # fmt: skip
         except ValueError:  # the reader was closed: each query goes its own way
-            return out
-        finally:
-            reader.disarm()
+            return todo, None
+        wake_if_asleep()
+        return todo, (reader, [sqls[k] for k in todo], cfg.max_rows, cfg.max_result_bytes, cfg.timeout, True)
+
+    def finish_many(
+        self, state: _Conn, sqls: list[str], todo: list[int], outcomes: list[Any], seconds: list[float]
+    ) -> list[ExecResult | None]:
+        """The second half of :meth:`run_many`: the results of the reader's ``outcomes`` for ``sqls[todo]``."""
+        out: list[ExecResult | None] = [None] * len(sqls)
         for k, (status, *rest), elapsed in zip(todo, outcomes, seconds, strict=True):
             result = self._outcome(state, sqls[k], status, rest, elapsed)
             if state.needs_thread:  # the inline check refused it: the query thread runs it

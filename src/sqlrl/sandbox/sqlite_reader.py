@@ -107,6 +107,19 @@ def reader(guard_rule: dict[str, Any]) -> Callable[..., Any] | None:
     return _state["reader"]
 
 
+def background() -> Callable[..., Any] | None:
+    """The core's ``SqliteBackground`` once the reader is bound (see :func:`reader`), else None.
+
+    ``SqliteBackground([(reader, sqls, max_rows, max_bytes, seconds, inline_query), ...])`` runs each
+    reader's ``query_many`` in turn on a thread of its own that starts at once; ``.wait()`` gives their
+    ``(outcomes, seconds)``. Each reader is armed first (``.arm``) and disarmed after ``wait()``."""
+    if not _state.get("reader"):
+        return None
+    from sqlrl import _core
+
+    return getattr(_core, "SqliteBackground", None)
+
+
 def unavailable_reason() -> str:
     """Why :func:`reader` is None (``""`` when it is available; "" before any SQLite sandbox opened)."""
     return _state.get("why", "")
