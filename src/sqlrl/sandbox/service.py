@@ -21,6 +21,10 @@ Rewards, evaluators, generation and verbal RL hand it ``(database, sql)`` querie
   (:meth:`~sqlrl.sandbox.Sandbox.execute_tables`: one call of the core's reader, without the GIL, for
   the queries that may run on the calling thread), split into parts of at least ``_BATCH_CHUNK`` queries
   on the thread pool: a batch's queries run side by side even when each takes 30 us.
+- :meth:`~ExecutionService.prefetch` starts queries of a coming call (the rewards: a batch's gold
+  queries) on a thread of the core's own, which runs the reader's batches without the GIL while the
+  caller goes on (the rewards read the completions meanwhile); :meth:`~ExecutionService.run` with
+  ``ahead=`` takes their results as if it had run them.
 """
 
 from __future__ import annotations
@@ -35,16 +39,18 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from sqlrl.sandbox import sqlite_reader
 from sqlrl.sandbox.cache import LRUCache
 from sqlrl.sandbox.config import SandboxConfig
-from sqlrl.sandbox.errors import SandboxError
+from sqlrl.sandbox.errors import SandboxClosedError, SandboxError
 from sqlrl.sandbox.parallel import parallel_map, resolve_workers
 from sqlrl.sandbox.result import ErrorKind, ExecResult
-from sqlrl.sandbox.sandbox import Sandbox
+from sqlrl.sandbox.sandbox import Sandbox, Tables
 
 __all__ = [
     "SANDBOX_OPTIONS",
     "ExecutionService",
+    "Prefetch",
     "check_sandbox_options",
     "did_you_mean",
     "engine_for_dialect",
@@ -287,6 +293,7 @@ class ExecutionService:
         workers: int | None = None,
         progress: bool | None = None,
         desc: str = "sql",
+        ahead: Prefetch | None = None,
     ) -> list[ExecResult]:
         """The result of every ``(database, sql)``, ``(database, sql, engine)`` or
         ``(database, sql, engine, dialect)`` query, in order.
@@ -295,8 +302,10 @@ class ExecutionService:
         query) files the results of gold queries in the gold memo, where later predictions find them too,
         so gold queries and predictions of one batch can run side by side in one call. A query with a
         ``dialect`` other than its sandbox's is translated first (:func:`translate_for`; untranslatable: a
-        ``transpile`` failure).
+        ``transpile`` failure). ``ahead``: what :meth:`prefetch` started on this thread for this call; its
+        queries count as run here (waited for first).
         """
+        early = ahead.wait() if ahead is not None else {}
         flags = [gold] * len(queries) if isinstance(gold, bool) else list(gold)
         if len(flags) != len(queries):
             raise ValueError(f"gold has {len(flags)} flags for {len(queries)} queries")
@@ -354,7 +363,9 @@ class ExecutionService:
             self.stats["executed"] += len(todo)
         if todo:
             run = list(todo)
-            results = self._run_all(run, workers, progress, desc)
+            rest = [key for key in run if key not in early]
+            ran = dict(zip(rest, self._run_all(rest, workers, progress, desc), strict=True)) if rest else {}
+            results = [early[key] if key in early else ran[key] for key in run]
             for key, result in zip(run, results, strict=True):
                 for i in todo[key]:
                     out[i] = result
@@ -362,6 +373,47 @@ class ExecutionService:
             self._gold_memo.put_many((key, r) for key, r in kept if golden[key])
             self._memo.put_many((key, r) for key, r in kept if not golden[key])
         return out  # type: ignore[return-value]
+
+    def prefetch(self, queries: Sequence[tuple[Any, ...]]) -> Prefetch:
+        """Start the gold queries of a coming :meth:`run` (``(database, sql)`` or ``(database, sql, engine)``)
+        on a thread of the core's own and return at once, so that the caller's other work overlaps with them
+        (the rewards start a batch's gold queries, then read its completions). Pass the handle to that
+        :meth:`run`, on this thread (the queries use this thread's connections), with the same queries among
+        its gold ones: they count as run there. Only what SQLite's reader runs in batches starts here (see
+        :meth:`_run_batches`); a memo hit, a non-deterministic text, another engine or a service that keeps
+        rows is left to :meth:`run`."""
+        ahead = Prefetch()
+        start = sqlite_reader.background()
+        if self.keep_rows or start is None:
+            return ahead
+        wanted: dict[tuple[str, str | None, Any], None] = {}
+        for query in queries:
+            sql = query[1]
+            if len(query) > 3 or not isinstance(sql, str) or nondeterministic(sql):
+                continue  # (a dialect is translated by run())
+            wanted[(str(query[0]), (query[2] if len(query) > 2 else None) or self.engine, sql)] = None
+        keys = [key for key, hit in zip(wanted, self._gold_memo.get_many(list(wanted)), strict=True) if hit is None]
+        by_sandbox: dict[tuple[str, str | None], list[tuple[str, str | None, Any]]] = {}
+        for key in keys:
+            by_sandbox.setdefault((key[0], key[1]), []).append(key)
+        for where, ks in by_sandbox.items():
+            sb = self.get(*where)
+            if isinstance(sb, Sandbox) and sb.batches:
+                try:
+                    ahead.started.append((sb, ks, sb.start_tables([key[2] for key in ks])))
+                except SandboxClosedError:
+                    continue
+        jobs = [tables.job for _, _, tables in ahead.started if tables.job is not None]
+        if jobs:
+            try:
+                ahead.background = start(jobs)
+            except ValueError:  # a reader was closed: wait() runs each query its own way
+                for job in jobs:
+                    job[0].disarm()
+                for _, _, tables in ahead.started:
+                    tables.job = None
+        ahead.observe = self._observe
+        return ahead
 
     def map(
         self, fn: Callable[[Any], Any], items: Sequence[Any], *, workers: int | None = None,
@@ -520,6 +572,35 @@ class ExecutionService:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class Prefetch:
+    """What :meth:`ExecutionService.prefetch` started: :meth:`wait` gives the results by the service's keys."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[Sandbox, list[tuple[str, str | None, Any]], Tables]] = []
+        self.background: Any = None
+        self.observe: Callable[[list[ExecResult]], None] | None = None
+        self._results: dict[tuple[str, str | None, Any], ExecResult] | None = None
+
+    def wait(self) -> dict[tuple[str, str | None, Any], ExecResult]:
+        """The results of the started queries (once they are over), by ``(database, engine, sql)``."""
+        if self._results is not None:
+            return self._results
+        results: dict[tuple[str, str | None, Any], ExecResult] = {}
+        outcomes = iter(self.background.wait() if self.background is not None else ())
+        for sb, keys, tables in self.started:
+            outcome = None
+            if tables.job is not None and self.background is not None:
+                tables.job[0].disarm()
+                outcome = next(outcomes)
+            results.update(zip(keys, (r.without_rows() for r in sb.finish_tables(tables, outcome)), strict=True))
+        self._results = results
+        self.started = []
+        self.background = None
+        if results and self.observe is not None:
+            self.observe(list(results.values()))
+        return results
 
 
 class _Unshared:
