@@ -141,7 +141,6 @@ class Batch:
     """
 
     texts: list[str]
-    extractions: list[Extraction]
     columns: dict[str, list[Any]]
     groups: list[int]
     lengths: list[int] | None = None
@@ -149,9 +148,18 @@ class Batch:
     default_dialect: str | None = None
     _signature: int | None = field(default=None, repr=False)
     _rows: dict[str, list[Any]] = field(default_factory=dict, repr=False)
+    _extractions: list[Extraction] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.texts)
+
+    @property
+    def extractions(self) -> list[Extraction]:
+        """What :func:`~sqlrl.sql.extract.extract_sql` found in each text, found on first use: the executor
+        starts the gold queries before it reads the completions, which then overlaps with them."""
+        if self._extractions is None:
+            self._extractions = [_extract(t) for t in self.texts]
+        return self._extractions
 
     @property
     def sqls(self) -> list[str | None]:
@@ -307,4 +315,4 @@ def read_batch(
     lengths = None
     if completion_ids is not None and len(completion_ids) == n:
         lengths = [len(ids) for ids in completion_ids]
-    return Batch(texts, [_extract(t) for t in texts], cols, groups, lengths, default_engine, default_dialect)
+    return Batch(texts, cols, groups, lengths, default_engine, default_dialect)

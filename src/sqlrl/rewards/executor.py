@@ -417,21 +417,26 @@ class RewardExecutor:
 
     # -- running -----------------------------------------------------------------------------------
 
-    def run(self, queries: Sequence[tuple[str, str, str]], *, gold: bool | Sequence[bool] = False) -> list[ExecResult]:
+    def run(
+        self, queries: Sequence[tuple[str, str, str]], *, gold: bool | Sequence[bool] = False, ahead: Any = None
+    ) -> list[ExecResult]:
         """Results of ``(db_path, sql, engine)`` queries on the executor's service (each distinct one runs
-        once, see the module docs; ``gold``: for all queries or a flag per query, as the service takes it); a
-        query whose database or engine cannot be opened fails without running."""
+        once, see the module docs; ``gold``: for all queries or a flag per query, and ``ahead``: what the
+        service's ``prefetch`` started, as the service takes them); a query whose database or engine cannot be
+        opened fails without running."""
         opened: dict[tuple[str, str], str | None] = {}
         for db, _, engine in queries:
             if (db, engine) not in opened:
                 sb = self.sandbox(db, engine)
                 opened[(db, engine)] = sb if isinstance(sb, str) else None
         if not any(opened.values()):
-            return self.service.run(queries, gold=gold)
+            return self.service.run(queries, gold=gold, ahead=ahead)
         runnable = [i for i, (db, _, engine) in enumerate(queries) if opened[(db, engine)] is None]
         out: list[ExecResult | None] = [None] * len(queries)
         flags = gold if isinstance(gold, bool) else [gold[i] for i in runnable]
-        for i, result in zip(runnable, self.service.run([queries[i] for i in runnable], gold=flags), strict=True):
+        for i, result in zip(
+            runnable, self.service.run([queries[i] for i in runnable], gold=flags, ahead=ahead), strict=True
+        ):
             out[i] = result
         for i, (db, sql, engine) in enumerate(queries):
             why = opened[(db, engine)]
@@ -471,6 +476,9 @@ class RewardExecutor:
                 gold_tasks[task] = None
             of_setting[setting] = (task, native)
         row_gold = [of_setting[setting][0] for setting in settings]
+        gold_list = list(gold_tasks)
+        # the gold queries start now, on a thread of the core's own, while this one reads the completions
+        ahead = self.service.prefetch(gold_list) if gold_list else None
         pred_tasks: list[tuple[str, str, str]] = []
         pred_rows: list[int] = []
         preds: list[ExecResult | None] = [None] * len(batch)
@@ -493,9 +501,10 @@ class RewardExecutor:
             pred_tasks.append((db, sql, engine))
             pred_rows.append(i)
         # gold queries and predictions in one call, side by side on the service's threads (which runs each
-        # distinct query once)
-        gold_list = list(gold_tasks)
-        results = self.run([*gold_list, *pred_tasks], gold=[True] * len(gold_list) + [False] * len(pred_tasks))
+        # distinct query once; the gold queries started ahead count as run there)
+        results = self.run(
+            [*gold_list, *pred_tasks], gold=[True] * len(gold_list) + [False] * len(pred_tasks), ahead=ahead
+        )
         gold_out = dict(zip(gold_list, results[: len(gold_list)], strict=True))
         for i, outcome in zip(pred_rows, results[len(gold_list) :], strict=True):
             preds[i] = outcome
