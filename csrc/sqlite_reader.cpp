@@ -589,6 +589,11 @@ class Reader {
     reads.assign(sqls.size(), Read{});
     took.assign(sqls.size(), 0.0);
     std::lock_guard<std::mutex> running(running_);  // close() waits for it, and stops it between queries
+    struct InBatch {
+      std::atomic<bool>& flag;
+      explicit InBatch(std::atomic<bool>& f) : flag(f) { flag = true; }
+      ~InBatch() { flag = false; }
+    } in_batch(in_batch_);  // what poll() reads
     // One read transaction for the batch: each query then skips taking and releasing the file's shared
     // lock and checking the file's header (a fifth of a quick query's time); the queries read one snapshot.
     const bool batch = sqls.size() > 1 && db_ != nullptr && !closing_ && api.get_autocommit(db_) &&
@@ -630,7 +635,9 @@ class Reader {
   int poll(double grace) {
     if (db_ == nullptr) return 0;
     std::lock_guard<std::mutex> lock(guard_.mu);
-    if (guard_.watched == std::chrono::steady_clock::time_point::max()) return 0;
+    // (a batch between its queries, e.g. in its own BEGIN, which no deadline stops, still runs: the watchdog,
+    // told so, keeps looking; were it told "idle" it would sleep through the batch's next queries)
+    if (guard_.watched == std::chrono::steady_clock::time_point::max()) return in_batch_ ? 1 : 0;
     const auto late = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(grace));
     if (!guard_.fired && std::chrono::steady_clock::now() > guard_.watched + late) {
       api.interrupt(db_);
@@ -713,6 +720,7 @@ class Reader {
   Guard guard_;
   std::mutex running_;  // held while a query runs (without the GIL), so that close() never pulls it away
   std::atomic<bool> closing_{false};
+  std::atomic<bool> in_batch_{false};  // run_batch() runs (poll() says so between its queries)
 };
 
 // query_many() of several readers, one after the other, on a thread of its own that starts at once; wait()
