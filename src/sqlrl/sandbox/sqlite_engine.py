@@ -230,6 +230,14 @@ def _text_decoder(errors: str) -> Callable[[bytes], Any]:
     return lambda b: b.decode("utf-8", errors)
 
 
+#: Error kinds that :meth:`SQLiteEngine.classify` gives from the exception's class and message alone (when the
+#: guard refused nothing): those of other kinds name the sandbox's settings (timeout, memory) or its file.
+_SETTLED_BY_MESSAGE = frozenset(
+    {ErrorKind.SYNTAX, ErrorKind.RUNTIME, ErrorKind.PERMISSION, ErrorKind.MULTIPLE_STATEMENTS, ErrorKind.NOT_READ_ONLY}
+)
+_ERRORS_KEPT = 4096  # distinct error messages an engine remembers the classification of
+
+
 class SQLiteEngine:
     """One SQLite database file, opened read-only; a connection per thread."""
 
@@ -242,6 +250,8 @@ class SQLiteEngine:
         self._decoder = _text_decoder(config.text_errors)
         self._reader = core_reader()
         self.batches = self._reader is not None  # run_many runs batches in the core (else it hands all back)
+        # (kind, message) of the reader's errors by (code, SQLite's message), for those no setting decides
+        self._errors: dict[tuple[int, str], tuple[ErrorKind, str]] = {}
         try:  # fail now, at open time, on a file that is not a database
             probe = self.connect()
         except sqlite3.Error as e:
@@ -385,7 +395,14 @@ class SQLiteEngine:
                               truncated=table.truncated, engine=self.name, _table=table)  # fmt: skip
         if status == "error":
             code, _, message, state.needs_thread, state.denied[:] = rest  # with what the guard refused
-            return self._failure(sql, state, sqlite_error(code, message), elapsed=elapsed)
+            if state.denied:
+                return self._failure(sql, state, sqlite_error(code, message), elapsed=elapsed)
+            known = self._errors.get((code, message))  # the same mistake, made again
+            if known is None:
+                known = self.classify(sqlite_error(code, message), state)
+                if known[0] in _SETTLED_BY_MESSAGE and len(self._errors) < _ERRORS_KEPT:
+                    self._errors[(code, message)] = known
+            return ExecResult.failure(sql, known[0], known[1], elapsed=elapsed, engine=self.name)
         if status == "too_large":
             error: BaseException = ResultTooLarge.after(self.config.max_result_bytes, *rest)
         elif status == "deadline":
