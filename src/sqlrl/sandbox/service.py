@@ -305,7 +305,6 @@ class ExecutionService:
         ``transpile`` failure). ``ahead``: what :meth:`prefetch` started on this thread for this call; its
         queries count as run here (waited for first).
         """
-        early = ahead.wait() if ahead is not None else {}
         flags = [gold] * len(queries) if isinstance(gold, bool) else list(gold)
         if len(flags) != len(queries):
             raise ValueError(f"gold has {len(flags)} flags for {len(queries)} queries")
@@ -361,8 +360,11 @@ class ExecutionService:
         with self._lock:
             self.stats["memo_hits"] += reused
             self.stats["executed"] += len(todo)
+        if not todo and ahead is not None:
+            ahead.wait()  # its queries are over before their connections serve anything else
         if todo:
             run = list(todo)
+            early = ahead.wait() if ahead is not None else {}  # (the work above overlapped with them too)
             rest = [key for key in run if key not in early]
             ran = dict(zip(rest, self._run_all(rest, workers, progress, desc), strict=True)) if rest else {}
             results = [early[key] if key in early else ran[key] for key in run]
