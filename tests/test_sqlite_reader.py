@@ -413,3 +413,19 @@ def test_closing_a_sandbox_while_a_batch_runs_on_another_thread(values_db):
     worker.join(10)
     assert not worker.is_alive() and time.perf_counter() - t0 < 5
     assert isinstance(got[0], SandboxClosedError) or got[0][0].error_kind is ErrorKind.TIMEOUT
+
+
+def test_an_error_remembered_by_its_message_never_answers_for_a_refusal(values_db):
+    """The engine remembers how it classified the reader's errors by SQLite's message, but only those no
+    setting decides: a refusal of the read-only rule with the same message ("not authorized") stays a
+    refusal naming what was refused, and a query stopped at its deadline stays a timeout."""
+    slow = "SELECT count(*) FROM v a, v b, v c, v d, v e, v f, v g, v h"
+    with Sandbox(values_db, timeout=0.3) as sb:
+        for _ in range(2):
+            loaded, refused, late, loaded_again = sb.execute_tables(
+                ["SELECT load_extension('x')", "SELECT * FROM pragma_data_version", slow, "SELECT load_extension('y')"]
+            )
+            assert (loaded.error_kind, loaded.error) == (ErrorKind.PERMISSION, "not authorized")
+            assert (loaded_again.error_kind, loaded_again.error) == (ErrorKind.PERMISSION, "not authorized")
+            assert refused.error_kind is ErrorKind.NOT_READ_ONLY and "PRAGMA data_version" in refused.error
+            assert late.error_kind is ErrorKind.TIMEOUT and "0.3 s" in late.error
