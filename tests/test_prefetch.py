@@ -139,12 +139,14 @@ def test_prefetched_queries_give_what_the_call_gives(db, tmp_path, monkeypatch):
         ahead = fast.prefetch(golds)
         assert ahead.started  # the SQLite queries started
         early = [q for _, keys, _ in ahead.started for _, _, q in keys]
+        then = fast.prefetch(preds[:1], gold=False, after=[ahead])  # the gold's text: started already
+        assert not then.started and not then.keys
         batched: list[str] = []
         start_tables = Sandbox.start_tables
         monkeypatch.setattr(
             Sandbox, "start_tables", lambda self, sqls: batched.extend(sqls) or start_tables(self, sqls)
         )
-        got = fast.run(queries, gold=flags, ahead=ahead)
+        got = fast.run(queries, gold=flags, ahead=[ahead, then])
         assert "SELECT * FROM v" in early and not set(early) & set(batched)  # not run again
         assert "SELECT k FROM v" in batched
         assert _runs(got) == _runs(want)
@@ -159,11 +161,19 @@ def test_nothing_starts_where_the_reader_cannot_run_it(db):
         service.run([(str(db), "SELECT 1", "sqlite")], gold=True)
         assert not service.prefetch([(str(db), "SELECT 1", "sqlite")]).started  # a memo hit
         assert Prefetch().wait() == {}
+    with ExecutionService(keep_rows=False, timeout=5.0, workers=1) as serial:  # one thread: nothing beside it
+        assert not serial.prefetch([(str(db), "SELECT 1", "sqlite")]).started
+    with ExecutionService(keep_rows=False, timeout=5.0, memo_size=8) as service:  # a prediction's memo
+        service.run([(str(db), "SELECT 2", "sqlite")])
+        assert not service.prefetch([(str(db), "SELECT 2", "sqlite")], gold=False).started
+        assert service.prefetch([(str(db), "SELECT 2", "sqlite")]).started  # a gold query: the gold memo only
 
 
-def test_the_rewards_start_the_gold_queries_before_reading_the_completions(tmp_path, monkeypatch):
-    """A reward call starts its gold queries first and reads the completions meanwhile; the scores are those
-    of a call that starts nothing ahead."""
+@pytest.mark.parametrize("per_question", [4, 16])
+def test_the_rewards_start_queries_before_reading_the_completions(tmp_path, monkeypatch, per_question):
+    """A reward call starts its gold queries first and reads the completions meanwhile; a GRPO batch (64
+    completions or more) also starts its predictions part by part as it reads them. The scores and the runs
+    counted are those of a call that starts nothing ahead."""
     from sqlrl.data.toy.load import load_toy
     from sqlrl.rewards import batch as batch_module
     from sqlrl.rewards import execution_reward, partial_reward
@@ -171,16 +181,18 @@ def test_the_rewards_start_the_gold_queries_before_reading_the_completions(tmp_p
 
     completions, gold, dbs = [], [], []
     for ex in list(load_toy("dev", cache_dir=tmp_path))[:8]:
-        for sql in [ex.gold_sql, *(m for _, m in mutations(ex.gold_sql)[:3])]:
-            completions.append(f"```sql\n{sql}\n```")
+        variants = [ex.gold_sql, *(m for _, m in mutations(ex.gold_sql)[:3])]
+        for k in range(per_question):
+            sql = variants[k % len(variants)]
+            completions.append(f"```sql\n{sql}\n```" if k < 8 else f"```sql\n/* {k} */ {sql}\n```")
             gold.append(ex.gold_sql + ";")
             dbs.append(str(ex.db_path))
     events: list[str] = []
     prefetch, extract = ExecutionService.prefetch, batch_module._extract
 
-    def spy_prefetch(self, queries):
-        ahead = prefetch(self, queries)
-        events.append(f"prefetch {len(ahead.started)}")
+    def spy_prefetch(self, queries, **options):
+        ahead = prefetch(self, queries, **options)
+        events.append(f"{'gold' if options.get('gold', True) else 'pred'} {len(ahead.keys)}")
         return ahead
 
     monkeypatch.setattr(ExecutionService, "prefetch", spy_prefetch)
@@ -188,7 +200,7 @@ def test_the_rewards_start_the_gold_queries_before_reading_the_completions(tmp_p
     scores = {}
     for mode in ("ahead", "not ahead"):
         if mode == "not ahead":
-            monkeypatch.setattr(ExecutionService, "prefetch", lambda self, queries: Prefetch())
+            monkeypatch.setattr(ExecutionService, "prefetch", lambda self, queries, **options: Prefetch())
         events.clear()
         funcs = [execution_reward(), partial_reward("paverl")]
         scores[mode] = [f(completions=completions, gold_sql=gold, db_path=dbs) for f in funcs]
@@ -196,7 +208,13 @@ def test_the_rewards_start_the_gold_queries_before_reading_the_completions(tmp_p
         for f in funcs:
             f.executor.close()
         if mode == "ahead":
-            assert events[0].startswith("prefetch") and events[0] != "prefetch 0" and "extract" in events
+            assert events[0].startswith("gold") and events[0] != "gold 0" and "extract" in events
+            preds = [k for k, e in enumerate(events) if e.startswith("pred")]
+            if len(completions) >= 64:  # parts of the predictions start between the completions read
+                assert len(preds) > 1 and "extract" in events[preds[0] :] and "extract" in events[: preds[0]]
+                assert sum(int(events[k].split()[1]) for k in preds) > 0
+            else:
+                assert not preds
             ran = executed
     assert scores["ahead"] == scores["not ahead"] and executed == ran
     assert len(set(scores["ahead"][0])) > 1

@@ -37,7 +37,7 @@ completions of one prompt form a group (GRPO's unit), found by comparing the pro
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -155,11 +155,23 @@ class Batch:
 
     @property
     def extractions(self) -> list[Extraction]:
-        """What :func:`~sqlrl.sql.extract.extract_sql` found in each text, found on first use: the executor
-        starts the gold queries before it reads the completions, which then overlaps with them."""
+        """What :func:`~sqlrl.sql.extract.extract_sql` found in each text, found on first use (see
+        :meth:`iter_extractions`)."""
         if self._extractions is None:
             self._extractions = [_extract(t) for t in self.texts]
         return self._extractions
+
+    def iter_extractions(self) -> Iterator[Extraction]:
+        """:attr:`extractions` one by one, each found as it is reached (kept once all are): the executor starts
+        the queries of the first completions while it reads the next."""
+        if self._extractions is not None:
+            yield from self._extractions
+            return
+        found = []
+        for text in self.texts:
+            found.append(_extract(text))
+            yield found[-1]
+        self._extractions = found
 
     @property
     def sqls(self) -> list[str | None]:

@@ -47,6 +47,11 @@ BAD_ENGINE = ErrorKind.BAD_ENGINE.value
 Outcome = ExecResult
 
 
+#: Completions of a batch whose predictions start running while the next are read (a batch of fewer runs its
+#: predictions in one call, which needs no thread of its own for so few).
+_PREFETCH_PART = 64
+
+
 def _failure(kind: str, message: str, sql: str = "") -> ExecResult:
     return ExecResult.failure(sql, ErrorKind(kind), message)
 
@@ -477,12 +482,18 @@ class RewardExecutor:
             of_setting[setting] = (task, native)
         row_gold = [of_setting[setting][0] for setting in settings]
         gold_list = list(gold_tasks)
-        # the gold queries start now, on a thread of the core's own, while this one reads the completions
-        ahead = self.service.prefetch(gold_list) if gold_list else None
+        # the gold queries start now, on a thread of the core's own, while this one reads the completions; a
+        # GRPO batch's predictions start part by part as they are read (see ExecutionService.prefetch)
+        aheads = [self.service.prefetch(gold_list)] if gold_list else []
+        part = max(_PREFETCH_PART, -(-len(batch) // 4)) if len(batch) >= _PREFETCH_PART else len(batch) + 1
+        fed = 0
         pred_tasks: list[tuple[str, str, str]] = []
         pred_rows: list[int] = []
         preds: list[ExecResult | None] = [None] * len(batch)
-        for i, (setting, extraction) in enumerate(zip(settings, batch.extractions, strict=True)):
+        for i, (setting, extraction) in enumerate(zip(settings, batch.iter_extractions(), strict=True)):
+            if i and i % part == 0 and len(pred_tasks) > fed:
+                aheads.append(self.service.prefetch(pred_tasks[fed:], gold=False, after=aheads))
+                fed = len(pred_tasks)
             sql = extraction.sql
             if sql is None:
                 preds[i] = _failure(NO_SQL, extraction.reason)
@@ -500,10 +511,12 @@ class RewardExecutor:
                 sql = text
             pred_tasks.append((db, sql, engine))
             pred_rows.append(i)
+        if fed and len(pred_tasks) > fed:
+            aheads.append(self.service.prefetch(pred_tasks[fed:], gold=False, after=aheads))
         # gold queries and predictions in one call, side by side on the service's threads (which runs each
-        # distinct query once; the gold queries started ahead count as run there)
+        # distinct query once; the queries started ahead count as run there)
         results = self.run(
-            [*gold_list, *pred_tasks], gold=[True] * len(gold_list) + [False] * len(pred_tasks), ahead=ahead
+            [*gold_list, *pred_tasks], gold=[True] * len(gold_list) + [False] * len(pred_tasks), ahead=aheads
         )
         gold_out = dict(zip(gold_list, results[: len(gold_list)], strict=True))
         for i, outcome in zip(pred_rows, results[len(gold_list) :], strict=True):

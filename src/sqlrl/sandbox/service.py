@@ -22,9 +22,9 @@ Rewards, evaluators, generation and verbal RL hand it ``(database, sql)`` querie
   the queries that may run on the calling thread), split into parts of at least ``_BATCH_CHUNK`` queries
   on the thread pool: a batch's queries run side by side even when each takes 30 us.
 - :meth:`~ExecutionService.prefetch` starts queries of a coming call (the rewards: a batch's gold
-  queries) on a thread of the core's own, which runs the reader's batches without the GIL while the
-  caller goes on (the rewards read the completions meanwhile); :meth:`~ExecutionService.run` with
-  ``ahead=`` takes their results as if it had run them.
+  queries, then its predictions part by part) on a thread of the core's own, which runs the reader's
+  batches without the GIL while the caller goes on (the rewards read the next completions meanwhile);
+  :meth:`~ExecutionService.run` with ``ahead=`` takes their results as if it had run them.
 """
 
 from __future__ import annotations
@@ -293,7 +293,7 @@ class ExecutionService:
         workers: int | None = None,
         progress: bool | None = None,
         desc: str = "sql",
-        ahead: Prefetch | None = None,
+        ahead: Prefetch | Sequence[Prefetch] | None = None,
     ) -> list[ExecResult]:
         """The result of every ``(database, sql)``, ``(database, sql, engine)`` or
         ``(database, sql, engine, dialect)`` query, in order.
@@ -302,8 +302,8 @@ class ExecutionService:
         query) files the results of gold queries in the gold memo, where later predictions find them too,
         so gold queries and predictions of one batch can run side by side in one call. A query with a
         ``dialect`` other than its sandbox's is translated first (:func:`translate_for`; untranslatable: a
-        ``transpile`` failure). ``ahead``: what :meth:`prefetch` started on this thread for this call; its
-        queries count as run here (waited for first).
+        ``transpile`` failure). ``ahead``: what :meth:`prefetch` started on this thread for this call (a
+        handle or several); its queries count as run here.
         """
         flags = [gold] * len(queries) if isinstance(gold, bool) else list(gold)
         if len(flags) != len(queries):
@@ -360,11 +360,11 @@ class ExecutionService:
         with self._lock:
             self.stats["memo_hits"] += reused
             self.stats["executed"] += len(todo)
-        if not todo and ahead is not None:
-            ahead.wait()  # its queries are over before their connections serve anything else
+        early: dict[tuple[str, str | None, Any], ExecResult] = {}
+        for handle in [ahead] if isinstance(ahead, Prefetch) else ahead or ():  # (the work above overlapped too)
+            early.update(handle.wait())  # over before their connections serve anything else
         if todo:
             run = list(todo)
-            early = ahead.wait() if ahead is not None else {}  # (the work above overlapped with them too)
             rest = [key for key in run if key not in early]
             ran = dict(zip(rest, self._run_all(rest, workers, progress, desc), strict=True)) if rest else {}
             results = [early[key] if key in early else ran[key] for key in run]
@@ -376,25 +376,36 @@ class ExecutionService:
             self._memo.put_many((key, r) for key, r in kept if not golden[key])
         return out  # type: ignore[return-value]
 
-    def prefetch(self, queries: Sequence[tuple[Any, ...]]) -> Prefetch:
-        """Start the gold queries of a coming :meth:`run` (``(database, sql)`` or ``(database, sql, engine)``)
-        on a thread of the core's own and return at once, so that the caller's other work overlaps with them
-        (the rewards start a batch's gold queries, then read its completions). Pass the handle to that
-        :meth:`run`, on this thread (the queries use this thread's connections), with the same queries among
-        its gold ones: they count as run there. Only what SQLite's reader runs in batches starts here (see
-        :meth:`_run_batches`); a memo hit, a non-deterministic text, another engine or a service that keeps
-        rows is left to :meth:`run`."""
+    def prefetch(
+        self, queries: Sequence[tuple[Any, ...]], *, gold: bool = True, after: Iterable[Prefetch] = ()
+    ) -> Prefetch:
+        """Start queries of a coming :meth:`run` (``(database, sql)`` or ``(database, sql, engine)``) on a thread
+        of the core's own and return at once, so that the caller's other work overlaps with them (the rewards
+        start a batch's gold queries, then its predictions part by part as they read the completions). Pass
+        the handles to that :meth:`run`, on this thread (the queries use this thread's connections), with the
+        same queries among its own: they count as run there. ``gold``: whether these are gold queries (looked
+        up in the gold memo only); ``after``: earlier handles of the same call, whose queries do not start
+        again. Only what SQLite's reader runs in batches starts here (see :meth:`_run_batches`); a memo hit, a
+        non-deterministic text, another engine, a service that keeps rows or runs on one thread (``workers=1``)
+        leaves it to :meth:`run`."""
         ahead = Prefetch()
         start = sqlite_reader.background()
-        if self.keep_rows or start is None:
+        if self.keep_rows or self.workers == 1 or start is None:
             return ahead
-        wanted: dict[tuple[str, str | None, Any], None] = {}
+        seen: set[tuple[str, str | None, Any]] = set().union(*(handle.keys for handle in after))
+        wanted: list[tuple[str, str | None, Any]] = []
         for query in queries:
             sql = query[1]
-            if len(query) > 3 or not isinstance(sql, str) or nondeterministic(sql):
+            if len(query) > 3 or not isinstance(sql, str):
                 continue  # (a dialect is translated by run())
-            wanted[(str(query[0]), (query[2] if len(query) > 2 else None) or self.engine, sql)] = None
-        keys = [key for key, hit in zip(wanted, self._gold_memo.get_many(list(wanted)), strict=True) if hit is None]
+            key = (str(query[0]), (query[2] if len(query) > 2 else None) or self.engine, sql)
+            if key not in seen:
+                seen.add(key)
+                if not nondeterministic(sql):
+                    wanted.append(key)
+        keys = [key for key, hit in zip(wanted, self._gold_memo.get_many(wanted), strict=True) if hit is None]
+        if not gold:  # a prediction is also looked up among predictions'
+            keys = [key for key, hit in zip(keys, self._memo.get_many(keys), strict=True) if hit is None]
         by_sandbox: dict[tuple[str, str | None], list[tuple[str, str | None, Any]]] = {}
         for key in keys:
             by_sandbox.setdefault((key[0], key[1]), []).append(key)
@@ -405,6 +416,7 @@ class ExecutionService:
                     ahead.started.append((sb, ks, sb.start_tables([key[2] for key in ks])))
                 except SandboxClosedError:
                     continue
+                ahead.keys.update(ks)
         jobs = [tables.job for _, _, tables in ahead.started if tables.job is not None]
         if jobs:
             try:
@@ -581,6 +593,7 @@ class Prefetch:
 
     def __init__(self) -> None:
         self.started: list[tuple[Sandbox, list[tuple[str, str | None, Any]], Tables]] = []
+        self.keys: set[tuple[str, str | None, Any]] = set()  # (database, engine, sql) of each query started
         self.background: Any = None
         self.observe: Callable[[list[ExecResult]], None] | None = None
         self._results: dict[tuple[str, str | None, Any], ExecResult] | None = None
