@@ -1,15 +1,15 @@
-"""The reward batch with its gold queries started ahead and without, calls taking turns in one process.
+"""The reward batch with its queries started ahead and without, calls taking turns in one process.
 
-The rewards start a batch's SQLite gold queries on a thread of the core's own (``ExecutionService.prefetch``)
-and read the completions meanwhile. This script measures what that gains on bench_rewards.py's 64x16 batch
-(as sampled), against the floor of bench_reward_floor.py (each distinct query executed once on an open
-connection and fetched). Calls with the gold queries ahead and calls without (``prefetch`` then starts
-nothing, as before it existed: the gold queries run in the call, beside the predictions) take turns on one
-executor, every call's texts new, so that whatever the machine does meanwhile touches both alike (the floor's
-21 runs come first). It prints the best and the median of each, over the floor, and the ratio of the two. Run
-from the repository root:
+The rewards start a batch's SQLite gold queries on a thread of the core's own (``ExecutionService.prefetch``),
+then its predictions part by part as they read the completions, so that reading overlaps with the engine.
+This script measures what that gains on bench_rewards.py's 64x16 batch (as sampled), against the floor of
+bench_reward_floor.py (each distinct query executed once on an open connection and fetched). Calls with the
+queries started ahead and calls without (``prefetch`` then starts nothing, as before it existed: every query
+runs in the call, on the service's threads) take turns on one executor, every call's texts new, so that
+whatever the machine does meanwhile touches both alike (the floor's 21 runs come first). It prints the best
+and the median of each, over the floor, and the ratio of the two. Run from the repository root:
 
-    PYTHONPATH=src python benchmarks/bench_gold_ahead.py [--calls 60] [--record]
+    PYTHONPATH=src python benchmarks/bench_reward_ahead.py [--calls 60] [--record]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from bench_rewards import make_batch  # noqa: E402
 
 from sqlrl.sandbox.service import ExecutionService, Prefetch  # noqa: E402
 
-SECTION = "Reward batch: gold queries started ahead, or not (SQLite)"
+SECTION = "Reward batch: queries started ahead, or not (SQLite)"
 
 
 def main() -> None:
@@ -44,8 +44,8 @@ def main() -> None:
     prefetch = ExecutionService.prefetch
     ahead = {"on": True}
 
-    def switched(self: ExecutionService, queries: list) -> Prefetch:
-        return prefetch(self, queries) if ahead["on"] else Prefetch()
+    def switched(self: ExecutionService, queries: list, **options: object) -> Prefetch:
+        return prefetch(self, queries, **options) if ahead["on"] else Prefetch()  # type: ignore[arg-type]
 
     ExecutionService.prefetch = switched  # type: ignore[method-assign]
     with tempfile.TemporaryDirectory() as tmp:
@@ -65,14 +65,14 @@ def main() -> None:
             con.close()
     best_floor = min(floors)
     lines = [
-        "| gold queries | reward ms, best (/ floor) | reward ms, median (/ floor) |",
+        "| queries | reward ms, best (/ floor) | reward ms, median (/ floor) |",
         "|---|---:|---:|",
     ]
     summary = {}
     for on in (False, True):
         best, median = min(times[on]), statistics.median(times[on])
         summary[on] = (best, median)
-        tag = "started ahead" if on else "in the call (before)"
+        tag = "started ahead" if on else "all in the call (before)"
         lines.append(f"| {tag} | {1e3 * best:.1f} ({best / best_floor:.2f}x) | {1e3 * median:.1f} "
                      f"({median / best_floor:.2f}x) |")  # fmt: skip
     gain_best = summary[False][0] / summary[True][0]
@@ -88,7 +88,7 @@ def main() -> None:
             f" with them: {gain_best:.2f}x at best, {gain_median:.2f}x at the median. {args.calls} calls of each"
             f" kind, taking turns, 1,024 completions and 403 distinct queries per call. Machine: {machine()};"
             f" 1-minute load average {load:.2f} before the run, {os.getloadavg()[0]:.2f} after. Reproduce:\n\n"
-            f"    PYTHONPATH=src python benchmarks/bench_gold_ahead.py --calls {args.calls} --record\n"
+            f"    PYTHONPATH=src python benchmarks/bench_reward_ahead.py --calls {args.calls} --record\n"
         )
         record_section(SECTION, text)
 
