@@ -637,7 +637,7 @@ class Reader {
     std::lock_guard<std::mutex> lock(guard_.mu);
     // (a batch between its queries, e.g. in its own BEGIN, which no deadline stops, still runs: the watchdog,
     // told so, keeps looking; were it told "idle" it would sleep through the batch's next queries)
-    if (guard_.watched == std::chrono::steady_clock::time_point::max()) return in_batch_ ? 1 : 0;
+    if (guard_.watched == std::chrono::steady_clock::time_point::max()) return in_batch_ || pending_ > 0 ? 1 : 0;
     const auto late = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(grace));
     if (!guard_.fired && std::chrono::steady_clock::now() > guard_.watched + late) {
       api.interrupt(db_);
@@ -721,12 +721,20 @@ class Reader {
   std::mutex running_;  // held while a query runs (without the GIL), so that close() never pulls it away
   std::atomic<bool> closing_{false};
   std::atomic<bool> in_batch_{false};  // run_batch() runs (poll() says so between its queries)
+
+ public:
+  // Batches a Background has for this reader and has not run yet: poll() counts them as running, so that the
+  // watchdog, woken when they are handed over, watches them from their first query.
+  std::atomic<int> pending_{0};
 };
 
 // query_many() of several readers, one after the other, on a thread of its own that starts at once; wait()
 // gives their outcomes. A caller with other work to do meanwhile (the rewards read the completions while the
 // gold queries run: sqlrl.sandbox.service.ExecutionService.prefetch) overlaps it with the engine's. Each
-// reader's batch holds its reader's lock as query_many() does, so a query() or close() meanwhile waits.
+// reader's batch holds its reader's lock as query_many() does, so a query() or close() meanwhile waits, and
+// two Backgrounds on one reader take turns. Nothing arms a reader for its Background from outside (another
+// Background may be running on it): each query is armed as it starts, and poll() counts a batch handed
+// over and not yet run as running.
 class Background {
  public:
   // jobs: (reader, sqls, max_rows, max_bytes, seconds, inline_query) for each reader.
@@ -745,6 +753,7 @@ class Background {
       job.inline_query = t[5].cast<bool>();
       jobs_.push_back(std::move(job));
     }
+    for (Job& job : jobs_) ++job.reader->pending_;
     try {
       thread_ = std::thread([this] { run(); });
     } catch (const std::system_error&) {
@@ -780,11 +789,15 @@ class Background {
     std::vector<double> took;
   };
   void run() {
-    try {
-      for (Job& job : jobs_)
-        job.reader->run_batch(job.sqls, job.max_rows, job.max_bytes, job.seconds, job.inline_query, job.reads, job.took);
-    } catch (...) {
-      error_ = std::current_exception();
+    for (Job& job : jobs_) {
+      try {
+        if (!error_)
+          job.reader->run_batch(job.sqls, job.max_rows, job.max_bytes, job.seconds, job.inline_query, job.reads,
+                                job.took);
+      } catch (...) {
+        error_ = std::current_exception();
+      }
+      --job.reader->pending_;
     }
   }
   std::vector<Job> jobs_;

@@ -68,12 +68,10 @@ def test_the_background_gives_what_a_batch_gives(db, tmp_path):
     assert start is not None
     with Sandbox(db, timeout=5.0) as a, Sandbox(ex.db_path, timeout=5.0) as b:
         want = [Sandbox(db, timeout=5.0).execute_tables(QUERIES), Sandbox(ex.db_path, timeout=5.0).execute_tables(toy)]
-        started = [a.start_tables(QUERIES), b.start_tables(toy)]
+        started = [a.start_tables(QUERIES, background=True), b.start_tables(toy, background=True)]
         running = start([t.job for t in started])
         outcomes = running.wait()
         assert running.wait() == outcomes  # waiting again gives the same
-        for t in started:
-            t.job[0].disarm()
         for (box, queries, tables), w, out in zip(
             ((a, QUERIES, started[0]), (b, toy, started[1])), want, outcomes, strict=True
         ):
@@ -83,16 +81,41 @@ def test_the_background_gives_what_a_batch_gives(db, tmp_path):
 
 def test_the_background_returns_at_once_and_stops_a_query_at_its_deadline(db):
     with Sandbox(db, timeout=0.3) as sb:
-        tables = sb.start_tables(["SELECT count(*) FROM v", SLOW, "SELECT max(k) FROM v"])
+        tables = sb.start_tables(["SELECT count(*) FROM v", SLOW, "SELECT max(k) FROM v"], background=True)
         t0 = time.perf_counter()
         running = background()([tables.job])
         assert time.perf_counter() - t0 < 0.1  # started, not run
         (outcome,) = running.wait()
         assert time.perf_counter() - t0 < 0.3 + 0.5
-        tables.job[0].disarm()
         first, stopped, last = sb.finish_tables(tables, outcome)
         assert stopped.error_kind is ErrorKind.TIMEOUT
         assert first.table.rows() == [(11,)] and last.table.rows() == [(10,)]
+
+
+def test_the_watchdog_stops_a_background_query_and_two_backgrounds_take_turns(db):
+    """Nothing arms a reader for its background batch from outside: the watchdog, woken when the batch is
+    handed over, watches it from its first query (here the only thing that stops it: the reader has no
+    progress handler). A second batch on the same reader waits for the first."""
+    from sqlrl.sandbox import sqlite_engine as se
+    from sqlrl.sandbox.watchdog import wake_if_asleep, watchdog
+
+    fired = watchdog().fired
+    with Sandbox(db, timeout=0.3) as sb:
+        state = sb._pool.get().conn
+        state.reader.close()
+        state.reader = se.core_reader()(state.con, str(db.resolve()), 4, stop_at_deadline=False)
+        first = sb.start_tables([SLOW, "SELECT max(k) FROM v"], background=True)
+        second = sb.start_tables(["SELECT count(*) FROM v", SLOW], background=True)
+        t0 = time.perf_counter()
+        running = [background()([first.job]), background()([second.job])]
+        wake_if_asleep()
+        (one,), (two,) = (r.wait() for r in running)
+        assert time.perf_counter() - t0 < 2 * (0.3 + se.WATCHDOG_GRACE) + 1.0
+        slow, last = sb.finish_tables(first, one)
+        counted, slow_too = sb.finish_tables(second, two)
+    assert slow.error_kind is ErrorKind.TIMEOUT and slow_too.error_kind is ErrorKind.TIMEOUT
+    assert last.table.rows() == [(10,)] and counted.table.rows() == [(11,)]
+    assert watchdog().fired >= fired + 2
 
 
 def test_a_closed_reader_is_refused_and_closing_waits_for_a_running_one(db):
@@ -100,7 +123,7 @@ def test_a_closed_reader_is_refused_and_closing_waits_for_a_running_one(db):
 
     start = background()
     sb = Sandbox(db, timeout=30.0)
-    tables = sb.start_tables([SLOW, "SELECT 1"])
+    tables = sb.start_tables([SLOW, "SELECT 1"], background=True)
     running = start([tables.job])
     time.sleep(0.2)
     t0 = time.perf_counter()

@@ -195,7 +195,7 @@ def test_the_reward_executor_reads_tables_through_the_core(tmp_path, monkeypatch
     for mode in ("core", "python"):
         if mode == "python":
             monkeypatch.setattr(sqlite_engine.SQLiteEngine, "_read_table", lambda *a: None)
-            monkeypatch.setattr(sqlite_engine.SQLiteEngine, "start_many", lambda self, state, sqls: ([], None))
+            monkeypatch.setattr(sqlite_engine.SQLiteEngine, "start_many", lambda self, state, sqls, **_: ([], None))
         calls.clear()
         funcs = [execution_reward(), partial_reward("paverl")]
         scores[mode] = [f(completions=completions, gold_sql=gold, db_path=db) for f in funcs]

@@ -322,11 +322,12 @@ class Sandbox:
             job[0].disarm()
         return self.finish_tables(tables, outcome)
 
-    def start_tables(self, sqls: Sequence[str]) -> Tables:
+    def start_tables(self, sqls: Sequence[str], *, background: bool = False) -> Tables:
         """The first half of :meth:`execute_tables`, on the calling thread: the queries' checks, and the job of
-        the core's reader (:attr:`Tables.job`, None when it runs none of them), armed. Run the job (in
-        ``reader.query_many(*job[1:])``, or as a job of ``sqlrl._core.SqliteBackground``, then
-        ``reader.disarm()``), then :meth:`finish_tables` on the same thread gives the results.
+        the core's reader (:attr:`Tables.job`, None when it runs none of them). Run the job in
+        ``reader.query_many(*job[1:])`` (armed here; then ``reader.disarm()``) or, with ``background``, as a job
+        of ``sqlrl._core.SqliteBackground`` (not armed: it arms each query itself), then :meth:`finish_tables`
+        on the same thread gives the results, once no job of its connection runs any more.
 
         Raises:
             SandboxClosedError: the sandbox was closed.
@@ -354,7 +355,7 @@ class Sandbox:
             except Exception:  # noqa: BLE001 - execute() says why, query by query
                 return tables
             texts = [tables.sqls[k] for k in todo]
-            on_reader, job = self._engine.start_many(slot.conn, texts)  # type: ignore[attr-defined]
+            on_reader, job = self._engine.start_many(slot.conn, texts, arm=not background)  # type: ignore[attr-defined]
             if job is not None:
                 tables.finish = (slot.conn, texts, [todo[j] for j in on_reader], on_reader)
                 tables.job = job

@@ -46,6 +46,7 @@ from sqlrl.sandbox.errors import SandboxClosedError, SandboxError
 from sqlrl.sandbox.parallel import parallel_map, resolve_workers
 from sqlrl.sandbox.result import ErrorKind, ExecResult
 from sqlrl.sandbox.sandbox import Sandbox, Tables
+from sqlrl.sandbox.watchdog import wake_if_asleep
 
 __all__ = [
     "SANDBOX_OPTIONS",
@@ -361,8 +362,11 @@ class ExecutionService:
             self.stats["memo_hits"] += reused
             self.stats["executed"] += len(todo)
         early: dict[tuple[str, str | None, Any], ExecResult] = {}
-        for handle in [ahead] if isinstance(ahead, Prefetch) else ahead or ():  # (the work above overlapped too)
-            early.update(handle.wait())  # over before their connections serve anything else
+        handles = [ahead] if isinstance(ahead, Prefetch) else list(ahead or ())
+        for handle in handles:  # every one over before a connection of theirs serves anything else
+            handle.join()  # (the work above overlapped with them too)
+        for handle in handles:
+            early.update(handle.wait())
         if todo:
             run = list(todo)
             rest = [key for key in run if key not in early]
@@ -413,7 +417,7 @@ class ExecutionService:
             sb = self.get(*where)
             if isinstance(sb, Sandbox) and sb.batches:
                 try:
-                    ahead.started.append((sb, ks, sb.start_tables([key[2] for key in ks])))
+                    ahead.started.append((sb, ks, sb.start_tables([key[2] for key in ks], background=True)))
                 except SandboxClosedError:
                     continue
                 ahead.keys.update(ks)
@@ -422,10 +426,10 @@ class ExecutionService:
             try:
                 ahead.background = start(jobs)
             except ValueError:  # a reader was closed: wait() runs each query its own way
-                for job in jobs:
-                    job[0].disarm()
                 for _, _, tables in ahead.started:
                     tables.job = None
+            else:
+                wake_if_asleep()  # the readers count the batches handed over as running (see the watchdog)
         ahead.observe = self._observe
         return ahead
 
@@ -597,17 +601,25 @@ class Prefetch:
         self.background: Any = None
         self.observe: Callable[[list[ExecResult]], None] | None = None
         self._results: dict[tuple[str, str | None, Any], ExecResult] | None = None
+        self._outcomes: list[Any] | None = None
+
+    def join(self) -> None:
+        """Wait until the started queries are over (the thread of the core leaves their connections)."""
+        if self.background is not None and self._outcomes is None:
+            self._outcomes = self.background.wait()
 
     def wait(self) -> dict[tuple[str, str | None, Any], ExecResult]:
-        """The results of the started queries (once they are over), by ``(database, engine, sql)``."""
+        """The results of the started queries (once they are over), by ``(database, engine, sql)``. A query the
+        core's reader handed back runs now on the calling thread's connection: join every handle of a call
+        first (as :meth:`ExecutionService.run` does), so that no other one is running on it."""
         if self._results is not None:
             return self._results
+        self.join()
         results: dict[tuple[str, str | None, Any], ExecResult] = {}
-        outcomes = iter(self.background.wait() if self.background is not None else ())
+        outcomes = iter(self._outcomes or ())
         for sb, keys, tables in self.started:
             outcome = None
             if tables.job is not None and self.background is not None:
-                tables.job[0].disarm()
                 outcome = next(outcomes)
             results.update(zip(keys, (r.without_rows() for r in sb.finish_tables(tables, outcome)), strict=True))
         self._results = results

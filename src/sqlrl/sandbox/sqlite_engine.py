@@ -426,22 +426,26 @@ class SQLiteEngine:
             job[0].disarm()
         return self.finish_many(state, sqls, todo, outcomes, seconds)
 
-    def start_many(self, state: _Conn, sqls: list[str]) -> tuple[list[int], tuple[Any, ...] | None]:
+    def start_many(
+        self, state: _Conn, sqls: list[str], *, arm: bool = True
+    ) -> tuple[list[int], tuple[Any, ...] | None]:
         """The first half of :meth:`run_many`: the positions of ``sqls`` the reader runs and its job, ``(reader,
-        texts, max_rows, max_bytes, seconds, inline)`` (``reader.query_many(*job[1:])``, or a job of
-        ``sqlrl._core.SqliteBackground``), armed and the watchdog woken; ``(todo, None)``: nothing to run. Once
-        the job ran, ``reader.disarm()`` and :meth:`finish_many` make its results."""
+        texts, max_rows, max_bytes, seconds, inline)``, for ``reader.query_many(*job[1:])`` (armed and the
+        watchdog woken; then ``reader.disarm()``) or, with ``arm=False``, for ``sqlrl._core.SqliteBackground``
+        (which arms each query itself: another one may be running on the reader now); ``(todo, None)``: nothing
+        to run. :meth:`finish_many` makes the job's results."""
         reader = state.reader
         todo = [k for k, sql in enumerate(sqls) if len(sql) <= INLINE_MAX_SQL and sql not in state.guarded]
         if reader is None or not todo:
             return todo, None
         cfg = self.config
-        state.needs_thread = False
-        try:
-            reader.arm(cfg.timeout, True)  # armed before the watchdog is woken (see wake_if_asleep)
-        except ValueError:  # the reader was closed: each query goes its own way
-            return todo, None
-        wake_if_asleep()
+        if arm:
+            state.needs_thread = False
+            try:
+                reader.arm(cfg.timeout, True)  # armed before the watchdog is woken (see wake_if_asleep)
+            except ValueError:  # the reader was closed: each query goes its own way
+                return todo, None
+            wake_if_asleep()
         return todo, (reader, [sqls[k] for k in todo], cfg.max_rows, cfg.max_result_bytes, cfg.timeout, True)
 
     def finish_many(
