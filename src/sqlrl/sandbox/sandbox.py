@@ -313,14 +313,14 @@ class Sandbox:
         tables = self.start_tables(sqls)
         job = tables.job
         if job is None:
-            return self.finish_tables(tables)
+            return self.finish_tables(tables)  # type: ignore[return-value]
         try:
             outcome = job[0].query_many(*job[1:])
         except ValueError:  # the reader was closed: each query goes its own way
             outcome = None
         finally:
             job[0].disarm()
-        return self.finish_tables(tables, outcome)
+        return self.finish_tables(tables, outcome)  # type: ignore[return-value]
 
     def start_tables(self, sqls: Sequence[str], *, background: bool = False) -> Tables:
         """The first half of :meth:`execute_tables`, on the calling thread: the queries' checks, and the job of
@@ -361,15 +361,21 @@ class Sandbox:
                 tables.job = job
         return tables
 
-    def finish_tables(self, tables: Tables, outcome: tuple[list[Any], list[float]] | None = None) -> list[ExecResult]:
+    def finish_tables(
+        self, tables: Tables, outcome: tuple[list[Any], list[float]] | None = None, *, rest: bool = True
+    ) -> list[ExecResult | None]:
         """The results of :meth:`start_tables`' queries, given what its job returned (``(outcomes, seconds)``;
-        None: it did not run); the queries the reader did not run go through :meth:`execute`."""
+        None: it did not run); the queries the reader did not run go through :meth:`execute` (``rest=False``:
+        they are None, for a later call with ``rest=True``, once the connection is free)."""
         out = tables.results
         if outcome is not None and tables.finish is not None:
             conn, texts, where, on_reader = tables.finish
             batch = self._engine.finish_many(conn, texts, on_reader, *outcome)  # type: ignore[attr-defined]
             for k, j in zip(where, on_reader, strict=True):
                 out[k] = batch[j]
+            tables.finish = None  # read once
+        if not rest:
+            return list(out)
         return [self.execute(sql, rows=False) if r is None else r for sql, r in zip(tables.sqls, out, strict=True)]
 
     def execute_many(

@@ -364,7 +364,7 @@ class ExecutionService:
         early: dict[tuple[str, str | None, Any], ExecResult] = {}
         handles = [ahead] if isinstance(ahead, Prefetch) else list(ahead or ())
         for handle in handles:  # every one over before a connection of theirs serves anything else
-            handle.join()  # (the work above overlapped with them too)
+            handle.collect()  # (the work above overlapped with them too, and reading each with the next ones)
         for handle in handles:
             early.update(handle.wait())
         if todo:
@@ -603,25 +603,26 @@ class Prefetch:
         self._results: dict[tuple[str, str | None, Any], ExecResult] | None = None
         self._outcomes: list[Any] | None = None
 
-    def join(self) -> None:
-        """Wait until the started queries are over (the thread of the core leaves their connections)."""
+    def collect(self) -> None:
+        """Wait until the started queries are over and read their results, but for the queries the core's reader
+        handed back (see :meth:`wait`): while other handles of the call still run on the connections."""
         if self.background is not None and self._outcomes is None:
             self._outcomes = self.background.wait()
+            outcomes = iter(self._outcomes)
+            for sb, _, tables in self.started:
+                if tables.job is not None:
+                    sb.finish_tables(tables, next(outcomes), rest=False)
 
     def wait(self) -> dict[tuple[str, str | None, Any], ExecResult]:
         """The results of the started queries (once they are over), by ``(database, engine, sql)``. A query the
-        core's reader handed back runs now on the calling thread's connection: join every handle of a call
-        first (as :meth:`ExecutionService.run` does), so that no other one is running on it."""
+        core's reader handed back runs now on the calling thread's connection: :meth:`collect` every handle of
+        a call first (as :meth:`ExecutionService.run` does), so that no other one is running on it."""
         if self._results is not None:
             return self._results
-        self.join()
+        self.collect()
         results: dict[tuple[str, str | None, Any], ExecResult] = {}
-        outcomes = iter(self._outcomes or ())
         for sb, keys, tables in self.started:
-            outcome = None
-            if tables.job is not None and self.background is not None:
-                outcome = next(outcomes)
-            results.update(zip(keys, (r.without_rows() for r in sb.finish_tables(tables, outcome)), strict=True))
+            results.update(zip(keys, (r.without_rows() for r in sb.finish_tables(tables)), strict=True))  # type: ignore[union-attr]
         self._results = results
         self.started = []
         self.background = None
