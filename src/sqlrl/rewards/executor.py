@@ -484,8 +484,9 @@ class RewardExecutor:
         gold_list = list(gold_tasks)
         # the gold queries start now, on a thread of the core's own, while this one reads the completions; a
         # GRPO batch's predictions start part by part as they are read (see ExecutionService.prefetch)
-        aheads = [self.service.prefetch(gold_list)] if gold_list else []
-        part = max(_PREFETCH_PART, -(-len(batch) // 4)) if len(batch) >= _PREFETCH_PART else len(batch) + 1
+        ahead = "sqlite" in set(batch.engines())  # (only SQLite's reader runs queries ahead)
+        aheads = [self.service.prefetch(gold_list)] if gold_list and ahead else []
+        part = max(_PREFETCH_PART, -(-len(batch) // 4)) if ahead and len(batch) >= _PREFETCH_PART else len(batch) + 1
         fed = 0
         pred_tasks: list[tuple[str, str, str]] = []
         pred_rows: list[int] = []
