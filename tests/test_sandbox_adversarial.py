@@ -74,7 +74,10 @@ class _Batched(_TableOnly):
 
     def engine_run(self, sql):
         """``sql`` straight to the engine's batch (no keyword gate); None: the batch handed it back."""
-        return self._sb._engine.run_many(self._sb._pool.get().conn, [sql])[0]
+        engine, state = self._sb._engine, self._sb._pool.get().conn
+        todo, job = engine.start_many(state, [sql])
+        outcome = None if job is None else engine.run_job(job)
+        return None if outcome is None else engine.finish_many(state, [sql], todo, *outcome)[0]
 
 
 @pytest.fixture(scope="module", params=[*ENGINES, "sqlite-table", "sqlite-batch", "duckdb-ties"])

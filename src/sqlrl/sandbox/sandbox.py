@@ -311,21 +311,13 @@ class Sandbox:
             SandboxClosedError: the sandbox was closed.
         """
         tables = self.start_tables(sqls)
-        job = tables.job
-        if job is None:
-            return self.finish_tables(tables)  # type: ignore[return-value]
-        try:
-            outcome = job[0].query_many(*job[1:])
-        except ValueError:  # the reader was closed: each query goes its own way
-            outcome = None
-        finally:
-            job[0].disarm()
+        outcome = None if tables.job is None else self._engine.run_job(tables.job)  # type: ignore[attr-defined]
         return self.finish_tables(tables, outcome)  # type: ignore[return-value]
 
     def start_tables(self, sqls: Sequence[str], *, background: bool = False) -> Tables:
         """The first half of :meth:`execute_tables`, on the calling thread: the queries' checks, and the job of
-        the core's reader (:attr:`Tables.job`, None when it runs none of them). Run the job in
-        ``reader.query_many(*job[1:])`` (armed here; then ``reader.disarm()``) or, with ``background``, as a job
+        the core's reader (:attr:`Tables.job`, None when it runs none of them). Run the job with the engine's
+        ``run_job`` (armed here) or, with ``background``, as a job
         of ``sqlrl._core.SqliteBackground`` (not armed: it arms each query itself), then :meth:`finish_tables`
         on the same thread gives the results, once no job of its connection runs any more.
 

@@ -17,7 +17,7 @@ file) and ``VACUUM INTO 'copy.db'`` on a read-only connection. Each connection t
 - a progress handler (every 1000 VM instructions) that aborts the query past its deadline,
   backed by the shared watchdog calling ``interrupt()`` (with the core's reader, the authorizer and the
   progress handler are its C callbacks, the same rule: :data:`GUARD_RULE`, and the reader answers the
-  watchdog's ``poll``; :meth:`SQLiteEngine.run_many` runs a batch in one call); neither fires inside one long function
+  watchdog's ``poll``; :meth:`SQLiteEngine.start_many` runs a batch in one call); neither fires inside one long function
   call, which the sandbox's query thread covers (:mod:`sqlrl.sandbox.runner`). A query runs on the
   caller's thread instead, saving the hand-off, only when it cannot build a large value: at most
   :data:`INLINE_MAX_SQL` characters, no recursive CTE, and only the functions of
@@ -249,7 +249,7 @@ class SQLiteEngine:
         self.uri = f"file:{quote(str(self.path))}?mode=ro"
         self._decoder = _text_decoder(config.text_errors)
         self._reader = core_reader()
-        self.batches = self._reader is not None  # run_many runs batches in the core (else it hands all back)
+        self.batches = self._reader is not None  # start_many runs batches in the core (else it hands all back)
         # (kind, message) of the reader's errors by (code, SQLite's message), for those no setting decides
         self._errors: dict[tuple[int, str], tuple[ErrorKind, str]] = {}
         try:  # fail now, at open time, on a file that is not a database
@@ -388,7 +388,7 @@ class SQLiteEngine:
         return self._outcome(state, sql, status, rest, time.perf_counter() - t0)
 
     def _outcome(self, state: _Conn, sql: str, status: str, rest: list[Any], elapsed: float) -> ExecResult | None:
-        """The result of one of the reader's outcomes (:meth:`_read_table`, :meth:`run_many`); None: ``fallback``."""
+        """The result of one of the reader's outcomes (:meth:`_read_table`, :meth:`finish_many`); None: ``fallback``."""
         if status == "ok":
             table, columns = rest
             return ExecResult(sql=sql, ok=True, columns=columns, rows=None, elapsed=elapsed,
@@ -411,29 +411,27 @@ class SQLiteEngine:
             return None
         return self._failure(sql, state, error, elapsed=elapsed)
 
-    def run_many(self, state: _Conn, sqls: list[str]) -> list[ExecResult | None]:
-        """The core's tables of ``sqls`` (each run as :meth:`run_inline` would, ``rows=False``) in one call of
-        the reader, the GIL released for all of them; None for a query this cannot run: longer than
-        :data:`INLINE_MAX_SQL`, needing the query thread, or one the reader hands back to ``sqlite3``."""
-        todo, job = self.start_many(state, sqls)
-        if job is None:
-            return [None] * len(sqls)
+    @staticmethod
+    def run_job(job: tuple[Any, ...]) -> tuple[list[Any], list[float]] | None:
+        """Run a job of :meth:`start_many` (armed) on the calling thread: ``reader.query_many(*job[1:])``, the GIL
+        released for all its queries, then disarmed; None: the reader was closed (each query goes its own way)."""
         try:
-            outcomes, seconds = job[0].query_many(*job[1:])
-        except ValueError:  # the reader was closed: each query goes its own way
-            return [None] * len(sqls)
+            return job[0].query_many(*job[1:])
+        except ValueError:
+            return None
         finally:
             job[0].disarm()
-        return self.finish_many(state, sqls, todo, outcomes, seconds)
 
     def start_many(
         self, state: _Conn, sqls: list[str], *, arm: bool = True
     ) -> tuple[list[int], tuple[Any, ...] | None]:
-        """The first half of :meth:`run_many`: the positions of ``sqls`` the reader runs and its job, ``(reader,
-        texts, max_rows, max_bytes, seconds, inline)``, for ``reader.query_many(*job[1:])`` (armed and the
-        watchdog woken; then ``reader.disarm()``) or, with ``arm=False``, for ``sqlrl._core.SqliteBackground``
-        (which arms each query itself: another one may be running on the reader now); ``(todo, None)``: nothing
-        to run. :meth:`finish_many` makes the job's results."""
+        """The core's tables of ``sqls`` (each run as :meth:`run_inline` would, ``rows=False``) in one call of the
+        reader, without the GIL, in three steps: this gives the positions of ``sqls`` the reader runs and its job,
+        ``(reader, texts, max_rows, max_bytes, seconds, inline)``, for :meth:`run_job` (armed and the watchdog
+        woken) or, with ``arm=False``, for ``sqlrl._core.SqliteBackground`` (which arms each query itself:
+        another one may be running on the reader now); ``(todo, None)``: nothing to run. :meth:`finish_many`
+        makes the job's results: None for a query the reader did not run (longer than :data:`INLINE_MAX_SQL`,
+        needing the query thread, or handed back to ``sqlite3``)."""
         reader = state.reader
         todo = [k for k, sql in enumerate(sqls) if len(sql) <= INLINE_MAX_SQL and sql not in state.guarded]
         if reader is None or not todo:
@@ -451,7 +449,7 @@ class SQLiteEngine:
     def finish_many(
         self, state: _Conn, sqls: list[str], todo: list[int], outcomes: list[Any], seconds: list[float]
     ) -> list[ExecResult | None]:
-        """The second half of :meth:`run_many`: the results of the reader's ``outcomes`` for ``sqls[todo]``."""
+        """The last step of :meth:`start_many`: the results of the reader's ``outcomes`` for ``sqls[todo]``."""
         out: list[ExecResult | None] = [None] * len(sqls)
         for k, (status, *rest), elapsed in zip(todo, outcomes, seconds, strict=True):
             result = self._outcome(state, sqls[k], status, rest, elapsed)
