@@ -47,9 +47,9 @@ BAD_ENGINE = ErrorKind.BAD_ENGINE.value
 Outcome = ExecResult
 
 
-#: Completions of a batch whose predictions start running while the next are read (a batch of fewer runs its
-#: predictions in one call, which needs no thread of its own for so few).
-_PREFETCH_PART = 64
+#: Completions from which a batch's predictions start running a quarter at a time while the next are read (a
+#: batch of fewer runs its predictions in the service's call, which needs no thread of its own for so few).
+_PREFETCH_FROM = 64
 
 
 def _failure(kind: str, message: str, sql: str = "") -> ExecResult:
@@ -484,15 +484,15 @@ class RewardExecutor:
         gold_list = list(gold_tasks)
         # the gold queries start now, on a thread of the core's own, while this one reads the completions; a
         # GRPO batch's predictions start part by part as they are read (see ExecutionService.prefetch)
-        ahead = "sqlite" in set(batch.engines())  # (only SQLite's reader runs queries ahead)
-        aheads = [self.service.prefetch(gold_list)] if gold_list and ahead else []
-        part = max(_PREFETCH_PART, -(-len(batch) // 4)) if ahead and len(batch) >= _PREFETCH_PART else len(batch) + 1
-        fed = 0
+        sqlite_rows = "sqlite" in batch.engines()  # (only SQLite's reader runs queries ahead)
+        aheads = [self.service.prefetch(gold_list)] if gold_list and sqlite_rows else []
+        part = -(-len(batch) // 4) if sqlite_rows and len(batch) >= _PREFETCH_FROM else 0  # a quarter
+        fed = 0  # predictions started so far
         pred_tasks: list[tuple[str, str, str]] = []
         pred_rows: list[int] = []
         preds: list[ExecResult | None] = [None] * len(batch)
         for i, (setting, extraction) in enumerate(zip(settings, batch.iter_extractions(), strict=True)):
-            if i and i % part == 0 and len(pred_tasks) > fed:
+            if part and i % part == 0 and len(pred_tasks) > fed:
                 aheads.append(self.service.prefetch(pred_tasks[fed:], gold=False, after=aheads))
                 fed = len(pred_tasks)
             sql = extraction.sql
@@ -512,7 +512,7 @@ class RewardExecutor:
                 sql = text
             pred_tasks.append((db, sql, engine))
             pred_rows.append(i)
-        if fed and len(pred_tasks) > fed:
+        if part and len(pred_tasks) > fed:
             aheads.append(self.service.prefetch(pred_tasks[fed:], gold=False, after=aheads))
         # gold queries and predictions in one call, side by side on the service's threads (which runs each
         # distinct query once; the queries started ahead count as run there)
