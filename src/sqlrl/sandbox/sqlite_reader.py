@@ -112,7 +112,7 @@ def background() -> Callable[..., Any] | None:
 
     ``SqliteBackground([(reader, sqls, max_rows, max_bytes, seconds, inline_query), ...])`` runs each
     reader's ``query_many`` in turn on a thread of its own that starts at once; ``.wait()`` gives their
-    ``(outcomes, seconds)``. Each reader is armed first (``.arm``) and disarmed after ``wait()``."""
+    ``(outcomes, seconds)``. Nothing arms the readers from outside: each query is armed as it starts."""
     if not _state.get("reader"):
         return None
     from sqlrl import _core
