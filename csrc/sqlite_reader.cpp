@@ -26,9 +26,9 @@
 #include <mutex>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
-#include <thread>
 #include <vector>
 
 #include "table.hpp"
@@ -540,6 +540,8 @@ Read run(sqlite3* db, Statements& cache, const std::string& sql, size_t max_rows
   return out;
 }
 
+class Background;
+
 // The reader of one sqlite3.Connection: its handle, checked once, its prepared statements, and the read-only
 // guard (the rule given by sqlite_guard_rule) it installs on the handle in place of the Python callbacks.
 // close() (before the connection closes) finalizes the statements and leaves callbacks that refuse everything.
@@ -721,11 +723,10 @@ class Reader {
   std::mutex running_;  // held while a query runs (without the GIL), so that close() never pulls it away
   std::atomic<bool> closing_{false};
   std::atomic<bool> in_batch_{false};  // run_batch() runs (poll() says so between its queries)
-
- public:
   // Batches a Background has for this reader and has not run yet: poll() counts them as running, so that the
   // watchdog, woken when they are handed over, watches them from their first query.
   std::atomic<int> pending_{0};
+  friend class Background;
 };
 
 // query_many() of several readers, one after the other, on a thread of its own that starts at once; wait()
