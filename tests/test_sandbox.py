@@ -780,6 +780,11 @@ def test_result_table_is_built_lazily_from_rows(monkeypatch):
         ("SELECT name, count(*) FROM t GROUP BY name", None),
         ("SELECT t.name, count(*) AS n FROM t GROUP BY name ORDER BY n", None),
         ("SELECT name, count(*) FROM t GROUP BY 1", None),
+        ("SELECT iif(salary > 9, 'high', 'low'), count(*) FROM emp GROUP BY 1", None),  # the key is the item
+        (
+            "SELECT upper(name), dept, count(*) FROM emp GROUP BY upper(name) ORDER BY upper(name)",
+            "SELECT upper(name), ANY_VALUE(dept), count(*) FROM emp GROUP BY upper(name) ORDER BY upper(name)",
+        ),
         ("SELECT a FROM t", None),
         ("SELEC broken (", None),
     ],

@@ -672,6 +672,7 @@ def test_duckdb_runs_only_simple_calls_on_the_callers_thread(target, tmp_path, m
         "SELECT count /* c */ (*), max(i) FROM t",
         "SELECT s FROM t WHERE i IN (SELECT i FROM t WHERE i < 3) AND EXISTS (SELECT 1)",
         "SELECT CAST(i AS DECIMAL(10, 2)), rank() OVER (ORDER BY i) FROM t",
+        "SELECT /* repeat( */ count(*) FROM t WHERE s <> 'repeat(s, 2)' -- repeat(",
     ]
     threaded = [
         "SELECT repeat/**/(s, 2) FROM t",
@@ -686,6 +687,10 @@ def test_duckdb_runs_only_simple_calls_on_the_callers_thread(target, tmp_path, m
         "SELECT count(*) FROM t WHERE s LIKE '%1%'",
         "SELECT count(*) FROM t WHERE s ~~ '%1%'",
         "SELECT count(*) FROM t WHERE s GLOB '*1*'",
+        "SELECT 1 --c\r, repeat(s, 2) FROM t",  # DuckDB ends a line comment at \r too
+        "SELECT 'a' || repeat(s, 2) FROM t",
+        "SELECT E'\\'' || repeat(s, 2) FROM t",  # a backslash escape: DuckDB's tokenizer reads it
+        "SELECT $$x'$$ || repeat(s, 2) FROM t",
     ]
     with Sandbox(db, timeout=TIMEOUT) as sb:
         for sql in inline:
@@ -694,6 +699,31 @@ def test_duckdb_runs_only_simple_calls_on_the_callers_thread(target, tmp_path, m
         for k, sql in enumerate(threaded, 1):
             assert sb.execute(sql).ok, sql
             assert len(calls) == k, sql
+
+
+def test_duckdb_inline_check_without_the_tokenizer_reads_as_the_tokenizer(tmp_path, monkeypatch):
+    """The inline check's reading of plain ASCII texts (strings and comments emptied, no DuckDB tokenizer) gives
+    the tokenizer's verdict on sqlrl-toy's gold queries, with comments and strings added, and on odd shapes."""
+    from sqlrl.data import load_toy
+    from sqlrl.sandbox import duckdb_engine
+
+    golds = sorted({ex.gold_sql for ex in load_toy("dev", cache_dir=tmp_path / "toy")})
+    texts = [*golds, *(f"/* {k} ( */ {sql} -- x(" for k, sql in enumerate(golds))]
+    texts += [sql.replace("count(*)", "count('(')") + " AND 'repeat(' <> \"max\"" for sql in golds]
+    texts += ["SELECT abs (x), 3 (", "SELECT 'a'(1)", 'SELECT "f"(1)', "SELECT t.range(2)", "SELECT x::DECIMAL(9, 2)"]
+    db = tmp_path / "v.duckdb"
+    import duckdb
+
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE t AS SELECT 1 AS x")
+    with Sandbox(db, timeout=TIMEOUT) as sb:
+        engine = sb._engine
+        plain = [t for t in texts if duckdb_engine._code_only(t) is not None]
+        assert len(plain) > len(golds)
+        fast = [engine._runs_inline(t) for t in plain]
+        monkeypatch.setattr(duckdb_engine, "_code_only", lambda text: None)
+        assert fast == [engine._runs_inline(t) for t in plain]
+        assert True in fast and False in fast
 
 
 def test_duckdb_query_on_the_callers_thread_stops_at_its_deadline(target, tmp_path, monkeypatch):

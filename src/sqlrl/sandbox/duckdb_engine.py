@@ -77,6 +77,7 @@ from sqlrl.sandbox.fetch import FetchDeadline, ResultTooLarge, fetch_rows
 from sqlrl.sandbox.result import ErrorKind, ExecResult
 from sqlrl.sandbox.runner import INLINE_FUNCTIONS, INLINE_MAX_SQL
 from sqlrl.sandbox.watchdog import watchdog
+from sqlrl.sql.bare_columns import may_have_bare_columns
 from sqlrl.sql.sqlite_compat import (
     BARE_COLUMN_ERROR,
     AffinitySchema,
@@ -355,14 +356,27 @@ class DuckDBEngine:
     def prepare(self, sql: str) -> str:
         """The text DuckDB runs for ``sql``: with ``sqlite_compat``, the SQLite reading of double-quoted
         names and of type affinity (:meth:`sqlite_text`), with ``sqlite_ties`` SQLite's order of tied rows
-        (:func:`~sqlrl.sql.sqlite_compat.rewrite_tie_break`), then :func:`~sqlrl.sql.sqlite_compat.rewrite_tokens`."""
+        (:func:`~sqlrl.sql.sqlite_compat.rewrite_tie_break`), bare columns
+        (:func:`~sqlrl.sql.sqlite_compat.rewrite_bare_columns`, where they may be), then
+        :func:`~sqlrl.sql.sqlite_compat.rewrite_tokens`. Found once per text, before its first run."""
         if not self.compat:
             return sql
         prepared = self._prepared.get(sql)
         if prepared is None:
-            prepared = self._tokens(sql, self._tied(self.sqlite_text(sql)))
+            prepared = self._final(sql, self.sqlite_text(sql))
             self._prepared.put(sql, prepared)
         return prepared
+
+    def _final(self, sql: str, text: str) -> str:
+        """The text DuckDB runs for ``sql`` whose SQLite reading is ``text``: SQLite's order of tied rows
+        (:meth:`_tied`), bare columns as SQLite reads them where the pre-check
+        (:func:`~sqlrl.sql.bare_columns.may_have_bare_columns`, no parse) finds that there may be one, then the
+        token rewrites (:meth:`_tokens`). A bare column that the pre-check misses is rewritten after DuckDB's
+        binder error (:meth:`run`)."""
+        text = self._tied(text)
+        if may_have_bare_columns(text):
+            text = rewrite_bare_columns(text) or text  # the ORDER BY's tie-breakers are grouped keys
+        return self._tokens(sql, text)
 
     @staticmethod
     def _tokens(sql: str, text: str) -> str:
@@ -433,7 +447,7 @@ class DuckDBEngine:
             forced = rewrite_affinity(text, self.affinity())
             self._type_retries.put(sql, True)  # tried once: a text that still fails is not parsed again
             if forced is not None:
-                final = self._tokens(sql, self._tied(forced))
+                final = self._final(sql, forced)
                 retry = self._run(con, sql, final, t0)
                 if retry.ok:
                     self._sqlite_texts.put(sql, forced)  # the next run goes straight to it
@@ -465,13 +479,25 @@ class DuckDBEngine:
         """
         if len(sql) > INLINE_MAX_SQL:
             return None
+        return self.run(con, sql, run_sql, t0, rows=rows) if self._inline_verdict(run_sql) else None
+
+    def _inline_verdict(self, run_sql: str) -> bool:
         verdict = self._inline.get(run_sql)
         if verdict is None:
             verdict = self._runs_inline(run_sql)
             self._inline.put(run_sql, verdict)
-        return self.run(con, sql, run_sql, t0, rows=rows) if verdict else None
+        return verdict
 
     def _runs_inline(self, text: str) -> bool:
+        low = text.lower()
+        if "~" in text:  # the ~~ operators of LIKE and GLOB, and regular expressions (or a ~ in a string)
+            return False
+        views = self.views()
+        # most texts: only the tokens before `(` are read
+        check_words = bool(views) or "recursive" in low or any(w in low for w in _PATTERN_WORDS)
+        code = _code_only(text) if not check_words and text.isascii() else None
+        if code is not None:
+            return _calls_listed(code)
         import duckdb
 
         try:
@@ -480,12 +506,6 @@ class DuckDBEngine:
             return False
         kinds = duckdb.token_type
         words = (kinds.identifier, kinds.keyword)
-        views = self.views()
-        low = text.lower()
-        if "~" in text:  # the ~~ operators of LIKE and GLOB, and regular expressions (or a ~ in a string)
-            return False
-        # most texts: only the tokens before `(` are read
-        check_words = bool(views) or "recursive" in low or any(w in low for w in _PATTERN_WORDS)
         previous = None  # (kind, start) of the last token that is no comment
         for pos, kind in tokens:
             if kind == kinds.comment:
@@ -599,6 +619,48 @@ class DuckDBEngine:
         if kind is ErrorKind.TIMEOUT:
             message = f"query stopped after the {self.config.timeout:g} s timeout ({message})"
         return ExecResult.failure(sql, kind, message, elapsed=time.perf_counter() - t0, engine=self.name)
+
+
+#: A string, a quoted name or a comment (an unclosed one is left in place).
+_STRING_OR_COMMENT = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|/\*.*?\*/|--[^\n\r]*", re.S)
+
+
+def _code_only(text: str) -> str | None:
+    """``text`` with each string read as ``''``, each quoted name as ``""`` and each comment as a space; None
+    where such a reading may differ from DuckDB's (a backslash or ``$``, which open other strings; a quote
+    or comment left open), which leaves the text to DuckDB's tokenizer."""
+    if "\\" in text or "$" in text:
+        return None
+    code = _STRING_OR_COMMENT.sub(_blank, text) if any(m in text for m in ("'", '"', "--", "/*")) else text
+    if "/*" in code or code.count("'") % 2 or code.count('"') % 2:
+        return None
+    return code
+
+
+def _blank(m: re.Match) -> str:
+    first = m.group()[0]
+    return "''" if first == "'" else '""' if first == '"' else " "
+
+
+def _calls_listed(code: str) -> bool:
+    """:meth:`DuckDBEngine._runs_inline`'s reading of an ASCII text without DuckDB's tokenizer, once
+    :func:`_code_only` has emptied its strings and quoted names and dropped its comments: the word before each
+    ``(`` (whitespace between them skipped) is in :data:`DUCKDB_INLINE_NAMES`. A number, a string or a
+    quoted name there fails; punctuation (``,``, ``(``, an operator) passes."""
+    i = code.find("(")
+    while i != -1:
+        j = i
+        while j and code[j - 1] in " \t\n\r\f\v":
+            j -= 1
+        k = j
+        while k and (code[k - 1].isalnum() or code[k - 1] == "_"):
+            k -= 1
+        if k < j and (code[k].isdigit() or code[k:j].lower() not in DUCKDB_INLINE_NAMES):
+            return False
+        if k == j and j and code[j - 1] in "'\"":
+            return False
+        i = code.find("(", i + 1)
+    return True
 
 
 def _token_text(text: str, tokens: list[tuple[int, Any]], start: int) -> str:

@@ -51,9 +51,11 @@ grammar lacks. Four kinds of rewrites, by cost:
     format both engines read alike) read ``t`` as a timestamp, NULL when it is none; ``typeof(x)``
     gives SQLite's type names; ``upper``/``lower`` fold ASCII letters only, as SQLite's do.
 
-- :func:`rewrite_bare_columns` runs only after DuckDB refused a query because a selected
-  column is neither grouped nor aggregated, which SQLite allows (and Spider's gold queries
-  use: ``SELECT T2.name, count(*) ... GROUP BY T1.id``). Such columns are wrapped in
+- :func:`rewrite_bare_columns` runs once per distinct text in which
+  :func:`sqlrl.sql.bare_columns.may_have_bare_columns` (one regex tokenization, no parse) finds a
+  column that is neither grouped nor aggregated, before the text's first run, and after DuckDB refused
+  a text for such a column that the pre-check did not read whole. SQLite allows them (Spider's gold
+  queries use them: ``SELECT T2.name, count(*) ... GROUP BY T1.id``). Such columns are wrapped in
   ``ANY_VALUE(...)``, or, when the query's only aggregate is ``max(y)``/``min(y)``, in
   ``arg_max(col, y)``/``arg_min(col, y)``: SQLite then takes the bare column from the row
   holding the extreme value.
@@ -595,10 +597,13 @@ def rewrite_bare_columns(sql: str, dialect: str = "sqlite") -> str | None:
     for select in list(tree.find_all(exp.Select)):
         group = select.args.get("group")
         keys = set()
+        expression_keys = set()  # keys that are no column: GROUP BY 1, GROUP BY upper(x)
         for g in group.expressions if group else []:
             if isinstance(g, exp.Literal) and g.is_int and 0 < int(g.this) <= len(select.expressions):
                 g = select.expressions[int(g.this) - 1].unalias()  # GROUP BY 2
             keys.add(_key(g))
+            if not isinstance(g, exp.Column):
+                expression_keys.add(_key(g))
         aggs = [a for p in select.expressions for a in _own_nodes(p) if isinstance(a, exp.AggFunc)]
         if not group and not aggs:
             continue
@@ -616,8 +621,15 @@ def rewrite_bare_columns(sql: str, dialect: str = "sqlite") -> str | None:
             if select.args.get(arg) is not None:
                 targets.append(select.args[arg])
         for target in targets:
-            for col in [c for c in _own_nodes(target) if isinstance(c, exp.Column)]:
-                if _grouped(col, keys) or _inside_aggregate(col, stop=target):
+            nodes = list(_own_nodes(target))
+            keyed = {  # the columns of an expression that is itself a GROUP BY key
+                id(c)
+                for n in (nodes if expression_keys else ())
+                if not isinstance(n, (exp.Column, exp.Literal, exp.Identifier, exp.Star)) and _key(n) in expression_keys
+                for c in n.find_all(exp.Column)
+            }
+            for col in [c for c in nodes if isinstance(c, exp.Column)]:
+                if id(col) in keyed or _grouped(col, keys) or _inside_aggregate(col, stop=target):
                     continue
                 if not col.table and col.name in aliases:
                     continue  # ORDER BY an output alias
@@ -843,7 +855,8 @@ def rewrite_rowid(
     >>> rewrite_rowid("SELECT T1.rowid FROM t AS T1 JOIN u ON T1.x = u.x", {"t": "id"}, {"t": ["id", "x"]})
     'SELECT T1."id" FROM t AS T1 JOIN u ON T1.x = u.x'
     """
-    if not rowids or _ROWID_WORD.search(sql) is None:
+    low = sql.lower()
+    if not rowids or ("rowid" not in low and "oid" not in low) or _ROWID_WORD.search(sql) is None:
         return None
     from sqlglot import exp
 
