@@ -793,6 +793,39 @@ def test_rewrite_bare_columns(sql, expected):
     assert rewrite_bare_columns(sql) == expected
 
 
+def test_duckdb_batch_reads_every_text_before_the_first_runs(open_sandbox, demo_dir, monkeypatch):
+    """execute_tables on DuckDB with SQLite-compat: every text's SQLite reading is found before the first query
+    runs (the Python work together, not between DuckDB's queries), with the results of execute()."""
+    duck = open_sandbox(demo_dir / "concert_singer.sqlite", engine="duckdb", max_sql_length=200)
+    engine = duck._engine
+    sqls = [
+        "SELECT Name, max(Age) FROM singer",
+        "SELECT T2.Name, count(*) FROM concert AS T1 JOIN stadium AS T2 ON T1.Stadium_ID = T2.Stadium_ID "
+        "GROUP BY T2.Stadium_ID ORDER BY T2.Stadium_ID",
+        "SELECT Name FROM singer WHERE Name LIKE '%o%' ORDER BY Singer_ID",
+        "SELECT count(*) FROM nope",
+        "SELECT 1 -- " + "x" * 300,  # over max_sql_length: refused, not read
+        "DROP TABLE singer",
+    ]
+    seen_at_first_run: list[int] = []
+    real = engine._run
+
+    def run(con, sql, run_sql, t0):
+        seen_at_first_run.append(len(engine._prepared))
+        return real(con, sql, run_sql, t0)
+
+    monkeypatch.setattr(engine, "_run", run)
+    batch = duck.execute_tables(sqls)
+    assert seen_at_first_run[0] == 5  # every text under the length limit, before the first run
+    monkeypatch.setattr(engine, "_run", real)
+    one_by_one = [duck.execute(sql, rows=False) for sql in sqls]
+    assert [(r.ok, r.error_kind, r.table.rows() if r.ok else None) for r in batch] == [
+        (r.ok, r.error_kind, r.table.rows() if r.ok else None) for r in one_by_one
+    ]
+    assert batch[0].ok and batch[1].ok and batch[2].ok and not batch[3].ok
+    assert batch[4].error_kind is ErrorKind.INVALID_INPUT and batch[5].error_kind is ErrorKind.NOT_READ_ONLY
+
+
 def test_compat_rewrites_run_on_duckdb(open_sandbox, demo_dir):
     sqlite = open_sandbox(demo_dir / "concert_singer.sqlite", engine="sqlite")
     duck = open_sandbox(demo_dir / "concert_singer.sqlite", engine="duckdb")
