@@ -28,6 +28,13 @@ _TOKEN = re.compile(
     re.S,
 )
 
+#: ``SELECT`` and a list of aggregate calls without parentheses inside, up to FROM; what follows is in ``rest``.
+_ONLY_AGGREGATES = re.compile(
+    r"(?:\s|/\*.*?\*/)*select\s+(?:(?:count|sum|avg|min|max|total)\s*\((?:distinct\s+)?[\w.*]*\)(?:\s+as\s+\w+)?\s*,\s*)*"
+    r"(?:count|sum|avg|min|max|total)\s*\((?:distinct\s+)?[\w.*]*\)(?:\s+as\s+\w+)?\s+from\s(?P<rest>.*)",
+    re.S,
+)
+
 #: Words that are no column where they stand in a select list, HAVING or ORDER BY (a function name is told by
 #: the ``(`` after it; a type name by the AS before it).
 _NOT_COLUMNS = frozenset(
@@ -59,8 +66,12 @@ def may_have_bare_columns(sql: str) -> bool | None:
     False
     """
     low = sql.lower()
-    if "group" not in low and not any(a in low for a in AGGREGATES):  # no GROUP BY, no aggregate call
-        return False
+    if "group" not in low:
+        if not any(a in low for a in AGGREGATES):  # no GROUP BY, no aggregate call
+            return False
+        only = _ONLY_AGGREGATES.match(low)
+        if only is not None and not any(w in only["rest"] for w in ("having", "order", "select", "over")):
+            return False  # SELECT count(*), max(x) FROM ... WHERE ...: nothing outside an aggregate, no subquery
     words = _TOKEN.findall(low)
     if any(q in sql for q in "'\"`[-/"):  # strings as one word, quoted names unquoted, comments dropped
         words = [w if w[0] not in "'\"`[-/" else _word(w) for w in words if not w.startswith(("/*", "--"))]
