@@ -842,3 +842,23 @@ def test_compat_rewrites_run_on_duckdb(open_sandbox, demo_dir):
         assert got.rows == want.rows, sql
     r = duck.execute("SELECT Name, Age, max(Age) FROM nope")
     assert r.error_kind is ErrorKind.RUNTIME and "nope" in r.error  # the original error, not the retry's
+
+
+def test_duckdb_reading_ahead_never_raises_for_a_query(open_sandbox, demo_dir, monkeypatch):
+    """A compat rewrite that fails while a batch's texts are read ahead leaves that query to execute(), whose
+    result says what went wrong; the other queries run."""
+    from sqlrl.sandbox import duckdb_engine
+
+    duck = open_sandbox(demo_dir / "concert_singer.sqlite", engine="duckdb")
+    real = duckdb_engine.rewrite_bare_columns
+
+    def broken(sql):
+        if "Country" in sql:
+            raise RuntimeError("a bug in a rewrite")
+        return real(sql)
+
+    monkeypatch.setattr(duckdb_engine, "rewrite_bare_columns", broken)
+    ok, bad = "SELECT Name, max(Age) FROM singer", "SELECT Name, count(*) FROM singer GROUP BY Country"
+    results = duck.execute_tables([ok, bad])
+    assert results[0].ok and results[0].table.rows() == duck.execute(ok).rows
+    assert results[1].error_kind is ErrorKind.INTERNAL and "a bug in a rewrite" in results[1].error

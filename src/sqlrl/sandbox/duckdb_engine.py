@@ -484,11 +484,15 @@ class DuckDBEngine:
     def prepare_many(self, sqls: list[str]) -> None:
         """Read each text as :meth:`execute` will (:meth:`prepare`, and whether it may run on the caller's
         thread) before any of them runs: the Python work of a batch done together, not between DuckDB's
-        queries (measured in ``benchmarks/ENGINE_COMPAT.md``). Nothing runs; the answers are cached."""
+        queries (measured in ``benchmarks/ENGINE_COMPAT.md``). Nothing runs; the answers are cached. A text
+        whose reading fails is left to :meth:`Sandbox.execute`, which reports it as that query's result."""
         for sql in sqls:
-            run_sql = self.prepare(sql)
-            if len(sql) <= INLINE_MAX_SQL:
-                self._inline_verdict(run_sql)
+            try:
+                run_sql = self.prepare(sql)
+                if len(sql) <= INLINE_MAX_SQL:
+                    self._inline_verdict(run_sql)
+            except Exception:  # noqa: BLE001 - never raise for a query: execute() says what went wrong
+                continue
 
     def _inline_verdict(self, run_sql: str) -> bool:
         verdict = self._inline.get(run_sql)

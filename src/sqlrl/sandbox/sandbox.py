@@ -238,7 +238,12 @@ class Sandbox:
         if refused is not None:
             return ExecResult.failure(sql, refused[0], refused[1], elapsed=time.perf_counter() - t0, engine=self.engine)
         # Compat rewrites happen where the query runs (in the worker process under process isolation).
-        run_sql = self._engine.prepare(sql) if self.sqlite_compat and self.config.isolation == "thread" else sql
+        try:
+            run_sql = self._engine.prepare(sql) if self.sqlite_compat and self.config.isolation == "thread" else sql
+        except Exception as e:  # noqa: BLE001 - the promise is: never raise for a query
+            message = f"reading the query for SQLite failed: {type(e).__name__}: {e}"
+            return ExecResult.failure(sql, ErrorKind.INTERNAL, message, elapsed=time.perf_counter() - t0,
+                                      engine=self.engine)  # fmt: skip
         try:
             slot = self._pool.get()
         except Exception as e:  # noqa: BLE001 - e.g. the file was deleted after the sandbox opened it

@@ -464,8 +464,8 @@ class ExecutionService:
 
     def _prepare_texts(self, keys: list[tuple[str, str | None, Any]]) -> None:
         """Each sandbox's texts read ahead on this thread (:meth:`Sandbox.prepare_texts`: DuckDB's SQLite-compat
-        rewrites), before the queries run one by one: on a batch of new texts, about an eighth faster than
-        reading each where it runs, between DuckDB's queries (``benchmarks/ENGINE_COMPAT.md``)."""
+        rewrites), before the queries run one by one: on a GRPO batch of new texts the reward is about a tenth
+        faster than with each text read where it runs, between DuckDB's queries (``benchmarks/ENGINE_COMPAT.md``)."""
         if len(keys) < 2:
             return
         texts: dict[tuple[str, str | None], list[str]] = {}
