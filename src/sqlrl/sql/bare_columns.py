@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from sqlrl.errors import SqlrlError
+
 __all__ = ["AGGREGATES", "may_have_bare_columns"]
 
 #: The aggregate functions of SQLite (and Spider's SQL) whose arguments are aggregated.
@@ -83,7 +85,7 @@ def may_have_bare_columns(sql: str) -> bool | None:
         return None
 
 
-class _Unread(Exception):
+class _Unread(SqlrlError):
     """A shape the pre-check does not read whole: the answer is None."""
 
 
