@@ -75,14 +75,7 @@ class LRUCache(Generic[V]):
                 data.popitem(last=False)
 
     def put(self, key: Hashable, value: V) -> None:
-        if self.maxsize == 0:
-            return
-        with self._lock:
-            data = self._data
-            data[key] = value
-            data.move_to_end(key)
-            if len(data) > self.maxsize:
-                data.popitem(last=False)
+        self.put_many(((key, value),))
 
     def clear(self) -> None:
         with self._lock:

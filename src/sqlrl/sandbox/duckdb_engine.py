@@ -375,6 +375,7 @@ class DuckDBEngine:
         binder error (:meth:`run`)."""
         text = self._tied(text)
         if may_have_bare_columns(text):
+            self._bare_retries.put(sql, True)  # read here: a binder error later would give the same rewrite
             text = rewrite_bare_columns(text) or text  # the ORDER BY's tie-breakers are grouped keys
         return self._tokens(sql, text)
 

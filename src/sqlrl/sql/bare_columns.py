@@ -30,12 +30,10 @@ _TOKEN = re.compile(
     re.S,
 )
 
-#: ``SELECT`` and a list of aggregate calls without parentheses inside, up to FROM; what follows is in ``rest``.
-_ONLY_AGGREGATES = re.compile(
-    r"(?:\s|/\*.*?\*/)*select\s+(?:(?:count|sum|avg|min|max|total)\s*\((?:distinct\s+)?[\w.*]*\)(?:\s+as\s+\w+)?\s*,\s*)*"
-    r"(?:count|sum|avg|min|max|total)\s*\((?:distinct\s+)?[\w.*]*\)(?:\s+as\s+\w+)?\s+from\s(?P<rest>.*)",
-    re.S,
-)
+#: One call of an aggregate of :data:`AGGREGATES` over a name or ``*`` (no parentheses inside), with an alias.
+_CALL = rf"(?:{'|'.join(sorted(AGGREGATES))})\s*\((?:distinct\s+)?[\w.*]*\)(?:\s+as\s+\w+)?"
+#: ``SELECT`` and a list of such calls, up to FROM; what follows is in ``rest``.
+_ONLY_AGGREGATES = re.compile(rf"(?:\s|/\*.*?\*/)*select\s+(?:{_CALL}\s*,\s*)*{_CALL}\s+from\s(?P<rest>.*)", re.S)
 
 #: Words that are no column where they stand in a select list, HAVING or ORDER BY (a function name is told by
 #: the ``(`` after it; a type name by the AS before it).
