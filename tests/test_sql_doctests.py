@@ -11,7 +11,7 @@ import pytest
 #: and a few of its modules may have none).
 MODULES = [
     *((f"sqlrl.sql.{name}", True) for name in (
-        "bare_columns", "dialects", "extract", "linking", "ngrams", "schema", "shape", "sqlite_compat", "statement", "syntax",
+        "bare_columns", "bare_rewrite", "dialects", "extract", "linking", "ngrams", "schema", "shape", "sqlite_compat", "statement", "syntax",
         "tokens",
     )),
     *((f"sqlrl.sql.spider{name}", False) for name in (

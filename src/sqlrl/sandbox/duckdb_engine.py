@@ -78,6 +78,7 @@ from sqlrl.sandbox.result import ErrorKind, ExecResult
 from sqlrl.sandbox.runner import INLINE_FUNCTIONS, INLINE_MAX_SQL
 from sqlrl.sandbox.watchdog import watchdog
 from sqlrl.sql.bare_columns import may_have_bare_columns
+from sqlrl.sql.bare_rewrite import UNREAD, bare_column_edits
 from sqlrl.sql.sqlite_compat import (
     BARE_COLUMN_ERROR,
     AffinitySchema,
@@ -371,12 +372,16 @@ class DuckDBEngine:
         """The text DuckDB runs for ``sql`` whose SQLite reading is ``text``: SQLite's order of tied rows
         (:meth:`_tied`), bare columns as SQLite reads them where the pre-check
         (:func:`~sqlrl.sql.bare_columns.may_have_bare_columns`, no parse) finds that there may be one, then the
-        token rewrites (:meth:`_tokens`). A bare column that the pre-check misses is rewritten after DuckDB's
-        binder error (:meth:`run`)."""
+        token rewrites (:meth:`_tokens`). The wraps come from the tokens where
+        :func:`~sqlrl.sql.bare_rewrite.bare_column_edits` reads the text whole, else from a sqlglot parse. A bare
+        column that the pre-check misses is rewritten after DuckDB's binder error (:meth:`run`)."""
         text = self._tied(text)
         if may_have_bare_columns(text):
             self._bare_retries.put(sql, True)  # read here: a binder error later would give the same rewrite
-            text = rewrite_bare_columns(text) or text  # the ORDER BY's tie-breakers are grouped keys
+            wrapped = bare_column_edits(text)
+            if wrapped is UNREAD:
+                wrapped = rewrite_bare_columns(text)
+            text = wrapped or text  # the ORDER BY's tie-breakers are grouped keys
         return self._tokens(sql, text)
 
     @staticmethod
