@@ -8,8 +8,9 @@ import pytest
 
 from sqlrl.data import load_toy
 from sqlrl.sql.bare_columns import may_have_bare_columns
-from sqlrl.sql.bare_rewrite import UNREAD, bare_column_edits
+from sqlrl.sql.bare_rewrite import bare_column_edits
 from sqlrl.sql.mutate import mutations
+from sqlrl.sql.plain_select import UNREAD
 from sqlrl.sql.sqlite_compat import rewrite_bare_columns
 
 READ = [

@@ -11,8 +11,8 @@ import pytest
 #: and a few of its modules may have none).
 MODULES = [
     *((f"sqlrl.sql.{name}", True) for name in (
-        "bare_columns", "bare_rewrite", "dialects", "extract", "linking", "ngrams", "schema", "shape", "sqlite_compat", "statement", "syntax",
-        "tokens",
+        "affinity_rewrite", "bare_columns", "bare_rewrite", "dialects", "extract", "linking", "ngrams", "rowid_rewrite",
+        "schema", "shape", "sqlite_compat", "statement", "syntax", "tokens",
     )),
     *((f"sqlrl.sql.spider{name}", False) for name in (
         "", ".schema", ".normalize", ".exact", ".components", ".hardness", ".build", ".names", ".structure",

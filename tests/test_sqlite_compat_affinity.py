@@ -185,23 +185,32 @@ def test_precheck_needs_a_literal_next_to_an_operator_and_a_column_of_the_other_
     assert schema.candidate("SELECT id FROM concert WHERE name = '/*' AND year >= 2014 -- */")
 
 
-def test_affinity_rewrite_parses_once_and_only_when_needed(db, tmp_path, monkeypatch):
-    calls = []
-    real = duckdb_engine.rewrite_affinity
+def test_affinity_rewrite_reads_once_and_only_when_needed(db, tmp_path, monkeypatch):
+    """A text is read for affinity once, only if the pre-check lets it through, and parsed only when the token
+    reader (``sqlrl.sql.affinity_rewrite``) does not read it whole."""
+    calls: dict[str, list[str]] = {"tokens": [], "parse": []}
 
-    def counting(sql, schema, *args):
-        calls.append(sql)
-        return real(sql, schema, *args)
+    def counting(name, real):
+        def call(sql, schema, *args):
+            calls[name].append(sql)
+            return real(sql, schema, *args)
 
-    monkeypatch.setattr(duckdb_engine, "rewrite_affinity", counting)
+        return call
+
+    monkeypatch.setattr(duckdb_engine, "affinity_edits", counting("tokens", duckdb_engine.affinity_edits))
+    monkeypatch.setattr(duckdb_engine, "rewrite_affinity", counting("parse", duckdb_engine.rewrite_affinity))
     with Sandbox(db, engine="duckdb", cache_dir=tmp_path / "c") as duck:
         assert duck.execute("SELECT count(*) FROM stadium WHERE capacity > 1000").rows == [(2,)]
         assert duck.execute("SELECT count(*) FROM concert WHERE name = 'a' LIMIT 1").rows == [(1,)]
-        assert calls == []  # no text meets a number: no parse
+        assert calls == {"tokens": [], "parse": []}  # no text meets a number: not read
         sql = "SELECT count(*) FROM concert WHERE year >= 2014"
         for _ in range(3):
             assert duck.execute(sql).rows == [(3,)]
-        assert calls == [sql]
+        assert calls == {"tokens": [sql], "parse": []}  # read from its tokens, once
+        nested = "SELECT count(*) FROM concert WHERE year IN (SELECT year FROM concert WHERE year >= 2014)"
+        for _ in range(2):
+            assert duck.execute(nested).rows == [(3,)]
+        assert calls == {"tokens": [sql, nested], "parse": [nested]}  # a subquery: parsed, once
 
 
 def test_columns_of_different_types_are_rewritten_after_duckdb_refuses_them(db, tmp_path, monkeypatch):

@@ -77,8 +77,11 @@ from sqlrl.sandbox.fetch import FetchDeadline, ResultTooLarge, fetch_rows
 from sqlrl.sandbox.result import ErrorKind, ExecResult
 from sqlrl.sandbox.runner import INLINE_FUNCTIONS, INLINE_MAX_SQL
 from sqlrl.sandbox.watchdog import watchdog
+from sqlrl.sql.affinity_rewrite import affinity_edits
 from sqlrl.sql.bare_columns import may_have_bare_columns
-from sqlrl.sql.bare_rewrite import UNREAD, bare_column_edits
+from sqlrl.sql.bare_rewrite import bare_column_edits
+from sqlrl.sql.plain_select import UNREAD
+from sqlrl.sql.rowid_rewrite import rowid_edits
 from sqlrl.sql.sqlite_compat import (
     BARE_COLUMN_ERROR,
     AffinitySchema,
@@ -92,6 +95,7 @@ from sqlrl.sql.sqlite_compat import (
     rewrite_tie_break,
     rewrite_tokens,
     rowid_note,
+    rowid_words,
     sqlite_column,
 )
 
@@ -348,11 +352,22 @@ class DuckDBEngine:
         text = rewrite_join_without_on(text) or text
         if self._rowids is None:
             self.schema()
-        text = rewrite_rowid(text, self._rowids, self.schema()) or text  # a regex test first
+        text = self._rowid(text) or text
         if affinity.candidate(text):
-            text = rewrite_affinity(text, affinity) or text
+            converted = affinity_edits(text, affinity)  # from tokens where the text is plain, else parsed
+            if converted is UNREAD:
+                converted = rewrite_affinity(text, affinity)
+            text = converted or text
         self._sqlite_texts.put(sql, text)  # also a text left as it is: the next run skips the pre-check
         return text
+
+    def _rowid(self, text: str) -> str | None:
+        """:func:`~sqlrl.sql.sqlite_compat.rewrite_rowid` on this database: a regex test first, then the edits
+        from tokens (:func:`~sqlrl.sql.rowid_rewrite.rowid_edits`) where the text is plain, else parsed."""
+        if not self._rowids or not rowid_words(text):
+            return None
+        edits = rowid_edits(text, self._rowids, self.schema())
+        return rewrite_rowid(text, self._rowids, self.schema()) if edits is UNREAD else edits
 
     def prepare(self, sql: str) -> str:
         """The text DuckDB runs for ``sql``: with ``sqlite_compat``, the SQLite reading of double-quoted

@@ -91,6 +91,7 @@ __all__ = [
     "rewrite_double_quoted",
     "rewrite_join_without_on",
     "rewrite_rowid",
+    "rowid_words",
     "rowid_comment",
     "rowid_note",
     "rewrite_tie_break",
@@ -838,6 +839,12 @@ def rowid_note(comment: str | None) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def rowid_words(sql: str) -> bool:
+    """Whether ``sql`` has a word ``rowid``, ``oid`` or ``_rowid_`` (a substring test first, then a regex)."""
+    low = sql.lower()
+    return ("rowid" in low or "oid" in low) and _ROWID_WORD.search(sql) is not None
+
+
 def rewrite_rowid(
     sql: str, rowids: Mapping[str, str], schema: Mapping[str, Collection[str]], dialect: str = "sqlite"
 ) -> str | None:
@@ -855,8 +862,7 @@ def rewrite_rowid(
     >>> rewrite_rowid("SELECT T1.rowid FROM t AS T1 JOIN u ON T1.x = u.x", {"t": "id"}, {"t": ["id", "x"]})
     'SELECT T1."id" FROM t AS T1 JOIN u ON T1.x = u.x'
     """
-    low = sql.lower()
-    if not rowids or ("rowid" not in low and "oid" not in low) or _ROWID_WORD.search(sql) is None:
+    if not rowids or not rowid_words(sql):
         return None
     from sqlglot import exp
 
@@ -1535,7 +1541,10 @@ class _AffinityRewrite:
     def compare(self, a: object, b: object, *, lists: bool = False) -> None:
         if a is None or b is None:
             return
-        oa, ob = self.operand(a), self.operand(b)
+        self.compare_operands(self.operand(a), self.operand(b), lists=lists)
+
+    def compare_operands(self, oa: tuple | None, ob: tuple | None, *, lists: bool = False) -> None:
+        """The rules for a comparison of two operands (:meth:`operand`'s tuples; None: not one of those)."""
         if oa is None or ob is None:
             return
         if lists and ob[0] == "col":
@@ -1602,7 +1611,10 @@ class _AffinityRewrite:
             self.edit(ob[2], _as_number(self.text(ob[2]), b.kind == "mixed"))  # no affinity: as stored
 
     def to_number(self, node: object, integer: bool = False) -> None:
-        o = self.operand(node)
+        self.number_operand(self.operand(node), integer)
+
+    def number_operand(self, o: tuple | None, integer: bool = False) -> None:
+        """The rule for an operand of arithmetic, ``sum``, ``avg`` or a numeric CAST."""
         if o is None:
             return
         if o[0] == "col" and o[1].kind in ("text", "mixed"):
