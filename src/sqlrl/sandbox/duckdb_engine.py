@@ -337,8 +337,10 @@ class DuckDBEngine:
         text and numbers that meet in comparisons and arithmetic follow SQLite's type affinity
         (:func:`~sqlrl.sql.sqlite_compat.rewrite_affinity`, against the columns' SQLite types). A text
         without a double quote that the affinity pre-check (:meth:`AffinitySchema.candidate`, one regex
-        tokenization, ~20 us) lets pass is not parsed; other texts are parsed once. Either answer is kept
-        (LRU, per database) so that a query repeated in a batch is neither checked nor parsed again.
+        tokenization, ~20 us) lets pass is not read further; the others are read once, from tokens where the
+        text is a plain SELECT (:func:`~sqlrl.sql.affinity_rewrite.affinity_edits`,
+        :func:`~sqlrl.sql.rowid_rewrite.rowid_edits`), else by a sqlglot parse. Either answer is kept (LRU, per
+        database) so that a query repeated in a batch is neither checked nor parsed again.
         """
         if not self.compat:
             return sql
