@@ -48,9 +48,9 @@ NOTES = {"t": "+1", "u": "id"}
 COLUMNS = {"t": list(SCHEMA.columns["t"]), "u": list(SCHEMA.columns["u"])}
 
 READERS = {
-    "affinity": (lambda s: affinity_edits(s, SCHEMA), lambda s: rewrite_affinity(s, SCHEMA)),
-    "bare": (bare_column_edits, rewrite_bare_columns),
-    "rowid": (lambda s: rowid_edits(s, NOTES, COLUMNS), lambda s: rewrite_rowid(s, NOTES, COLUMNS)),
+    "affinity": (lambda s: affinity_edits(s, SCHEMA), lambda s: rewrite_affinity(s, SCHEMA, tokens=False)),
+    "bare": (bare_column_edits, lambda s: rewrite_bare_columns(s, tokens=False)),
+    "rowid": (lambda s: rowid_edits(s, NOTES, COLUMNS), lambda s: rewrite_rowid(s, NOTES, COLUMNS, tokens=False)),
 }
 
 ONE_TABLE = ["id", "name", "year", "score", "code", "v", "b", "d", "o", "t.id", "t.name", "nosuch", "rowid", "oid"]
@@ -134,7 +134,7 @@ def test_each_reader_answers_what_the_parse_answers(seed):
 )
 def test_affinity_from_tokens(sql, expected):
     got = affinity_edits(sql, SCHEMA)
-    assert got is not UNREAD and expected in got and got == rewrite_affinity(sql, SCHEMA)
+    assert got is not UNREAD and expected in got and got == rewrite_affinity(sql, SCHEMA, tokens=False)
 
 
 @pytest.mark.parametrize(
@@ -162,6 +162,6 @@ def test_affinity_leaves_other_shapes_to_the_parse(sql):
 def test_rowid_from_tokens():
     sql = "SELECT max(rowid), T1.oid FROM t AS T1 JOIN u ON T1.id = u.rowid GROUP BY u.rowid"
     got = rowid_edits(sql, NOTES, COLUMNS)
-    assert got == rewrite_rowid(sql, NOTES, COLUMNS)
+    assert got == rewrite_rowid(sql, NOTES, COLUMNS, tokens=False) == rewrite_rowid(sql, NOTES, COLUMNS)
     assert got == 'SELECT max(rowid), (T1.oid + 1) FROM t AS T1 JOIN u ON T1.id = u."id" GROUP BY u."id"'
     assert rowid_edits("SELECT rowid FROM t WHERE id IN (SELECT rowid FROM u)", NOTES, COLUMNS) is UNREAD

@@ -850,14 +850,14 @@ def test_duckdb_reading_ahead_never_raises_for_a_query(open_sandbox, demo_dir, m
     from sqlrl.sandbox import duckdb_engine
 
     duck = open_sandbox(demo_dir / "concert_singer.sqlite", engine="duckdb")
-    real = duckdb_engine.bare_column_edits
+    real = duckdb_engine.rewrite_bare_columns
 
     def broken(sql):
         if "Country" in sql:
             raise RuntimeError("a bug in a rewrite")
         return real(sql)
 
-    monkeypatch.setattr(duckdb_engine, "bare_column_edits", broken)
+    monkeypatch.setattr(duckdb_engine, "rewrite_bare_columns", broken)
     ok, bad = "SELECT Name, max(Age) FROM singer", "SELECT Name, count(*) FROM singer GROUP BY Country"
     results = duck.execute_tables([ok, bad])
     assert results[0].ok and results[0].table.rows() == duck.execute(ok).rows

@@ -188,29 +188,33 @@ def test_precheck_needs_a_literal_next_to_an_operator_and_a_column_of_the_other_
 def test_affinity_rewrite_reads_once_and_only_when_needed(db, tmp_path, monkeypatch):
     """A text is read for affinity once, only if the pre-check lets it through, and parsed only when the token
     reader (``sqlrl.sql.affinity_rewrite``) does not read it whole."""
-    calls: dict[str, list[str]] = {"tokens": [], "parse": []}
+    from sqlrl.sql import sqlite_compat
 
-    def counting(name, real):
-        def call(sql, schema, *args):
-            calls[name].append(sql)
-            return real(sql, schema, *args)
+    calls: dict[str, list[str]] = {"read": [], "parse": []}
+    read, parse = duckdb_engine.rewrite_affinity, sqlite_compat._parse
 
-        return call
+    def reading(sql, schema, *args):
+        calls["read"].append(sql)
+        return read(sql, schema, *args)
 
-    monkeypatch.setattr(duckdb_engine, "affinity_edits", counting("tokens", duckdb_engine.affinity_edits))
-    monkeypatch.setattr(duckdb_engine, "rewrite_affinity", counting("parse", duckdb_engine.rewrite_affinity))
+    def parsing(sql, dialect):
+        calls["parse"].append(sql)
+        return parse(sql, dialect)
+
+    monkeypatch.setattr(duckdb_engine, "rewrite_affinity", reading)
+    monkeypatch.setattr(sqlite_compat, "_parse", parsing)
     with Sandbox(db, engine="duckdb", cache_dir=tmp_path / "c") as duck:
         assert duck.execute("SELECT count(*) FROM stadium WHERE capacity > 1000").rows == [(2,)]
         assert duck.execute("SELECT count(*) FROM concert WHERE name = 'a' LIMIT 1").rows == [(1,)]
-        assert calls == {"tokens": [], "parse": []}  # no text meets a number: not read
+        assert calls == {"read": [], "parse": []}  # no text meets a number: not read
         sql = "SELECT count(*) FROM concert WHERE year >= 2014"
         for _ in range(3):
             assert duck.execute(sql).rows == [(3,)]
-        assert calls == {"tokens": [sql], "parse": []}  # read from its tokens, once
+        assert calls == {"read": [sql], "parse": []}  # read from its tokens, once
         nested = "SELECT count(*) FROM concert WHERE year IN (SELECT year FROM concert WHERE year >= 2014)"
         for _ in range(2):
             assert duck.execute(nested).rows == [(3,)]
-        assert calls == {"tokens": [sql, nested], "parse": [nested]}  # a subquery: parsed, once
+        assert calls == {"read": [sql, nested], "parse": [nested]}  # a subquery: parsed, once
 
 
 def test_columns_of_different_types_are_rewritten_after_duckdb_refuses_them(db, tmp_path, monkeypatch):

@@ -77,11 +77,7 @@ from sqlrl.sandbox.fetch import FetchDeadline, ResultTooLarge, fetch_rows
 from sqlrl.sandbox.result import ErrorKind, ExecResult
 from sqlrl.sandbox.runner import INLINE_FUNCTIONS, INLINE_MAX_SQL
 from sqlrl.sandbox.watchdog import watchdog
-from sqlrl.sql.affinity_rewrite import affinity_edits
 from sqlrl.sql.bare_columns import may_have_bare_columns
-from sqlrl.sql.bare_rewrite import bare_column_edits
-from sqlrl.sql.plain_select import UNREAD
-from sqlrl.sql.rowid_rewrite import rowid_edits
 from sqlrl.sql.sqlite_compat import (
     BARE_COLUMN_ERROR,
     AffinitySchema,
@@ -95,7 +91,6 @@ from sqlrl.sql.sqlite_compat import (
     rewrite_tie_break,
     rewrite_tokens,
     rowid_note,
-    rowid_words,
     sqlite_column,
 )
 
@@ -337,10 +332,9 @@ class DuckDBEngine:
         text and numbers that meet in comparisons and arithmetic follow SQLite's type affinity
         (:func:`~sqlrl.sql.sqlite_compat.rewrite_affinity`, against the columns' SQLite types). A text
         without a double quote that the affinity pre-check (:meth:`AffinitySchema.candidate`, one regex
-        tokenization, ~20 us) lets pass is not read further; the others are read once, from tokens where the
-        text is a plain SELECT (:func:`~sqlrl.sql.affinity_rewrite.affinity_edits`,
-        :func:`~sqlrl.sql.rowid_rewrite.rowid_edits`), else by a sqlglot parse. Either answer is kept (LRU, per
-        database) so that a query repeated in a batch is neither checked nor parsed again.
+        tokenization, ~20 us) lets pass is not read further; the others are read once (from tokens where the
+        text is a plain SELECT, else by a sqlglot parse). Either answer is kept (LRU, per database) so that a
+        query repeated in a batch is neither checked nor read again.
         """
         if not self.compat:
             return sql
@@ -354,22 +348,11 @@ class DuckDBEngine:
         text = rewrite_join_without_on(text) or text
         if self._rowids is None:
             self.schema()
-        text = self._rowid(text) or text
+        text = rewrite_rowid(text, self._rowids, self.schema()) or text  # a regex test first
         if affinity.candidate(text):
-            converted = affinity_edits(text, affinity)  # from tokens where the text is plain, else parsed
-            if converted is UNREAD:
-                converted = rewrite_affinity(text, affinity)
-            text = converted or text
+            text = rewrite_affinity(text, affinity) or text
         self._sqlite_texts.put(sql, text)  # also a text left as it is: the next run skips the pre-check
         return text
-
-    def _rowid(self, text: str) -> str | None:
-        """:func:`~sqlrl.sql.sqlite_compat.rewrite_rowid` on this database: a regex test first, then the edits
-        from tokens (:func:`~sqlrl.sql.rowid_rewrite.rowid_edits`) where the text is plain, else parsed."""
-        if not self._rowids or not rowid_words(text):
-            return None
-        edits = rowid_edits(text, self._rowids, self.schema())
-        return rewrite_rowid(text, self._rowids, self.schema()) if edits is UNREAD else edits
 
     def prepare(self, sql: str) -> str:
         """The text DuckDB runs for ``sql``: with ``sqlite_compat``, the SQLite reading of double-quoted
@@ -389,16 +372,12 @@ class DuckDBEngine:
         """The text DuckDB runs for ``sql`` whose SQLite reading is ``text``: SQLite's order of tied rows
         (:meth:`_tied`), bare columns as SQLite reads them where the pre-check
         (:func:`~sqlrl.sql.bare_columns.may_have_bare_columns`, no parse) finds that there may be one, then the
-        token rewrites (:meth:`_tokens`). The wraps come from the tokens where
-        :func:`~sqlrl.sql.bare_rewrite.bare_column_edits` reads the text whole, else from a sqlglot parse. A bare
-        column that the pre-check misses is rewritten after DuckDB's binder error (:meth:`run`)."""
+        token rewrites (:meth:`_tokens`). A bare column that the pre-check misses is rewritten after DuckDB's
+        binder error (:meth:`run`)."""
         text = self._tied(text)
         if may_have_bare_columns(text):
             self._bare_retries.put(sql, True)  # read here: a binder error later would give the same rewrite
-            wrapped = bare_column_edits(text)
-            if wrapped is UNREAD:
-                wrapped = rewrite_bare_columns(text)
-            text = wrapped or text  # the ORDER BY's tie-breakers are grouped keys
+            text = rewrite_bare_columns(text) or text  # the ORDER BY's tie-breakers are grouped keys
         return self._tokens(sql, text)
 
     @staticmethod

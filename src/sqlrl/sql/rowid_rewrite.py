@@ -18,15 +18,15 @@ _ROWID_NAMES = frozenset({"rowid", "oid", "_rowid_"})
 
 def rowid_edits(sql: str, rowids: Mapping[str, str], schema: Mapping[str, Collection[str]]) -> str | None | object:
     """``sql`` with each rowid name read as :func:`~sqlrl.sql.sqlite_compat.rewrite_rowid` reads it (same
-    arguments), None when nothing changes, :data:`~sqlrl.sql.plain_select.UNREAD` when the text is not read
-    here.
+    arguments; its regex test for a rowid word comes first there), None when nothing changes,
+    :data:`~sqlrl.sql.plain_select.UNREAD` when the text is not read here.
 
     >>> rowid_edits("SELECT max(rowid) FROM t WHERE x > 1", {"t": "+1"}, {"t": ["x"]})
     'SELECT max((rowid + 1)) FROM t WHERE x > 1'
     >>> rowid_edits("SELECT T1.rowid FROM t AS T1 JOIN u ON T1.x = u.x", {"t": "id"}, {"t": ["id", "x"]})
     'SELECT T1."id" FROM t AS T1 JOIN u ON T1.x = u.x'
     """
-    from sqlrl.sql.sqlite_compat import ROWID_DENSE
+    from sqlrl.sql.sqlite_compat import rowid_replacement
 
     notes = {str(t).lower(): v for t, v in rowids.items()}
     columns = {str(t).lower(): {str(c).lower() for c in cols} for t, cols in schema.items()}
@@ -55,13 +55,8 @@ def rowid_edits(sql: str, rowids: Mapping[str, str], schema: Mapping[str, Collec
                     if table is None or w in columns.get(table, ()) or table not in notes:
                         continue
                     first = qualifier[1] if qualifier is not None else start
-                    note = notes[table]
-                    if note == ROWID_DENSE:
-                        replacement = f"({sql[first:end]} + 1)"
-                    else:
-                        name = '"' + note.replace('"', '""') + '"'
-                        replacement = f"{sql[first : qualifier[2]]}.{name}" if qualifier is not None else name
-                    edits.append((first, end, replacement))
+                    named = sql[first : qualifier[2]] if qualifier is not None else None
+                    edits.append((first, end, rowid_replacement(sql[first:end], named, notes[table])))
     except Unread:
         return UNREAD
     return apply_edits(sql, edits) if edits else None

@@ -70,7 +70,8 @@ modifiers or other formats, dates SQLite does not read but DuckDB does, expressi
 columns compared with literals of the other type (``substr(x, 1, 4) > 2000``), and collations declared on columns.
 
 The sandbox imports this module at module level, so sqlglot (and :mod:`sqlrl.sql.dialects`, which
-imports it) is imported only inside the functions that tokenize or parse.
+imports it) is imported only inside the functions that tokenize or parse; the token readers it calls first
+(:mod:`sqlrl.sql.plain_select`) import it only for sqlglot's keyword list.
 """
 
 from __future__ import annotations
@@ -80,6 +81,11 @@ import sqlite3
 import threading
 from collections.abc import Collection, Mapping
 from typing import Any, NamedTuple
+
+from sqlrl.sql.affinity_rewrite import affinity_edits
+from sqlrl.sql.bare_rewrite import bare_column_edits
+from sqlrl.sql.plain_select import UNREAD
+from sqlrl.sql.rowid_rewrite import rowid_edits
 
 __all__ = [
     "BARE_COLUMN_ERROR",
@@ -91,7 +97,7 @@ __all__ = [
     "rewrite_double_quoted",
     "rewrite_join_without_on",
     "rewrite_rowid",
-    "rowid_words",
+    "rowid_replacement",
     "rowid_comment",
     "rowid_note",
     "rewrite_tie_break",
@@ -577,18 +583,24 @@ def _column_span(col: object) -> tuple[int, int] | None:
     return (start[0], end[1])
 
 
-def rewrite_bare_columns(sql: str, dialect: str = "sqlite") -> str | None:
+def rewrite_bare_columns(sql: str, dialect: str = "sqlite", *, tokens: bool = True) -> str | None:
     """Wrap columns that are neither grouped nor aggregated, as SQLite reads them; None if nothing changed.
 
     The wraps are edits of ``sql`` at the columns' places: every other byte is kept, so the text stays in
     ``dialect`` and is not written out again. None also when a column to wrap has no known place (a
-    ``db.table.column`` name).
+    ``db.table.column`` name). A plain SELECT of SQLite's is read from its tokens
+    (:func:`~sqlrl.sql.bare_rewrite.bare_column_edits`), any other text by a sqlglot parse (``tokens=False``:
+    always parsed, the reference the token reading is tested against).
 
     >>> rewrite_bare_columns("SELECT name, max(age) FROM singer")
     'SELECT ARG_MAX(name, age), max(age) FROM singer'
     >>> rewrite_bare_columns("SELECT T2.name, count(*) FROM s AS T2 JOIN c AS T1 USING (id) GROUP BY T1.id")
     'SELECT ANY_VALUE(T2.name), count(*) FROM s AS T2 JOIN c AS T1 USING (id) GROUP BY T1.id'
     """
+    if tokens and dialect == "sqlite":
+        wrapped = bare_column_edits(sql)
+        if wrapped is not UNREAD:
+            return wrapped
     from sqlglot import exp
 
     tree = _parse(sql, dialect)
@@ -839,14 +851,22 @@ def rowid_note(comment: str | None) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def rowid_words(sql: str) -> bool:
-    """Whether ``sql`` has a word ``rowid``, ``oid`` or ``_rowid_`` (a substring test first, then a regex)."""
-    low = sql.lower()
-    return ("rowid" in low or "oid" in low) and _ROWID_WORD.search(sql) is not None
+def rowid_replacement(text: str, qualifier: str | None, note: str) -> str:
+    """What a rowid name becomes for the importer's ``note`` (:func:`rowid_note`): ``text`` is the name with its
+    qualifier as written, ``qualifier`` the qualifier alone (None without one)."""
+    if note == ROWID_DENSE:
+        return f"({text} + 1)"
+    name = '"' + note.replace('"', '""') + '"'
+    return f"{qualifier}.{name}" if qualifier is not None else name
 
 
 def rewrite_rowid(
-    sql: str, rowids: Mapping[str, str], schema: Mapping[str, Collection[str]], dialect: str = "sqlite"
+    sql: str,
+    rowids: Mapping[str, str],
+    schema: Mapping[str, Collection[str]],
+    dialect: str = "sqlite",
+    *,
+    tokens: bool = True,
 ) -> str | None:
     """SQLite's ``rowid`` (``oid``, ``_rowid_``) read as a value on DuckDB; None when nothing changes.
 
@@ -855,15 +875,22 @@ def rewrite_rowid(
     1..n. ``rowids`` maps a table name (any case) to what the importer recorded for it (:func:`rowid_note`): the
     column equal to SQLite's rowid on every row, or :data:`ROWID_DENSE`; a table without an entry keeps
     DuckDB's ``rowid``. A rowid name is rewritten where it is unquoted, names no real column of its table, and
-    its table is told: by its qualifier, or as the only table of its SELECT. Other bytes are kept.
+    its table is told: by its qualifier, or as the only table of its SELECT. Other bytes are kept. A plain
+    SELECT of SQLite's is read from its tokens (:func:`~sqlrl.sql.rowid_rewrite.rowid_edits`), any other text
+    by a sqlglot parse (``tokens=False``: always parsed).
 
     >>> rewrite_rowid("SELECT max(rowid) FROM t WHERE x > 1", {"t": "+1"}, {"t": ["x"]})
     'SELECT max((rowid + 1)) FROM t WHERE x > 1'
     >>> rewrite_rowid("SELECT T1.rowid FROM t AS T1 JOIN u ON T1.x = u.x", {"t": "id"}, {"t": ["id", "x"]})
     'SELECT T1."id" FROM t AS T1 JOIN u ON T1.x = u.x'
     """
-    if not rowids or not rowid_words(sql):
+    low = sql.lower()
+    if not rowids or ("rowid" not in low and "oid" not in low) or _ROWID_WORD.search(sql) is None:
         return None
+    if tokens and dialect == "sqlite":
+        edited = rowid_edits(sql, rowids, schema)
+        if edited is not UNREAD:
+            return edited
     from sqlglot import exp
 
     tree = _parse(sql, dialect)
@@ -900,14 +927,8 @@ def rewrite_rowid(
         start = (qualifier if qualifier is not None else ident).meta.get("start")
         if start is None or end is None or col.args.get("db") is not None:
             continue
-        text = sql[start : end + 1]
-        note = notes[table]
-        if note == ROWID_DENSE:
-            replacement = f"({text} + 1)"
-        else:
-            name = '"' + note.replace('"', '""') + '"'
-            replacement = f"{sql[start : qualifier.meta['end'] + 1]}.{name}" if qualifier is not None else name
-        edits.append((start, end + 1, replacement))
+        named = sql[start : qualifier.meta["end"] + 1] if qualifier is not None else None
+        edits.append((start, end + 1, rowid_replacement(sql[start : end + 1], named, notes[table])))
     return _apply(sql, edits) if edits else None
 
 
@@ -1281,7 +1302,11 @@ class AffinitySchema:
 
 
 def rewrite_affinity(
-    sql: str, schema: AffinitySchema | Mapping[str, Mapping[str, SqliteColumn]], dialect: str = "sqlite"
+    sql: str,
+    schema: AffinitySchema | Mapping[str, Mapping[str, SqliteColumn]],
+    dialect: str = "sqlite",
+    *,
+    tokens: bool = True,
 ) -> str | None:
     """SQLite's type affinity made explicit for DuckDB, which refuses or reads differently text compared
     with numbers, and text in arithmetic; None when nothing changes (or sqlglot cannot parse the text).
@@ -1295,16 +1320,22 @@ def rewrite_affinity(
     number it spells, else as +inf (above every number); a mixed column (numbers and text, see the
     importer) compared with text reads its numbers as ``''``. Text in arithmetic (``1.0 * name``,
     ``x + 1``), ``sum`` and ``avg``, and in ``CAST(... AS INT|REAL|NUMERIC)`` is converted as SQLite
-    does: the longest numeric prefix, else 0. Every other byte of the text is kept.
+    does: the longest numeric prefix, else 0. Every other byte of the text is kept. A plain SELECT of SQLite's
+    is read from its tokens (:func:`~sqlrl.sql.affinity_rewrite.affinity_edits`, by the same rules), any other
+    text by a sqlglot parse (``tokens=False``: always parsed, the reference the token reading is tested against).
 
     >>> cols = {"concert": {"year": SqliteColumn("TEXT", "text"), "id": SqliteColumn("INTEGER", "number")}}
     >>> rewrite_affinity("SELECT id FROM concert WHERE year >= 2014 AND id = '3'", cols)
     "SELECT id FROM concert WHERE year >= '2014' AND id = 3"
     """
-    from sqlglot import exp
-
     if not isinstance(schema, AffinitySchema):
         schema = AffinitySchema(schema)
+    if tokens and dialect == "sqlite":
+        converted = affinity_edits(sql, schema)
+        if converted is not UNREAD:
+            return converted
+    from sqlglot import exp
+
     tree = _parse(sql, dialect)
     if tree is None:
         return None
