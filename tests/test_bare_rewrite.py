@@ -1,6 +1,6 @@
 """The DuckDB sandbox's bare-column wraps from tokens (``sqlrl.sql.bare_rewrite``): on every text it reads
-whole they equal the wraps of sqlglot's reading (``rewrite_bare_columns(..., tokens=False)``), on sqlrl-toy's gold queries, their
-mutations and the shapes below; the others are left to the parse."""
+whole they equal the wraps of sqlglot's reading (``rewrite_bare_columns(..., tokens=False)``), on sqlrl-toy's
+gold queries, their mutations and the shapes below; the others are left to the parse."""
 
 from __future__ import annotations
 

@@ -53,8 +53,12 @@ _BINARY = {
 _COMPARES = frozenset({"=", "==", "!=", "<>", "<", "<=", ">", ">=", "is"})
 _ARITHMETIC = frozenset({"+", "-", "*", "/", "%"})
 
-#: Words that end an expression where they stand (clause parts read by the callers).
-_STOPS = frozenset({"when", "then", "else", "end", "on", "using", ",", ")", "as", "asc", "desc", "nulls"}) | JOIN_WORDS
+#: Words that are no column where an operand is read: the ends of an expression (clause parts read by the
+#: callers) and the operator words.
+_NOT_COLUMNS = JOIN_WORDS | {
+    *("when", "then", "else", "end", "on", "using", ",", ")", "as", "asc", "desc", "nulls"),
+    *("null", "not", "case", "and", "or", "is", "in", "like", "between"),
+}
 
 # What an expression is, for its parent: an operand of the affinity rules (a tuple as
 # ``_AffinityRewrite.operand`` returns), a comparison (which may not be an operand of another one), a call of
@@ -268,7 +272,7 @@ class _Parser:
             return _OTHER
         if self.peek(1) == "(" and NAME.fullmatch(w):
             return self.call(w)
-        col = column_at(tokens, self.i, _STOPS | {"null", "not", "case", "and", "or", "is", "in", "like", "between"})
+        col = column_at(tokens, self.i, _NOT_COLUMNS)
         if col is None:
             raise Unread
         after, first, qualifier, name = col

@@ -15,20 +15,13 @@ from __future__ import annotations
 
 import re
 
-from sqlrl.errors import SqlrlError
+from sqlrl.sql.plain_select import TOKEN, Unread, closing, split_items
 
 __all__ = ["AGGREGATES", "may_have_bare_columns"]
 
 #: The aggregate functions of SQLite (and Spider's SQL) whose arguments are aggregated.
 AGGREGATES = frozenset({"count", "sum", "avg", "min", "max", "total", "group_concat", "string_agg"})
 
-
-#: Comments (dropped), strings and quoted names (kept whole), names, numbers, and any other character.
-_TOKEN = re.compile(
-    r"/\*.*?(?:\*/|\Z)|--[^\n]*|'(?:[^']|'')*'?|\"(?:[^\"]|\"\")*\"?|`[^`]*`?|\[[^\]]*\]?"
-    r"|[^\W\d][\w$]*|\d[\w.]*|\S",
-    re.S,
-)
 
 #: One call of an aggregate of :data:`AGGREGATES` over a name or ``*`` (no parentheses inside), with an alias.
 _CALL = rf"(?:{'|'.join(sorted(AGGREGATES))})\s*\((?:distinct\s+)?[\w.*]*\)(?:\s+as\s+\w+)?"
@@ -72,19 +65,15 @@ def may_have_bare_columns(sql: str) -> bool | None:
         only = _ONLY_AGGREGATES.match(low)
         if only is not None and not any(w in only["rest"] for w in ("having", "order", "select", "over")):
             return False  # SELECT count(*), max(x) FROM ... WHERE ...: nothing outside an aggregate, no subquery
-    words = _TOKEN.findall(low)
+    words = TOKEN.findall(low)
     if any(q in sql for q in "'\"`[-/"):  # strings as one word, quoted names unquoted, comments dropped
         words = [w if w[0] not in "'\"`[-/" else _word(w) for w in words if not w.startswith(("/*", "--"))]
     if "with" in words or "over" in words:
         return None
     try:
         return _scope_may_be_bare(words, 0, len(words))
-    except _Unread:
+    except Unread:
         return None
-
-
-class _Unread(SqlrlError):
-    """A shape the pre-check does not read whole: the answer is None."""
 
 
 def _word(token: str) -> str:
@@ -95,19 +84,6 @@ def _word(token: str) -> str:
     if first in '"`[':
         return token[1:-1] if len(token) > 1 else token
     return token
-
-
-def _close(words: list[str], i: int, end: int) -> int:
-    """The index of the ``)`` that closes the ``(`` at ``i``."""
-    depth = 0
-    for j in range(i, end):
-        if words[j] == "(":
-            depth += 1
-        elif words[j] == ")":
-            depth -= 1
-            if depth == 0:
-                return j
-    raise _Unread
 
 
 def _scope_may_be_bare(words: list[str], start: int, end: int) -> bool:
@@ -122,12 +98,12 @@ def _scope_may_be_bare(words: list[str], start: int, end: int) -> bool:
         i += 1
         if w not in _MARKS:
             if current is None:
-                raise _Unread  # text before the first SELECT (VALUES, a parenthesised compound, ...)
+                raise Unread  # text before the first SELECT (VALUES, a parenthesised compound, ...)
             current.append(w)
             continue
         if w == "(":
             if i < end and words[i] == "select":
-                close = _close(words, i - 1, end)
+                close = closing(words, i - 1)
                 if _scope_may_be_bare(words, i, close):
                     return True
                 w, i = "0", close + 1  # the subquery's value
@@ -142,14 +118,14 @@ def _scope_may_be_bare(words: list[str], start: int, end: int) -> bool:
         elif depth == 0:  # a clause opens
             if w in ("group", "order"):
                 if i >= end or words[i] != "by":
-                    raise _Unread
+                    raise Unread
                 i += 1
             if w in clauses:
                 return False  # a clause twice at one level: a syntax error for every engine, no bare column
             current = clauses[w] = []
             continue
         if current is None:
-            raise _Unread
+            raise Unread
         current.append(w)
     return _select_may_be_bare(clauses)
 
@@ -157,18 +133,18 @@ def _scope_may_be_bare(words: list[str], start: int, end: int) -> bool:
 def _select_may_be_bare(clauses: dict[str, list[str]]) -> bool:
     """Whether one SELECT, split into its clauses' words, may hold a bare column."""
     if "select" not in clauses:
-        raise _Unread
+        raise Unread
     if not all(clauses.values()):
         return False  # an empty clause (``... WHERE`` at the end): a syntax error for every engine
-    items = _split_items(clauses["select"])
+    items = split_items(clauses["select"])
     grouped = "group" in clauses
     aggregated = any(_aggregate_calls(item) for item in items) or "having" in clauses
     if not grouped and not aggregated:
         return False  # no group: no column can be bare
     keys: set[tuple[str | None, str]] = set()
-    for key in _split_items(clauses.get("group", [])):
+    for key in split_items(clauses.get("group", [])):
         if len(key) == 1 and key[0][:1].isdigit():
-            raise _Unread  # GROUP BY 2: a select item's position
+            raise Unread  # GROUP BY 2: a select item's position
         keys |= _columns(key)
     aliases = {item[-1] for item in items if len(item) > 1 and _is_name(item[-1]) and item[-2] in ("as", ")")}
     items = [_unaliased(item) for item in items]
@@ -176,7 +152,7 @@ def _select_may_be_bare(clauses: dict[str, list[str]]) -> bool:
         return False  # ``count(*) FORM t``: a syntax error for every engine
     for item in items:
         if item == ["*"]:
-            raise _Unread  # every column of a grouped query: DuckDB's binder decides
+            raise Unread  # every column of a grouped query: DuckDB's binder decides
         if any(not _is_grouped(col, keys, ()) for col in _columns(item)):
             return True
     for part in ("having", "order"):
@@ -212,22 +188,6 @@ def _two_names_in_a_row(item: list[str]) -> bool:
     return False
 
 
-def _split_items(words: list[str]) -> list[list[str]]:
-    """The comma-separated items of a clause (commas inside parentheses kept)."""
-    items: list[list[str]] = [[]]
-    depth = 0
-    for w in words:
-        if w == "(":
-            depth += 1
-        elif w == ")":
-            depth -= 1
-        if w == "," and depth == 0:
-            items.append([])
-        else:
-            items[-1].append(w)
-    return [item for item in items if item]
-
-
 def _aggregate_calls(words: list[str]) -> bool:
     return any(w in AGGREGATES and j + 1 < len(words) and words[j + 1] == "(" for j, w in enumerate(words))
 
@@ -245,14 +205,14 @@ def _columns(words: list[str]) -> set[tuple[str | None, str]]:
         w = words[j]
         nxt = words[j + 1] if j + 1 < n else ""
         if nxt == "(" and _is_name(w):
-            j = _close(words, j + 1, n) + 1 if w in AGGREGATES else j + 1
+            j = closing(words, j + 1) + 1 if w in AGGREGATES else j + 1
             continue
         if w == "as":
             j += 2
             continue
         if _is_name(w) and nxt == "." and j + 2 < n:
             if words[j + 2] == "*":
-                raise _Unread  # t.* in a grouped query
+                raise Unread  # t.* in a grouped query
             out.add((w, words[j + 2]))
             j += 3
             continue

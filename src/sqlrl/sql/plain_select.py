@@ -19,7 +19,6 @@ import re
 from functools import lru_cache
 
 from sqlrl.errors import SqlrlError
-from sqlrl.sql.bare_columns import _TOKEN
 
 __all__ = ["UNREAD", "Token", "Unread", "read_selects", "read_tokens"]
 
@@ -28,6 +27,13 @@ UNREAD = object()
 
 #: A token: its lower-case text, its start and its end in the text.
 Token = tuple[str, int, int]
+
+#: Comments, strings and quoted names (whole, an unclosed one to the end), names, numbers, and any other character.
+TOKEN = re.compile(
+    r"/\*.*?(?:\*/|\Z)|--[^\n]*|'(?:[^']|'')*'?|\"(?:[^\"]|\"\")*\"?|`[^`]*`?|\[[^\]]*\]?"
+    r"|[^\W\d][\w$]*|\d[\w.]*|\S",
+    re.S,
+)
 
 #: Words that open a clause of a SELECT at its own level, and the set operators between SELECTs.
 CLAUSES = frozenset({"select", "from", "where", "group", "having", "order", "limit", "offset"})
@@ -63,7 +69,7 @@ def read_tokens(sql: str) -> list[Token]:
         Unread: a quoted name, a parameter, a ``;`` or an unclosed string.
     """
     tokens: list[Token] = []
-    for m in _TOKEN.finditer(sql):
+    for m in TOKEN.finditer(sql):
         text = m.group()
         first = text[0]
         if first in '"`[;?:@$\\' or (first == "'" and (len(text) < 2 or not text.endswith("'"))):
@@ -135,14 +141,19 @@ def read_selects(tokens: list[Token]) -> list[dict[str, list[Token]]]:
     return selects
 
 
-def split_items(tokens: list[Token]) -> list[list[Token]]:
-    """The comma-separated items of a clause (commas inside parentheses kept)."""
+def split_items(tokens: list) -> list[list]:
+    """The comma-separated items of a clause's tokens, or of its words (the plain strings of
+    :mod:`sqlrl.sql.bare_columns`); commas inside parentheses kept.
+
+    Raises:
+        Unread: an empty item.
+    """
     if not tokens:
         return []
-    items: list[list[Token]] = [[]]
+    items: list[list] = [[]]
     depth = 0
     for tok in tokens:
-        w = tok[0]
+        w = tok if tok.__class__ is str else tok[0]
         if w == "(":
             depth += 1
         elif w == ")":
@@ -156,13 +167,18 @@ def split_items(tokens: list[Token]) -> list[list[Token]]:
     return items
 
 
-def closing(tokens: list[Token], i: int) -> int:
-    """The index of the ``)`` that closes the ``(`` at ``i``."""
+def closing(tokens: list, i: int) -> int:
+    """The index of the ``)`` that closes the ``(`` at ``i`` (tokens or words, as :func:`split_items`).
+
+    Raises:
+        Unread: it is not closed.
+    """
     depth = 0
     for j in range(i, len(tokens)):
-        if tokens[j][0] == "(":
+        w = tokens[j] if tokens[j].__class__ is str else tokens[j][0]
+        if w == "(":
             depth += 1
-        elif tokens[j][0] == ")":
+        elif w == ")":
             depth -= 1
             if depth == 0:
                 return j
