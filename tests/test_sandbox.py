@@ -862,3 +862,18 @@ def test_duckdb_reading_ahead_never_raises_for_a_query(open_sandbox, demo_dir, m
     results = duck.execute_tables([ok, bad])
     assert results[0].ok and results[0].table.rows() == duck.execute(ok).rows
     assert results[1].error_kind is ErrorKind.INTERNAL and "a bug in a rewrite" in results[1].error
+
+
+def test_an_arrow_batch_over_duckdbs_string_buffer_is_a_resource_error():
+    """DuckDB refuses an Arrow batch whose strings pass 2 GB (before the core's reader can count them): the
+    result was too large, a ``resource`` failure, not the query's own runtime error."""
+    import duckdb
+
+    from sqlrl.sandbox.duckdb_engine import classify
+
+    message = (
+        "Arrow stream error 5: Invalid Input Error: Arrow Appender: The maximum total string size for regular "
+        "string buffers is 2147483647 but the offset of 2147500000 exceeds this."
+    )
+    assert classify(duckdb.InvalidInputException(message)) is ErrorKind.RESOURCE
+    assert classify(duckdb.InvalidInputException("Invalid Input Error: something else")) is ErrorKind.RUNTIME

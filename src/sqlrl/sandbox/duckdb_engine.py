@@ -182,6 +182,8 @@ def classify(e: BaseException) -> ErrorKind:
     msg = str(e)
     if "read-only mode" in msg or "read only mode" in msg:
         return ErrorKind.NOT_READ_ONLY
+    if "Arrow Appender" in msg and "exceeds" in msg:
+        return ErrorKind.RESOURCE  # an Arrow batch over DuckDB's 2 GB string buffer: a result too large
     if isinstance(e, (duckdb.FatalException, duckdb.InternalException)) or "invalidated" in msg:
         return ErrorKind.INTERNAL
     return ErrorKind.RUNTIME
