@@ -70,6 +70,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from sqlrl._core import CallNames
 from sqlrl.sandbox.cache import LRUCache
 from sqlrl.sandbox.config import SandboxConfig
 from sqlrl.sandbox.errors import MissingDatabaseError, SandboxError
@@ -141,6 +142,9 @@ DUCKDB_INLINE_NAMES = INLINE_FUNCTIONS | frozenset(
         *("distinct", "union", "intersect", "except", "limit", "offset", "end", "within"),
     }
 )
+#: :func:`_calls_listed` of :func:`_code_only` in the compiled core, for ASCII texts (the Python reading, which it
+#: matches, reads the others, and every text with ``compiled=False`` in :meth:`DuckDBEngine._runs_inline`).
+_CALL_NAMES = CallNames(sorted(DUCKDB_INLINE_NAMES))
 
 
 def lockdown_settings(config: SandboxConfig, compat: bool) -> dict[str, Any]:
@@ -505,13 +509,17 @@ class DuckDBEngine:
             self._inline.put(run_sql, verdict)
         return verdict
 
-    def _runs_inline(self, text: str) -> bool:
+    def _runs_inline(self, text: str, *, compiled: bool = True) -> bool:
         low = text.lower()
         if "~" in text:  # the ~~ operators of LIKE and GLOB, and regular expressions (or a ~ in a string)
             return False
         views = self.views()
         # most texts: only the tokens before `(` are read
         check_words = bool(views) or "recursive" in low or any(w in low for w in _PATTERN_WORDS)
+        if not check_words and text.isascii() and "\\" not in text and "$" not in text:
+            listed = _CALL_NAMES.listed(text) if compiled else None  # the two steps below, compiled
+            if listed is not None:
+                return listed
         code = _code_only(text) if not check_words and text.isascii() else None
         if code is not None:
             return _calls_listed(code)

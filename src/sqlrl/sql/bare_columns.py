@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from sqlrl._core import bare_column_scan
 from sqlrl.sql.plain_select import TOKEN, Unread, closing, split_items
 
 __all__ = ["AGGREGATES", "may_have_bare_columns"]
@@ -45,7 +46,7 @@ _SET_OPERATORS = frozenset({"union", "intersect", "except"})
 _MARKS = _CLAUSES | _SET_OPERATORS | {"(", ")"}
 
 
-def may_have_bare_columns(sql: str) -> bool | None:
+def may_have_bare_columns(sql: str, *, compiled: bool = True) -> bool | None:
     """False when no SELECT of ``sql`` can hold a bare column: none groups or aggregates, or every column its
     select list, HAVING and ORDER BY name outside an aggregate is a GROUP BY key (or, in HAVING and ORDER BY,
     an output alias). True when a column there is none of those (by name: a column inside an expression that
@@ -57,6 +58,10 @@ def may_have_bare_columns(sql: str) -> bool | None:
     False
     >>> may_have_bare_columns("SELECT name FROM t WHERE age > (SELECT avg(age) FROM t)")
     False
+
+    An ASCII text is tokenized and read in the compiled core (``sqlrl._core.bare_column_scan``), the same
+    reading as the Python one here, which reads the other texts (``compiled=False``: every text, the
+    reference the tests compare with).
     """
     low = sql.lower()
     if "group" not in low:
@@ -65,6 +70,8 @@ def may_have_bare_columns(sql: str) -> bool | None:
         only = _ONLY_AGGREGATES.match(low)
         if only is not None and not any(w in only["rest"] for w in ("having", "order", "select", "over")):
             return False  # SELECT count(*), max(x) FROM ... WHERE ...: nothing outside an aggregate, no subquery
+    if compiled and low.isascii():
+        return bare_column_scan(low)  # the tokens and the pass below, in the compiled core
     words = TOKEN.findall(low)
     if any(q in sql for q in "'\"`[-/"):  # strings as one word, quoted names unquoted, comments dropped
         words = [w if w[0] not in "'\"`[-/" else _word(w) for w in words if not w.startswith(("/*", "--"))]

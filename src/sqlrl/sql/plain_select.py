@@ -69,7 +69,8 @@ def read_tokens(sql: str) -> list[Token]:
         Unread: a quoted name, a parameter, a ``;`` or an unclosed string.
     """
     tokens: list[Token] = []
-    for m in TOKEN.finditer(sql):
+    ascii_text = sql.isascii()  # then the lower-cased text has the same tokens at the same places
+    for m in TOKEN.finditer(sql.lower() if ascii_text else sql):
         text = m.group()
         first = text[0]
         if first in '"`[;?:@$\\' or (first == "'" and (len(text) < 2 or not text.endswith("'"))):
@@ -80,7 +81,7 @@ def read_tokens(sql: str) -> list[Token]:
         if tokens and tokens[-1][2] == start and tokens[-1][0] + text in _PAIRS:
             tokens[-1] = (tokens[-1][0] + text, tokens[-1][1], m.end())
             continue
-        tokens.append((text.lower(), start, m.end()))
+        tokens.append((text if ascii_text else text.lower(), start, m.end()))
     return tokens
 
 

@@ -82,6 +82,7 @@ import threading
 from collections.abc import Collection, Mapping
 from typing import Any, NamedTuple
 
+from sqlrl._core import AffinityNames
 from sqlrl.sql.affinity_rewrite import affinity_edits
 from sqlrl.sql.bare_rewrite import bare_column_edits
 from sqlrl.sql.plain_select import UNREAD
@@ -1192,7 +1193,7 @@ _STAR_AFTER = frozenset({"select", "distinct", "all"})  # words a `*` after whic
 def _number_bounds(toks: list[str], j: int) -> bool:
     """Whether coarse tokens from ``j`` read ``number AND number`` (each with an optional sign), and no more."""
     j = _signed_number_end(toks, j)
-    if j is None or j >= len(toks) or toks[j].lower() != "and":
+    if j is None or j >= len(toks) or toks[j] != "and":
         return False
     j = _signed_number_end(toks, j + 1)
     return j is not None and (j >= len(toks) or toks[j] not in _ARITHMETIC_OPS and toks[j] not in (".", "("))
@@ -1233,12 +1234,15 @@ class AffinitySchema:
                     self.text_names.add(name)
         # names the patterns cannot capture whole (spaces, punctuation): any quoted name may be one
         self._odd_names = any(_PLAIN_NAME.fullmatch(n) is None for n in self.number_names | self.text_names)
+        self._scan = AffinityNames(sorted(self.text_names), sorted(self.number_names))  # the compiled pass
 
-    def candidate(self, sql: str) -> bool:
+    def candidate(self, sql: str, *, compiled: bool = True) -> bool:
         """False when :func:`rewrite_affinity` leaves ``sql`` as it is: no column of one type next to a
         literal of the other in a comparison (or BETWEEN, an IN list), no text column in arithmetic, sum,
-        avg or CAST. One regex tokenization and a pass over the tokens, no parse. Not seen (left to the
-        retry after DuckDB's type error): two columns of different types compared, a string literal in
+        avg or CAST. One tokenization and a pass over the tokens, no parse; for an ASCII text both run in the
+        compiled core (``sqlrl._core.AffinityNames``), the same reading as the Python pass below, which reads
+        the other texts (``compiled=False``: every text, the reference the tests compare with). Not seen (left
+        to the retry after DuckDB's type error): two columns of different types compared, a string literal in
         arithmetic. Comments are read as nothing.
         """
         if self._odd_names and any(q in sql for q in '"`['):
@@ -1246,7 +1250,9 @@ class AffinitySchema:
         texts, numbers = self.text_names, self.number_names
         if "/*" in sql or "--" in sql:  # comments read as nothing (quoted text kept whole)
             sql = _QUOTED_OR_COMMENT.sub(lambda m: m.group() if m.group()[0] in "'\"`[" else " ", sql)
-        toks = _COARSE_TOKEN.findall(sql)
+        if compiled and sql.isascii():
+            return self._scan.candidate(sql.lower())
+        toks = [t.lower() for t in _COARSE_TOKEN.findall(sql)]
         n = len(toks)
 
         def word_after(j: int) -> str | None:  # the column name of a (qualified) name starting at j
@@ -1254,44 +1260,41 @@ class AffinitySchema:
                 if j + 2 < n and toks[j + 1] == "." and _is_word(toks[j + 2]):
                     j += 2
                     continue
-                return toks[j].lower()
+                return toks[j]
             return None
 
         for i, tok in enumerate(toks):
-            low = tok.lower()
-            if tok in _COMPARISON_OPS or low == "is":
+            if tok in _COMPARISON_OPS or tok == "is":
                 j = i + 1
-                if low == "is" and j < n and toks[j].lower() == "not":
+                if tok == "is" and j < n and toks[j] == "not":
                     j += 1
                 if j < n and toks[j] in "-+":
                     j += 1
                 right = toks[j] if j < n else ""
                 left = toks[i - 1] if i > 0 else ""
-                if _is_word(left) and (
-                    (_is_number(right) and left.lower() in texts) or (right == "'" and left.lower() in numbers)
-                ):
+                if _is_word(left) and ((_is_number(right) and left in texts) or (right == "'" and left in numbers)):
                     return True
                 if _is_number(left) and word_after(i + 1) in texts:
                     return True
                 if left == "'" and word_after(i + 1) in numbers:
                     return True
-            elif low in ("between", "in"):
-                if low == "in" and (
-                    i + 1 >= n or toks[i + 1] != "(" or (i + 2 < n and toks[i + 2].lower() in ("select", "with"))
+            elif tok in ("between", "in"):
+                if tok == "in" and (
+                    i + 1 >= n or toks[i + 1] != "(" or (i + 2 < n and toks[i + 2] in ("select", "with"))
                 ):
                     continue
-                k = i - 2 if i > 1 and toks[i - 1].lower() == "not" else i - 1
-                column = toks[k].lower() if k >= 0 else ""
+                k = i - 2 if i > 1 and toks[i - 1] == "not" else i - 1
+                column = toks[k] if k >= 0 else ""
                 if column in texts:
                     return True
-                if column in numbers and not (low == "between" and _number_bounds(toks, i + 1)):
+                if column in numbers and not (tok == "between" and _number_bounds(toks, i + 1)):
                     return True  # a number column between two numbers needs nothing
             elif tok in _ARITHMETIC_OPS:
-                if tok == "*" and (i == 0 or toks[i - 1] in "(." or toks[i - 1].lower() in _STAR_AFTER):
+                if tok == "*" and (i == 0 or toks[i - 1] in "(." or toks[i - 1] in _STAR_AFTER):
                     continue  # count(*), SELECT *, t.*: no multiplication
-                if i > 0 and toks[i - 1].lower() in texts or word_after(i + 1) in texts:
+                if i > 0 and toks[i - 1] in texts or word_after(i + 1) in texts:
                     return True
-            elif low in ("sum", "avg", "cast") and i + 1 < n and toks[i + 1] == "(":
+            elif tok in ("sum", "avg", "cast") and i + 1 < n and toks[i + 1] == "(":
                 if word_after(i + 2) in texts:
                     return True
         return False
