@@ -398,7 +398,61 @@ class AffinityNames {
   AffinityNames(const std::vector<std::string>& texts, const std::vector<std::string>& numbers)
       : texts_(texts.begin(), texts.end()), numbers_(numbers.begin(), numbers.end()) {}
 
-  bool candidate(const std::string& low) const {
+  // The scan of an ASCII text: nullopt where its comments cannot be told without the Python reading (a string or
+  // quoted name left open).
+  std::optional<bool> candidate(const std::string& text) const {
+    std::string low(text);
+    for (char& ch : low) {
+      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+    }
+    if (low.find("/*") != std::string::npos || low.find("--") != std::string::npos) {
+      std::optional<std::string> code = without_comments(low);
+      if (!code) return std::nullopt;
+      low = std::move(*code);
+    }
+    return scan(low);
+  }
+
+ private:
+  // sqlite_compat._QUOTED_OR_COMMENT's reading: strings and quoted names kept whole, each comment a space (a /*
+  // comment left open runs to the end); nullopt where a string or quoted name is left open.
+  static std::optional<std::string> without_comments(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    const size_t n = s.size();
+    size_t i = 0;
+    while (i < n) {
+      const char c = s[i];
+      size_t j = i + 1;
+      if (c == '\'' || c == '"') {
+        while (true) {
+          if (j >= n) return std::nullopt;
+          if (s[j] != c) {
+            ++j;
+          } else if (j + 1 < n && s[j + 1] == c) {
+            j += 2;
+          } else {
+            ++j;
+            break;
+          }
+        }
+      } else if (c == '`' || c == '[') {
+        const size_t end = s.find(c == '`' ? '`' : ']', j);
+        if (end == std::string_view::npos) return std::nullopt;
+        j = end + 1;
+      } else if ((c == '/' && j < n && s[j] == '*') || (c == '-' && j < n && s[j] == '-')) {
+        const size_t end = c == '/' ? s.find("*/", i + 2) : s.find('\n', i);
+        i = end == std::string_view::npos ? n : c == '/' ? end + 2 : end;
+        out += ' ';
+        continue;
+      }
+      out.append(s, i, j - i);
+      i = j;
+    }
+    return out;
+  }
+
+  bool scan(const std::string& low) const {
     const std::vector<std::string_view> toks = coarse_tokens(low);
     const size_t n = toks.size();
     auto text = [&](std::optional<std::string_view> w) { return w && texts_.count(std::string(*w)) > 0; };
@@ -445,7 +499,6 @@ class AffinityNames {
     return false;
   }
 
- private:
   std::unordered_set<std::string> texts_;
   std::unordered_set<std::string> numbers_;
 };
@@ -541,7 +594,7 @@ void register_sql_scan(py::module_& m) {
       .def(py::init<const std::vector<std::string>&, const std::vector<std::string>&>(), py::arg("texts"),
            py::arg("numbers"))
       .def("candidate", &AffinityNames::candidate, py::arg("low"),
-           "AffinitySchema.candidate's token scan of a lower-cased ASCII text without comments.");
+           "AffinitySchema.candidate's reading of an ASCII text; None where a string or quoted name is left open.");
   py::class_<CallNames>(m, "CallNames")
       .def(py::init<const std::vector<std::string>&>(), py::arg("names"))
       .def("listed", &CallNames::listed, py::arg("text"),

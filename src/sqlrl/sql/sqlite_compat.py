@@ -1249,11 +1249,13 @@ class AffinitySchema:
         """
         if self._odd_names and any(q in sql for q in '"`['):
             return True
+        if compiled and sql.isascii():
+            scanned = self._scan.candidate(sql)  # None: a string or quoted name left open, read below
+            if scanned is not None:
+                return scanned
         texts, numbers = self.text_names, self.number_names
         if "/*" in sql or "--" in sql:  # comments read as nothing (quoted text kept whole)
             sql = _QUOTED_OR_COMMENT.sub(lambda m: m.group() if m.group()[0] in "'\"`[" else " ", sql)
-        if compiled and sql.isascii():
-            return self._scan.candidate(sql.lower())
         toks = [t.lower() for t in _COARSE_TOKEN.findall(sql)]
         n = len(toks)
 
