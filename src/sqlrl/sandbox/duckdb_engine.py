@@ -337,10 +337,10 @@ class DuckDBEngine:
         :func:`~sqlrl.sql.sqlite_compat.rewrite_join_without_on`); then
         text and numbers that meet in comparisons and arithmetic follow SQLite's type affinity
         (:func:`~sqlrl.sql.sqlite_compat.rewrite_affinity`, against the columns' SQLite types). A text
-        without a double quote that the affinity pre-check (:meth:`AffinitySchema.candidate`, one regex
-        tokenization, ~20 us) lets pass is not read further; the others are read once (from tokens where the
-        text is a plain SELECT, else by a sqlglot parse). Either answer is kept (LRU, per database) so that a
-        query repeated in a batch is neither checked nor read again.
+        without a double quote that the affinity pre-check (:meth:`AffinitySchema.candidate`, one tokenization
+        and pass, in the compiled core for ASCII texts) lets pass is not read further; the others are read once
+        (from tokens where the text is a plain SELECT, else by a sqlglot parse). Either answer is kept (LRU, per
+        database) so that a query repeated in a batch is neither checked nor read again.
         """
         if not self.compat:
             return sql
