@@ -30,6 +30,28 @@ bool is_word_char(char c) { return is_alpha(c) || is_digit(c) || c == '_'; }  //
 
 struct Unread {};  // a shape the bare-column scan does not read whole (the Python Unread)
 
+// The index after the string or double-quoted name that opens at s[i] (its quote doubled inside it), or npos when
+// it is left open: '(?:[^']|'')*' and its "..." twin.
+size_t quoted_end(std::string_view s, size_t i) {
+  const char quote = s[i];
+  for (size_t j = i + 1; j < s.size(); ++j) {
+    if (s[j] != quote) continue;
+    if (j + 1 < s.size() && s[j + 1] == quote) {
+      ++j;  // a doubled quote: part of the text
+    } else {
+      return j + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// The index after the name that starts at s[i] ([^\W\d][\w$]* on ASCII; s[i] is a letter or _).
+size_t name_end(std::string_view s, size_t i) {
+  size_t j = i + 1;
+  while (j < s.size() && (is_word_char(s[j]) || s[j] == '$')) ++j;
+  return j;
+}
+
 // ---- may_have_bare_columns -------------------------------------------------------------------
 
 // plain_select.TOKEN on a lower-cased ASCII text: comments, strings and quoted names (an unclosed one to the
@@ -51,22 +73,14 @@ std::vector<std::string_view> fine_tokens(std::string_view s) {
     } else if (c == '-' && j < n && s[j] == '-') {
       const size_t end = s.find('\n', i);
       j = end == std::string_view::npos ? n : end;
-    } else if (c == '\'' || c == '"') {  // '(?:[^']|'')*'?
-      while (j < n) {
-        if (s[j] != c) {
-          ++j;
-        } else if (j + 1 < n && s[j + 1] == c) {
-          j += 2;
-        } else {
-          ++j;  // the closing quote
-          break;
-        }
-      }
+    } else if (c == '\'' || c == '"') {  // '(?:[^']|'')*'?: an open one runs to the end
+      const size_t end = quoted_end(s, i);
+      j = end == std::string_view::npos ? n : end;
     } else if (c == '`' || c == '[') {  // `[^`]*`? and \[[^\]]*\]?
       const size_t end = s.find(c == '`' ? '`' : ']', j);
       j = end == std::string_view::npos ? n : end + 1;
-    } else if (is_alpha(c) || c == '_') {  // [^\W\d][\w$]*
-      while (j < n && (is_word_char(s[j]) || s[j] == '$')) ++j;
+    } else if (is_alpha(c) || c == '_') {
+      j = name_end(s, i);
     } else if (is_digit(c)) {  // \d[\w.]*
       while (j < n && (is_word_char(s[j]) || s[j] == '.')) ++j;
     }
@@ -343,8 +357,8 @@ std::vector<std::string_view> coarse_tokens(std::string_view s) {
   while (i < n) {
     const char c = s[i];
     size_t j = i + 1;
-    if (is_alpha(c) || c == '_') {  // [^\W\d][\w$]*
-      while (j < n && (is_word_char(s[j]) || s[j] == '$')) ++j;
+    if (is_alpha(c) || c == '_') {
+      j = name_end(s, i);
     } else if (is_digit(c)) {  // [0-9]+[.]?[0-9]*(?:[eE][-+]?[0-9]+)?
       while (j < n && is_digit(s[j])) ++j;
       if (j < n && s[j] == '.') ++j;
@@ -425,17 +439,8 @@ class AffinityNames {
       const char c = s[i];
       size_t j = i + 1;
       if (c == '\'' || c == '"') {
-        while (true) {
-          if (j >= n) return std::nullopt;
-          if (s[j] != c) {
-            ++j;
-          } else if (j + 1 < n && s[j + 1] == c) {
-            j += 2;
-          } else {
-            ++j;
-            break;
-          }
-        }
+        j = quoted_end(s, i);
+        if (j == std::string_view::npos) return std::nullopt;
       } else if (c == '`' || c == '[') {
         const size_t end = s.find(c == '`' ? '`' : ']', j);
         if (end == std::string_view::npos) return std::nullopt;
@@ -516,20 +521,11 @@ std::optional<std::string> code_only(std::string_view s) {
   while (i < n) {
     const char c = s[i];
     if (c == '\'' || c == '"') {
-      size_t j = i + 1;
-      while (true) {
-        if (j >= n) return std::nullopt;  // open to the end
-        if (s[j] != c) {
-          ++j;
-        } else if (j + 1 < n && s[j + 1] == c) {
-          j += 2;
-        } else {
-          break;
-        }
-      }
+      const size_t end = quoted_end(s, i);
+      if (end == std::string_view::npos) return std::nullopt;
       code += c;
       code += c;
-      i = j + 1;
+      i = end;
     } else if (c == '/' && i + 1 < n && s[i + 1] == '*') {
       const size_t end = s.find("*/", i + 2);
       if (end == std::string_view::npos) return std::nullopt;
