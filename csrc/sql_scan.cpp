@@ -510,10 +510,11 @@ class AffinityNames {
 
 // ---- DuckDBEngine._runs_inline -----------------------------------------------------------------
 
-// duckdb_engine._code_only's reading of an ASCII text without a backslash or $: each string as '', each quoted
-// name as "", each comment as a space. nullopt where a string, a quoted name or a /* comment is left open (the
-// Python reading decides those).
+// duckdb_engine._code_only's reading of an ASCII text: each string as '', each quoted name as "", each comment as a
+// space. nullopt where it has a backslash or $ (which open other strings in DuckDB: its tokenizer decides), or a
+// string, quoted name or /* comment left open (the Python reading decides those).
 std::optional<std::string> code_only(std::string_view s) {
+  if (s.find_first_of("\\$") != std::string_view::npos) return std::nullopt;  // anywhere, comments included
   std::string code;
   code.reserve(s.size());
   const size_t n = s.size();
@@ -594,6 +595,6 @@ void register_sql_scan(py::module_& m) {
   py::class_<CallNames>(m, "CallNames")
       .def(py::init<const std::vector<std::string>&>(), py::arg("names"))
       .def("listed", &CallNames::listed, py::arg("text"),
-           "DuckDBEngine._runs_inline's reading of an ASCII text without a backslash or $: whether every word "
-           "before a parenthesis is a listed name; None where a string or comment is left open.");
+           "DuckDBEngine._runs_inline's reading of an ASCII text: whether every word before a parenthesis is a "
+           "listed name; None where it has a backslash or $, or a string or comment is left open.");
 }

@@ -516,13 +516,13 @@ class DuckDBEngine:
         views = self.views()
         # most texts: only the tokens before `(` are read
         check_words = bool(views) or "recursive" in low or any(w in low for w in _PATTERN_WORDS)
-        if not check_words and text.isascii() and "\\" not in text and "$" not in text:
+        if not check_words and text.isascii():
             listed = _CALL_NAMES.listed(text) if compiled else None  # the two steps below, compiled
+            if listed is None:
+                code = _code_only(text)
+                listed = None if code is None else _calls_listed(code)
             if listed is not None:
                 return listed
-        code = _code_only(text) if not check_words and text.isascii() else None
-        if code is not None:
-            return _calls_listed(code)
         import duckdb
 
         try:
