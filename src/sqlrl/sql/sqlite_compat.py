@@ -27,7 +27,7 @@ grammar lacks. Four kinds of rewrites, by cost:
   :func:`rowid_comment`), and a rowid read as a value becomes that column or ``(rowid + 1)``.
 
 - :func:`rewrite_affinity` runs once per distinct text that :meth:`AffinitySchema.candidate` (one
-  regex tokenization, ~20 us) finds a column of one type next to a literal of the other in, or a
+  tokenization and scan, in the compiled core for ASCII texts) finds a column of one type next to a literal of the other in, or a
   text column in arithmetic, ``sum``, ``avg`` or ``CAST``; and after DuckDB refused a query for its
   types (two columns of different types compared). It applies SQLite's type affinity
   (https://sqlite.org/datatype3.html, 4.2) with the column types the importer records:
@@ -52,7 +52,7 @@ grammar lacks. Four kinds of rewrites, by cost:
     gives SQLite's type names; ``upper``/``lower`` fold ASCII letters only, as SQLite's do.
 
 - :func:`rewrite_bare_columns` runs once per distinct text in which
-  :func:`sqlrl.sql.bare_columns.may_have_bare_columns` (one regex tokenization, no parse) finds a
+  :func:`sqlrl.sql.bare_columns.may_have_bare_columns` (one tokenization and scan, no parse) finds a
   column that is neither grouped nor aggregated, before the text's first run, and after DuckDB refused
   a text for such a column that the pre-check did not read whole. SQLite allows them (Spider's gold
   queries use them: ``SELECT T2.name, count(*) ... GROUP BY T1.id``). Such columns are wrapped in
