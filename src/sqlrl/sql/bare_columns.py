@@ -2,9 +2,10 @@
 
 SQLite runs ``SELECT T2.name, count(*) ... GROUP BY T1.id`` (a *bare* column: the value of some row of the
 group); DuckDB refuses it at its binder. :func:`~sqlrl.sql.sqlite_compat.rewrite_bare_columns` reads such a
-query as SQLite does, with a sqlglot parse. :func:`may_have_bare_columns` tells, from one tokenization (in the compiled core for
-ASCII texts), the texts that cannot hold one, so that the DuckDB sandbox parses only the others before their first run,
-instead of running every text, failing some at the binder, and parsing and running those again.
+query as SQLite does, with a sqlglot parse. :func:`may_have_bare_columns` tells, from one tokenization (in the
+compiled core for ASCII texts), the texts that cannot hold one, so that the DuckDB sandbox parses only the others
+before their first run, instead of running every text, failing some at the binder, and parsing and running those
+again.
 
 It answers None for a shape it does not read whole (a WITH, a window, ``GROUP BY 2``, ``t.*``, text
 before the first SELECT): such a text runs as it is, and is rewritten only if DuckDB's binder refuses it, as

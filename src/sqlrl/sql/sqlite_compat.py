@@ -27,9 +27,9 @@ grammar lacks. Four kinds of rewrites, by cost:
   :func:`rowid_comment`), and a rowid read as a value becomes that column or ``(rowid + 1)``.
 
 - :func:`rewrite_affinity` runs once per distinct text that :meth:`AffinitySchema.candidate` (one
-  tokenization and scan, in the compiled core for ASCII texts) finds a column of one type next to a literal of the other in, or a
-  text column in arithmetic, ``sum``, ``avg`` or ``CAST``; and after DuckDB refused a query for its
-  types (two columns of different types compared). It applies SQLite's type affinity
+  tokenization and scan, in the compiled core for ASCII texts) finds a column of one type next to a
+  literal of the other in, or a text column in arithmetic, ``sum``, ``avg`` or ``CAST``; and after
+  DuckDB refused a query for its types (two columns of different types compared). It applies SQLite's type affinity
   (https://sqlite.org/datatype3.html, 4.2) with the column types the importer records:
   ``year >= 2014`` on a TEXT column compares ``year >= '2014'``, ``capacity = '5000'`` on an INTEGER
   column compares ``capacity = 5000``, numbers sort before text, and text in arithmetic is the
